@@ -1,0 +1,300 @@
+"""Command line: ``python -m genre_models {train,evaluate,predict,models,baselines}``.
+
+The only place that parses arguments; everything it does is a call into the package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+# TensorFlow's C++ start-up chatter drowns the useful output; errors still show.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from genre_models.config import TrainConfig, resolve_artifacts_dir, resolve_data_dir  # noqa: E402
+from genre_models.data import (  # noqa: E402
+    ID_COLUMN,
+    OVERVIEW_COLUMN,
+    REASON_BAD_POSTER,
+    REASON_MISSING_POSTER,
+    DatasetReport,
+    decode_poster,
+    load_dataset,
+    locate_dataset,
+    poster_path,
+    read_catalog,
+)
+from genre_models.models import MODEL_REGISTRY, POSTER  # noqa: E402
+
+# Posters decoded per prediction chunk: bounds memory on large folders.
+PREDICT_CHUNK = 256
+
+
+def print_progress(done: int, total: int, what: str) -> None:
+    """Draw a one-line progress bar on stderr."""
+    width = 30
+    filled = int(width * done / max(total, 1))
+    end = "\n" if done >= total else ""
+    sys.stderr.write(f"\r{what:<18} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
+    sys.stderr.flush()
+
+
+def warn(message: str) -> None:
+    """Print a warning line on stderr."""
+    sys.stderr.write(f"warning: {message}\n")
+
+
+def report_dataset(report: DatasetReport) -> None:
+    """Print what loading found (dropped rows, empty genres) as warnings."""
+    for line in report.summary_lines()[1:]:
+        warn(line)
+
+
+def command_train(args: argparse.Namespace) -> int:
+    """Train a model and publish its artifact."""
+    from genre_models.training import train_model
+
+    config = TrainConfig(
+        model_name=args.model,
+        data_dir=str(resolve_data_dir(args.data_dir)),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+        max_films=args.max_films,
+        out_dir=args.out,
+        patience=args.patience,
+        verbose=1 if sys.stdout.isatty() else 2,
+        command="python -m genre_models " + shlex.join(sys.argv[1:]),
+    )
+    result = train_model(config, progress=print_progress)
+    report_dataset_from_metadata(result.metadata)
+    test = result.metadata["metrics"]["test"]
+    print(json.dumps({
+        "artifact": str(result.artifact_dir),
+        "run_dir": str(result.run_dir),
+        "epochs_run": result.metadata["training"]["epochs_run"],
+        "seconds": result.metadata["training"]["seconds"],
+        "test": {key: test[key] for key in ("micro_f1", "macro_f1", "macro_average_precision", "recall_at_3")},
+    }))
+    return 0
+
+
+def report_dataset_from_metadata(metadata: dict) -> None:
+    """Print the load report recorded in an artifact's metadata."""
+    load_report = metadata["data"]["load_report"]
+    for reason, details in load_report["dropped"].items():
+        warn(f"dropped {details['count']} film(s): {reason}")
+    if load_report["empty_genres"]:
+        warn("genres with no positive film (kept): " + ", ".join(load_report["empty_genres"]))
+
+
+def selected_model_names(requested: str) -> list[str] | None:
+    """Return the artifact names asked for ('all' -> None, meaning every shipped model)."""
+    if requested == "all":
+        return None
+    return [name.strip() for name in requested.split(",") if name.strip()]
+
+
+def load_requested_models(requested: str):
+    """Load the requested artifacts; exit with a clear message when none is usable."""
+    from genre_models.artifacts import load_all_artifacts
+
+    names = selected_model_names(requested)
+    models, errors = load_all_artifacts(names=names)
+    for folder, reason in errors.items():
+        warn(f"skipped artifact {reason}" if reason.startswith(folder) else f"skipped artifact {folder}: {reason}")
+    missing = [name for name in (names or []) if name not in {m.name for m in models} and name not in errors]
+    if missing:
+        raise ValueError(f"No shipped artifact named {', '.join(missing)} in {resolve_artifacts_dir()}.")
+    if not models:
+        raise ValueError(f"No usable model artifact in {resolve_artifacts_dir()}.")
+    return models
+
+
+def command_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate shipped models on a split and print the JSON report."""
+    from genre_models.inference import score_dataset
+    from genre_models.metrics import evaluate_scores
+
+    for loaded in load_requested_models(args.model):
+        image_size = loaded.metadata["recipe"].get("image_size") if loaded.input_kind == POSTER else None
+        dataset = load_dataset(resolve_data_dir(args.data_dir), image_size=image_size, progress=print_progress)
+        report_dataset(dataset.report)
+        if dataset.genres != loaded.genres:
+            raise ValueError(f"The dataset's genre columns differ from the ones {loaded.name} was trained on.")
+        subset = dataset.subset(dataset.split_indices(args.split))
+        report = evaluate_scores(subset.labels, score_dataset(loaded, subset), loaded.thresholds, subset.genres)
+        print(json.dumps({
+            "model": loaded.name,
+            "split": args.split,
+            "data_fingerprint": dataset.fingerprint,
+            "same_data_as_training": dataset.fingerprint == loaded.metadata["data"]["fingerprint"],
+            **report,
+        }))
+    return 0
+
+
+def chunk_posters(folder: Path, film_ids: list[str], skipped: dict[str, str]):
+    """Yield (ids, stacked posters) per group of equal-sized posters, chunk by chunk."""
+    for start in range(0, len(film_ids), PREDICT_CHUNK):
+        groups: dict[tuple, list] = {}
+        for film_id in film_ids[start : start + PREDICT_CHUNK]:
+            path = poster_path(folder, film_id)
+            if not path.is_file():
+                skipped[film_id] = REASON_MISSING_POSTER
+                continue
+            try:
+                poster = decode_poster(path)
+            except ValueError:
+                skipped[film_id] = REASON_BAD_POSTER
+                continue
+            groups.setdefault(poster.shape, []).append((film_id, poster))
+        for members in groups.values():
+            yield [film_id for film_id, _ in members], np.stack([poster for _, poster in members])
+
+
+def command_predict(args: argparse.Namespace) -> int:
+    """Predict every film of a course-format folder with the requested models; write JSON lines."""
+    from genre_models.inference import describe_scores, score_inputs
+
+    models = load_requested_models(args.model)
+    folder = locate_dataset(resolve_data_dir(args.data_dir), progress=print_progress)
+    report = DatasetReport()
+    table, _ = read_catalog(folder, report, require_labels=False)
+    report_dataset(report)
+    film_ids = table[ID_COLUMN].tolist()
+    overviews = dict(zip(film_ids, table[OVERVIEW_COLUMN].str.strip()))
+    lines: dict[str, list[dict]] = {film_id: [] for film_id in film_ids}
+    for loaded in models:
+        skipped: dict[str, str] = {}
+        if loaded.input_kind == POSTER:
+            batches = chunk_posters(folder, film_ids, skipped)
+        else:
+            with_text = [film_id for film_id in film_ids if overviews[film_id]]
+            skipped.update({film_id: "empty overview" for film_id in film_ids if not overviews[film_id]})
+            batches = [(with_text, np.array([[overviews[i]] for i in with_text], dtype=object))] if with_text else []
+        for ids, inputs in batches:
+            for film_id, probabilities in zip(ids, score_inputs(loaded.model, inputs)):
+                prediction = describe_scores(loaded, probabilities)
+                lines[film_id].append({"id": film_id, "model": loaded.name,
+                                       "probabilities": prediction.probabilities,
+                                       "predicted": prediction.predicted})
+        reasons: dict[str, int] = {}
+        for reason in skipped.values():
+            reasons[reason] = reasons.get(reason, 0) + 1
+        for reason, count in reasons.items():
+            warn(f"{loaded.name}: skipped {count} film(s): {reason}")
+    out_path = Path(args.out)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", dir=out_path.parent)
+    with os.fdopen(handle, "w", encoding="utf-8") as out_file:
+        written = 0
+        for film_id in film_ids:
+            for line in lines[film_id]:
+                out_file.write(json.dumps(line, ensure_ascii=False) + "\n")
+                written += 1
+    os.replace(temp_name, out_path)
+    sys.stderr.write(f"wrote {written} prediction(s) for {len(film_ids)} film(s) to {out_path}\n")
+    return 0
+
+
+def command_models(args: argparse.Namespace) -> int:
+    """Print one JSON line per shipped model."""
+    from genre_models.artifacts import read_artifact_metadata
+
+    found, errors = read_artifact_metadata()
+    for folder, reason in errors.items():
+        warn(f"skipped artifact {reason}")
+    for metadata in found:
+        test = metadata.get("metrics", {}).get("test", {})
+        print(json.dumps({
+            "name": metadata["name"],
+            "inputs": metadata["input_kind"],
+            "description": metadata.get("description", ""),
+            "test_metrics": {key: test.get(key) for key in (
+                "micro_f1", "macro_f1", "samples_f1", "micro_average_precision",
+                "macro_average_precision", "precision_at_3", "recall_at_3")},
+            "trained_at": metadata.get("created_at"),
+            "command": metadata.get("command"),
+        }))
+    return 0
+
+
+def command_baselines(args: argparse.Namespace) -> int:
+    """Evaluate the genre-frequency baseline on the test split and record it beside the artifacts."""
+    from genre_models.runs import utc_now, write_json_atomically
+    from genre_models.training import evaluate_frequency_baseline
+
+    dataset = load_dataset(resolve_data_dir(args.data_dir), progress=print_progress)
+    report_dataset(dataset.report)
+    baseline = evaluate_frequency_baseline(dataset)
+    baseline.update({"command": "python -m genre_models " + shlex.join(sys.argv[1:]),
+                     "data_fingerprint": dataset.fingerprint, "created_at": utc_now()})
+    out_path = Path(args.out) if args.out else resolve_artifacts_dir() / "baselines.json"
+    write_json_atomically(out_path, {"genre_frequency": baseline})
+    test = baseline["metrics"]["test"]
+    print(json.dumps({"name": "genre_frequency", "predicts_always": baseline["predicts_always"],
+                      **{key: test[key] for key in ("micro_f1", "macro_f1", "macro_average_precision")}}))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for every sub-command."""
+    parser = argparse.ArgumentParser(prog="python -m genre_models",
+                                     description="Multi-label movie-genre classification from posters and overviews.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    data_help = "dataset folder or Multimodal_IMDB_dataset.zip (default: $GENRE_DATA_DIR, else data/Multimodal_IMDB_dataset)"
+
+    train = commands.add_parser("train", help="train a registry model and publish its artifact")
+    train.add_argument("--model", required=True, choices=sorted(MODEL_REGISTRY))
+    train.add_argument("--data-dir", help=data_help)
+    train.add_argument("--epochs", type=int, help="maximum epochs (default: the model's recipe)")
+    train.add_argument("--batch-size", type=int, help="mini-batch size (default: the model's recipe)")
+    train.add_argument("--learning-rate", type=float, help="initial learning rate (default: the model's recipe)")
+    train.add_argument("--patience", type=int, help="early-stopping patience in epochs; 0 disables it")
+    train.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    train.add_argument("--max-films", type=int, help="train on at most this many films (a quick demo run)")
+    train.add_argument("--out", help="artifact folder (default: artifacts/<model>)")
+    train.set_defaults(handler=command_train)
+
+    evaluate = commands.add_parser("evaluate", help="evaluate shipped models; prints JSON")
+    evaluate.add_argument("--model", required=True, help="artifact name, comma-separated names, or 'all'")
+    evaluate.add_argument("--data-dir", help=data_help)
+    evaluate.add_argument("--split", default="test", choices=["train", "validation", "test", "all"])
+    evaluate.set_defaults(handler=command_evaluate)
+
+    predict = commands.add_parser("predict", help="predict every film of a course-format folder; writes JSON lines")
+    predict.add_argument("--model", required=True, help="artifact name, comma-separated names, or 'all'")
+    predict.add_argument("--data-dir", help=data_help)
+    predict.add_argument("--out", required=True, help="output .jsonl file")
+    predict.set_defaults(handler=command_predict)
+
+    models = commands.add_parser("models", help="list shipped models, one JSON line each")
+    models.set_defaults(handler=command_models)
+
+    baselines = commands.add_parser("baselines", help="evaluate the genre-frequency baseline on the test split")
+    baselines.add_argument("--data-dir", help=data_help)
+    baselines.add_argument("--out", help="output JSON (default: artifacts/baselines.json)")
+    baselines.set_defaults(handler=command_baselines)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; user errors print one clear line and exit with status 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ValueError as error:
+        sys.stderr.write(f"error: {error}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130

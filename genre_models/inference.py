@@ -1,0 +1,197 @@
+"""Predicting genres: batch scoring for evaluation and fast single-film prediction for the app.
+
+Single films go through a traced ``model(x, training=False)`` call, never
+``model.predict`` (which sets up a whole input pipeline per call).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from genre_models.artifacts import LoadedModel, load_all_artifacts
+from genre_models.data import MovieDataset, decode_poster
+from genre_models.models import OVERVIEW, POSTER
+
+# Overviews are one or two sentences; far longer input is cut before tokenising so it stays fast.
+MAX_OVERVIEW_CHARACTERS = 5_000
+# How many genres a "top k" shows.
+TOP_K = 3
+
+
+@dataclass
+class ModelPrediction:
+    """One model's answer for one film."""
+
+    # Model name.
+    model: str
+    # POSTER or OVERVIEW.
+    input_kind: str
+    # Probability per genre, in the model's genre order.
+    probabilities: dict[str, float]
+    # The TOP_K most probable genres, most probable first.
+    top: list[str]
+    # Genres whose probability reaches the model's tuned threshold.
+    predicted: list[str]
+
+
+@dataclass
+class PredictionResult:
+    """Every applicable model's answer for one film, plus notes for the user."""
+
+    # Answers, one per model that had its input.
+    predictions: list[ModelPrediction] = field(default_factory=list)
+    # Notes such as "the summary was truncated".
+    notes: list[str] = field(default_factory=list)
+
+
+def prepare_poster(poster) -> np.ndarray:
+    """Return an RGB uint8 array from a PIL image, an array or encoded bytes; raise ValueError otherwise."""
+    if isinstance(poster, (bytes, bytearray, memoryview)):
+        if not poster:
+            raise ValueError("The poster file is empty.")
+        return decode_poster(bytes(poster))
+    if isinstance(poster, Image.Image):
+        return np.asarray(ImageOps.exif_transpose(poster).convert("RGB"), dtype=np.uint8)
+    array = np.asarray(poster)
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] not in (3, 4) or min(array.shape[:2]) < 1:
+        raise ValueError(f"A poster must be an RGB image; got an array of shape {array.shape}.")
+    if array.dtype != np.uint8:
+        raise ValueError("A poster array must hold uint8 pixel values (0-255).")
+    return np.ascontiguousarray(array[..., :3])
+
+
+def prepare_overview(overview: str) -> tuple[str, bool]:
+    """Return the overview ready for a text model and whether it was truncated; refuse empty text."""
+    if not isinstance(overview, str):
+        raise ValueError("The summary must be text.")
+    # Lone surrogates cannot be encoded for TensorFlow; replace them rather than fail.
+    cleaned = overview.encode("utf-8", errors="replace").decode("utf-8").strip()
+    if not cleaned:
+        raise ValueError("The summary is empty; paste a sentence or two about the film.")
+    truncated = len(cleaned) > MAX_OVERVIEW_CHARACTERS
+    return (cleaned[:MAX_OVERVIEW_CHARACTERS] if truncated else cleaned), truncated
+
+
+def model_inputs_for(input_kind: str, dataset: MovieDataset) -> np.ndarray:
+    """Return the array a model of this input kind reads from a dataset."""
+    if input_kind == POSTER:
+        if dataset.posters is None:
+            raise ValueError("This dataset was loaded without posters; load it with the model's image size.")
+        return dataset.posters
+    return np.asarray(dataset.overviews, dtype=object).reshape(-1, 1)
+
+
+def score_inputs(model, inputs: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Return the model's probabilities for a batch of same-shaped inputs, in chunks."""
+    import tensorflow as tf
+
+    outputs = []
+    for start in range(0, len(inputs), batch_size):
+        chunk = inputs[start : start + batch_size]
+        tensor = tf.constant(chunk.astype(str) if chunk.dtype == object else chunk)
+        outputs.append(np.asarray(model(tensor, training=False)))
+    if not outputs:
+        return np.zeros((0, model.outputs[0].shape[-1]), dtype=np.float32)
+    return np.concatenate(outputs).astype(np.float32)
+
+
+def score_dataset(loaded: LoadedModel, dataset: MovieDataset) -> np.ndarray:
+    """Return a loaded model's probabilities for every film of a dataset."""
+    return score_inputs(loaded.model, model_inputs_for(loaded.input_kind, dataset))
+
+
+def describe_scores(loaded: LoadedModel, probabilities: np.ndarray) -> ModelPrediction:
+    """Turn one film's probability vector into a ModelPrediction."""
+    order = np.argsort(-probabilities, kind="mergesort")
+    return ModelPrediction(
+        model=loaded.name,
+        input_kind=loaded.input_kind,
+        probabilities={genre: float(p) for genre, p in zip(loaded.genres, probabilities)},
+        top=[loaded.genres[i] for i in order[:TOP_K]],
+        predicted=[genre for genre, p, t in zip(loaded.genres, probabilities, loaded.thresholds) if p >= t],
+    )
+
+
+class GenrePredictor:
+    """Every loaded model behind one call: predict(poster=..., overview=...)."""
+
+    def __init__(self, models: list[LoadedModel], load_errors: dict[str, str] | None = None):
+        import tensorflow as tf
+
+        self.models = models
+        # Artifacts that could not be loaded, by folder name, with the reason.
+        self.load_errors = dict(load_errors or {})
+        self._functions = {}
+        for loaded in models:
+            if loaded.input_kind == POSTER:
+                signature = [tf.TensorSpec([None, None, None, 3], tf.uint8)]
+            else:
+                signature = [tf.TensorSpec([None, 1], tf.string)]
+            # Traced once per model: later calls skip Python-level layer dispatch.
+            self._functions[loaded.name] = tf.function(
+                lambda x, model=loaded.model: model(x, training=False), input_signature=signature
+            )
+
+    @classmethod
+    def from_artifacts(cls, root=None, names: list[str] | None = None) -> GenrePredictor:
+        """Load the shipped artifacts (or the named ones) into a predictor."""
+        models, errors = load_all_artifacts(root, names)
+        return cls(models, errors)
+
+    def model_names(self, input_kind: str | None = None) -> list[str]:
+        """Return the loaded models' names, optionally only those of one input kind."""
+        return [m.name for m in self.models if input_kind is None or m.input_kind == input_kind]
+
+    def get(self, name: str) -> LoadedModel:
+        """Return a loaded model by name, or raise ValueError."""
+        for loaded in self.models:
+            if loaded.name == name:
+                return loaded
+        raise ValueError(f"No loaded model named {name!r}; loaded: {', '.join(self.model_names()) or 'none'}.")
+
+    def score_one(self, loaded: LoadedModel, model_input: np.ndarray | str) -> np.ndarray:
+        """Return one film's probabilities from one model, via the traced function."""
+        import tensorflow as tf
+
+        if loaded.input_kind == POSTER:
+            tensor = tf.constant(model_input[None])
+        else:
+            tensor = tf.constant([[model_input]])
+        return self._functions[loaded.name](tensor).numpy()[0]
+
+    def predict(self, poster=None, overview: str | None = None) -> PredictionResult:
+        """Predict with every model whose input is given; raise ValueError on unusable input."""
+        if poster is None and (overview is None or not str(overview).strip()):
+            if overview is not None:
+                prepare_overview(overview)  # Raises the "summary is empty" message.
+            raise ValueError("Give a poster, a summary, or both.")
+        result = PredictionResult()
+        inputs = {}
+        if poster is not None:
+            inputs[POSTER] = prepare_poster(poster) if not isinstance(poster, bytes) else decode_poster(poster)
+        if overview is not None:
+            text, truncated = prepare_overview(overview)
+            inputs[OVERVIEW] = text
+            if truncated:
+                result.notes.append(f"The summary was cut to its first {MAX_OVERVIEW_CHARACTERS:,} characters.")
+        for loaded in self.models:
+            if loaded.input_kind in inputs:
+                probabilities = self.score_one(loaded, inputs[loaded.input_kind])
+                result.predictions.append(describe_scores(loaded, probabilities))
+        return result
+
+
+def open_image_bytes(raw: bytes) -> Image.Image:
+    """Open encoded image bytes as a PIL image (for display), raising ValueError if unreadable."""
+    try:
+        image = Image.open(io.BytesIO(raw))
+        image.load()
+        return image
+    except OSError as error:
+        raise ValueError(f"not a readable image ({error})") from error

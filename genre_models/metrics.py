@@ -1,0 +1,192 @@
+"""Multi-label metrics in plain NumPy: confusion matrices, F1s, average precision, top-k.
+
+Never argmax accuracy: every genre is its own yes/no decision.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def check_shapes(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return labels and scores as 2-D arrays of the same shape, or raise ValueError."""
+    labels, scores = np.asarray(labels), np.asarray(scores, dtype=np.float64)
+    if labels.ndim != 2 or labels.shape != scores.shape:
+        raise ValueError(f"labels {labels.shape} and scores {scores.shape} must be 2-D arrays of one shape.")
+    return labels.astype(bool), scores
+
+
+def apply_thresholds(scores: np.ndarray, thresholds: float | np.ndarray) -> np.ndarray:
+    """Return the boolean predictions: score >= the genre's threshold."""
+    return np.asarray(scores) >= np.asarray(thresholds, dtype=np.float64)
+
+
+def safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Divide elementwise, with 0 where the denominator is 0 (an undefined ratio counts as 0)."""
+    numerator, denominator = np.asarray(numerator, np.float64), np.asarray(denominator, np.float64)
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator != 0)
+
+
+def compute_confusion(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
+    """Return per-genre counts, shape (num_genres, 4): TP, FP, FN, TN."""
+    labels, predictions = np.asarray(labels, bool), np.asarray(predictions, bool)
+    true_positive = (labels & predictions).sum(axis=0)
+    false_positive = (~labels & predictions).sum(axis=0)
+    false_negative = (labels & ~predictions).sum(axis=0)
+    true_negative = (~labels & ~predictions).sum(axis=0)
+    return np.stack([true_positive, false_positive, false_negative, true_negative], axis=1)
+
+
+def compute_f1_from_counts(true_positive, false_positive, false_negative) -> np.ndarray:
+    """Return F1 = 2TP / (2TP + FP + FN), 0 where undefined."""
+    true_positive = np.asarray(true_positive, np.float64)
+    return safe_divide(2 * true_positive, 2 * true_positive + false_positive + false_negative)
+
+
+def compute_average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Return average precision of one ranking: sum over thresholds of (R_n - R_{n-1}) * P_n.
+
+    Tied scores form one threshold, as in scikit-learn. NaN when there is no positive.
+    """
+    labels, scores = np.asarray(labels, bool).ravel(), np.asarray(scores, np.float64).ravel()
+    positives = labels.sum()
+    if positives == 0:
+        return float("nan")
+    order = np.argsort(-scores, kind="mergesort")
+    sorted_scores, sorted_labels = scores[order], labels[order]
+    # Last index of each run of equal scores: one threshold per distinct score.
+    distinct_ends = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(sorted_scores) - 1]
+    true_positives = np.cumsum(sorted_labels)[distinct_ends]
+    predicted = distinct_ends + 1
+    precision = true_positives / predicted
+    recall = true_positives / positives
+    recall_steps = np.diff(np.r_[0.0, recall])
+    return float(np.sum(recall_steps * precision))
+
+
+def compute_precision_recall_curve(labels: np.ndarray, scores: np.ndarray) -> dict[str, list[float]]:
+    """Return precision, recall and thresholds at every distinct score of one genre."""
+    labels, scores = np.asarray(labels, bool).ravel(), np.asarray(scores, np.float64).ravel()
+    order = np.argsort(-scores, kind="mergesort")
+    sorted_scores, sorted_labels = scores[order], labels[order]
+    distinct_ends = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(sorted_scores) - 1]
+    true_positives = np.cumsum(sorted_labels)[distinct_ends]
+    precision = true_positives / (distinct_ends + 1)
+    recall = safe_divide(true_positives, max(labels.sum(), 0))
+    return {
+        "precision": precision.tolist(),
+        "recall": recall.tolist(),
+        "thresholds": sorted_scores[distinct_ends].tolist(),
+    }
+
+
+def compute_top_k(labels: np.ndarray, scores: np.ndarray, k: int = 3) -> tuple[float, float]:
+    """Return (precision@k, recall@k): share of the top k that are true, share of true genres in the top k."""
+    labels, scores = check_shapes(labels, scores)
+    top = np.argsort(-scores, axis=1, kind="mergesort")[:, :k]
+    hits = np.take_along_axis(labels, top, axis=1).sum(axis=1)
+    precision_at_k = float(np.mean(hits / k))
+    recall_at_k = float(np.mean(safe_divide(hits, labels.sum(axis=1))))
+    return precision_at_k, recall_at_k
+
+
+def compute_samples_f1(labels: np.ndarray, predictions: np.ndarray) -> float:
+    """Return the mean over films of F1 between true and predicted genre sets (1 when both are empty)."""
+    labels, predictions = np.asarray(labels, bool), np.asarray(predictions, bool)
+    overlap = (labels & predictions).sum(axis=1)
+    sizes = labels.sum(axis=1) + predictions.sum(axis=1)
+    per_film = np.where(sizes == 0, 1.0, safe_divide(2 * overlap, sizes))
+    return float(np.mean(per_film))
+
+
+def evaluate_scores(
+    labels: np.ndarray,
+    scores: np.ndarray,
+    thresholds: float | np.ndarray,
+    genres: list[str],
+) -> dict:
+    """Return the full multi-label report for one model on one split.
+
+    Macro figures average over genres with at least one positive film in these
+    labels (a genre absent from the split has no defined recall or AP).
+    """
+    labels, scores = check_shapes(labels, scores)
+    if len(genres) != labels.shape[1]:
+        raise ValueError(f"{len(genres)} genre names for {labels.shape[1]} label columns.")
+    thresholds = np.broadcast_to(np.asarray(thresholds, np.float64), (labels.shape[1],))
+    predictions = apply_thresholds(scores, thresholds)
+    confusion = compute_confusion(labels, predictions)
+    true_positive, false_positive, false_negative = confusion[:, 0], confusion[:, 1], confusion[:, 2]
+    precision = safe_divide(true_positive, true_positive + false_positive)
+    recall = safe_divide(true_positive, true_positive + false_negative)
+    f1 = compute_f1_from_counts(true_positive, false_positive, false_negative)
+    support = labels.sum(axis=0)
+    present = support > 0
+    average_precision = np.array([compute_average_precision(labels[:, g], scores[:, g]) for g in range(len(genres))])
+    totals = confusion[:, :3].sum(axis=0)
+    precision_at_3, recall_at_3 = compute_top_k(labels, scores, k=3)
+    per_genre = {
+        genre: {
+            "support": int(support[g]),
+            "threshold": float(thresholds[g]),
+            "precision": float(precision[g]),
+            "recall": float(recall[g]),
+            "f1": float(f1[g]),
+            "average_precision": None if np.isnan(average_precision[g]) else float(average_precision[g]),
+            "confusion": {
+                "tp": int(confusion[g, 0]),
+                "fp": int(confusion[g, 1]),
+                "fn": int(confusion[g, 2]),
+                "tn": int(confusion[g, 3]),
+            },
+        }
+        for g, genre in enumerate(genres)
+    }
+    return {
+        "films": int(labels.shape[0]),
+        "genres_with_positives": int(present.sum()),
+        "micro_f1": float(compute_f1_from_counts(*totals)),
+        "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
+        "samples_f1": compute_samples_f1(labels, predictions),
+        "micro_average_precision": compute_average_precision(labels, scores) if labels.any() else None,
+        "macro_average_precision": float(np.nanmean(average_precision)) if present.any() else None,
+        "precision_at_3": precision_at_3,
+        "recall_at_3": recall_at_3,
+        "per_genre": per_genre,
+    }
+
+
+def tune_thresholds(
+    labels: np.ndarray,
+    scores: np.ndarray,
+    candidates: np.ndarray | None = None,
+    min_positives: int = 3,
+) -> dict:
+    """Choose decision thresholds on (validation) data.
+
+    Returns the single threshold maximising micro-F1 and, per genre, the one
+    maximising that genre's F1. A genre with fewer than ``min_positives``
+    positives falls back to the global threshold: one or two films are too few
+    to tune on without fitting noise.
+    """
+    labels, scores = check_shapes(labels, scores)
+    candidates = np.round(np.arange(0.02, 0.96, 0.01), 2) if candidates is None else np.asarray(candidates)
+    micro = []
+    per_genre_f1 = np.zeros((len(candidates), labels.shape[1]))
+    for index, threshold in enumerate(candidates):
+        confusion = compute_confusion(labels, scores >= threshold)
+        micro.append(compute_f1_from_counts(*confusion[:, :3].sum(axis=0)))
+        per_genre_f1[index] = compute_f1_from_counts(confusion[:, 0], confusion[:, 1], confusion[:, 2])
+    global_threshold = float(candidates[int(np.argmax(micro))])
+    support = labels.sum(axis=0)
+    per_genre = np.where(
+        support >= min_positives,
+        candidates[np.argmax(per_genre_f1, axis=0)],
+        global_threshold,
+    )
+    return {
+        "global": global_threshold,
+        "global_micro_f1": float(np.max(micro)),
+        "per_genre": [float(value) for value in per_genre],
+        "min_positives": int(min_positives),
+    }

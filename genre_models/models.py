@@ -1,0 +1,180 @@
+"""The model registry: name -> builder and training recipe.
+
+Every model takes raw inputs (uint8 posters of any size, or raw overview
+strings) because its preprocessing is inside it; the CLI, the app and the
+tests all iterate over MODEL_REGISTRY.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from genre_models.config import ModelDefaults
+
+# Input kinds a model can take.
+POSTER = "poster"
+OVERVIEW = "overview"
+INPUT_KINDS = (POSTER, OVERVIEW)
+
+# Names of the Keras inputs, used by inference to feed the right tensor.
+POSTER_INPUT_NAME = "poster"
+OVERVIEW_INPUT_NAME = "overview"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registry entry."""
+
+    # Registry name, also the artifact folder name.
+    name: str
+    # Which input the model reads: POSTER or OVERVIEW.
+    input_kind: str
+    # One-line description for the CLI and the app.
+    description: str
+    # The model's training recipe.
+    defaults: ModelDefaults
+    # Builds the compiled model: (num_genres, defaults, learning_rate, training_texts) -> keras.Model.
+    builder: Callable
+
+
+def compile_for_multilabel(model, learning_rate: float):
+    """Compile with Adam, binary cross-entropy and threshold-free/0.5 multi-label metrics."""
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss="binary_crossentropy",
+        metrics=[
+            keras.metrics.BinaryAccuracy(name="binary_accuracy"),
+            keras.metrics.Precision(name="precision"),
+            keras.metrics.Recall(name="recall"),
+            keras.metrics.AUC(name="auc"),
+        ],
+    )
+    return model
+
+
+def build_poster_input(image_size: tuple[int, int]):
+    """Return (raw uint8 input of any size, float tensor resized and scaled to [0, 1])."""
+    import keras
+
+    poster = keras.Input(shape=(None, None, 3), dtype="uint8", name=POSTER_INPUT_NAME)
+    # Bilinear without antialiasing: data.resize_posters caches posters with exactly this op.
+    resized = keras.layers.Resizing(*image_size, interpolation="bilinear", name="resize")(poster)
+    return poster, keras.layers.Rescaling(1.0 / 255, name="rescale")(resized)
+
+
+def build_text_input(defaults: ModelDefaults, training_texts: np.ndarray | None, **vectorizer_options):
+    """Return (raw string input, vectorised tensor); the vectoriser is adapted on the training texts."""
+    import keras
+
+    overview = keras.Input(shape=(1,), dtype="string", name=OVERVIEW_INPUT_NAME)
+    vectorizer = keras.layers.TextVectorization(max_tokens=defaults.vocabulary_size, name="vectorize", **vectorizer_options)
+    if training_texts is None or len(training_texts) == 0:
+        raise ValueError("A text model needs training overviews to build its vocabulary.")
+    vectorizer.adapt(np.asarray(training_texts, dtype=object).reshape(-1))
+    return overview, vectorizer(overview)
+
+
+def build_course_cnn(num_genres: int, defaults: ModelDefaults, learning_rate: float, training_texts=None):
+    """The course's poster CNN, layer for layer (3x3 kernels, ReLU, 'same' padding)."""
+    import keras
+    from keras import layers
+
+    poster, x = build_poster_input(defaults.image_size)
+    x = layers.Conv2D(16, 3, strides=2, padding="same", activation="relu")(x)
+    x = layers.Dropout(0.2)(x)
+    for filters in (32, 64, 128):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = layers.Dropout(0.2)(x)
+        x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    for _ in range(2):
+        x = layers.Dense(1024, activation="relu")(x)
+        x = layers.Dropout(0.5)(x)
+    outputs = layers.Dense(num_genres, activation="sigmoid", name="genres")(x)
+    return compile_for_multilabel(keras.Model(poster, outputs, name="course_cnn"), learning_rate)
+
+
+def build_course_lstm(num_genres: int, defaults: ModelDefaults, learning_rate: float, training_texts=None):
+    """The course's BiLSTM text model, layer for layer."""
+    import keras
+    from keras import layers
+
+    overview, tokens = build_text_input(
+        defaults, training_texts, output_mode="int", output_sequence_length=defaults.sequence_length
+    )
+    x = layers.Embedding(defaults.vocabulary_size, 256, mask_zero=True)(tokens)
+    x = layers.Bidirectional(layers.LSTM(256, return_sequences=True, dropout=0.5, recurrent_dropout=0.2))(x)
+    x = layers.Bidirectional(layers.LSTM(128, dropout=0.5, recurrent_dropout=0.2))(x)
+    x = layers.Dense(128, activation="relu")(x)
+    x = layers.Dropout(0.8)(x)
+    outputs = layers.Dense(num_genres, activation="sigmoid", name="genres")(x)
+    return compile_for_multilabel(keras.Model(overview, outputs, name="course_lstm"), learning_rate)
+
+
+def build_tfidf_logreg(num_genres: int, defaults: ModelDefaults, learning_rate: float, training_texts=None):
+    """Baseline: TF-IDF over uni- and bigrams, one sigmoid unit per genre (logistic regression)."""
+    import keras
+
+    overview, features = build_text_input(defaults, training_texts, output_mode="tf_idf", ngrams=2)
+    outputs = keras.layers.Dense(
+        num_genres,
+        activation="sigmoid",
+        # A light L2 penalty plays the role of logistic regression's default regularisation.
+        kernel_regularizer=keras.regularizers.L2(defaults.extra.get("l2", 1e-4)),
+        name="genres",
+    )(features)
+    return compile_for_multilabel(keras.Model(overview, outputs, name="tfidf_logreg"), learning_rate)
+
+
+MODEL_REGISTRY: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            name="course_cnn",
+            input_kind=POSTER,
+            description="The course's poster CNN (64x64, 7 conv layers, 2x Dense 1024).",
+            defaults=ModelDefaults(epochs=40, batch_size=64, learning_rate=1e-4, patience=10, image_size=(64, 64)),
+            builder=build_course_cnn,
+        ),
+        ModelSpec(
+            name="course_lstm",
+            input_kind=OVERVIEW,
+            description="The course's BiLSTM on overviews (10k tokens, BiLSTM 256 + 128).",
+            defaults=ModelDefaults(epochs=20, batch_size=64, learning_rate=1e-4, patience=5),
+            builder=build_course_lstm,
+        ),
+        ModelSpec(
+            name="tfidf_logreg",
+            input_kind=OVERVIEW,
+            description="Baseline: TF-IDF (uni+bigrams) logistic regression on overviews.",
+            defaults=ModelDefaults(
+                epochs=60, batch_size=64, learning_rate=3e-3, patience=4, hold_epochs=1000,
+                vocabulary_size=20_000, extra={"l2": 1e-4},
+            ),
+            builder=build_tfidf_logreg,
+        ),
+    )
+}
+
+
+def get_model_spec(name: str) -> ModelSpec:
+    """Return a registry entry, or raise ValueError listing the known names."""
+    try:
+        return MODEL_REGISTRY[name]
+    except KeyError:
+        known = ", ".join(MODEL_REGISTRY)
+        raise ValueError(f"Unknown model {name!r}; known models: {known}.") from None
+
+
+def build_model(spec: ModelSpec, num_genres: int, defaults: ModelDefaults | None = None,
+                learning_rate: float | None = None, training_texts: np.ndarray | None = None):
+    """Build and compile a registry model."""
+    defaults = defaults or spec.defaults
+    rate = defaults.learning_rate if learning_rate is None else learning_rate
+    return spec.builder(num_genres, defaults, rate, training_texts)

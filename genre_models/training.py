@@ -1,0 +1,259 @@
+"""Training a registry model on the dataset and publishing it as an artifact.
+
+The recipe is the course's: batch 64, best-val_loss checkpoint, learning rate
+held then decayed by exp(-decay) per epoch, optional early stopping. After
+training, per-genre thresholds are tuned on the validation split and the test
+split is evaluated once; everything is recorded in the artifact metadata.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from genre_models.artifacts import publish_artifact
+from genre_models.config import ModelDefaults, SplitConfig, TrainConfig, resolve_artifacts_dir
+from genre_models.data import MovieDataset, ProgressCallback, load_dataset
+from genre_models.inference import model_inputs_for, score_inputs
+from genre_models.metrics import evaluate_scores, tune_thresholds
+from genre_models.models import POSTER, build_model, get_model_spec
+from genre_models.runs import (
+    CHECKPOINT_FILE,
+    CONFIG_FILE,
+    HISTORY_FILE,
+    create_run_dir,
+    utc_now,
+    write_json_atomically,
+    write_status,
+)
+
+# Metrics kept from the full evaluation report in the validation summary.
+SUMMARY_KEYS = (
+    "films", "micro_f1", "macro_f1", "samples_f1", "micro_average_precision",
+    "macro_average_precision", "precision_at_3", "recall_at_3",
+)
+
+
+@dataclass
+class TrainResult:
+    """What a finished training run produced."""
+
+    # The published artifact folder.
+    artifact_dir: Path
+    # The run folder with status, history and checkpoint.
+    run_dir: Path
+    # The metadata written beside the model.
+    metadata: dict
+
+
+def resolve_recipe(defaults: ModelDefaults, config: TrainConfig) -> ModelDefaults:
+    """Return the model's recipe with the run's explicit overrides applied."""
+    overrides = {
+        key: getattr(config, key)
+        for key in ("epochs", "batch_size", "learning_rate", "patience")
+        if getattr(config, key) is not None
+    }
+    recipe = dataclasses.replace(defaults, **overrides)
+    if recipe.epochs < 1 or recipe.batch_size < 1 or recipe.learning_rate <= 0 or recipe.patience < 0:
+        raise ValueError("epochs and batch size must be at least 1, the learning rate positive, patience >= 0.")
+    return recipe
+
+
+def make_schedule(hold_epochs: int, decay: float):
+    """Return the course's schedule: keep the rate for ``hold_epochs``, then multiply by exp(-decay) each epoch."""
+
+    def schedule(epoch: int, learning_rate: float) -> float:
+        return float(learning_rate if epoch < hold_epochs else learning_rate * math.exp(-decay))
+
+    return schedule
+
+
+def make_tf_dataset(inputs: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool, seed: int):
+    """Return a batched, prefetched tf.data pipeline over in-memory arrays."""
+    import tensorflow as tf
+
+    features = inputs.astype(str) if inputs.dtype == object else inputs
+    pipeline = tf.data.Dataset.from_tensor_slices((features, labels.astype(np.float32)))
+    if shuffle:
+        pipeline = pipeline.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
+    return pipeline.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def make_history_callback(run_dir: Path, history: dict):
+    """Return a callback that records every epoch's metrics and the learning rate as it goes."""
+    import keras
+
+    class HistoryRecorder(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.epoch_started = time.time()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_started = time.time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            record = {"epoch": epoch + 1, "seconds": round(time.time() - self.epoch_started, 2)}
+            record["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            record.update({key: float(value) for key, value in (logs or {}).items() if key != "learning_rate"})
+            history["epochs"].append(record)
+            write_json_atomically(run_dir / HISTORY_FILE, history)
+            write_status(run_dir, "running", epoch=epoch + 1)
+
+    return HistoryRecorder()
+
+
+def collect_versions() -> dict:
+    """Return the library versions an artifact depends on."""
+    import keras
+    import tensorflow as tf
+
+    return {"tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__,
+            "python": platform.python_version()}
+
+
+def summarize(report: dict) -> dict:
+    """Return the headline figures of an evaluation report."""
+    return {key: report[key] for key in SUMMARY_KEYS}
+
+
+def train_model(config: TrainConfig, progress: ProgressCallback | None = None) -> TrainResult:
+    """Train one registry model end to end and publish its artifact; return where it went."""
+    import keras
+
+    spec = get_model_spec(config.model_name)
+    recipe = resolve_recipe(spec.defaults, config)
+    run_dir = create_run_dir(spec.name)
+    write_json_atomically(run_dir / CONFIG_FILE, {"config": config.to_dict(), "recipe": dataclasses.asdict(recipe)})
+    write_status(run_dir, "running", model=spec.name, started_at=utc_now())
+    try:
+        result = run_training(spec, recipe, config, run_dir, progress)
+    except BaseException as error:
+        write_status(run_dir, "failed", error=f"{type(error).__name__}: {error}")
+        raise
+    write_status(run_dir, "completed", artifact=str(result.artifact_dir), finished_at=utc_now())
+    return result
+
+
+def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path,
+                 progress: ProgressCallback | None) -> TrainResult:
+    """The body of train_model, separated so failures can be recorded in the run status."""
+    import keras
+
+    started = time.time()
+    dataset = load_dataset(
+        config.data_dir,
+        image_size=recipe.image_size if spec.input_kind == POSTER else None,
+        max_films=config.max_films,
+        seed=config.seed,
+        progress=progress,
+    )
+    splits = {name: dataset.split_indices(name) for name in ("train", "validation", "test")}
+    empty = [name for name, indices in splits.items() if len(indices) == 0]
+    if empty:
+        raise ValueError(f"The {', '.join(empty)} split(s) are empty; use more films (--max-films).")
+    inputs = model_inputs_for(spec.input_kind, dataset)
+    keras.utils.set_random_seed(config.seed)
+    model = build_model(spec, dataset.num_genres, recipe, recipe.learning_rate,
+                        training_texts=dataset.overviews[splits["train"]])
+
+    train_data = make_tf_dataset(inputs[splits["train"]], dataset.labels[splits["train"]],
+                                 recipe.batch_size, shuffle=True, seed=config.seed)
+    validation_data = make_tf_dataset(inputs[splits["validation"]], dataset.labels[splits["validation"]],
+                                      recipe.batch_size, shuffle=False, seed=config.seed)
+    history = {"model": spec.name, "run_dir": str(run_dir), "epochs": []}
+    checkpoint_path = run_dir / CHECKPOINT_FILE
+    callbacks = [
+        make_history_callback(run_dir, history),
+        keras.callbacks.LearningRateScheduler(make_schedule(recipe.hold_epochs, recipe.decay)),
+        keras.callbacks.ModelCheckpoint(checkpoint_path, monitor="val_loss", save_best_only=True,
+                                        save_weights_only=True),
+    ]
+    if recipe.patience > 0:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.patience))
+    model.fit(train_data, validation_data=validation_data, epochs=recipe.epochs,
+              callbacks=callbacks, verbose=config.verbose, shuffle=False)
+    model.load_weights(checkpoint_path)
+    training_seconds = time.time() - started
+
+    validation_labels = dataset.labels[splits["validation"]]
+    validation_scores = score_inputs(model, inputs[splits["validation"]])
+    thresholds = tune_thresholds(validation_labels, validation_scores)
+    per_genre = np.asarray(thresholds["per_genre"])
+    test_labels, test_scores = dataset.labels[splits["test"]], score_inputs(model, inputs[splits["test"]])
+    test_report = evaluate_scores(test_labels, test_scores, per_genre, dataset.genres)
+    test_report["global_threshold_micro_f1"] = evaluate_scores(
+        test_labels, test_scores, thresholds["global"], dataset.genres)["micro_f1"]
+    validation_losses = [epoch["val_loss"] for epoch in history["epochs"]]
+    best_epoch = int(np.argmin(validation_losses)) + 1
+    metadata = {
+        "format": 1,
+        "name": spec.name,
+        "input_kind": spec.input_kind,
+        "description": spec.description,
+        "genres": dataset.genres,
+        "thresholds": {
+            **thresholds,
+            "policy": "per_genre",
+            "policy_note": "each genre's F1-maximising threshold on the validation split; genres with "
+                           f"fewer than {thresholds['min_positives']} validation positives use the global "
+                           "micro-F1-maximising threshold",
+        },
+        "command": config.command,
+        "seed": config.seed,
+        "config": config.to_dict(),
+        "recipe": dataclasses.asdict(recipe),
+        "data": describe_data(dataset, splits),
+        "training": {
+            "epochs_run": len(history["epochs"]),
+            "best_epoch": best_epoch,
+            "best_val_loss": float(np.min(validation_losses)),
+            "seconds": round(training_seconds, 1),
+            "run_dir": run_dir.name,
+            "finished_at": utc_now(),
+        },
+        "metrics": {
+            "validation": summarize(evaluate_scores(validation_labels, validation_scores, per_genre, dataset.genres)),
+            "test": test_report,
+        },
+        "versions": collect_versions(),
+        "created_at": utc_now(),
+    }
+    destination = Path(config.out_dir) if config.out_dir else resolve_artifacts_dir() / spec.name
+    publish_artifact(destination, model, metadata, history)
+    return TrainResult(artifact_dir=destination, run_dir=run_dir, metadata=metadata)
+
+
+def describe_data(dataset: MovieDataset, splits: dict[str, np.ndarray]) -> dict:
+    """Return the data facts recorded in an artifact: fingerprint, split rule and sizes, load report."""
+    return {
+        "fingerprint": dataset.fingerprint,
+        "folder_name": dataset.folder.name,
+        "films": dataset.num_films,
+        "split_rule": SplitConfig().describe(),
+        "split_sizes": {name: int(len(indices)) for name, indices in splits.items()},
+        "load_report": dataset.report.to_dict(),
+    }
+
+
+def evaluate_frequency_baseline(dataset: MovieDataset) -> dict:
+    """Baseline: every film gets each genre's training frequency as its probability.
+
+    Thresholds are tuned on validation like any model's, so this is "always
+    answer the most common genres".
+    """
+    train, validation, test = (dataset.split_indices(name) for name in ("train", "validation", "test"))
+    frequencies = dataset.labels[train].mean(axis=0)
+
+    def constant_scores(indices):
+        return np.tile(frequencies, (len(indices), 1))
+
+    thresholds = tune_thresholds(dataset.labels[validation], constant_scores(validation))
+    report = evaluate_scores(dataset.labels[test], constant_scores(test), thresholds["per_genre"], dataset.genres)
+    predicted = [genre for genre, f, t in zip(dataset.genres, frequencies, thresholds["per_genre"]) if f >= t]
+    return {"name": "genre_frequency", "predicts_always": predicted, "thresholds": thresholds,
+            "metrics": {"test": report}}
