@@ -174,7 +174,7 @@ class GenrePredictor:
         result = PredictionResult()
         inputs = {}
         if poster is not None:
-            inputs[POSTER] = prepare_poster(poster) if not isinstance(poster, bytes) else decode_poster(poster)
+            inputs[POSTER] = prepare_poster(poster)
         if overview is not None:
             text, truncated = prepare_overview(overview)
             inputs[OVERVIEW] = text

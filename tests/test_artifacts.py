@@ -1,0 +1,69 @@
+"""Shipped artifacts load and predict; damaged ones are reported and skipped."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from genre_models.artifacts import load_all_artifacts, load_artifact, read_artifact_metadata
+from genre_models.config import PROJECT_ROOT
+from genre_models.inference import GenrePredictor
+
+SHIPPED = PROJECT_ROOT / "artifacts"
+SHIPPED_NAMES = ["course_cnn", "course_lstm", "tfidf_logreg"]
+
+
+@pytest.mark.parametrize("name", SHIPPED_NAMES)
+def test_shipped_artifact_loads_and_predicts(name, monkeypatch):
+    monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(SHIPPED))
+    loaded = load_artifact(SHIPPED / name)
+    metadata = loaded.metadata
+    assert len(loaded.genres) == 25 and len(loaded.thresholds) == 25
+    for key in ("command", "seed", "data", "metrics", "versions", "recipe"):
+        assert key in metadata
+    assert metadata["data"]["films"] > 5000 and metadata["data"]["fingerprint"]
+    predictor = GenrePredictor([loaded])
+    poster = np.random.default_rng(0).integers(0, 256, (300, 150, 3), dtype=np.uint8)
+    result = predictor.predict(poster=poster, overview="A detective hunts a serial killer in a rainy city.")
+    assert len(result.predictions) == 1
+    prediction = result.predictions[0]
+    assert len(prediction.probabilities) == 25 and len(prediction.top) == 3
+    assert all(0 <= p <= 1 for p in prediction.probabilities.values())
+
+
+def test_shipped_baselines_are_recorded():
+    baselines = json.loads((SHIPPED / "baselines.json").read_text())
+    frequency = baselines["genre_frequency"]
+    assert frequency["predicts_always"] and 0 < frequency["metrics"]["test"]["micro_f1"] < 1
+
+
+def test_damaged_artifacts_are_reported_and_skipped(tiny_trained, tmp_path):
+    root = tmp_path / "artifacts"
+    for name, result in tiny_trained.items():
+        shutil.copytree(result.artifact_dir, root / name)
+    (root / "course_cnn" / "model.keras").write_bytes(b"garbage")
+    metadata = json.loads((root / "course_lstm" / "metadata.json").read_text())
+    metadata["genres"] = metadata["genres"][:-1]
+    (root / "course_lstm" / "metadata.json").write_text(json.dumps(metadata))
+    (root / "empty").mkdir()
+
+    loaded, errors = load_all_artifacts(root)
+
+    assert [m.name for m in loaded] == ["tfidf_logreg"]
+    assert "could not be loaded" in errors["course_cnn"]
+    assert "24 genres" in errors["course_lstm"]
+    assert "metadata.json is missing" in errors["empty"]
+    found, listing_errors = read_artifact_metadata(root)
+    assert [m["name"] for m in found] == ["course_cnn", "tfidf_logreg"]  # model files are checked at load
+
+
+def test_artifact_from_another_keras_major_is_refused(tiny_trained, tmp_path):
+    folder = shutil.copytree(tiny_trained["tfidf_logreg"].artifact_dir, tmp_path / "old")
+    metadata = json.loads((folder / "metadata.json").read_text())
+    metadata["versions"]["keras"] = "2.15.0"
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    with pytest.raises(ValueError, match="Keras 2.15.0"):
+        load_artifact(folder)

@@ -1,0 +1,76 @@
+"""The command line: predict output format, models listing, evaluate, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import copy_dataset, read_rows, write_csv
+from genre_models.cli import main
+from genre_models.config import CSV_NAME, IMAGES_DIR_NAME
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_predict_writes_one_line_per_film_and_model(tiny_artifacts_dir, small_real_dataset, tmp_path, capsys):
+    folder = copy_dataset(small_real_dataset, tmp_path / "films")
+    rows = read_rows(folder / CSV_NAME)
+    broken, missing = rows[0]["Id"], rows[1]["Id"]
+    (folder / IMAGES_DIR_NAME / f"{broken}.jpg").write_bytes(b"\xff\xd8 truncated jpeg")
+    (folder / IMAGES_DIR_NAME / f"{missing}.jpg").unlink()
+    # Labels are ignored when predicting: drop every genre column.
+    write_csv(folder / CSV_NAME, rows, ["Id", "Overview"])
+    out = tmp_path / "p.jsonl"
+
+    assert main(["predict", "--model", "all", "--data-dir", str(folder), "--out", str(out)]) == 0
+
+    lines = read_jsonl(out)
+    by_model = {}
+    for line in lines:
+        assert set(line) == {"id", "model", "probabilities", "predicted"}
+        assert len(line["probabilities"]) == 25
+        assert all(0.0 <= p <= 1.0 for p in line["probabilities"].values())
+        assert set(line["predicted"]) <= set(line["probabilities"])
+        by_model.setdefault(line["model"], set()).add(line["id"])
+    ids = {row["Id"] for row in rows}
+    assert by_model["course_lstm"] == ids and by_model["tfidf_logreg"] == ids
+    # A broken or missing poster costs only the poster model's line, and is reported.
+    assert by_model["course_cnn"] == ids - {broken, missing}
+    errors = capsys.readouterr().err
+    assert "course_cnn: skipped 1 film(s): undecodable poster" in errors
+    assert "course_cnn: skipped 1 film(s): missing poster" in errors
+
+
+def test_predict_single_model(tiny_artifacts_dir, small_real_dataset, tmp_path):
+    out = tmp_path / "cnn.jsonl"
+    assert main(["predict", "--model", "course_cnn", "--data-dir", str(small_real_dataset), "--out", str(out)]) == 0
+    lines = read_jsonl(out)
+    assert len(lines) == 96 and {line["model"] for line in lines} == {"course_cnn"}
+
+
+def test_models_lists_each_artifact_with_its_inputs(tiny_artifacts_dir, capsys):
+    assert main(["models"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {line["name"]: line["inputs"] for line in lines} == {
+        "course_cnn": "poster", "course_lstm": "overview", "tfidf_logreg": "overview"}
+    assert all(0 <= line["test_metrics"]["micro_f1"] <= 1 for line in lines)
+
+
+def test_evaluate_prints_the_full_report(tiny_artifacts_dir, small_real_dataset, capsys):
+    assert main(["evaluate", "--model", "tfidf_logreg", "--data-dir", str(small_real_dataset), "--split", "all"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    for key in ("micro_f1", "macro_f1", "samples_f1", "micro_average_precision", "macro_average_precision",
+                "precision_at_3", "recall_at_3", "per_genre"):
+        assert key in report
+    assert report["films"] == 96
+    assert set(report["per_genre"]["Drama"]["confusion"]) == {"tp", "fp", "fn", "tn"}
+
+
+def test_user_errors_are_one_clear_line(tiny_artifacts_dir, tmp_path, capsys):
+    assert main(["predict", "--model", "nope", "--data-dir", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
+    assert "No shipped artifact named nope" in capsys.readouterr().err
+    assert main(["evaluate", "--model", "course_lstm", "--data-dir", str(tmp_path / "missing")]) == 2
+    assert "Dataset not found" in capsys.readouterr().err

@@ -1,0 +1,70 @@
+"""Single-film prediction from PIL images, bytes and strings."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from genre_models.inference import MAX_OVERVIEW_CHARACTERS, GenrePredictor, prepare_overview, prepare_poster
+
+
+@pytest.fixture(scope="module")
+def predictor(tiny_trained):
+    root = next(iter(tiny_trained.values())).artifact_dir.parent
+    return GenrePredictor.from_artifacts(root)
+
+
+def png_bytes(mode="RGB", size=(40, 80)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, color=0).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_poster_and_overview_go_to_their_models(predictor):
+    image = Image.new("RGB", (150, 300), color=(200, 30, 30))
+    result = predictor.predict(poster=image, overview="Aliens invade a small town.")
+    assert {p.model for p in result.predictions} == {"course_cnn", "course_lstm", "tfidf_logreg"}
+    only_text = predictor.predict(overview="A love story in Paris.")
+    assert {p.input_kind for p in only_text.predictions} == {"overview"}
+    only_poster = predictor.predict(poster=png_bytes())
+    assert [p.model for p in only_poster.predictions] == ["course_cnn"]
+
+
+def test_single_prediction_matches_batch_scoring(predictor):
+    from genre_models.inference import score_inputs
+
+    cnn = predictor.get("course_cnn")
+    poster = np.random.default_rng(1).integers(0, 256, (300, 150, 3), dtype=np.uint8)
+    single = predictor.score_one(cnn, poster)
+    batch = score_inputs(cnn.model, poster[None])[0]
+    # Traced and eager oneDNN kernels round differently in the last digits.
+    np.testing.assert_allclose(single, batch, atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P", "CMYK", "I;16"])
+def test_odd_image_modes_are_converted(mode):
+    image = Image.new(mode, (10, 20))
+    assert prepare_poster(image).shape == (20, 10, 3)
+
+
+def test_bad_inputs_raise_value_errors_with_plain_messages(predictor):
+    with pytest.raises(ValueError, match="empty"):
+        predictor.predict(overview="   \n ")
+    with pytest.raises(ValueError, match="poster, a summary"):
+        predictor.predict()
+    with pytest.raises(ValueError, match="not a readable image"):
+        predictor.predict(poster=b"definitely not an image")
+    with pytest.raises(ValueError, match="empty"):
+        predictor.predict(poster=b"")
+
+
+def test_long_and_odd_text_is_handled(predictor):
+    text, truncated = prepare_overview("word " * 300_000)
+    assert truncated and len(text) == MAX_OVERVIEW_CHARACTERS
+    result = predictor.predict(overview="\u202eevil\u202c 🎬 \ud800 control\x00chars")
+    assert result.predictions
+    long_result = predictor.predict(overview="word " * 300_000)
+    assert any("cut" in note for note in long_result.notes)

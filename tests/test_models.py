@@ -1,0 +1,69 @@
+"""Every registry model: builds, takes raw inputs, outputs one probability per genre."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from genre_models.models import MODEL_REGISTRY, OVERVIEW, POSTER, build_model, get_model_spec
+
+TEXTS = np.array(["a hero fights crime in the city", "two lovers meet in paris", "a haunted house at night"] * 4,
+                 dtype=object)
+
+
+def tiny_batch(input_kind: str):
+    """Raw inputs as users give them: uint8 posters of an arbitrary size, or plain strings."""
+    import tensorflow as tf
+
+    if input_kind == POSTER:
+        return tf.constant(np.random.default_rng(0).integers(0, 256, (2, 300, 150, 3), dtype=np.uint8))
+    return tf.constant([["a hero fights crime"], ["an unseen wordzzz"]])
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_REGISTRY))
+def test_forward_pass_on_a_tiny_batch(name):
+    spec = MODEL_REGISTRY[name]
+    model = build_model(spec, num_genres=7, training_texts=TEXTS)
+    outputs = np.asarray(model(tiny_batch(spec.input_kind), training=False))
+    assert outputs.shape == (2, 7)
+    assert np.all((outputs >= 0) & (outputs <= 1))
+    # One training step runs and produces a finite loss.
+    logs = model.train_on_batch(tiny_batch(spec.input_kind), np.eye(7)[:2].astype("float32"), return_dict=True)
+    assert np.isfinite(logs["loss"])
+
+
+def test_course_cnn_is_the_course_architecture():
+    model = build_model(get_model_spec("course_cnn"), num_genres=25)
+    convolutions = [layer for layer in model.layers if layer.__class__.__name__ == "Conv2D"]
+    assert [layer.filters for layer in convolutions] == [16, 32, 32, 64, 64, 128, 128]
+    assert convolutions[0].strides == (2, 2)
+    dense = [layer.units for layer in model.layers if layer.__class__.__name__ == "Dense"]
+    assert dense == [1024, 1024, 25]
+    dropouts = [layer.rate for layer in model.layers if layer.__class__.__name__ == "Dropout"]
+    assert dropouts == [0.2, 0.2, 0.2, 0.2, 0.5, 0.5]
+    assert model.get_layer("resize").output.shape[1:3] == (64, 64)
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-4)
+
+
+def test_course_lstm_is_the_course_architecture():
+    model = build_model(get_model_spec("course_lstm"), num_genres=25, training_texts=TEXTS)
+    kinds = [layer.__class__.__name__ for layer in model.layers]
+    assert kinds == ["InputLayer", "TextVectorization", "Embedding", "Bidirectional", "Bidirectional",
+                     "Dense", "Dropout", "Dense"]
+    embedding = model.layers[2]
+    assert embedding.output_dim == 256 and embedding.mask_zero
+    first, second = model.layers[3].forward_layer, model.layers[4].forward_layer
+    assert (first.units, first.return_sequences, first.dropout, first.recurrent_dropout) == (256, True, 0.5, 0.2)
+    assert (second.units, second.dropout, second.recurrent_dropout) == (128, 0.5, 0.2)
+    assert model.layers[6].rate == 0.8
+    assert get_model_spec("course_lstm").defaults.vocabulary_size == 10_000
+
+
+def test_unknown_model_name_lists_the_known_ones():
+    with pytest.raises(ValueError, match="course_cnn"):
+        get_model_spec("resnet9000")
+
+
+def test_text_model_without_training_texts_is_refused():
+    with pytest.raises(ValueError, match="vocabulary"):
+        build_model(get_model_spec("course_lstm"), num_genres=3)
