@@ -121,12 +121,12 @@ def load_requested_models(requested: str):
 
 def command_evaluate(args: argparse.Namespace) -> int:
     """Evaluate shipped models on a split and print the JSON report."""
-    from genre_models.inference import score_dataset
+    from genre_models.inference import image_size_of, score_dataset
     from genre_models.metrics import evaluate_scores
 
     for loaded in load_requested_models(args.model):
-        image_size = loaded.metadata["recipe"].get("image_size") if loaded.input_kind == POSTER else None
-        dataset = load_dataset(resolve_data_dir(args.data_dir), image_size=image_size, progress=print_progress)
+        dataset = load_dataset(resolve_data_dir(args.data_dir), image_size=image_size_of(loaded),
+                               progress=print_progress)
         report_dataset(dataset.report)
         if dataset.genres != loaded.genres:
             raise ValueError(f"The dataset's genre columns differ from the ones {loaded.name} was trained on.")

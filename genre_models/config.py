@@ -36,7 +36,8 @@ def resolve_data_dir(explicit: str | os.PathLike | None = None) -> Path:
     from_env = os.environ.get(DATA_DIR_ENV, "").strip()
     if from_env:
         return Path(from_env).expanduser()
-    return DEFAULT_DATA_DIR
+    # Relative to the project, so the app finds it whatever the working directory.
+    return PROJECT_ROOT / DEFAULT_DATA_DIR
 
 
 def resolve_artifacts_dir() -> Path:

@@ -101,6 +101,12 @@ def score_inputs(model, inputs: np.ndarray, batch_size: int = 256) -> np.ndarray
     return np.concatenate(outputs).astype(np.float32)
 
 
+def image_size_of(loaded: LoadedModel) -> tuple[int, int] | None:
+    """Return the poster size a model's dataset must be loaded at (None for text models)."""
+    size = loaded.metadata.get("recipe", {}).get("image_size")
+    return tuple(size) if loaded.input_kind == POSTER and size else None
+
+
 def score_dataset(loaded: LoadedModel, dataset: MovieDataset) -> np.ndarray:
     """Return a loaded model's probabilities for every film of a dataset."""
     return score_inputs(loaded.model, model_inputs_for(loaded.input_kind, dataset))

@@ -80,11 +80,17 @@ def compute_precision_recall_curve(labels: np.ndarray, scores: np.ndarray) -> di
     }
 
 
+def compute_top_k_hits(labels: np.ndarray, scores: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Return each film's top-k genre indices (most probable first) and how many of them are true."""
+    labels, scores = check_shapes(labels, scores)
+    top = np.argsort(-scores, axis=1, kind="mergesort")[:, :k]
+    return top, np.take_along_axis(labels, top, axis=1).sum(axis=1)
+
+
 def compute_top_k(labels: np.ndarray, scores: np.ndarray, k: int = 3) -> tuple[float, float]:
     """Return (precision@k, recall@k): share of the top k that are true, share of true genres in the top k."""
     labels, scores = check_shapes(labels, scores)
-    top = np.argsort(-scores, axis=1, kind="mergesort")[:, :k]
-    hits = np.take_along_axis(labels, top, axis=1).sum(axis=1)
+    _, hits = compute_top_k_hits(labels, scores, k)
     precision_at_k = float(np.mean(hits / k))
     recall_at_k = float(np.mean(safe_divide(hits, labels.sum(axis=1))))
     return precision_at_k, recall_at_k

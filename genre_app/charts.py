@@ -1,0 +1,138 @@
+"""Plotly figures for the pages (data shaping in NumPy/pandas, no TensorFlow)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from genre_models.data import MovieDataset
+from genre_models.inference import ModelPrediction
+from genre_models.metrics import compute_precision_recall_curve
+
+
+def plot_probabilities(prediction: ModelPrediction, thresholds: np.ndarray) -> go.Figure:
+    """Horizontal bars of every genre's probability, predicted genres highlighted, thresholds marked."""
+    frame = pd.DataFrame({
+        "genre": list(prediction.probabilities),
+        "probability": list(prediction.probabilities.values()),
+        "threshold": thresholds,
+    })
+    frame["predicted"] = np.where(frame["genre"].isin(prediction.predicted), "over threshold", "below")
+    frame = frame.sort_values("probability")
+    figure = px.bar(frame, x="probability", y="genre", orientation="h", color="predicted",
+                    color_discrete_map={"over threshold": "#d62728", "below": "#9ecae1"},
+                    hover_data={"threshold": ":.2f", "probability": ":.3f"})
+    figure.add_scatter(x=frame["threshold"], y=frame["genre"], mode="markers", name="tuned threshold",
+                       marker={"symbol": "line-ns-open", "size": 12, "color": "black"})
+    figure.update_layout(height=560, margin={"l": 0, "r": 0, "t": 10, "b": 0}, xaxis_range=[0, 1],
+                         legend={"orientation": "h", "y": -0.08})
+    return figure
+
+
+def plot_films_per_genre(dataset: MovieDataset) -> go.Figure:
+    """Bar chart of positive films per genre."""
+    counts = pd.Series(dataset.labels.sum(axis=0), index=dataset.genres).sort_values(ascending=False)
+    return px.bar(x=counts.index, y=counts.values, labels={"x": "genre", "y": "films"})
+
+
+def plot_genres_per_film(dataset: MovieDataset) -> go.Figure:
+    """Histogram of how many genres each film has."""
+    counts = pd.Series(dataset.labels.sum(axis=1)).value_counts().sort_index()
+    return px.bar(x=counts.index.astype(str), y=counts.values, labels={"x": "genres per film", "y": "films"})
+
+
+def plot_cooccurrence(dataset: MovieDataset) -> go.Figure:
+    """Heatmap of how often two genres label the same film."""
+    labels = dataset.labels.astype(np.int64)
+    matrix = labels.T @ labels
+    return px.imshow(matrix, x=dataset.genres, y=dataset.genres, color_continuous_scale="Blues",
+                     labels={"color": "films"}, aspect="auto")
+
+
+def plot_overview_lengths(dataset: MovieDataset) -> go.Figure:
+    """Histogram of overview lengths in words."""
+    words = [len(str(text).split()) for text in dataset.overviews]
+    return px.histogram(x=words, nbins=40, labels={"x": "words in overview", "y": "films"})
+
+
+def plot_split_sizes(dataset: MovieDataset) -> go.Figure:
+    """Stacked bars of positive films per genre in each split."""
+    rows = []
+    for split in ("train", "validation", "test"):
+        counts = dataset.labels[dataset.splits == split].sum(axis=0)
+        rows.extend({"genre": g, "split": split, "films": int(c)} for g, c in zip(dataset.genres, counts))
+    return px.bar(pd.DataFrame(rows), x="genre", y="films", color="split", barmode="stack")
+
+
+def plot_confusion_grid(report: dict, genres: list[str], columns: int = 5) -> go.Figure:
+    """A grid of small 2x2 confusion heatmaps, one per genre (rows: truth, columns: prediction)."""
+    rows = int(np.ceil(len(genres) / columns))
+    figure = make_subplots(rows=rows, cols=columns, subplot_titles=genres, horizontal_spacing=0.04,
+                           vertical_spacing=0.06)
+    for index, genre in enumerate(genres):
+        counts = report["per_genre"][genre]["confusion"]
+        matrix = np.array([[counts["tp"], counts["fn"]], [counts["fp"], counts["tn"]]])
+        # Colour by share of the true row so rare genres are as readable as common ones.
+        shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+        figure.add_trace(
+            go.Heatmap(z=shares, x=["pred yes", "pred no"], y=["true yes", "true no"], text=matrix,
+                       texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=1, showscale=False,
+                       hovertemplate=f"{genre}<br>%{{y}}, %{{x}}: %{{text}}<extra></extra>"),
+            row=index // columns + 1, col=index % columns + 1,
+        )
+    figure.update_yaxes(autorange="reversed", showticklabels=False)
+    figure.update_xaxes(showticklabels=False)
+    figure.update_layout(height=170 * rows, margin={"l": 0, "r": 0, "t": 30, "b": 0})
+    figure.update_annotations(font_size=11)
+    return figure
+
+
+def per_genre_frame(report: dict) -> pd.DataFrame:
+    """Per-genre precision/recall/F1/support as a table."""
+    return pd.DataFrame([
+        {"genre": genre, "support": values["support"], "threshold": values["threshold"],
+         "precision": values["precision"], "recall": values["recall"], "f1": values["f1"],
+         "average_precision": values["average_precision"]}
+        for genre, values in report["per_genre"].items()
+    ])
+
+
+def plot_precision_recall_f1(report: dict) -> go.Figure:
+    """Grouped bars of per-genre precision, recall and F1."""
+    frame = per_genre_frame(report).melt(id_vars="genre", value_vars=["precision", "recall", "f1"],
+                                         var_name="metric", value_name="value")
+    figure = px.bar(frame, x="genre", y="value", color="metric", barmode="group")
+    figure.update_layout(yaxis_range=[0, 1], height=380)
+    return figure
+
+
+def plot_precision_recall_curves(labels: np.ndarray, scores: np.ndarray, genres: list[str],
+                                 selected: list[str], thresholds: np.ndarray) -> go.Figure:
+    """Precision-recall curves for the selected genres, with each genre's operating point."""
+    figure = go.Figure()
+    for genre in selected:
+        column = genres.index(genre)
+        if labels[:, column].sum() == 0:
+            continue
+        curve = compute_precision_recall_curve(labels[:, column], scores[:, column])
+        figure.add_scatter(x=curve["recall"], y=curve["precision"], mode="lines", name=genre)
+        predicted = scores[:, column] >= thresholds[column]
+        true_positive = (predicted & (labels[:, column] == 1)).sum()
+        precision = true_positive / max(predicted.sum(), 1)
+        recall = true_positive / labels[:, column].sum()
+        figure.add_scatter(x=[recall], y=[precision], mode="markers", name=f"{genre} @ threshold",
+                           marker={"size": 10, "symbol": "x"})
+    figure.update_layout(xaxis_title="recall", yaxis_title="precision", xaxis_range=[0, 1.02],
+                         yaxis_range=[0, 1.02], height=420)
+    return figure
+
+
+def plot_f1_comparison(reports: dict[str, dict]) -> go.Figure:
+    """Side-by-side per-genre F1 of several models."""
+    frame = pd.concat([per_genre_frame(report).assign(model=name) for name, report in reports.items()])
+    figure = px.bar(frame, x="genre", y="f1", color="model", barmode="group")
+    figure.update_layout(yaxis_range=[0, 1], height=380)
+    return figure

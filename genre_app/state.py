@@ -1,0 +1,144 @@
+"""Cached resources shared by the pages: models, datasets and per-split scores.
+
+Everything heavy (TensorFlow import, model loading, poster decoding, scoring a
+split) happens once per server process, not on every rerun.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from genre_models.artifacts import read_artifact_metadata
+from genre_models.config import (
+    CSV_NAME,
+    DATA_DIR_ENV,
+    DEFAULT_DATA_DIR,
+    PROJECT_ROOT,
+    resolve_artifacts_dir,
+    resolve_data_dir,
+)
+from genre_models.data import DatasetError, MovieDataset, extract_zip_safely, load_dataset, locate_dataset
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@dataclass
+class SplitScores:
+    """One model's probabilities over one split, computed once and reused."""
+
+    # Film Ids in row order.
+    ids: np.ndarray
+    # True multi-hot labels.
+    labels: np.ndarray
+    # Predicted probabilities.
+    scores: np.ndarray
+    # Genre names in column order.
+    genres: list[str]
+
+
+def data_location() -> Path:
+    """Return the configured dataset location (GENRE_DATA_DIR, else the default folder)."""
+    return resolve_data_dir()
+
+
+def data_stamp(folder: Path) -> str:
+    """Return a cache key part that changes when the dataset's CSV is replaced."""
+    try:
+        csv_path = locate_dataset(folder) / CSV_NAME
+        return f"{csv_path}:{csv_path.stat().st_mtime_ns}"
+    except (DatasetError, OSError):
+        return "missing"
+
+
+@st.cache_resource(show_spinner="Loading the models...")
+def get_predictor(artifacts_dir: str):
+    """Load every shipped artifact once (TensorFlow is imported here, not in the pages)."""
+    from genre_models.inference import GenrePredictor
+
+    return GenrePredictor.from_artifacts(Path(artifacts_dir))
+
+
+def predictor():
+    """Return the cached predictor for the configured artifacts folder."""
+    return get_predictor(str(resolve_artifacts_dir()))
+
+
+def artifact_listing() -> tuple[list[dict], dict[str, str]]:
+    """Return shipped models' metadata and the errors of unusable artifacts (cheap: no model loading)."""
+    return read_artifact_metadata(resolve_artifacts_dir())
+
+
+@st.cache_resource(show_spinner="Reading the dataset...", max_entries=8)
+def get_dataset(location: str, image_size: tuple[int, int] | None, stamp: str) -> MovieDataset:
+    """Load (and cache) the dataset at a location, optionally with posters at a size."""
+    return load_dataset(location, image_size=image_size)
+
+
+def dataset(image_size: tuple[int, int] | None = None) -> tuple[MovieDataset | None, str | None]:
+    """Return the configured dataset, or None and a message saying how to provide it."""
+    location = data_location()
+    try:
+        return get_dataset(str(location), image_size, data_stamp(location)), None
+    except DatasetError as error:
+        return None, str(error)
+
+
+@st.cache_resource(show_spinner="Scoring the films (once per model)...", max_entries=32)
+def get_split_scores(model_name: str, location: str, split: str, stamp: str, artifacts_dir: str) -> SplitScores:
+    """Score one split with one model; cached so threshold changes never re-run the model."""
+    from genre_models.inference import image_size_of, score_dataset
+
+    loaded = get_predictor(artifacts_dir).get(model_name)
+    data = get_dataset(location, image_size_of(loaded), stamp)
+    subset = data.subset(data.split_indices(split))
+    return SplitScores(ids=subset.ids, labels=subset.labels, scores=score_dataset(loaded, subset), genres=subset.genres)
+
+
+def split_scores(model_name: str, split: str) -> SplitScores:
+    """Return the cached scores of a model on a split of the configured dataset."""
+    location = data_location()
+    return get_split_scores(model_name, str(location), split, data_stamp(location), str(resolve_artifacts_dir()))
+
+
+def import_dataset_zip(uploaded_bytes: bytes, progress) -> Path:
+    """Extract an uploaded dataset zip safely into the default data folder; return the dataset folder.
+
+    The extraction is atomic: a refused or broken zip leaves the previous dataset as it was.
+    """
+    target = PROJECT_ROOT / DEFAULT_DATA_DIR
+    with tempfile.NamedTemporaryFile(suffix=".zip") as handle:
+        handle.write(uploaded_bytes)
+        handle.flush()
+        staging = target.with_name(f".{target.name}.import")
+        extract_zip_safely(handle.name, staging, progress=progress)
+    try:
+        folder = locate_dataset(staging)
+        load_dataset(folder)  # Refuse a zip whose CSV is unusable before it replaces anything.
+    except DatasetError:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    from genre_models.data import replace_directory
+
+    replace_directory(staging, target)
+    get_dataset.clear()
+    get_split_scores.clear()
+    return locate_dataset(target)
+
+
+def data_setting_help() -> str:
+    """Return how the dataset location is configured, for display."""
+    current = os.environ.get(DATA_DIR_ENV)
+    where = f"`{DATA_DIR_ENV}={current}`" if current else f"not set, so the default `{DEFAULT_DATA_DIR}` is used"
+    return (
+        f"The dataset location comes from the `{DATA_DIR_ENV}` environment variable ({where}). "
+        f"To change it, restart the app with `{DATA_DIR_ENV}=/path/to/Multimodal_IMDB_dataset` "
+        "(a folder or the .zip), or upload the zip on the Home page."
+    )

@@ -1,0 +1,80 @@
+"""Compare: sampled test films, each model's top 3 against the true genres, and where models disagree."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from genre_app import state
+from genre_models.metrics import compute_top_k_hits
+
+st.set_page_config(page_title="Compare models", page_icon="⚖️", layout="wide")
+st.title("⚖️ Compare models against the true genres")
+
+dataset, problem = state.dataset()
+predictor = state.predictor()
+if dataset is None:
+    st.warning(f"Comparing needs the dataset. {problem}")
+    st.caption(state.data_setting_help())
+    st.stop()
+if not predictor.models:
+    st.error("No usable model artifact is installed; see the Home page.")
+    st.stop()
+
+settings = st.columns(3)
+sample_size = settings[0].number_input("Films to sample", min_value=1, max_value=100, value=10)
+seed = settings[1].number_input("Seed", min_value=0, value=0, step=1)
+names = settings[2].multiselect("Models", predictor.model_names(), default=predictor.model_names())
+if not names:
+    st.info("Choose at least one model.")
+    st.stop()
+
+# Top 3 and hits of every model over the whole test split, aligned by film Id.
+results = {}
+for name in names:
+    scores = state.split_scores(name, "test")
+    top, hits = compute_top_k_hits(scores.labels, scores.scores, k=3)
+    results[name] = {"rows": {str(i): r for r, i in enumerate(scores.ids)}, "top": top, "hits": hits,
+                     "genres": scores.genres}
+common = sorted(set.intersection(*(set(r["rows"]) for r in results.values())))
+rng = np.random.default_rng(int(seed))
+sample = list(rng.choice(common, size=min(int(sample_size), len(common)), replace=False)) if common else []
+position = {str(film_id): row for row, film_id in enumerate(dataset.ids)}
+
+
+def top_three(name: str, film_id: str) -> list[str]:
+    result = results[name]
+    return [result["genres"][g] for g in result["top"][result["rows"][film_id]]]
+
+
+st.subheader("Aggregate: top-3 hits (true genres among each model's top 3)")
+summary = []
+for name, result in results.items():
+    sample_hits = [int(result["hits"][result["rows"][f]]) for f in sample]
+    all_hits = result["hits"][[result["rows"][f] for f in common]]
+    summary.append({"model": name, "hits in sample": sum(sample_hits),
+                    "films with ≥1 hit (sample)": sum(h > 0 for h in sample_hits),
+                    "hits per film (test split)": float(np.mean(all_hits)) if len(all_hits) else 0.0,
+                    "films with ≥1 hit (test split)": float(np.mean(all_hits > 0)) if len(all_hits) else 0.0})
+st.dataframe(pd.DataFrame(summary), hide_index=True)
+
+if len(names) > 1:
+    disagreements = [f for f in common if len({top_three(n, f)[0] for n in names}) > 1]
+    st.markdown(f"**Disagreement:** the models' first choices differ on {len(disagreements)} of {len(common)} "
+                f"test films ({len(disagreements) / max(len(common), 1):.0%}); "
+                f"{sum(f in disagreements for f in sample)} of the {len(sample)} sampled films.")
+
+st.subheader(f"{len(sample)} sampled test films")
+for film_id in sample:
+    row = position[film_id]
+    truth = {g for g, flag in zip(dataset.genres, dataset.labels[row]) if flag}
+    with st.container(border=True):
+        poster, text, answers = st.columns([1, 2, 3])
+        poster.image(str(dataset.poster_path(film_id)), width=100)
+        text.markdown(f"**[{film_id}](https://www.imdb.com/title/{film_id}/)**")
+        text.caption(str(dataset.overviews[row]))
+        text.markdown("**True:** " + ", ".join(sorted(truth)))
+        for name in names:
+            marked = [f"✅ {g}" if g in truth else f"❌ {g}" for g in top_three(name, film_id)]
+            answers.markdown(f"**{name}:** " + " · ".join(marked))
