@@ -7,8 +7,7 @@ import streamlit as st
 
 from genre_app import charts, state
 
-st.set_page_config(page_title="Dataset browser", page_icon="🗂️", layout="wide")
-st.title("🗂️ Dataset browser")
+st.title("Dataset browser")
 
 dataset, problem = state.dataset()
 if dataset is None:

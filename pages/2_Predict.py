@@ -6,8 +6,7 @@ import streamlit as st
 
 from genre_app import charts, state
 
-st.set_page_config(page_title="Predict genres", page_icon="🔮", layout="wide")
-st.title("🔮 Predict genres")
+st.title("Predict genres")
 
 predictor = state.predictor()
 if not predictor.models:

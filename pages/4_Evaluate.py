@@ -8,8 +8,7 @@ import streamlit as st
 from genre_app import charts, state
 from genre_models.metrics import evaluate_scores
 
-st.set_page_config(page_title="Evaluate", page_icon="📊", layout="wide")
-st.title("📊 Evaluate a model")
+st.title("Evaluate a model")
 
 dataset, problem = state.dataset()
 predictor = state.predictor()

@@ -1,0 +1,144 @@
+"""Real-browser journeys: `streamlit run` on a free localhost port, driven by Playwright in Debian's Chromium.
+
+Screenshots of every step are saved under test-output/browser/.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from genre_models.config import PROJECT_ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = PROJECT_ROOT / "test-output" / "browser"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+# The first page load imports TensorFlow and loads every model.
+SLOW_MS = 180_000
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"streamlit did not answer at {url} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; setup.sh installs it with apt-get")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(small_real_dataset, tmp_path_factory):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "GENRE_DATA_DIR": str(small_real_dataset),
+           "GENRE_ARTIFACTS_DIR": os.environ.get("TEST_ARTIFACTS_OVERRIDE", str(PROJECT_ROOT / "artifacts")),
+           "GENRE_CACHE_DIR": str(tmp_path_factory.mktemp("browser_cache"))}
+    log = open(tmp_path_factory.mktemp("browser_log") / "streamlit.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(SLOW_MS)
+    yield tab
+    context.close()
+
+
+def snapshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def write_poster(path: Path) -> Path:
+    pixels = np.random.default_rng(5).integers(0, 256, (300, 150, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path, format="JPEG")
+    return path
+
+
+def assert_no_exception(page) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_predict_and_evaluate_journey(page, app_url, tmp_path):
+    page.goto(app_url)
+    page.get_by_text("Movie genres from posters and plot summaries").wait_for()
+    page.get_by_text("96 films").wait_for()
+    page.locator("[data-testid='stDataFrame']").first.wait_for()
+    snapshot(page, "01-home")
+
+    page.goto(f"{app_url}/predict")
+    page.get_by_role("button", name="Predict").wait_for()
+    page.locator("input[type='file']").set_input_files(str(write_poster(tmp_path / "poster.jpg")))
+    page.get_by_text("poster.jpg").wait_for()
+    page.get_by_label("Plot summary").fill("A retired hitman is pulled back in for one last job in Tokyo.")
+    snapshot(page, "02-predict-inputs")
+    page.get_by_role("button", name="Predict").click()
+    for model in ("course_cnn", "course_lstm", "tfidf_logreg"):
+        page.get_by_role("heading", name=model).wait_for()
+    page.locator(".js-plotly-plot").nth(2).wait_for()
+    assert page.get_by_text("Top 3:").count() == 3
+    assert_no_exception(page)
+    snapshot(page, "03-predict-results")
+
+    page.goto(f"{app_url}/evaluate")
+    page.get_by_text("Per-genre confusion matrices").wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
+    page.get_by_text("true yes").first.wait_for()
+    assert page.locator("[data-testid='stMetric']").count() == 7
+    assert_no_exception(page)
+    snapshot(page, "04-evaluate")
