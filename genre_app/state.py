@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
 from genre_models.artifacts import read_artifact_metadata
@@ -26,20 +24,6 @@ from genre_models.config import (
 from genre_models.data import DatasetError, MovieDataset, extract_zip_safely, load_dataset, locate_dataset
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-@dataclass
-class SplitScores:
-    """One model's probabilities over one split, computed once and reused."""
-
-    # Film Ids in row order.
-    ids: np.ndarray
-    # True multi-hot labels.
-    labels: np.ndarray
-    # Predicted probabilities.
-    scores: np.ndarray
-    # Genre names in column order.
-    genres: list[str]
 
 
 def data_location() -> Path:
@@ -90,17 +74,19 @@ def dataset(image_size: tuple[int, int] | None = None) -> tuple[MovieDataset | N
 
 
 @st.cache_resource(show_spinner="Scoring the films (once per model)...", max_entries=32)
-def get_split_scores(model_name: str, location: str, split: str, stamp: str, artifacts_dir: str) -> SplitScores:
+def get_split_scores(model_name: str, location: str, split: str, stamp: str, artifacts_dir: str):
     """Score one split with one model; cached so threshold changes never re-run the model."""
-    from genre_models.inference import image_size_of, score_dataset
+    from genre_models.inference import score_split
 
-    loaded = get_predictor(artifacts_dir).get(model_name)
-    data = get_dataset(location, image_size_of(loaded), stamp)
-    subset = data.subset(data.split_indices(split))
-    return SplitScores(ids=subset.ids, labels=subset.labels, scores=score_dataset(loaded, subset), genres=subset.genres)
+    return score_split(
+        get_predictor(artifacts_dir), model_name,
+        dataset_for=lambda image_size: get_dataset(location, image_size, stamp),
+        split=split,
+        score_component=lambda name: get_split_scores(name, location, split, stamp, artifacts_dir),
+    )
 
 
-def split_scores(model_name: str, split: str) -> SplitScores:
+def split_scores(model_name: str, split: str):
     """Return the cached scores of a model on a split of the configured dataset."""
     location = data_location()
     return get_split_scores(model_name, str(location), split, data_stamp(location), str(resolve_artifacts_dir()))

@@ -17,7 +17,7 @@ import numpy as np
 
 from genre_models.config import resolve_artifacts_dir
 from genre_models.data import replace_directory
-from genre_models.models import INPUT_KINDS
+from genre_models.models import BOTH, INPUT_KINDS
 from genre_models.runs import read_json, write_json_atomically
 
 MODEL_FILE = "model.keras"
@@ -47,7 +47,7 @@ class LoadedModel:
     thresholds: np.ndarray
     # The full metadata.json content.
     metadata: dict
-    # The Keras model (preprocessing included).
+    # The Keras model (preprocessing included); None for a late fusion, which reuses its components.
     model: object
     # Folder it was loaded from.
     folder: Path
@@ -82,6 +82,12 @@ def load_artifact(folder: str | os.PathLike) -> LoadedModel:
     if not isinstance(metadata, dict):
         raise ArtifactError(f"{folder.name}: metadata.json is missing or not valid JSON.")
     check_metadata(metadata, folder)
+    if metadata["input_kind"] == BOTH:
+        if not isinstance(metadata.get("components"), dict) or "poster_weight" not in metadata:
+            raise ArtifactError(f"{folder.name}: a fused model's metadata must name its components and weight.")
+        return LoadedModel(name=metadata["name"], input_kind=BOTH, genres=list(metadata["genres"]),
+                           thresholds=np.asarray(metadata["thresholds"]["per_genre"], dtype=np.float64),
+                           metadata=metadata, model=None, folder=folder)
     model_path = folder / MODEL_FILE
     if not model_path.is_file():
         raise ArtifactError(f"{folder.name}: {MODEL_FILE} is missing.")
@@ -120,7 +126,7 @@ def read_artifact_metadata(root: Path | None = None) -> tuple[list[dict], dict[s
             if not isinstance(metadata, dict):
                 raise ArtifactError(f"{folder.name}: metadata.json is missing or not valid JSON.")
             check_metadata(metadata, folder)
-            if not (folder / MODEL_FILE).is_file():
+            if metadata["input_kind"] != BOTH and not (folder / MODEL_FILE).is_file():
                 raise ArtifactError(f"{folder.name}: {MODEL_FILE} is missing.")
         except ArtifactError as error:
             errors[folder.name] = str(error)
@@ -154,9 +160,10 @@ def publish_artifact(destination: Path, model, metadata: dict, history: dict) ->
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=destination.parent))
     try:
-        # A fresh, unbuilt optimizer carries no slot variables into the file.
-        model.compile(optimizer=keras.optimizers.Adam(), loss="binary_crossentropy")
-        model.save(staging / MODEL_FILE)
+        if model is not None:
+            # A fresh, unbuilt optimizer carries no slot variables into the file.
+            model.compile(optimizer=keras.optimizers.Adam(), loss="binary_crossentropy")
+            model.save(staging / MODEL_FILE)
         write_json_atomically(staging / HISTORY_FILE, history)
         write_json_atomically(staging / METADATA_FILE, metadata)
         replace_directory(staging, destination)

@@ -103,41 +103,48 @@ def selected_model_names(requested: str) -> list[str] | None:
     return [name.strip() for name in requested.split(",") if name.strip()]
 
 
-def load_requested_models(requested: str):
-    """Load the requested artifacts; exit with a clear message when none is usable."""
+def load_predictor():
+    """Load every shipped artifact into a predictor, warning about the unusable ones."""
     from genre_models.artifacts import load_all_artifacts
+    from genre_models.inference import GenrePredictor
 
-    names = selected_model_names(requested)
-    models, errors = load_all_artifacts(names=names)
-    for folder, reason in errors.items():
-        warn(f"skipped artifact {reason}" if reason.startswith(folder) else f"skipped artifact {folder}: {reason}")
-    missing = [name for name in (names or []) if name not in {m.name for m in models} and name not in errors]
-    if missing:
-        raise ValueError(f"No shipped artifact named {', '.join(missing)} in {resolve_artifacts_dir()}.")
-    if not models:
+    models, errors = load_all_artifacts()
+    predictor = GenrePredictor(models, errors)
+    for folder, reason in predictor.load_errors.items():
+        warn(f"skipped artifact {folder}: {reason.removeprefix(folder + ': ')}")
+    if not predictor.models:
         raise ValueError(f"No usable model artifact in {resolve_artifacts_dir()}.")
-    return models
+    return predictor
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
-    """Evaluate shipped models on a split and print the JSON report."""
-    from genre_models.inference import image_size_of, score_dataset
+    """Evaluate shipped models on a split and print one JSON report per model."""
+    from genre_models.inference import score_split
     from genre_models.metrics import evaluate_scores
 
-    for loaded in load_requested_models(args.model):
-        dataset = load_dataset(resolve_data_dir(args.data_dir), image_size=image_size_of(loaded),
-                               progress=print_progress)
-        report_dataset(dataset.report)
-        if dataset.genres != loaded.genres:
-            raise ValueError(f"The dataset's genre columns differ from the ones {loaded.name} was trained on.")
-        subset = dataset.subset(dataset.split_indices(args.split))
-        report = evaluate_scores(subset.labels, score_dataset(loaded, subset), loaded.thresholds, subset.genres)
+    predictor = load_predictor()
+    names = selected_model_names(args.model) or predictor.model_names()
+    datasets = {}
+
+    def dataset_for(image_size):
+        if image_size not in datasets:
+            datasets[image_size] = load_dataset(resolve_data_dir(args.data_dir), image_size=image_size,
+                                                progress=print_progress)
+            report_dataset(datasets[image_size].report)
+        return datasets[image_size]
+
+    for name in names:
+        loaded = predictor.get(name)
+        scored = score_split(predictor, name, dataset_for, args.split)
+        if scored.genres != loaded.genres:
+            raise ValueError(f"The dataset's genre columns differ from the ones {name} was trained on.")
+        fingerprint = next(iter(datasets.values())).fingerprint
         print(json.dumps({
-            "model": loaded.name,
+            "model": name,
             "split": args.split,
-            "data_fingerprint": dataset.fingerprint,
-            "same_data_as_training": dataset.fingerprint == loaded.metadata["data"]["fingerprint"],
-            **report,
+            "data_fingerprint": fingerprint,
+            "same_data_as_training": fingerprint == loaded.metadata["data"]["fingerprint"],
+            **evaluate_scores(scored.labels, scored.scores, loaded.thresholds, scored.genres),
         }))
     return 0
 
@@ -163,18 +170,27 @@ def chunk_posters(folder: Path, film_ids: list[str], skipped: dict[str, str]):
 
 def command_predict(args: argparse.Namespace) -> int:
     """Predict every film of a course-format folder with the requested models; write JSON lines."""
-    from genre_models.inference import describe_scores, score_inputs
+    from genre_models.inference import component_names, describe_scores, fuse_scores, score_inputs
+    from genre_models.models import BOTH, OVERVIEW
 
-    models = load_requested_models(args.model)
+    predictor = load_predictor()
+    wanted = selected_model_names(args.model) or predictor.model_names()
+    for name in wanted:
+        predictor.get(name)  # Unknown names fail before any work.
+    needed = set(wanted)
+    for name in wanted:
+        if predictor.get(name).input_kind == BOTH:
+            needed |= set(component_names(predictor.get(name)).values())
     folder = locate_dataset(resolve_data_dir(args.data_dir), progress=print_progress)
     report = DatasetReport()
     table, _ = read_catalog(folder, report, require_labels=False)
     report_dataset(report)
     film_ids = table[ID_COLUMN].tolist()
     overviews = dict(zip(film_ids, table[OVERVIEW_COLUMN].str.strip()))
-    lines: dict[str, list[dict]] = {film_id: [] for film_id in film_ids}
-    for loaded in models:
-        skipped: dict[str, str] = {}
+    scores: dict[str, dict[str, np.ndarray]] = {}
+    skips: dict[str, dict[str, str]] = {}
+    for loaded in (m for m in predictor.models if m.name in needed and m.input_kind != BOTH):
+        skipped, scores[loaded.name] = {}, {}
         if loaded.input_kind == POSTER:
             batches = chunk_posters(folder, film_ids, skipped)
         else:
@@ -182,25 +198,37 @@ def command_predict(args: argparse.Namespace) -> int:
             skipped.update({film_id: "empty overview" for film_id in film_ids if not overviews[film_id]})
             batches = [(with_text, np.array([[overviews[i]] for i in with_text], dtype=object))] if with_text else []
         for ids, inputs in batches:
-            for film_id, probabilities in zip(ids, score_inputs(loaded.model, inputs)):
-                prediction = describe_scores(loaded, probabilities)
-                lines[film_id].append({"id": film_id, "model": loaded.name,
-                                       "probabilities": prediction.probabilities,
-                                       "predicted": prediction.predicted})
+            scores[loaded.name].update(zip(ids, score_inputs(loaded.model, inputs)))
+        skips[loaded.name] = skipped
+    for name in wanted:
+        loaded = predictor.get(name)
+        if loaded.input_kind == BOTH:
+            parts = component_names(loaded)
+            poster_scores, text_scores = scores[parts[POSTER]], scores[parts[OVERVIEW]]
+            scores[name] = {film_id: fuse_scores(loaded.metadata["poster_weight"], poster_scores[film_id],
+                                                 text_scores[film_id])
+                            for film_id in film_ids if film_id in poster_scores and film_id in text_scores}
+            skips[name] = {film_id: "needs both poster and overview" for film_id in film_ids
+                           if film_id not in scores[name]}
         reasons: dict[str, int] = {}
-        for reason in skipped.values():
+        for reason in skips[name].values():
             reasons[reason] = reasons.get(reason, 0) + 1
         for reason, count in reasons.items():
-            warn(f"{loaded.name}: skipped {count} film(s): {reason}")
+            warn(f"{name}: skipped {count} film(s): {reason}")
     out_path = Path(args.out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", dir=out_path.parent)
+    written = 0
     with os.fdopen(handle, "w", encoding="utf-8") as out_file:
-        written = 0
         for film_id in film_ids:
-            for line in lines[film_id]:
-                out_file.write(json.dumps(line, ensure_ascii=False) + "\n")
+            for name in wanted:
+                if film_id not in scores[name]:
+                    continue
+                prediction = describe_scores(predictor.get(name), scores[name][film_id])
+                out_file.write(json.dumps({"id": film_id, "model": name, "probabilities": prediction.probabilities,
+                                           "predicted": prediction.predicted}, ensure_ascii=False) + "\n")
                 written += 1
+    os.chmod(temp_name, 0o644)
     os.replace(temp_name, out_path)
     sys.stderr.write(f"wrote {written} prediction(s) for {len(film_ids)} film(s) to {out_path}\n")
     return 0

@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 
 from genre_models.artifacts import LoadedModel, load_all_artifacts
 from genre_models.data import MovieDataset, decode_poster
-from genre_models.models import OVERVIEW, POSTER
+from genre_models.models import BOTH, OVERVIEW, POSTER
 
 # Overviews are one or two sentences; far longer input is cut before tokenising so it stays fast.
 MAX_OVERVIEW_CHARACTERS = 5_000
@@ -108,8 +108,55 @@ def image_size_of(loaded: LoadedModel) -> tuple[int, int] | None:
 
 
 def score_dataset(loaded: LoadedModel, dataset: MovieDataset) -> np.ndarray:
-    """Return a loaded model's probabilities for every film of a dataset."""
+    """Return a loaded model's probabilities for every film of a dataset (not for fused models)."""
+    if loaded.input_kind == BOTH:
+        raise ValueError("A fused model is scored from its components' scores; use fuse_scores.")
     return score_inputs(loaded.model, model_inputs_for(loaded.input_kind, dataset))
+
+
+def fuse_scores(poster_weight: float, poster_scores: np.ndarray, text_scores: np.ndarray) -> np.ndarray:
+    """Late fusion: the weighted mean of a poster model's and a text model's probabilities."""
+    return poster_weight * np.asarray(poster_scores) + (1.0 - poster_weight) * np.asarray(text_scores)
+
+
+def component_names(fusion: LoadedModel) -> dict[str, str]:
+    """Return a fused model's component model names by input kind."""
+    return {kind: details["name"] for kind, details in fusion.metadata["components"].items()}
+
+
+@dataclass
+class ScoredSplit:
+    """One model's probabilities over one split of a dataset, with the labels, aligned by film."""
+
+    # Film Ids in row order.
+    ids: np.ndarray
+    # True multi-hot labels.
+    labels: np.ndarray
+    # Predicted probabilities.
+    scores: np.ndarray
+    # Genre names in column order.
+    genres: list[str]
+
+
+def score_split(predictor: GenrePredictor, name: str, dataset_for, split: str, score_component=None) -> ScoredSplit:
+    """Score a split of the dataset with any loaded model, fused ones included.
+
+    ``dataset_for(image_size)`` returns the dataset loaded at a poster size (None: no
+    posters); ``score_component(name)`` may supply cached component scores (the app's cache).
+    """
+    loaded = predictor.get(name)
+    if loaded.input_kind != BOTH:
+        dataset = dataset_for(image_size_of(loaded))
+        subset = dataset.subset(dataset.split_indices(split))
+        return ScoredSplit(subset.ids, subset.labels, score_dataset(loaded, subset), subset.genres)
+    scorer = score_component or (lambda component: score_split(predictor, component, dataset_for, split))
+    names = component_names(loaded)
+    poster, text = scorer(names[POSTER]), scorer(names[OVERVIEW])
+    # Films whose poster could not be read are absent from the poster model's split.
+    text_rows = {film_id: row for row, film_id in enumerate(text.ids)}
+    rows = [text_rows[film_id] for film_id in poster.ids]
+    fused = fuse_scores(loaded.metadata["poster_weight"], poster.scores, text.scores[rows])
+    return ScoredSplit(poster.ids, poster.labels, fused, poster.genres)
 
 
 def describe_scores(loaded: LoadedModel, probabilities: np.ndarray) -> ModelPrediction:
@@ -130,11 +177,13 @@ class GenrePredictor:
     def __init__(self, models: list[LoadedModel], load_errors: dict[str, str] | None = None):
         import tensorflow as tf
 
-        self.models = models
         # Artifacts that could not be loaded, by folder name, with the reason.
         self.load_errors = dict(load_errors or {})
+        self.models = self.drop_unusable_fusions(models)
         self._functions = {}
-        for loaded in models:
+        for loaded in self.models:
+            if loaded.input_kind == BOTH:
+                continue
             if loaded.input_kind == POSTER:
                 signature = [tf.TensorSpec([None, None, None, 3], tf.uint8)]
             else:
@@ -143,6 +192,28 @@ class GenrePredictor:
             self._functions[loaded.name] = tf.function(
                 lambda x, model=loaded.model: model(x, training=False), input_signature=signature
             )
+
+    def drop_unusable_fusions(self, models: list[LoadedModel]) -> list[LoadedModel]:
+        """Keep a fused model only if its components are loaded and unchanged since it was fitted."""
+        by_name = {m.name: m for m in models}
+        usable = []
+        for loaded in models:
+            if loaded.input_kind == BOTH:
+                for kind, details in loaded.metadata["components"].items():
+                    component = by_name.get(details["name"])
+                    if component is None:
+                        self.load_errors[loaded.folder.name] = f"its component {details['name']} is not loaded"
+                        break
+                    if component.metadata.get("created_at") != details.get("created_at"):
+                        self.load_errors[loaded.folder.name] = (
+                            f"its component {details['name']} was retrained after the fusion was fitted; "
+                            "refit it with: python -m genre_models train --model " + loaded.name)
+                        break
+                else:
+                    usable.append(loaded)
+            else:
+                usable.append(loaded)
+        return usable
 
     @classmethod
     def from_artifacts(cls, root=None, names: list[str] | None = None) -> GenrePredictor:
@@ -159,7 +230,7 @@ class GenrePredictor:
         for loaded in self.models:
             if loaded.name == name:
                 return loaded
-        raise ValueError(f"No loaded model named {name!r}; loaded: {', '.join(self.model_names()) or 'none'}.")
+        raise ValueError(f"No shipped model named {name!r}; available: {', '.join(self.model_names()) or 'none'}.")
 
     def score_one(self, loaded: LoadedModel, model_input: np.ndarray | str) -> np.ndarray:
         """Return one film's probabilities from one model, via the traced function."""
@@ -186,10 +257,16 @@ class GenrePredictor:
             inputs[OVERVIEW] = text
             if truncated:
                 result.notes.append(f"The summary was cut to its first {MAX_OVERVIEW_CHARACTERS:,} characters.")
+        scores = {}
         for loaded in self.models:
             if loaded.input_kind in inputs:
-                probabilities = self.score_one(loaded, inputs[loaded.input_kind])
-                result.predictions.append(describe_scores(loaded, probabilities))
+                scores[loaded.name] = self.score_one(loaded, inputs[loaded.input_kind])
+                result.predictions.append(describe_scores(loaded, scores[loaded.name]))
+        for loaded in self.models:
+            if loaded.input_kind == BOTH and POSTER in inputs and OVERVIEW in inputs:
+                names = component_names(loaded)
+                fused = fuse_scores(loaded.metadata["poster_weight"], scores[names[POSTER]], scores[names[OVERVIEW]])
+                result.predictions.append(describe_scores(loaded, fused))
         return result
 
 

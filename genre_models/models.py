@@ -17,7 +17,9 @@ from genre_models.config import ModelDefaults
 # Input kinds a model can take.
 POSTER = "poster"
 OVERVIEW = "overview"
-INPUT_KINDS = (POSTER, OVERVIEW)
+# A fused model reads both: it combines a poster model's and a text model's probabilities.
+BOTH = "both"
+INPUT_KINDS = (POSTER, OVERVIEW, BOTH)
 
 # Names of the Keras inputs, used by inference to feed the right tensor.
 POSTER_INPUT_NAME = "poster"
@@ -36,8 +38,9 @@ class ModelSpec:
     description: str
     # The model's training recipe.
     defaults: ModelDefaults
-    # Builds the compiled model: (num_genres, defaults, learning_rate, training_texts) -> keras.Model.
-    builder: Callable
+    # Builds the compiled model: (num_genres, defaults, learning_rate, training_texts) -> keras.Model;
+    # None for models fitted from other artifacts (late fusion), which have no network of their own.
+    builder: Callable | None
 
 
 def compile_for_multilabel(model, learning_rate: float):
@@ -159,6 +162,14 @@ MODEL_REGISTRY: dict[str, ModelSpec] = {
             ),
             builder=build_tfidf_logreg,
         ),
+        ModelSpec(
+            name="late_fusion",
+            input_kind=BOTH,
+            description="Weighted mean of a poster model's and a text model's probabilities; "
+                        "weight and thresholds chosen on validation.",
+            defaults=ModelDefaults(epochs=1, extra={"poster_model": "course_cnn", "text_model": "course_lstm"}),
+            builder=None,
+        ),
     )
 }
 
@@ -175,6 +186,8 @@ def get_model_spec(name: str) -> ModelSpec:
 def build_model(spec: ModelSpec, num_genres: int, defaults: ModelDefaults | None = None,
                 learning_rate: float | None = None, training_texts: np.ndarray | None = None):
     """Build and compile a registry model."""
+    if spec.builder is None:
+        raise ValueError(f"{spec.name} has no network of its own; it is fitted from other artifacts.")
     defaults = defaults or spec.defaults
     rate = defaults.learning_rate if learning_rate is None else learning_rate
     return spec.builder(num_genres, defaults, rate, training_texts)

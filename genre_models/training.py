@@ -22,7 +22,7 @@ from genre_models.config import ModelDefaults, SplitConfig, TrainConfig, resolve
 from genre_models.data import MovieDataset, ProgressCallback, load_dataset
 from genre_models.inference import model_inputs_for, score_inputs
 from genre_models.metrics import evaluate_scores, tune_thresholds
-from genre_models.models import POSTER, build_model, get_model_spec
+from genre_models.models import OVERVIEW, POSTER, build_model, get_model_spec
 from genre_models.runs import (
     CHECKPOINT_FILE,
     CONFIG_FILE,
@@ -123,15 +123,14 @@ def summarize(report: dict) -> dict:
 
 def train_model(config: TrainConfig, progress: ProgressCallback | None = None) -> TrainResult:
     """Train one registry model end to end and publish its artifact; return where it went."""
-    import keras
-
     spec = get_model_spec(config.model_name)
     recipe = resolve_recipe(spec.defaults, config)
     run_dir = create_run_dir(spec.name)
     write_json_atomically(run_dir / CONFIG_FILE, {"config": config.to_dict(), "recipe": dataclasses.asdict(recipe)})
     write_status(run_dir, "running", model=spec.name, started_at=utc_now())
     try:
-        result = run_training(spec, recipe, config, run_dir, progress)
+        runner = run_training if spec.builder is not None else run_late_fusion
+        result = runner(spec, recipe, config, run_dir, progress)
     except BaseException as error:
         write_status(run_dir, "failed", error=f"{type(error).__name__}: {error}")
         raise
@@ -178,19 +177,38 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
     model.fit(train_data, validation_data=validation_data, epochs=recipe.epochs,
               callbacks=callbacks, verbose=config.verbose, shuffle=False)
     model.load_weights(checkpoint_path)
-    training_seconds = time.time() - started
 
+    validation_losses = [epoch["val_loss"] for epoch in history["epochs"]]
+    training_facts = {
+        "epochs_run": len(history["epochs"]),
+        "best_epoch": int(np.argmin(validation_losses)) + 1,
+        "best_val_loss": float(np.min(validation_losses)),
+        "seconds": round(time.time() - started, 1),
+        "run_dir": run_dir.name,
+    }
+    metadata = assemble_metadata(
+        spec, recipe, config, dataset, splits,
+        validation_scores=score_inputs(model, inputs[splits["validation"]]),
+        test_scores=score_inputs(model, inputs[splits["test"]]),
+        training_facts=training_facts,
+    )
+    destination = Path(config.out_dir) if config.out_dir else resolve_artifacts_dir() / spec.name
+    publish_artifact(destination, model, metadata, history)
+    return TrainResult(artifact_dir=destination, run_dir=run_dir, metadata=metadata)
+
+
+def assemble_metadata(spec, recipe: ModelDefaults, config: TrainConfig, dataset: MovieDataset,
+                      splits: dict[str, np.ndarray], validation_scores: np.ndarray, test_scores: np.ndarray,
+                      training_facts: dict, extra: dict | None = None) -> dict:
+    """Tune thresholds on validation, evaluate the test split once, and gather the artifact metadata."""
     validation_labels = dataset.labels[splits["validation"]]
-    validation_scores = score_inputs(model, inputs[splits["validation"]])
     thresholds = tune_thresholds(validation_labels, validation_scores)
     per_genre = np.asarray(thresholds["per_genre"])
-    test_labels, test_scores = dataset.labels[splits["test"]], score_inputs(model, inputs[splits["test"]])
+    test_labels = dataset.labels[splits["test"]]
     test_report = evaluate_scores(test_labels, test_scores, per_genre, dataset.genres)
     test_report["global_threshold_micro_f1"] = evaluate_scores(
         test_labels, test_scores, thresholds["global"], dataset.genres)["micro_f1"]
-    validation_losses = [epoch["val_loss"] for epoch in history["epochs"]]
-    best_epoch = int(np.argmin(validation_losses)) + 1
-    metadata = {
+    return {
         "format": 1,
         "name": spec.name,
         "input_kind": spec.input_kind,
@@ -208,23 +226,67 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
         "config": config.to_dict(),
         "recipe": dataclasses.asdict(recipe),
         "data": describe_data(dataset, splits),
-        "training": {
-            "epochs_run": len(history["epochs"]),
-            "best_epoch": best_epoch,
-            "best_val_loss": float(np.min(validation_losses)),
-            "seconds": round(training_seconds, 1),
-            "run_dir": run_dir.name,
-            "finished_at": utc_now(),
-        },
+        "training": {**training_facts, "finished_at": utc_now()},
         "metrics": {
             "validation": summarize(evaluate_scores(validation_labels, validation_scores, per_genre, dataset.genres)),
             "test": test_report,
         },
         "versions": collect_versions(),
         "created_at": utc_now(),
+        **(extra or {}),
     }
-    destination = Path(config.out_dir) if config.out_dir else resolve_artifacts_dir() / spec.name
-    publish_artifact(destination, model, metadata, history)
+
+
+def run_late_fusion(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path,
+                    progress: ProgressCallback | None) -> TrainResult:
+    """Fit a late fusion of two shipped artifacts: the poster weight is chosen on validation.
+
+    The weight maximises the mean of micro and macro average precision (threshold-free, so it
+    does not chase the thresholds tuned afterwards).
+    """
+    from genre_models.artifacts import load_artifact
+    from genre_models.inference import fuse_scores, image_size_of
+
+    started = time.time()
+    # Components live beside the fused artifact (the shipped folder unless --out says otherwise).
+    artifacts_root = Path(config.out_dir).parent if config.out_dir else resolve_artifacts_dir()
+    names = {POSTER: recipe.extra["poster_model"], OVERVIEW: recipe.extra["text_model"]}
+    components = {kind: load_artifact(artifacts_root / name) for kind, name in names.items()}
+    if components[POSTER].input_kind != POSTER or components[OVERVIEW].input_kind != OVERVIEW:
+        raise ValueError("late fusion needs a poster model and an overview model.")
+    dataset = load_dataset(config.data_dir, image_size=image_size_of(components[POSTER]),
+                           max_films=config.max_films, seed=config.seed, progress=progress)
+    if dataset.genres != components[POSTER].genres or dataset.genres != components[OVERVIEW].genres:
+        raise ValueError("The components were trained on other genre columns than this dataset has.")
+    splits = {name: dataset.split_indices(name) for name in ("train", "validation", "test")}
+    scores = {
+        split: {kind: score_inputs(loaded.model, model_inputs_for(kind, dataset)[splits[split]])
+                for kind, loaded in components.items()}
+        for split in ("validation", "test")
+    }
+    validation_labels = dataset.labels[splits["validation"]]
+    candidates = []
+    for weight in np.round(np.arange(0.0, 1.01, 0.05), 2):
+        fused = fuse_scores(weight, scores["validation"][POSTER], scores["validation"][OVERVIEW])
+        report = evaluate_scores(validation_labels, fused, 0.5, dataset.genres)
+        candidates.append(((report["micro_average_precision"] + report["macro_average_precision"]) / 2, weight))
+    best_score, weight = max(candidates)
+    history = {"model": spec.name, "run_dir": str(run_dir), "epochs": [],
+               "weight_search": [{"poster_weight": float(w), "validation_mean_ap": float(v)} for v, w in candidates]}
+    write_json_atomically(run_dir / HISTORY_FILE, history)
+    metadata = assemble_metadata(
+        spec, recipe, config, dataset, splits,
+        validation_scores=fuse_scores(weight, scores["validation"][POSTER], scores["validation"][OVERVIEW]),
+        test_scores=fuse_scores(weight, scores["test"][POSTER], scores["test"][OVERVIEW]),
+        training_facts={"seconds": round(time.time() - started, 1), "run_dir": run_dir.name, "epochs_run": 0},
+        extra={
+            "poster_weight": float(weight),
+            "components": {kind: {"name": loaded.name, "created_at": loaded.metadata.get("created_at")}
+                           for kind, loaded in components.items()},
+        },
+    )
+    destination = Path(config.out_dir) if config.out_dir else artifacts_root / spec.name
+    publish_artifact(destination, None, metadata, history)
     return TrainResult(artifact_dir=destination, run_dir=run_dir, metadata=metadata)
 
 

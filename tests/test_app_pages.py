@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from genre_models.config import IMAGES_DIR_NAME, PROJECT_ROOT
+from genre_models.config import PROJECT_ROOT
 
 TIMEOUT = 120
 

@@ -5,7 +5,6 @@ Screenshots of every step are saved under test-output/browser/.
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import socket

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from conftest import copy_dataset, read_rows, write_csv
 from genre_models.cli import main
 from genre_models.config import CSV_NAME, IMAGES_DIR_NAME
@@ -39,6 +37,7 @@ def test_predict_writes_one_line_per_film_and_model(tiny_artifacts_dir, small_re
     assert by_model["course_lstm"] == ids and by_model["tfidf_logreg"] == ids
     # A broken or missing poster costs only the poster model's line, and is reported.
     assert by_model["course_cnn"] == ids - {broken, missing}
+    assert by_model["late_fusion"] == ids - {broken, missing}
     errors = capsys.readouterr().err
     assert "course_cnn: skipped 1 film(s): undecodable poster" in errors
     assert "course_cnn: skipped 1 film(s): missing poster" in errors
@@ -55,7 +54,7 @@ def test_models_lists_each_artifact_with_its_inputs(tiny_artifacts_dir, capsys):
     assert main(["models"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {line["name"]: line["inputs"] for line in lines} == {
-        "course_cnn": "poster", "course_lstm": "overview", "tfidf_logreg": "overview"}
+        "course_cnn": "poster", "course_lstm": "overview", "tfidf_logreg": "overview", "late_fusion": "both"}
     assert all(0 <= line["test_metrics"]["micro_f1"] <= 1 for line in lines)
 
 
@@ -71,6 +70,12 @@ def test_evaluate_prints_the_full_report(tiny_artifacts_dir, small_real_dataset,
 
 def test_user_errors_are_one_clear_line(tiny_artifacts_dir, tmp_path, capsys):
     assert main(["predict", "--model", "nope", "--data-dir", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
-    assert "No shipped artifact named nope" in capsys.readouterr().err
+    assert "No shipped model named 'nope'" in capsys.readouterr().err
     assert main(["evaluate", "--model", "course_lstm", "--data-dir", str(tmp_path / "missing")]) == 2
     assert "Dataset not found" in capsys.readouterr().err
+
+
+def test_evaluate_a_fused_model(tiny_artifacts_dir, small_real_dataset, capsys):
+    assert main(["evaluate", "--model", "late_fusion", "--data-dir", str(small_real_dataset), "--split", "all"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["model"] == "late_fusion" and report["films"] == 96

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import GENRES, build_synthetic_dataset, read_rows, write_csv
+from conftest import GENRES, read_rows, write_csv
 from genre_models import data
 from genre_models.config import CSV_NAME, IMAGES_DIR_NAME, ZipLimits
 from genre_models.data import DatasetError, assign_split, extract_zip_safely, load_dataset, locate_dataset

@@ -26,7 +26,7 @@ def png_bytes(mode="RGB", size=(40, 80)) -> bytes:
 def test_poster_and_overview_go_to_their_models(predictor):
     image = Image.new("RGB", (150, 300), color=(200, 30, 30))
     result = predictor.predict(poster=image, overview="Aliens invade a small town.")
-    assert {p.model for p in result.predictions} == {"course_cnn", "course_lstm", "tfidf_logreg"}
+    assert {p.model for p in result.predictions} == {"course_cnn", "course_lstm", "tfidf_logreg", "late_fusion"}
     only_text = predictor.predict(overview="A love story in Paris.")
     assert {p.input_kind for p in only_text.predictions} == {"overview"}
     only_poster = predictor.predict(poster=png_bytes())
@@ -68,3 +68,29 @@ def test_long_and_odd_text_is_handled(predictor):
     assert result.predictions
     long_result = predictor.predict(overview="word " * 300_000)
     assert any("cut" in note for note in long_result.notes)
+
+
+def test_fused_prediction_is_the_weighted_mean_of_its_components(predictor):
+    image = Image.new("RGB", (150, 300), color=(20, 30, 200))
+    result = {p.model: p for p in predictor.predict(poster=image, overview="A heist goes wrong.").predictions}
+    fusion = predictor.get("late_fusion")
+    weight = fusion.metadata["poster_weight"]
+    parts = fusion.metadata["components"]
+    for genre, probability in result["late_fusion"].probabilities.items():
+        expected = (weight * result[parts["poster"]["name"]].probabilities[genre]
+                    + (1 - weight) * result[parts["overview"]["name"]].probabilities[genre])
+        assert probability == pytest.approx(expected, abs=1e-6)
+    # With one input only, there is nothing to fuse.
+    assert "late_fusion" not in {p.model for p in predictor.predict(overview="A heist goes wrong.").predictions}
+
+
+def test_fusion_whose_component_was_retrained_is_reported_not_used(tiny_trained):
+    from genre_models.artifacts import load_all_artifacts
+
+    models, errors = load_all_artifacts(next(iter(tiny_trained.values())).artifact_dir.parent)
+    for loaded in models:
+        if loaded.name == "course_cnn":
+            loaded.metadata = {**loaded.metadata, "created_at": "later"}
+    stale = GenrePredictor(models, errors)
+    assert "late_fusion" not in stale.model_names()
+    assert "retrained" in stale.load_errors["late_fusion"]

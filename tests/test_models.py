@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genre_models.models import MODEL_REGISTRY, OVERVIEW, POSTER, build_model, get_model_spec
+from genre_models.models import MODEL_REGISTRY, POSTER, build_model, get_model_spec
 
 TEXTS = np.array(["a hero fights crime in the city", "two lovers meet in paris", "a haunted house at night"] * 4,
                  dtype=object)
@@ -20,7 +20,10 @@ def tiny_batch(input_kind: str):
     return tf.constant([["a hero fights crime"], ["an unseen wordzzz"]])
 
 
-@pytest.mark.parametrize("name", sorted(MODEL_REGISTRY))
+NETWORKS = sorted(name for name, spec in MODEL_REGISTRY.items() if spec.builder is not None)
+
+
+@pytest.mark.parametrize("name", NETWORKS)
 def test_forward_pass_on_a_tiny_batch(name):
     spec = MODEL_REGISTRY[name]
     model = build_model(spec, num_genres=7, training_texts=TEXTS)
@@ -67,3 +70,9 @@ def test_unknown_model_name_lists_the_known_ones():
 def test_text_model_without_training_texts_is_refused():
     with pytest.raises(ValueError, match="vocabulary"):
         build_model(get_model_spec("course_lstm"), num_genres=3)
+
+
+def test_fused_model_has_no_network_of_its_own():
+    # Its forward pass (weighted mean of its components) is tested in test_inference.
+    with pytest.raises(ValueError, match="fitted from other artifacts"):
+        build_model(get_model_spec("late_fusion"), num_genres=3)
