@@ -1,4 +1,7 @@
-"""The app: navigation between pages, and the Home page (what the app does, data, models, links)."""
+"""Home: what the app does, where the data is, which models are shipped, links to every page.
+
+The other pages live in pages/ (Streamlit's multipage folder: each file is a page).
+"""
 
 from __future__ import annotations
 
@@ -8,89 +11,82 @@ import streamlit as st
 from genre_app import state
 from genre_models.data import DatasetError
 
-# (script, title, icon, url path) of every page besides Home.
+# (script, title, icon) of every page besides Home; Streamlit serves each at /<name after the number>.
 PAGES = [
-    ("pages/1_Dataset_browser.py", "Dataset browser", ":material/grid_view:", "dataset"),
-    ("pages/2_Predict.py", "Predict", ":material/auto_awesome:", "predict"),
-    ("pages/3_Compare.py", "Compare models", ":material/compare_arrows:", "compare"),
-    ("pages/4_Evaluate.py", "Evaluate", ":material/analytics:", "evaluate"),
+    ("pages/1_Dataset_browser.py", "Dataset browser", ":material/grid_view:"),
+    ("pages/2_Predict.py", "Predict", ":material/auto_awesome:"),
+    ("pages/3_Compare.py", "Compare models", ":material/compare_arrows:"),
+    ("pages/4_Evaluate.py", "Evaluate", ":material/analytics:"),
+    ("pages/5_Train.py", "Train", ":material/model_training:"),
 ]
 
 
-def render_home() -> None:
-    """The Home page."""
-    st.title("Movie genres from posters and plot summaries")
-    st.markdown(
-        "Predict a film's genres (25 IMDb genres, several per film) from its poster, its one-sentence "
-        "summary, or both, with models trained on the Multimodal IMDB dataset. "
-        "Browse the data, compare the models against the true genres, and read honest per-genre evaluations."
-    )
-
-    st.subheader("Pages")
-    links = st.columns(4)
-    for column, (path, title, icon, _) in zip(links, PAGES):
-        column.page_link(path, label=title, icon=icon)
-
-    st.subheader("Dataset")
-    st.caption(state.data_setting_help())
-    dataset, problem = state.dataset()
-    if dataset is None:
-        st.warning(f"No dataset yet. {problem}")
-    else:
-        st.success(f"Found at `{dataset.folder}`: **{dataset.num_films:,} films**, **{dataset.num_genres} genres**.")
-        problems = dataset.report.summary_lines()[1:]
-        if problems:
-            with st.expander(f"Problems found while loading ({len(problems)})"):
-                for line in problems:
-                    st.write("- " + line)
-
-    with st.expander("Upload the dataset zip (Multimodal_IMDB_dataset.zip)", expanded=dataset is None):
-        uploaded = st.file_uploader("Dataset zip", type=["zip"], key="dataset_zip")
-        if uploaded is not None and st.button("Import this zip"):
-            bar = st.progress(0.0, text="Extracting...")
-            try:
-                folder = state.import_dataset_zip(
-                    uploaded.getvalue(), progress=lambda done, total, what: bar.progress(done / total, text=what))
-            except DatasetError as error:
-                bar.empty()
-                st.error(f"The zip was not imported: {error} The previous dataset is unchanged.")
-            else:
-                bar.progress(1.0, text="Done")
-                st.success(f"Imported into `{folder}`.")
-                if state.data_location().resolve() != folder.parent.resolve() and state.data_location() != folder:
-                    st.info("GENRE_DATA_DIR points elsewhere; unset it to use the imported dataset.")
-
-    st.subheader("Models")
-    models, errors = state.artifact_listing()
-    rows = []
-    for metadata in models:
-        test = metadata.get("metrics", {}).get("test", {})
-        training = metadata.get("training", {})
-        rows.append({
-            "model": metadata["name"],
-            "input": metadata["input_kind"],
-            "test micro-F1": test.get("micro_f1"),
-            "test macro-F1": test.get("macro_f1"),
-            "test macro AP": test.get("macro_average_precision"),
-            "trained": metadata.get("created_at", "")[:10],
-            "epochs": training.get("epochs_run"),
-            "minutes": round(training.get("seconds", 0) / 60, 1) if training.get("seconds") else None,
-            "command": metadata.get("command", ""),
-        })
-    if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
-            column: st.column_config.NumberColumn(format="%.3f")
-            for column in ("test micro-F1", "test macro-F1", "test macro AP")
-        })
-    else:
-        st.warning("No usable model artifact was found.")
-    for folder, reason in errors.items():
-        st.error(f"Skipped artifact `{folder}`: {reason}")
-
-
 st.set_page_config(page_title="Movie genres from posters and plots", page_icon="🎬", layout="wide")
-navigation = st.navigation(
-    [st.Page(render_home, title="Home", icon=":material/movie:", default=True)]
-    + [st.Page(path, title=title, icon=icon, url_path=url) for path, title, icon, url in PAGES]
+
+st.title("Movie genres from posters and plot summaries")
+st.markdown(
+    "Predict a film's genres (25 IMDb genres, several per film) from its poster, its one-sentence "
+    "summary, or both, with models trained on the Multimodal IMDB dataset. "
+    "Browse the data, compare the models against the true genres, and read honest per-genre evaluations."
 )
-navigation.run()
+
+st.subheader("Pages")
+links = st.columns(len(PAGES))
+for column, (path, title, icon) in zip(links, PAGES):
+    column.page_link(path, label=title, icon=icon)
+
+st.subheader("Dataset")
+st.caption(state.data_setting_help())
+dataset, problem = state.dataset()
+if dataset is None:
+    st.warning(f"No dataset yet. {problem}")
+else:
+    st.success(f"Found at `{dataset.folder}`: **{dataset.num_films:,} films**, **{dataset.num_genres} genres**.")
+    problems = dataset.report.summary_lines()[1:]
+    if problems:
+        with st.expander(f"Problems found while loading ({len(problems)})"):
+            for line in problems:
+                st.write("- " + line)
+
+with st.expander("Upload the dataset zip (Multimodal_IMDB_dataset.zip)", expanded=dataset is None):
+    uploaded = st.file_uploader("Dataset zip", type=["zip"], key="dataset_zip")
+    if uploaded is not None and st.button("Import this zip"):
+        bar = st.progress(0.0, text="Extracting...")
+        try:
+            folder = state.import_dataset_zip(
+                uploaded.getvalue(), progress=lambda done, total, what: bar.progress(done / total, text=what))
+        except DatasetError as error:
+            bar.empty()
+            st.error(f"The zip was not imported: {error} The previous dataset is unchanged.")
+        else:
+            bar.progress(1.0, text="Done")
+            st.success(f"Imported into `{folder}`.")
+            if state.data_location().resolve() != folder.parent.resolve() and state.data_location() != folder:
+                st.info("GENRE_DATA_DIR points elsewhere; unset it to use the imported dataset.")
+
+st.subheader("Models")
+models, errors = state.artifact_listing()
+rows = []
+for metadata in models:
+    test = metadata.get("metrics", {}).get("test", {})
+    training = metadata.get("training", {})
+    rows.append({
+        "model": metadata["name"],
+        "input": metadata["input_kind"],
+        "test micro-F1": test.get("micro_f1"),
+        "test macro-F1": test.get("macro_f1"),
+        "test macro AP": test.get("macro_average_precision"),
+        "trained": metadata.get("created_at", "")[:10],
+        "epochs": training.get("epochs_run"),
+        "minutes": round(training.get("seconds", 0) / 60, 1) if training.get("seconds") else None,
+        "command": metadata.get("command", ""),
+    })
+if rows:
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+        column: st.column_config.NumberColumn(format="%.3f")
+        for column in ("test micro-F1", "test macro-F1", "test macro AP")
+    })
+else:
+    st.warning("No usable model artifact was found.")
+for folder, reason in errors.items():
+    st.error(f"Skipped artifact `{folder}`: {reason}")

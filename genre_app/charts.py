@@ -136,3 +136,53 @@ def plot_f1_comparison(reports: dict[str, dict]) -> go.Figure:
     figure = px.bar(frame, x="genre", y="f1", color="model", barmode="group")
     figure.update_layout(yaxis_range=[0, 1], height=380)
     return figure
+
+
+def smooth(values: list[float], weight: float = 0.8) -> list[float]:
+    """Exponential moving average, as TensorBoard's smoothing slider."""
+    smoothed, last = [], None
+    for value in values:
+        last = value if last is None else weight * last + (1 - weight) * value
+        smoothed.append(last)
+    return smoothed
+
+
+def plot_epoch_curves(epochs: list[dict], metric: str, title: str | None = None) -> go.Figure:
+    """Train and validation curves of one metric per epoch."""
+    figure = go.Figure()
+    xs = [record["epoch"] for record in epochs]
+    for key, name in ((metric, "train"), (f"val_{metric}", "validation")):
+        if epochs and key in epochs[0]:
+            figure.add_scatter(x=xs, y=[record.get(key) for record in epochs], mode="lines+markers", name=name)
+    figure.update_layout(title=title or metric, xaxis_title="epoch", height=300, margin={"t": 40, "b": 0})
+    return figure
+
+
+def plot_batch_curve(batches: list[dict], metric: str = "loss", weight: float = 0.8) -> go.Figure:
+    """Per-batch running metric, raw and smoothed, against the global step."""
+    steps = list(range(1, len(batches) + 1))
+    values = [record.get(metric) for record in batches]
+    figure = go.Figure()
+    figure.add_scatter(x=steps, y=values, mode="lines", name="per batch", opacity=0.35)
+    figure.add_scatter(x=steps, y=smooth(values, weight), mode="lines", name="smoothed")
+    figure.update_layout(title=f"{metric} per batch (running mean within the epoch)", xaxis_title="step",
+                         height=300, margin={"t": 40, "b": 0})
+    return figure
+
+
+def plot_learning_rate(epochs: list[dict]) -> go.Figure:
+    """The learning rate per epoch."""
+    figure = px.line(x=[r["epoch"] for r in epochs], y=[r.get("learning_rate") for r in epochs], markers=True,
+                     labels={"x": "epoch", "y": "learning rate"})
+    figure.update_layout(title="learning rate", height=300, margin={"t": 40, "b": 0})
+    return figure
+
+
+def plot_runs_overlay(curves: dict[str, list[dict]], metric: str) -> go.Figure:
+    """One metric per epoch for several runs, overlaid."""
+    figure = go.Figure()
+    for run_id, epochs in curves.items():
+        figure.add_scatter(x=[r["epoch"] for r in epochs], y=[r.get(metric) for r in epochs], mode="lines+markers",
+                           name=run_id)
+    figure.update_layout(xaxis_title="epoch", yaxis_title=metric, height=350, margin={"t": 20, "b": 0})
+    return figure

@@ -21,6 +21,7 @@ from genre_models.config import (
     resolve_artifacts_dir,
     resolve_data_dir,
 )
+from genre_models.runs import read_promotions
 from genre_models.data import DatasetError, MovieDataset, extract_zip_safely, load_dataset, locate_dataset
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -40,22 +41,27 @@ def data_stamp(folder: Path) -> str:
         return "missing"
 
 
-@st.cache_resource(show_spinner="Loading the models...")
-def get_predictor(artifacts_dir: str):
-    """Load every shipped artifact once (TensorFlow is imported here, not in the pages)."""
+@st.cache_resource(show_spinner="Loading the models...", max_entries=4)
+def get_predictor(artifacts_dir: str, promoted: tuple[tuple[str, str], ...] = ()):
+    """Load every shipped artifact once, promoted runs replacing theirs (TensorFlow is imported here)."""
     from genre_models.inference import GenrePredictor
 
-    return GenrePredictor.from_artifacts(Path(artifacts_dir))
+    return GenrePredictor.from_artifacts(Path(artifacts_dir), overrides=dict(promoted))
+
+
+def promotions() -> tuple[tuple[str, str], ...]:
+    """Return the promoted training runs as a hashable cache key."""
+    return tuple(sorted(read_promotions().items()))
 
 
 def predictor():
-    """Return the cached predictor for the configured artifacts folder."""
-    return get_predictor(str(resolve_artifacts_dir()))
+    """Return the cached predictor for the configured artifacts folder and promotions."""
+    return get_predictor(str(resolve_artifacts_dir()), promotions())
 
 
 def artifact_listing() -> tuple[list[dict], dict[str, str]]:
-    """Return shipped models' metadata and the errors of unusable artifacts (cheap: no model loading)."""
-    return read_artifact_metadata(resolve_artifacts_dir())
+    """Return the models' metadata and the errors of unusable artifacts (cheap: no model loading)."""
+    return read_artifact_metadata(resolve_artifacts_dir(), dict(promotions()))
 
 
 @st.cache_resource(show_spinner="Reading the dataset...", max_entries=8)
@@ -74,22 +80,24 @@ def dataset(image_size: tuple[int, int] | None = None) -> tuple[MovieDataset | N
 
 
 @st.cache_resource(show_spinner="Scoring the films (once per model)...", max_entries=32)
-def get_split_scores(model_name: str, location: str, split: str, stamp: str, artifacts_dir: str):
+def get_split_scores(model_name: str, location: str, split: str, stamp: str, artifacts_dir: str,
+                     promoted: tuple[tuple[str, str], ...] = ()):
     """Score one split with one model; cached so threshold changes never re-run the model."""
     from genre_models.inference import score_split
 
     return score_split(
-        get_predictor(artifacts_dir), model_name,
+        get_predictor(artifacts_dir, promoted), model_name,
         dataset_for=lambda image_size: get_dataset(location, image_size, stamp),
         split=split,
-        score_component=lambda name: get_split_scores(name, location, split, stamp, artifacts_dir),
+        score_component=lambda name: get_split_scores(name, location, split, stamp, artifacts_dir, promoted),
     )
 
 
 def split_scores(model_name: str, split: str):
     """Return the cached scores of a model on a split of the configured dataset."""
     location = data_location()
-    return get_split_scores(model_name, str(location), split, data_stamp(location), str(resolve_artifacts_dir()))
+    return get_split_scores(model_name, str(location), split, data_stamp(location), str(resolve_artifacts_dir()),
+                            promotions())
 
 
 def import_dataset_zip(uploaded_bytes: bytes, progress) -> Path:

@@ -109,18 +109,24 @@ def load_artifact(folder: str | os.PathLike) -> LoadedModel:
     )
 
 
-def list_artifact_folders(root: Path | None = None) -> list[Path]:
-    """Return every folder under the artifacts root that looks like an artifact."""
+def list_artifact_folders(root: Path | None = None, overrides: dict[str, str] | None = None) -> list[Path]:
+    """Return every artifact folder under the root; ``overrides`` maps a name to a folder used instead
+    (a promoted training run), which also adds names the root lacks."""
     root = Path(root) if root else resolve_artifacts_dir()
-    if not root.is_dir():
-        return []
-    return sorted(child for child in root.iterdir() if child.is_dir() and not child.name.startswith("."))
+    folders = {}
+    if root.is_dir():
+        folders = {child.name: child for child in root.iterdir() if child.is_dir() and not child.name.startswith(".")}
+    for name, folder in (overrides or {}).items():
+        if Path(folder).is_dir():
+            folders[name] = Path(folder)
+    return [folders[name] for name in sorted(folders)]
 
 
-def read_artifact_metadata(root: Path | None = None) -> tuple[list[dict], dict[str, str]]:
+def read_artifact_metadata(root: Path | None = None, overrides: dict[str, str] | None = None
+                           ) -> tuple[list[dict], dict[str, str]]:
     """Return the metadata of every valid artifact (without loading models) and errors by folder."""
     found, errors = [], {}
-    for folder in list_artifact_folders(root):
+    for folder in list_artifact_folders(root, overrides):
         metadata = read_json(folder / METADATA_FILE)
         try:
             if not isinstance(metadata, dict):
@@ -135,16 +141,18 @@ def read_artifact_metadata(root: Path | None = None) -> tuple[list[dict], dict[s
     return found, errors
 
 
-def load_all_artifacts(root: Path | None = None, names: list[str] | None = None) -> tuple[list[LoadedModel], dict[str, str]]:
+def load_all_artifacts(root: Path | None = None, names: list[str] | None = None,
+                       overrides: dict[str, str] | None = None) -> tuple[list[LoadedModel], dict[str, str]]:
     """Load every valid artifact (or the named ones); return them and the errors of the others."""
     loaded, errors = [], {}
-    for folder in list_artifact_folders(root):
-        if names is not None and folder.name not in names:
+    for folder in list_artifact_folders(root, overrides):
+        name = next((n for n, f in (overrides or {}).items() if Path(f) == folder), folder.name)
+        if names is not None and name not in names:
             continue
         try:
             loaded.append(load_artifact(folder))
         except ArtifactError as error:
-            errors[folder.name] = str(error)
+            errors[name] = str(error)
     return loaded, errors
 
 

@@ -71,16 +71,26 @@ def command_train(args: argparse.Namespace) -> int:
         max_films=args.max_films,
         out_dir=args.out,
         patience=args.patience,
+        train_fraction=args.train_fraction,
+        image_size=tuple(args.image_size) if args.image_size else None,
+        vocabulary_size=args.vocabulary_size,
+        sequence_length=args.sequence_length,
+        run_dir=args.run_dir,
         verbose=1 if sys.stdout.isatty() else 2,
         command="python -m genre_models " + shlex.join(sys.argv[1:]),
     )
     result = train_model(config, progress=print_progress)
+    if result.artifact_dir is None:
+        print(json.dumps({"artifact": None, "run_dir": str(result.run_dir), "stopped": True,
+                          "note": "stopped before the first epoch finished; nothing was published"}))
+        return 0
     report_dataset_from_metadata(result.metadata)
     test = result.metadata["metrics"]["test"]
     print(json.dumps({
         "artifact": str(result.artifact_dir),
         "run_dir": str(result.run_dir),
         "epochs_run": result.metadata["training"]["epochs_run"],
+        "stopped": result.stopped,
         "seconds": result.metadata["training"]["seconds"],
         "test": {key: test[key] for key in ("micro_f1", "macro_f1", "macro_average_precision", "recall_at_3")},
     }))
@@ -290,7 +300,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--patience", type=int, help="early-stopping patience in epochs; 0 disables it")
     train.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     train.add_argument("--max-films", type=int, help="train on at most this many films (a quick demo run)")
+    train.add_argument("--train-fraction", type=float, default=1.0,
+                       help="share of the training split to use, e.g. 0.1 for a quick demo (default 1)")
+    train.add_argument("--image-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"),
+                       help="poster size for poster models (default: the model's recipe)")
+    train.add_argument("--vocabulary-size", type=int, help="vocabulary size for text models")
+    train.add_argument("--sequence-length", type=int, help="tokens kept per overview for text models")
     train.add_argument("--out", help="artifact folder (default: artifacts/<model>)")
+    train.add_argument("--run-dir", help="train in this run folder (status, metrics, checkpoint); default: a new one in runs/")
     train.set_defaults(handler=command_train)
 
     evaluate = commands.add_parser("evaluate", help="evaluate shipped models; prints JSON")

@@ -105,6 +105,17 @@ class TrainConfig:
     out_dir: str | None = None
     # Epochs without val_loss improvement before stopping; None = the model's default; 0 = never.
     patience: int | None = None
+    # Share of the training split to train on (validation and test stay whole, so figures
+    # remain comparable); 1.0 = all.
+    train_fraction: float = 1.0
+    # Poster size (height, width) for poster models; None = the model's default.
+    image_size: tuple[int, int] | None = None
+    # Vocabulary size for text models; None = the model's default.
+    vocabulary_size: int | None = None
+    # Tokens kept per overview for text models; None = the model's default.
+    sequence_length: int | None = None
+    # Existing run folder to train in (the dashboard creates it); None = a new one under runs/.
+    run_dir: str | None = None
     # Keras verbosity for fit(): 1 = progress bar per epoch, 2 = one line per epoch, 0 = silent.
     verbose: int = 1
     # The exact command line that started this run, recorded for reproducibility.

@@ -216,9 +216,10 @@ class GenrePredictor:
         return usable
 
     @classmethod
-    def from_artifacts(cls, root=None, names: list[str] | None = None) -> GenrePredictor:
-        """Load the shipped artifacts (or the named ones) into a predictor."""
-        models, errors = load_all_artifacts(root, names)
+    def from_artifacts(cls, root=None, names: list[str] | None = None,
+                       overrides: dict[str, str] | None = None) -> GenrePredictor:
+        """Load the shipped artifacts (or the named ones; ``overrides``: promoted runs) into a predictor."""
+        models, errors = load_all_artifacts(root, names, overrides)
         return cls(models, errors)
 
     def model_names(self, input_kind: str | None = None) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import platform
 import time
 from dataclasses import dataclass
@@ -19,18 +20,22 @@ import numpy as np
 
 from genre_models.artifacts import publish_artifact
 from genre_models.config import ModelDefaults, SplitConfig, TrainConfig, resolve_artifacts_dir
-from genre_models.data import MovieDataset, ProgressCallback, load_dataset
+from genre_models.data import MovieDataset, ProgressCallback, load_dataset, select_films
 from genre_models.inference import model_inputs_for, score_inputs
 from genre_models.metrics import evaluate_scores, tune_thresholds
 from genre_models.models import OVERVIEW, POSTER, build_model, get_model_spec
 from genre_models.runs import (
     CHECKPOINT_FILE,
     CONFIG_FILE,
+    HEARTBEAT_SECONDS,
     HISTORY_FILE,
+    METRICS_FILE,
+    append_json_line,
+    beat,
     create_run_dir,
+    stop_requested,
     utc_now,
     write_json_atomically,
-    write_status,
 )
 
 # Metrics kept from the full evaluation report in the validation summary.
@@ -44,24 +49,34 @@ SUMMARY_KEYS = (
 class TrainResult:
     """What a finished training run produced."""
 
-    # The published artifact folder.
-    artifact_dir: Path
+    # The published artifact folder; None if stopped before any epoch finished.
+    artifact_dir: Path | None
     # The run folder with status, history and checkpoint.
     run_dir: Path
-    # The metadata written beside the model.
+    # The metadata written beside the model (empty when nothing was published).
     metadata: dict
+    # Whether a stop request ended training early.
+    stopped: bool = False
 
 
 def resolve_recipe(defaults: ModelDefaults, config: TrainConfig) -> ModelDefaults:
     """Return the model's recipe with the run's explicit overrides applied."""
     overrides = {
         key: getattr(config, key)
-        for key in ("epochs", "batch_size", "learning_rate", "patience")
+        for key in ("epochs", "batch_size", "learning_rate", "patience", "vocabulary_size", "sequence_length")
         if getattr(config, key) is not None
     }
+    if config.image_size is not None and defaults.image_size is not None:
+        overrides["image_size"] = tuple(int(side) for side in config.image_size)
     recipe = dataclasses.replace(defaults, **overrides)
     if recipe.epochs < 1 or recipe.batch_size < 1 or recipe.learning_rate <= 0 or recipe.patience < 0:
         raise ValueError("epochs and batch size must be at least 1, the learning rate positive, patience >= 0.")
+    if recipe.image_size is not None and not all(8 <= side <= 1024 for side in recipe.image_size):
+        raise ValueError("The image size must be between 8 and 1024 pixels per side.")
+    if recipe.vocabulary_size < 10 or recipe.sequence_length < 1:
+        raise ValueError("The vocabulary needs at least 10 tokens and the sequence at least 1.")
+    if not 0.0 < config.train_fraction <= 1.0:
+        raise ValueError("The share of training data must be above 0 and at most 1.")
     return recipe
 
 
@@ -85,26 +100,71 @@ def make_tf_dataset(inputs: np.ndarray, labels: np.ndarray, batch_size: int, shu
     return pipeline.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def make_history_callback(run_dir: Path, history: dict):
-    """Return a callback that records every epoch's metrics and the learning rate as it goes."""
+def make_run_recorder(run_dir: Path, history: dict, epochs: int):
+    """Return a callback that logs every batch and epoch, beats the heartbeat and honours stop requests."""
     import keras
 
-    class HistoryRecorder(keras.callbacks.Callback):
+    class RunRecorder(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            self.epoch_started = time.time()
+            self.started = self.epoch_started = self.last_beat = time.time()
+            self.epoch = 0
+            self.stopped_by_request = False
 
         def on_epoch_begin(self, epoch, logs=None):
-            self.epoch_started = time.time()
+            self.epoch, self.epoch_started = epoch, time.time()
+
+        def on_train_batch_end(self, batch, logs=None):
+            steps = self.params.get("steps") or 0
+            record = {"kind": "batch", "epoch": self.epoch + 1, "step": batch + 1, "steps": steps,
+                      "time": time.time()}
+            record.update({key: float(value) for key, value in (logs or {}).items()})
+            append_json_line(run_dir / METRICS_FILE, record)
+            if time.time() - self.last_beat >= HEARTBEAT_SECONDS:
+                self.last_beat = time.time()
+                beat(run_dir, epoch=self.epoch + 1, epochs=epochs, step=batch + 1, steps=steps,
+                     elapsed=round(time.time() - self.started, 1))
+            if stop_requested(run_dir):
+                # Keras finishes this step, then leaves fit(); the best checkpoint is kept.
+                self.stopped_by_request = True
+                self.model.stop_training = True
 
         def on_epoch_end(self, epoch, logs=None):
             record = {"epoch": epoch + 1, "seconds": round(time.time() - self.epoch_started, 2)}
             record["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
             record.update({key: float(value) for key, value in (logs or {}).items() if key != "learning_rate"})
+            if "val_loss" not in record:
+                return  # Stopped mid-epoch: no validation figures for a partial epoch.
             history["epochs"].append(record)
             write_json_atomically(run_dir / HISTORY_FILE, history)
-            write_status(run_dir, "running", epoch=epoch + 1)
+            append_json_line(run_dir / METRICS_FILE, {"kind": "epoch", "time": time.time(), **record})
+            beat(run_dir, epoch=epoch + 1, epochs=epochs, elapsed=round(time.time() - self.started, 1))
 
-    return HistoryRecorder()
+    return RunRecorder()
+
+
+def make_best_checkpoint(path: Path):
+    """Return a callback saving the whole model whenever val_loss improves, via temp file + rename.
+
+    Keras' own ModelCheckpoint writes in place, so a worker killed mid-save would
+    leave a broken file; this one always leaves the last good checkpoint loadable.
+    """
+    import keras
+
+    class AtomicBestCheckpoint(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.best = float("inf")
+
+        def on_epoch_end(self, epoch, logs=None):
+            value = (logs or {}).get("val_loss")
+            if value is None or not value < self.best:
+                return
+            self.best = float(value)
+            temp = path.with_name(f".{path.stem}.partial.keras")
+            self.model.save(temp)
+            os.replace(temp, path)
+
+    return AtomicBestCheckpoint()
 
 
 def collect_versions() -> dict:
@@ -124,17 +184,20 @@ def summarize(report: dict) -> dict:
 def train_model(config: TrainConfig, progress: ProgressCallback | None = None) -> TrainResult:
     """Train one registry model end to end and publish its artifact; return where it went."""
     spec = get_model_spec(config.model_name)
-    recipe = resolve_recipe(spec.defaults, config)
-    run_dir = create_run_dir(spec.name)
-    write_json_atomically(run_dir / CONFIG_FILE, {"config": config.to_dict(), "recipe": dataclasses.asdict(recipe)})
-    write_status(run_dir, "running", model=spec.name, started_at=utc_now())
+    run_dir = Path(config.run_dir) if config.run_dir else create_run_dir(spec.name)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    beat(run_dir, "running", model=spec.name, started_at=utc_now())
     try:
+        recipe = resolve_recipe(spec.defaults, config)
+        write_json_atomically(run_dir / CONFIG_FILE, {"config": config.to_dict(), "recipe": dataclasses.asdict(recipe)})
         runner = run_training if spec.builder is not None else run_late_fusion
         result = runner(spec, recipe, config, run_dir, progress)
     except BaseException as error:
-        write_status(run_dir, "failed", error=f"{type(error).__name__}: {error}")
+        message = f"{type(error).__name__}: {error}" if not isinstance(error, ValueError) else str(error)
+        beat(run_dir, "failed", error=message or type(error).__name__, finished_at=utc_now())
         raise
-    write_status(run_dir, "completed", artifact=str(result.artifact_dir), finished_at=utc_now())
+    state = "stopped" if result.stopped else "completed"
+    beat(run_dir, state, artifact=str(result.artifact_dir) if result.artifact_dir else None, finished_at=utc_now())
     return result
 
 
@@ -152,6 +215,10 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
         progress=progress,
     )
     splits = {name: dataset.split_indices(name) for name in ("train", "validation", "test")}
+    if config.train_fraction < 1.0:
+        keep = select_films(dataset.ids[splits["train"]], max(1, round(config.train_fraction * len(splits["train"]))),
+                            config.seed)
+        splits["train"] = splits["train"][keep]
     empty = [name for name, indices in splits.items() if len(indices) == 0]
     if empty:
         raise ValueError(f"The {', '.join(empty)} split(s) are empty; use more films (--max-films).")
@@ -166,17 +233,20 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
                                       recipe.batch_size, shuffle=False, seed=config.seed)
     history = {"model": spec.name, "run_dir": str(run_dir), "epochs": []}
     checkpoint_path = run_dir / CHECKPOINT_FILE
+    recorder = make_run_recorder(run_dir, history, recipe.epochs)
     callbacks = [
-        make_history_callback(run_dir, history),
+        recorder,
         keras.callbacks.LearningRateScheduler(make_schedule(recipe.hold_epochs, recipe.decay)),
-        keras.callbacks.ModelCheckpoint(checkpoint_path, monitor="val_loss", save_best_only=True,
-                                        save_weights_only=True),
+        make_best_checkpoint(checkpoint_path),
     ]
     if recipe.patience > 0:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.patience))
     model.fit(train_data, validation_data=validation_data, epochs=recipe.epochs,
               callbacks=callbacks, verbose=config.verbose, shuffle=False)
-    model.load_weights(checkpoint_path)
+    if not history["epochs"]:
+        # Stopped before the first epoch ended: there is no validated model to publish.
+        return TrainResult(artifact_dir=None, run_dir=run_dir, metadata={}, stopped=recorder.stopped_by_request)
+    model = keras.models.load_model(checkpoint_path)
 
     validation_losses = [epoch["val_loss"] for epoch in history["epochs"]]
     training_facts = {
@@ -193,8 +263,10 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
         training_facts=training_facts,
     )
     destination = Path(config.out_dir) if config.out_dir else resolve_artifacts_dir() / spec.name
+    metadata["training"]["stopped_by_request"] = recorder.stopped_by_request
     publish_artifact(destination, model, metadata, history)
-    return TrainResult(artifact_dir=destination, run_dir=run_dir, metadata=metadata)
+    return TrainResult(artifact_dir=destination, run_dir=run_dir, metadata=metadata,
+                       stopped=recorder.stopped_by_request)
 
 
 def assemble_metadata(spec, recipe: ModelDefaults, config: TrainConfig, dataset: MovieDataset,

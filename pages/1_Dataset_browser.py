@@ -7,6 +7,7 @@ import streamlit as st
 
 from genre_app import charts, state
 
+st.set_page_config(page_title="Dataset browser", layout="wide")
 st.title("Dataset browser")
 
 dataset, problem = state.dataset()

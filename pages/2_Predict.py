@@ -6,6 +6,7 @@ import streamlit as st
 
 from genre_app import charts, state
 
+st.set_page_config(page_title="Predict genres", layout="wide")
 st.title("Predict genres")
 
 predictor = state.predictor()

@@ -9,6 +9,7 @@ import streamlit as st
 from genre_app import state
 from genre_models.metrics import compute_top_k_hits
 
+st.set_page_config(page_title="Compare models", layout="wide")
 st.title("Compare models against the true genres")
 
 dataset, problem = state.dataset()

@@ -8,6 +8,7 @@ import streamlit as st
 from genre_app import charts, state
 from genre_models.metrics import evaluate_scores
 
+st.set_page_config(page_title="Evaluate", layout="wide")
 st.title("Evaluate a model")
 
 dataset, problem = state.dataset()

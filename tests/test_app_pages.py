@@ -52,7 +52,7 @@ def test_home_shows_dataset_models_and_links(app_env):
     assert "GENRE_DATA_DIR" in content
     models = app.dataframe[0].value
     assert {"course_cnn", "course_lstm", "tfidf_logreg"} <= set(models["model"])
-    assert len(app.get("page_link")) == 4
+    assert len(app.get("page_link")) == 5
 
 
 def test_home_without_dataset_says_how_to_provide_it(tmp_path, monkeypatch):
@@ -149,3 +149,90 @@ def test_evaluate_confusion_matrices_and_live_threshold(app_env):
     after = {m.label: m.value for m in app.metric}
     assert before["micro-F1"] != after["micro-F1"]
     assert before["micro AP"] == after["micro AP"]  # ranking metrics do not depend on thresholds
+
+
+def make_fake_run(root, run_id: str, state: str, epochs_done: int, **status):
+    """A run folder as a worker leaves it: status, metric lines, optionally an artifact."""
+    import json
+    import time
+
+    from genre_models import runs
+
+    folder = root / run_id
+    folder.mkdir(parents=True)
+    lines = []
+    for epoch in range(1, epochs_done + 1):
+        for step in range(1, 4):
+            lines.append({"kind": "batch", "epoch": epoch, "step": step, "steps": 3, "loss": 0.5 / (epoch + step)})
+        lines.append({"kind": "epoch", "epoch": epoch, "loss": 0.4 / epoch, "val_loss": 0.45 / epoch,
+                      "binary_accuracy": 0.9, "val_binary_accuracy": 0.88, "auc": 0.8, "val_auc": 0.78,
+                      "precision": 0.5, "val_precision": 0.4, "recall": 0.3, "val_recall": 0.2,
+                      "learning_rate": 1e-4})
+    (folder / runs.METRICS_FILE).write_text("".join(json.dumps(line) + "\n" for line in lines))
+    runs.write_json_atomically(folder / runs.CONFIG_FILE, {"config": {"model_name": "course_cnn", "epochs": 5}})
+    runs.write_status(folder, state, model="course_cnn", created=time.time(), **status)
+    return folder
+
+
+@pytest.fixture
+def fake_runs(tmp_path, monkeypatch, tiny_trained):
+    import shutil
+    import time
+
+    from genre_models import runs
+
+    root = tmp_path / "runs"
+    monkeypatch.setenv("GENRE_RUNS_DIR", str(root))
+    finished = make_fake_run(root, "20260101-000000-course_cnn", "completed", 3, elapsed=90)
+    shutil.copytree(tiny_trained["course_cnn"].artifact_dir, finished / runs.ARTIFACT_DIR)
+    # "Running": its worker is this test process, with a fresh heartbeat.
+    running = make_fake_run(root, "20260102-000000-course_cnn", "running", 2, pid=os.getpid(),
+                            heartbeat=time.time() + 3600, epoch=3, epochs=5, step=1, steps=3, elapsed=60)
+    make_fake_run(root, "20260103-000000-course_cnn", "failed", 1, error="the training process ended unexpectedly")
+    return {"root": root, "finished": finished, "running": running}
+
+
+def test_train_page_shows_active_finished_and_failed_runs(app_env, fake_runs):
+    app = run_page("pages/5_Train.py")
+    content = texts(app)
+    assert "Active run `20260102-000000-course_cnn`" in content
+    assert app.get("progress") and "epoch 3/5" in app.get("progress")[0].proto.text
+    table = app.dataframe[0].value
+    assert list(table["status"]) == ["failed", "running", "completed"]
+    assert "ended unexpectedly" in table["error"].iloc[0]
+    assert table["test micro-F1"].iloc[2] > 0
+    assert len(app.get("plotly_chart")) >= 7
+
+
+def test_train_page_stop_button_writes_the_stop_request(app_env, fake_runs):
+    from genre_models import runs
+
+    app = run_page("pages/5_Train.py")
+    stop = next(button for button in app.button if button.label == "Stop")
+    stop.click().run()
+    assert not app.exception
+    assert runs.stop_requested(fake_runs["running"])
+
+
+def test_train_page_refuses_a_second_start_naming_the_active_run(app_env, fake_runs):
+    app = run_page("pages/5_Train.py")
+    next(button for button in app.button if button.label == "Start training").click().run()
+    assert not app.exception
+    assert any("20260102-000000-course_cnn" in error.value for error in app.error)
+
+
+def test_train_page_explains_when_training_is_off(app_env, fake_runs, monkeypatch):
+    monkeypatch.setenv("GENRE_TRAINING_ENABLED", "0")
+    app = run_page("pages/5_Train.py")
+    assert "Training is turned off" in texts(app)
+    assert "Start training" not in [button.label for button in app.button]
+
+
+def test_train_page_promotes_a_finished_run(app_env, fake_runs):
+    from genre_models import runs
+
+    app = run_page("pages/5_Train.py")
+    app.selectbox(key="manage").set_value("20260101-000000-course_cnn").run()
+    next(button for button in app.button if button.label == "Use this model").click().run()
+    assert not app.exception
+    assert runs.read_promotions() == {"course_cnn": str(fake_runs["finished"] / runs.ARTIFACT_DIR)}

@@ -6,6 +6,7 @@ Screenshots of every step are saved under test-output/browser/.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -66,7 +67,8 @@ def browser():
 def app_url(small_real_dataset, tmp_path_factory):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "GENRE_DATA_DIR": str(small_real_dataset),
+    runs_dir = tmp_path_factory.mktemp("browser_runs")
+    env = {**os.environ, "GENRE_DATA_DIR": str(small_real_dataset), "GENRE_RUNS_DIR": str(runs_dir),
            "GENRE_ARTIFACTS_DIR": os.environ.get("TEST_ARTIFACTS_OVERRIDE", str(PROJECT_ROOT / "artifacts")),
            "GENRE_CACHE_DIR": str(tmp_path_factory.mktemp("browser_cache"))}
     log = open(tmp_path_factory.mktemp("browser_log") / "streamlit.log", "w")
@@ -79,6 +81,10 @@ def app_url(small_real_dataset, tmp_path_factory):
         wait_until_healthy(url, process)
         yield url
     finally:
+        from genre_models import runs
+
+        for run in runs.list_runs(runs_dir):
+            runs.kill_run(run["folder"])
         process.terminate()
         try:
             process.wait(timeout=20)
@@ -120,7 +126,7 @@ def test_predict_and_evaluate_journey(page, app_url, tmp_path):
     page.locator("[data-testid='stDataFrame']").first.wait_for()
     snapshot(page, "01-home")
 
-    page.goto(f"{app_url}/predict")
+    page.goto(f"{app_url}/Predict")
     page.get_by_role("button", name="Predict").wait_for()
     page.locator("input[type='file']").set_input_files(str(write_poster(tmp_path / "poster.jpg")))
     page.get_by_text("poster.jpg").wait_for()
@@ -134,10 +140,74 @@ def test_predict_and_evaluate_journey(page, app_url, tmp_path):
     assert_no_exception(page)
     snapshot(page, "03-predict-results")
 
-    page.goto(f"{app_url}/evaluate")
+    page.goto(f"{app_url}/Evaluate")
     page.get_by_text("Per-genre confusion matrices").wait_for()
     page.locator(".js-plotly-plot").first.wait_for()
     page.get_by_text("true yes").first.wait_for()
     assert page.locator("[data-testid='stMetric']").count() == 7
     assert_no_exception(page)
     snapshot(page, "04-evaluate")
+
+
+def point_count(page, chart_index: int = 0) -> int:
+    """Number of points in the first trace of a Plotly chart on the page."""
+    return page.evaluate(
+        "i => { const c = document.querySelectorAll('.js-plotly-plot')[i];"
+        " return c && c.data && c.data[0] && c.data[0].x ? c.data[0].x.length : 0; }", chart_index)
+
+
+def record_page_load_during_training(context, app_url: str) -> None:
+    """Open another page in a second tab while the run trains; record how long it took (a figure, not a test)."""
+    import json
+
+    other = context.new_page()
+    started = time.perf_counter()
+    other.goto(f"{app_url}/Dataset_browser")
+    other.get_by_text("Dataset browser").first.wait_for()
+    other.locator("[data-testid='stImage']").first.wait_for()
+    seconds = time.perf_counter() - started
+    other.close()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "page_load_during_training.json").write_text(json.dumps({"dataset_browser_seconds": seconds}))
+
+
+def test_training_journey_live_curve_stop_and_reload(page, app_url):
+    page.goto(f"{app_url}/Train")
+    page.get_by_role("button", name="Start training").wait_for()
+    page.get_by_label("Epochs").fill("500")
+    page.get_by_label("Epochs").press("Tab")
+    page.get_by_label("Early-stopping patience (0: off)").fill("0")
+    page.get_by_label("Early-stopping patience (0: off)").press("Tab")
+    page.wait_for_timeout(500)
+    snapshot(page, "05-train-settings")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Started run").wait_for()
+    page.get_by_text(re.compile(r"^Active run \d")).wait_for()
+    # The per-batch loss curve is the first chart of the active run; it grows while we watch.
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0")
+    page.wait_for_function(
+        "() => { const c = document.querySelectorAll('.js-plotly-plot')[0];"
+        " return c && c.data && c.data[0] && c.data[0].x && c.data[0].x.length >= 1; }")
+    first = point_count(page)
+    page.wait_for_function(
+        "n => { const c = document.querySelectorAll('.js-plotly-plot')[0];"
+        " return c.data[0].x.length >= n + 2; }", arg=first)
+    assert point_count(page) >= first + 2
+    snapshot(page, "06-train-live")
+    record_page_load_during_training(page.context, app_url)
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Stop requested").wait_for()
+    # The worker finishes its step, keeps its best checkpoint and reports "stopped".
+    page.wait_for_timeout(1000)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        page.reload()
+        page.get_by_text(re.compile(r"^Latest run \d")).wait_for()
+        if page.get_by_text("No run is active.").count() and page.locator("strong", has_text="stopped").count():
+            break
+        page.wait_for_timeout(2000)
+    assert page.locator("strong", has_text="stopped").count() == 1
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0")
+    assert point_count(page) >= 1  # the stopped run's curves are still there (overlay chart)
+    assert_no_exception(page)
+    snapshot(page, "07-train-stopped-after-reload")

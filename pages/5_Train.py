@@ -1,0 +1,155 @@
+"""Train: start a background training run, watch it live, stop it, compare past runs, promote one.
+
+Training runs in its own OS process (python -m genre_models train); this page only
+starts it and reads its run folder, so refreshing or closing the tab loses nothing.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from genre_app import charts, state
+from genre_models import runs
+from genre_models.models import BOTH, MODEL_REGISTRY, POSTER
+
+# Seconds between live refreshes of the active run.
+REFRESH_SECONDS = 2
+
+st.set_page_config(page_title="Train a model", layout="wide")
+st.title("Train a model")
+
+enabled = runs.training_enabled()
+if not enabled:
+    st.info(f"Training is turned off on this deployment (`{runs.TRAINING_ENABLED_ENV}=0`), so visitors cannot "
+            "start runs here. Past runs are still listed below.")
+else:
+    with st.expander("Start a run", expanded=not runs.active_runs()):
+        name = st.selectbox("Model", list(MODEL_REGISTRY), format_func=lambda n: f"{n}: {MODEL_REGISTRY[n].description}")
+        recipe = MODEL_REGISTRY[name].defaults
+        arguments = {"model": name, "data-dir": str(state.data_location())}
+        if MODEL_REGISTRY[name].input_kind == BOTH:
+            st.caption("Fits the fusion weight and thresholds on the validation split from the models in use; "
+                       "no network is trained.")
+        else:
+            first, second, third = st.columns(3)
+            arguments["epochs"] = first.number_input("Epochs", 1, 500, recipe.epochs)
+            arguments["batch-size"] = second.number_input("Batch size", 1, 1024, recipe.batch_size)
+            arguments["learning-rate"] = third.number_input("Learning rate", 1e-6, 1.0, recipe.learning_rate,
+                                                            format="%.5f")
+            arguments["seed"] = first.number_input("Seed", 0, 2**31 - 1, 42)
+            arguments["patience"] = second.number_input("Early-stopping patience (0: off)", 0, 500, recipe.patience)
+            arguments["train-fraction"] = third.slider(
+                "Share of the training data", 0.05, 1.0, 1.0, 0.05,
+                help="0.1 makes a demo run that finishes in about a minute; validation and test stay whole.")
+            if MODEL_REGISTRY[name].input_kind == POSTER:
+                height = first.number_input("Image height", 16, 512, recipe.image_size[0])
+                width = second.number_input("Image width", 16, 512, recipe.image_size[1])
+                arguments["image-size"] = (height, width)
+            else:
+                arguments["vocabulary-size"] = first.number_input("Vocabulary size", 100, 100_000,
+                                                                  recipe.vocabulary_size)
+                arguments["sequence-length"] = second.number_input("Sequence length (tokens)", 4, 512,
+                                                                   recipe.sequence_length)
+        if st.button("Start training", type="primary"):
+            try:
+                run_dir = runs.start_run(arguments)
+            except runs.RunRefused as refusal:
+                st.error(str(refusal))
+            else:
+                st.success(f"Started run `{run_dir.name}`.")
+
+
+def show_run_curves(run_dir, key: str) -> None:
+    """Live curves of one run: loss/accuracy per epoch and per batch, precision/recall/AUC, learning rate."""
+    batches, epochs = runs.read_metrics(run_dir)
+    left, right = st.columns(2)
+    left.plotly_chart(charts.plot_batch_curve(batches, "loss"), key=f"{key}-batch-loss")
+    right.plotly_chart(charts.plot_epoch_curves(epochs, "loss"), key=f"{key}-loss")
+    left.plotly_chart(charts.plot_epoch_curves(epochs, "binary_accuracy", "binary accuracy"), key=f"{key}-acc")
+    right.plotly_chart(charts.plot_epoch_curves(epochs, "auc", "AUC"), key=f"{key}-auc")
+    left.plotly_chart(charts.plot_epoch_curves(epochs, "precision"), key=f"{key}-precision")
+    right.plotly_chart(charts.plot_epoch_curves(epochs, "recall"), key=f"{key}-recall")
+    if epochs:
+        left.plotly_chart(charts.plot_learning_rate(epochs), key=f"{key}-lr")
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def show_active_runs() -> None:
+    """Re-runs on its own every few seconds while the page is open."""
+    active = runs.active_runs()
+    if not active:
+        st.caption("No run is active.")
+        return
+    for run in active:
+        status = run["status"]
+        progress = runs.describe_progress(status)
+        eta = progress["eta_seconds"]
+        st.markdown(f"**Active run `{run['id']}`** ({status.get('model')}, {status['state']})")
+        st.progress(progress["done"], text=progress["text"] + (f", about {eta / 60:.1f} min left" if eta else ""))
+        if not runs.stop_requested(run["folder"]) and st.button("Stop", key=f"stop-{run['id']}"):
+            runs.request_stop(run["folder"])
+        if runs.stop_requested(run["folder"]):
+            st.warning("Stop requested: the run ends after its current step and keeps its best checkpoint.")
+        show_run_curves(run["folder"], run["id"])
+
+
+st.subheader("Active run")
+show_active_runs()
+
+st.subheader("Runs")
+all_runs = runs.list_runs()
+promoted = runs.read_promotions()
+if not all_runs:
+    st.caption("No runs yet.")
+else:
+    rows = []
+    for run in all_runs:
+        status, config, metadata = run["status"], run["config"], run["metadata"] or {}
+        test = metadata.get("metrics", {}).get("test", {})
+        finished, created = status.get("finished_at"), status.get("created") or 0
+        rows.append({
+            "run": run["id"], "model": status.get("model") or config.get("model_name"), "status": status.get("state"),
+            "epochs": config.get("epochs"), "batch": config.get("batch_size"), "lr": config.get("learning_rate"),
+            "share": config.get("train_fraction"),
+            "minutes": round(float(status.get("elapsed") or 0) / 60, 1),
+            "best val_loss": metadata.get("training", {}).get("best_val_loss"),
+            "test micro-F1": test.get("micro_f1"), "test macro-F1": test.get("macro_f1"),
+            "in use": "yes" if any(run["id"] in folder for folder in promoted.values()) else "",
+            "error": status.get("error", ""),
+        })
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    latest = all_runs[0]
+    st.markdown(f"Latest run `{latest['id']}`: **{latest['status'].get('state')}**"
+                + (f" ({latest['status']['error']})" if latest["status"].get("error") else ""))
+
+    chosen = st.multiselect("Overlay the curves of", [run["id"] for run in all_runs], default=[all_runs[0]["id"]])
+    metric = st.selectbox("Metric", ["val_loss", "loss", "val_binary_accuracy", "val_auc", "val_precision",
+                                     "val_recall"])
+    curves = {run_id: runs.read_metrics(runs.resolve_runs_dir() / run_id)[1] for run_id in chosen}
+    st.plotly_chart(charts.plot_runs_overlay(curves, metric), key="overlay")
+
+    selected = st.selectbox("Run", [run["id"] for run in all_runs], key="manage")
+    run_dir = runs.resolve_runs_dir() / selected
+    actions = st.columns(3)
+    if actions[0].button("Use this model", help="Predict, Compare and Evaluate will use this run's model."):
+        try:
+            model_name = runs.promote_run(run_dir)
+            st.success(f"{model_name} now uses run {selected}.")
+        except runs.RunRefused as refusal:
+            st.error(str(refusal))
+    if actions[1].button("Delete run"):
+        try:
+            runs.delete_run(run_dir)
+            st.success(f"Deleted {selected}.")
+            time.sleep(0.5)
+            st.rerun()
+        except runs.RunRefused as refusal:
+            st.error(str(refusal))
+    if promoted:
+        restore = actions[2].selectbox("Restore the shipped model for", sorted(promoted))
+        if actions[2].button("Restore shipped"):
+            runs.restore_shipped(restore)
+            st.success(f"{restore} uses the shipped model again.")

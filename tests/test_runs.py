@@ -1,0 +1,144 @@
+"""Training runs as separate worker processes: status, metrics, stop, crash detection, one at a time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from genre_models import runs
+from genre_models.artifacts import load_artifact
+
+
+def wait_for(predicate, timeout: float = 240, interval: float = 0.5):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError("condition not reached in time")
+
+
+def state_of(run_dir: Path) -> str:
+    return runs.refresh_status(run_dir).get("state", "")
+
+
+def log_of(run_dir: Path) -> str:
+    return (run_dir / runs.LOG_FILE).read_text(errors="replace")[-3000:]
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "runs"
+    monkeypatch.setenv("GENRE_RUNS_DIR", str(folder))
+    return folder
+
+
+def worker_arguments(real_data_dir, **overrides) -> dict:
+    return {"model": "course_cnn", "data-dir": str(real_data_dir), "epochs": 1, "max-films": 64,
+            "image-size": (32, 32), **overrides}
+
+
+def test_worker_writes_status_metrics_and_a_loadable_artifact(real_data_dir, runs_dir):
+    run_dir = runs.start_run(worker_arguments(real_data_dir))
+    assert state_of(run_dir) in runs.ACTIVE_STATES
+    final = wait_for(lambda: state_of(run_dir) in runs.FINAL_STATES and state_of(run_dir))
+    assert final == "completed", log_of(run_dir)
+    status = runs.read_json(run_dir / runs.STATUS_FILE)
+    assert status["pid"] and status["heartbeat"] and status["finished_at"]
+    batches, epochs = runs.read_metrics(run_dir)
+    assert batches and {"loss", "binary_accuracy", "step", "steps"} <= set(batches[0])
+    assert len(epochs) == 1 and {"val_loss", "val_auc", "learning_rate"} <= set(epochs[0])
+    loaded = load_artifact(run_dir / runs.ARTIFACT_DIR)
+    assert loaded.metadata["recipe"]["image_size"] == [32, 32]
+    assert [run["id"] for run in runs.list_runs()] == [run_dir.name]
+
+
+def test_stop_request_ends_the_run_as_stopped_and_keeps_the_best_checkpoint(real_data_dir, runs_dir):
+    run_dir = runs.start_run(worker_arguments(real_data_dir, epochs=500, patience=0))
+    # Wait for a finished epoch, so there is a checkpoint to keep.
+    wait_for(lambda: runs.read_metrics(run_dir)[1] or state_of(run_dir) in runs.FINAL_STATES)
+    runs.request_stop(run_dir)
+    final = wait_for(lambda: state_of(run_dir) in runs.FINAL_STATES and state_of(run_dir))
+    assert final == "stopped", log_of(run_dir)
+    assert len(runs.read_metrics(run_dir)[1]) < 500
+    metadata = load_artifact(run_dir / runs.ARTIFACT_DIR).metadata
+    assert metadata["training"]["stopped_by_request"] is True
+
+
+def test_killed_worker_is_reported_failed_with_its_checkpoint_loadable(real_data_dir, runs_dir):
+    import keras
+
+    run_dir = runs.start_run(worker_arguments(real_data_dir, epochs=500, patience=0))
+    wait_for(lambda: runs.read_metrics(run_dir)[1])
+    runs.kill_run(run_dir)
+    wait_for(lambda: not runs.is_process_alive(runs.read_json(run_dir / runs.STATUS_FILE)["pid"]))
+    status = runs.refresh_status(run_dir)
+    assert status["state"] == "failed" and "ended unexpectedly" in status["error"]
+    model = keras.models.load_model(run_dir / runs.CHECKPOINT_FILE)
+    assert model.outputs[0].shape[-1] == 25
+
+
+def test_second_start_is_refused_naming_the_active_run(real_data_dir, runs_dir):
+    first = runs.start_run(worker_arguments(real_data_dir, epochs=500, patience=0))
+    try:
+        with pytest.raises(runs.RunRefused, match=first.name):
+            runs.start_run(worker_arguments(real_data_dir))
+    finally:
+        runs.kill_run(first)
+
+
+def test_concurrent_starts_from_two_tabs_create_exactly_one_run(real_data_dir, runs_dir):
+    outcomes = []
+
+    def click():
+        try:
+            outcomes.append(runs.start_run(worker_arguments(real_data_dir, epochs=500, patience=0)))
+        except runs.RunRefused as refusal:
+            outcomes.append(refusal)
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    started = [o for o in outcomes if isinstance(o, Path)]
+    try:
+        assert len(started) == 1 and len(list(runs_dir.glob("*course_cnn*"))) == 1
+    finally:
+        for run_dir in started:
+            runs.kill_run(run_dir)
+
+
+def test_training_can_be_turned_off(runs_dir, monkeypatch):
+    monkeypatch.setenv(runs.TRAINING_ENABLED_ENV, "0")
+    with pytest.raises(runs.RunRefused, match="turned off"):
+        runs.start_run({"model": "course_cnn"})
+
+
+def test_stale_heartbeat_marks_a_run_failed(runs_dir):
+    run_dir = runs.create_run_dir("course_cnn", runs_dir)
+    import os
+
+    runs.write_status(run_dir, "running", pid=os.getpid(), heartbeat=time.time() - runs.STALE_SECONDS - 5)
+    status = runs.refresh_status(run_dir)
+    assert status["state"] == "failed" and "stopped reporting" in status["error"]
+
+
+def test_promote_restore_and_delete(tiny_trained, runs_dir):
+    import shutil
+
+    run_dir = runs.create_run_dir("course_lstm", runs_dir)
+    shutil.copytree(tiny_trained["course_lstm"].artifact_dir, run_dir / runs.ARTIFACT_DIR)
+    runs.write_status(run_dir, "completed")
+    assert runs.promote_run(run_dir) == "course_lstm"
+    assert runs.read_promotions() == {"course_lstm": str(run_dir / runs.ARTIFACT_DIR)}
+    with pytest.raises(runs.RunRefused, match="restore the shipped model"):
+        runs.delete_run(run_dir)
+    runs.restore_shipped("course_lstm")
+    assert runs.read_promotions() == {}
+    runs.delete_run(run_dir)
+    assert not run_dir.exists()
