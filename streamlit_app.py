@@ -88,5 +88,7 @@ if rows:
     })
 else:
     st.warning("No usable model artifact was found.")
-for folder, reason in errors.items():
-    st.error(f"Skipped artifact `{folder}`: {reason}")
+# Loading the models also checks the files behind the metadata (a damaged model.keras, say).
+load_errors = {**errors, **state.predictor().load_errors}
+for folder, reason in load_errors.items():
+    st.error(f"Skipped artifact `{folder}`: {reason.removeprefix(folder + ': ')} The other models still work.")

@@ -19,10 +19,11 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from struct import error as struct_error
 
 import numpy as np
 import pandas as pd
-from PIL import Image
+from PIL import Image, ImageOps
 
 from genre_models.config import (
     CSV_NAME,
@@ -48,8 +49,15 @@ REASON_BAD_LABEL = "label not 0/1"
 REASON_MISSING_POSTER = "missing poster"
 REASON_BAD_POSTER = "undecodable poster"
 
+# Image formats a poster may be in, decided from the file's content (never its name).
+POSTER_FORMATS = ("JPEG", "PNG", "WEBP")
 # Posters above this many pixels are refused before decoding in full (the course posters have 45,000).
 MAX_POSTER_PIXELS = 40_000_000
+# Longest and shortest accepted side in pixels.
+MAX_POSTER_SIDE = 12_000
+MIN_POSTER_SIDE = 8
+# Pillow's own bomb limit: the warning (turned into an error) fires above it, before decoding.
+Image.MAX_IMAGE_PIXELS = MAX_POSTER_PIXELS
 
 # Reports progress as (done, total, what is being done).
 ProgressCallback = Callable[[int, int, str], None]
@@ -439,23 +447,58 @@ def select_films(ids: np.ndarray, max_films: int | None, seed: int) -> np.ndarra
 # ---------------------------------------------------------------------------
 
 
+def image_to_rgb(image: Image.Image) -> np.ndarray:
+    """Convert any decoded image to RGB uint8: grayscale, palette, RGBA, CMYK and 16-bit included."""
+    image = ImageOps.exif_transpose(image)  # Phones store portraits sideways plus an EXIF flag.
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        # 16/32-bit grey: scale to 8 bits instead of letting convert() clip everything to white.
+        wide = np.asarray(image, dtype=np.int64)
+        peak = max(int(wide.max()), 1)
+        scale = 255.0 / (65535 if peak > 255 else 255)
+        image = Image.fromarray(np.clip(wide * scale, 0, 255).astype(np.uint8), mode="L")
+    elif image.mode == "F":
+        image = Image.fromarray(np.clip(np.asarray(image), 0, 255).astype(np.uint8), mode="L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        # Transparent areas become white, as a poster on a page would show them.
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+        image = background
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def check_poster_size(width: int, height: int) -> None:
+    """Refuse absurd dimensions from the header alone, before any pixel is decoded."""
+    if width < MIN_POSTER_SIDE or height < MIN_POSTER_SIDE:
+        raise ValueError(f"the image is only {width}x{height} pixels; a poster needs at least "
+                         f"{MIN_POSTER_SIDE} pixels per side")
+    if width > MAX_POSTER_SIDE or height > MAX_POSTER_SIDE or width * height > MAX_POSTER_PIXELS:
+        raise ValueError(f"the image is {width}x{height} pixels, far larger than a poster "
+                         f"(at most {MAX_POSTER_SIDE} per side and {MAX_POSTER_PIXELS // 1_000_000} megapixels)")
+
+
 def decode_poster(source: str | os.PathLike | bytes) -> np.ndarray:
-    """Decode a poster file or bytes into an RGB uint8 array; raise ValueError if it is not an image."""
+    """Decode a poster file or bytes into an RGB uint8 array; raise ValueError if it is not a usable image.
+
+    Only the formats in POSTER_FORMATS are tried (decided by content, not by the
+    file name), the size is checked from the header before decoding, and
+    Pillow's decompression-bomb warning is an error.
+    """
+    if isinstance(source, bytes) and not source:
+        raise ValueError("the file is empty")
     try:
         with warnings.catch_warnings():
-            # A decompression bomb must be refused, not merely warned about.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             handle = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
-            with handle, Image.open(handle) as image:
-                if image.width * image.height > MAX_POSTER_PIXELS:
-                    raise ValueError(f"the image is {image.width}x{image.height} pixels, too large to be a poster")
+            with handle, Image.open(handle, formats=POSTER_FORMATS) as image:
+                check_poster_size(*image.size)
                 image.load()
-                from PIL import ImageOps
-
-                image = ImageOps.exif_transpose(image)
-                return np.asarray(image.convert("RGB"), dtype=np.uint8)
-    except (OSError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ValueError(f"not a readable image ({error})") from error
+                return image_to_rgb(image)
+    except Image.UnidentifiedImageError as error:
+        raise ValueError(f"not a readable image (accepted: {', '.join(POSTER_FORMATS)})") from error
+    except (OSError, SyntaxError, EOFError, Image.DecompressionBombError, Image.DecompressionBombWarning,
+            struct_error, ZeroDivisionError, IndexError, TypeError) as error:
+        # Damaged files make Pillow's decoders raise many kinds of errors; all mean "unusable".
+        raise ValueError(f"not a readable image ({type(error).__name__}: {error})") from error
 
 
 def resize_posters(images: list[np.ndarray], image_size: tuple[int, int]) -> np.ndarray:

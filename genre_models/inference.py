@@ -10,10 +10,10 @@ import io
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from genre_models.artifacts import LoadedModel, load_all_artifacts
-from genre_models.data import MovieDataset, decode_poster
+from genre_models.data import MovieDataset, check_poster_size, decode_poster, image_to_rgb
 from genre_models.models import BOTH, OVERVIEW, POSTER
 
 # Overviews are one or two sentences; far longer input is cut before tokenising so it stays fast.
@@ -53,9 +53,13 @@ def prepare_poster(poster) -> np.ndarray:
     if isinstance(poster, (bytes, bytearray, memoryview)):
         if not poster:
             raise ValueError("The poster file is empty.")
-        return decode_poster(bytes(poster))
+        try:
+            return decode_poster(bytes(poster))
+        except ValueError as error:
+            raise ValueError(f"The poster could not be used: {error}.") from error
     if isinstance(poster, Image.Image):
-        return np.asarray(ImageOps.exif_transpose(poster).convert("RGB"), dtype=np.uint8)
+        check_poster_size(*poster.size)
+        return image_to_rgb(poster)
     array = np.asarray(poster)
     if array.ndim == 2:
         array = np.repeat(array[..., None], 3, axis=2)

@@ -266,16 +266,23 @@ def start_run(arguments: dict, runs_dir: Path | None = None) -> Path:
     if not training_enabled():
         raise RunRefused(f"Training is turned off on this deployment ({TRAINING_ENABLED_ENV}=0).")
     root = runs_dir or resolve_runs_dir()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunRefused(f"Cannot create the runs folder {root}: {error.strerror or error}.") from error
     with start_lock(root):
         active = active_runs(root)
         if len(active) >= max_active_runs():
             names = ", ".join(f"{run['id']} ({run['status'].get('state')})" for run in active)
             raise RunRefused(f"Another training run is active: {names}. Stop it or wait for it to finish.")
-        run_dir = create_run_dir(str(arguments["model"]), root)
-        command = build_worker_command(arguments, run_dir)
-        write_status(run_dir, "queued", created=time.time(), heartbeat=time.time(), command=command,
-                     model=arguments["model"])
-        log = open(run_dir / LOG_FILE, "w", encoding="utf-8")
+        try:
+            run_dir = create_run_dir(str(arguments["model"]), root)
+            command = build_worker_command(arguments, run_dir)
+            write_status(run_dir, "queued", created=time.time(), heartbeat=time.time(), command=command,
+                         model=arguments["model"])
+            log = open(run_dir / LOG_FILE, "w", encoding="utf-8")
+        except OSError as error:
+            raise RunRefused(f"Cannot write the run folder in {root}: {error.strerror or error}.") from error
         # Its own session: the worker outlives a Streamlit restart and a closed tab.
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True,

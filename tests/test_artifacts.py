@@ -13,25 +13,38 @@ from genre_models.config import PROJECT_ROOT
 from genre_models.inference import GenrePredictor
 
 SHIPPED = PROJECT_ROOT / "artifacts"
-SHIPPED_NAMES = ["course_cnn", "course_lstm", "tfidf_logreg"]
+SHIPPED_NAMES = ["course_cnn", "course_lstm", "tfidf_logreg", "late_fusion"]
+
+
+@pytest.fixture(scope="module")
+def shipped_predictor():
+    return GenrePredictor.from_artifacts(SHIPPED)
+
+
+def test_every_shipped_artifact_is_usable(shipped_predictor):
+    assert sorted(shipped_predictor.model_names()) == sorted(SHIPPED_NAMES)
+    assert shipped_predictor.load_errors == {}
 
 
 @pytest.mark.parametrize("name", SHIPPED_NAMES)
-def test_shipped_artifact_loads_and_predicts(name, monkeypatch):
-    monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(SHIPPED))
+def test_shipped_artifact_loads_and_predicts(name, shipped_predictor):
     loaded = load_artifact(SHIPPED / name)
     metadata = loaded.metadata
     assert len(loaded.genres) == 25 and len(loaded.thresholds) == 25
     for key in ("command", "seed", "data", "metrics", "versions", "recipe"):
         assert key in metadata
     assert metadata["data"]["films"] > 5000 and metadata["data"]["fingerprint"]
-    predictor = GenrePredictor([loaded])
+    assert metadata["data"]["split_sizes"]["test"] > 400
     poster = np.random.default_rng(0).integers(0, 256, (300, 150, 3), dtype=np.uint8)
-    result = predictor.predict(poster=poster, overview="A detective hunts a serial killer in a rainy city.")
-    assert len(result.predictions) == 1
-    prediction = result.predictions[0]
+    result = shipped_predictor.predict(poster=poster, overview="A detective hunts a serial killer in a rainy city.")
+    prediction = next(p for p in result.predictions if p.model == name)
     assert len(prediction.probabilities) == 25 and len(prediction.top) == 3
     assert all(0 <= p <= 1 for p in prediction.probabilities.values())
+
+
+def test_shipped_artifacts_stay_lean():
+    total = sum(path.stat().st_size for path in SHIPPED.rglob("*") if path.is_file())
+    assert total < 150 * 1024 * 1024
 
 
 def test_shipped_baselines_are_recorded():
@@ -52,12 +65,13 @@ def test_damaged_artifacts_are_reported_and_skipped(tiny_trained, tmp_path):
 
     loaded, errors = load_all_artifacts(root)
 
-    assert [m.name for m in loaded] == ["tfidf_logreg"]
+    # The fusion's own files are fine (its components are checked when a predictor is built).
+    assert [m.name for m in loaded] == ["late_fusion", "tfidf_logreg"]
     assert "could not be loaded" in errors["course_cnn"]
     assert "24 genres" in errors["course_lstm"]
     assert "metadata.json is missing" in errors["empty"]
     found, listing_errors = read_artifact_metadata(root)
-    assert [m["name"] for m in found] == ["course_cnn", "tfidf_logreg"]  # model files are checked at load
+    assert [m["name"] for m in found] == ["course_cnn", "late_fusion", "tfidf_logreg"]  # model files: at load
 
 
 def test_artifact_from_another_keras_major_is_refused(tiny_trained, tmp_path):

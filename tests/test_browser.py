@@ -69,7 +69,7 @@ def app_url(small_real_dataset, tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     runs_dir = tmp_path_factory.mktemp("browser_runs")
     env = {**os.environ, "GENRE_DATA_DIR": str(small_real_dataset), "GENRE_RUNS_DIR": str(runs_dir),
-           "GENRE_ARTIFACTS_DIR": os.environ.get("TEST_ARTIFACTS_OVERRIDE", str(PROJECT_ROOT / "artifacts")),
+           "GENRE_ARTIFACTS_DIR": str(PROJECT_ROOT / "artifacts"),
            "GENRE_CACHE_DIR": str(tmp_path_factory.mktemp("browser_cache"))}
     log = open(tmp_path_factory.mktemp("browser_log") / "streamlit.log", "w")
     process = subprocess.Popen(
@@ -133,10 +133,10 @@ def test_predict_and_evaluate_journey(page, app_url, tmp_path):
     page.get_by_label("Plot summary").fill("A retired hitman is pulled back in for one last job in Tokyo.")
     snapshot(page, "02-predict-inputs")
     page.get_by_role("button", name="Predict").click()
-    for model in ("course_cnn", "course_lstm", "tfidf_logreg"):
+    for model in ("course_cnn", "course_lstm", "tfidf_logreg", "late_fusion"):
         page.get_by_role("heading", name=model).wait_for()
-    page.locator(".js-plotly-plot").nth(2).wait_for()
-    assert page.get_by_text("Top 3:").count() == 3
+    page.locator(".js-plotly-plot").nth(3).wait_for()
+    assert page.get_by_text("Top 3:").count() == 4
     assert_no_exception(page)
     snapshot(page, "03-predict-results")
 
@@ -165,6 +165,7 @@ def record_page_load_during_training(context, app_url: str) -> None:
     other.goto(f"{app_url}/Dataset_browser")
     other.get_by_text("Dataset browser").first.wait_for()
     other.locator("[data-testid='stImage']").first.wait_for()
+    other.locator("[data-testid='stDataFrame']").first.wait_for()
     seconds = time.perf_counter() - started
     other.close()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -172,6 +173,10 @@ def record_page_load_during_training(context, app_url: str) -> None:
 
 
 def test_training_journey_live_curve_stop_and_reload(page, app_url):
+    # Warm-up: the first visit loads the models; the figure we record is a later load during training.
+    page.goto(f"{app_url}/Dataset_browser")
+    page.locator("[data-testid='stImage']").first.wait_for()
+    page.locator("[data-testid='stDataFrame']").first.wait_for()
     page.goto(f"{app_url}/Train")
     page.get_by_role("button", name="Start training").wait_for()
     page.get_by_label("Epochs").fill("500")
