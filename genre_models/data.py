@@ -495,8 +495,10 @@ def decode_poster(source: str | os.PathLike | bytes) -> np.ndarray:
                 return image_to_rgb(image)
     except Image.UnidentifiedImageError as error:
         raise ValueError(f"not a readable image (accepted: {', '.join(POSTER_FORMATS)})") from error
-    except (OSError, SyntaxError, EOFError, Image.DecompressionBombError, Image.DecompressionBombWarning,
-            struct_error, ZeroDivisionError, IndexError, TypeError) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ValueError("the image declares far more pixels than a poster has "
+                         "(refused as a possible decompression bomb)") from error
+    except (OSError, SyntaxError, EOFError, struct_error, ZeroDivisionError, IndexError, TypeError) as error:
         # Damaged files make Pillow's decoders raise many kinds of errors; all mean "unusable".
         raise ValueError(f"not a readable image ({type(error).__name__}: {error})") from error
 

@@ -216,3 +216,42 @@ def test_training_journey_live_curve_stop_and_reload(page, app_url):
     assert point_count(page) >= 1  # the stopped run's curves are still there (overlay chart)
     assert_no_exception(page)
     snapshot(page, "07-train-stopped-after-reload")
+
+
+def test_bad_uploads_show_errors_and_the_page_stays_usable(page, app_url, tmp_path):
+    from playwright.sync_api import expect
+
+    fake = tmp_path / "not-a-poster.jpg"
+    fake.write_bytes(b"%PDF-1.4 a document pretending to be a poster")
+    bomb = tmp_path / "bomb.png"
+    Image.new("L", (9000, 9000)).save(bomb, format="PNG", optimize=True)
+    page.goto(f"{app_url}/Predict")
+    page.get_by_role("button", name="Predict").wait_for()
+    upload = page.locator("input[type='file']")
+    predict = page.get_by_role("button", name="Predict")
+
+    upload.set_input_files(str(fake))
+    page.get_by_text("not-a-poster.jpg").wait_for()
+    predict.click()
+    page.get_by_text("Could not predict").wait_for()
+    page.get_by_text("not a readable image").wait_for()
+    assert_no_exception(page)
+    snapshot(page, "08-upload-not-an-image")
+
+    upload.set_input_files(str(bomb))
+    page.get_by_text("bomb.png").wait_for()
+    # The upload reruns the page (clearing the old message); click once that rerun is done.
+    expect(page.get_by_text("Could not predict")).to_have_count(0)
+    predict.click()
+    page.get_by_text(re.compile("far (larger|more pixels) than a poster")).wait_for()
+    assert_no_exception(page)
+    snapshot(page, "09-upload-bomb")
+
+    upload.set_input_files(str(write_poster(tmp_path / "real.jpg")))
+    page.get_by_text("real.jpg").wait_for()
+    expect(page.get_by_text("Could not predict")).to_have_count(0)
+    predict.click()
+    page.get_by_role("heading", name="course_cnn").wait_for()
+    assert page.get_by_text("Could not predict").count() == 0
+    assert_no_exception(page)
+    snapshot(page, "10-upload-valid-after-errors")
