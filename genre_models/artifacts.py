@@ -17,7 +17,7 @@ import numpy as np
 
 from genre_models.config import resolve_artifacts_dir
 from genre_models.data import replace_directory
-from genre_models.models import BOTH, INPUT_KINDS
+from genre_models.models import INPUT_KINDS
 from genre_models.runs import read_json, write_json_atomically
 
 MODEL_FILE = "model.keras"
@@ -82,10 +82,11 @@ def load_artifact(folder: str | os.PathLike) -> LoadedModel:
     if not isinstance(metadata, dict):
         raise ArtifactError(f"{folder.name}: metadata.json is missing or not valid JSON.")
     check_metadata(metadata, folder)
-    if metadata["input_kind"] == BOTH:
-        if not isinstance(metadata.get("components"), dict) or "poster_weight" not in metadata:
-            raise ArtifactError(f"{folder.name}: a fused model's metadata must name its components and weight.")
-        return LoadedModel(name=metadata["name"], input_kind=BOTH, genres=list(metadata["genres"]),
+    if "components" in metadata:
+        parts = metadata["components"]
+        if not isinstance(parts, list) or not parts or not all({"name", "weight"} <= set(p) for p in parts):
+            raise ArtifactError(f"{folder.name}: a fused model's metadata must list its components and weights.")
+        return LoadedModel(name=metadata["name"], input_kind=metadata["input_kind"], genres=list(metadata["genres"]),
                            thresholds=np.asarray(metadata["thresholds"]["per_genre"], dtype=np.float64),
                            metadata=metadata, model=None, folder=folder)
     model_path = folder / MODEL_FILE
@@ -95,6 +96,13 @@ def load_artifact(folder: str | os.PathLike) -> LoadedModel:
         model = keras.models.load_model(model_path, compile=False)
     except Exception as error:  # Keras raises many types for a damaged file; all mean "unusable".
         raise ArtifactError(f"{folder.name}: {MODEL_FILE} could not be loaded ({type(error).__name__}: {error}).") from error
+    if metadata.get("encoder"):
+        from genre_models.encoders import wrap_with_encoder
+
+        try:
+            model = wrap_with_encoder(model, metadata["encoder"])
+        except ValueError as error:
+            raise ArtifactError(f"{folder.name}: {error}") from error
     num_outputs = model.outputs[0].shape[-1]
     if num_outputs != len(metadata["genres"]):
         raise ArtifactError(f"{folder.name}: the model has {num_outputs} outputs for {len(metadata['genres'])} genres.")
@@ -132,7 +140,7 @@ def read_artifact_metadata(root: Path | None = None, overrides: dict[str, str] |
             if not isinstance(metadata, dict):
                 raise ArtifactError(f"{folder.name}: metadata.json is missing or not valid JSON.")
             check_metadata(metadata, folder)
-            if metadata["input_kind"] != BOTH and not (folder / MODEL_FILE).is_file():
+            if "components" not in metadata and not (folder / MODEL_FILE).is_file():
                 raise ArtifactError(f"{folder.name}: {MODEL_FILE} is missing.")
         except ArtifactError as error:
             errors[folder.name] = str(error)

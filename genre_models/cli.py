@@ -180,8 +180,7 @@ def chunk_posters(folder: Path, film_ids: list[str], skipped: dict[str, str]):
 
 def command_predict(args: argparse.Namespace) -> int:
     """Predict every film of a course-format folder with the requested models; write JSON lines."""
-    from genre_models.inference import component_names, describe_scores, fuse_scores, score_inputs
-    from genre_models.models import BOTH, OVERVIEW
+    from genre_models.inference import describe_scores, fuse_scores, fusion_parts, is_fusion, score_inputs
 
     predictor = load_predictor()
     wanted = selected_model_names(args.model) or predictor.model_names()
@@ -189,8 +188,8 @@ def command_predict(args: argparse.Namespace) -> int:
         predictor.get(name)  # Unknown names fail before any work.
     needed = set(wanted)
     for name in wanted:
-        if predictor.get(name).input_kind == BOTH:
-            needed |= set(component_names(predictor.get(name)).values())
+        if is_fusion(predictor.get(name)):
+            needed |= {part for part, _ in fusion_parts(predictor.get(name))}
     folder = locate_dataset(resolve_data_dir(args.data_dir), progress=print_progress)
     report = DatasetReport()
     table, _ = read_catalog(folder, report, require_labels=False)
@@ -199,7 +198,7 @@ def command_predict(args: argparse.Namespace) -> int:
     overviews = dict(zip(film_ids, table[OVERVIEW_COLUMN].str.strip()))
     scores: dict[str, dict[str, np.ndarray]] = {}
     skips: dict[str, dict[str, str]] = {}
-    for loaded in (m for m in predictor.models if m.name in needed and m.input_kind != BOTH):
+    for loaded in (m for m in predictor.models if m.name in needed and not is_fusion(m)):
         skipped, scores[loaded.name] = {}, {}
         if loaded.input_kind == POSTER:
             batches = chunk_posters(folder, film_ids, skipped)
@@ -212,14 +211,12 @@ def command_predict(args: argparse.Namespace) -> int:
         skips[loaded.name] = skipped
     for name in wanted:
         loaded = predictor.get(name)
-        if loaded.input_kind == BOTH:
-            parts = component_names(loaded)
-            poster_scores, text_scores = scores[parts[POSTER]], scores[parts[OVERVIEW]]
-            scores[name] = {film_id: fuse_scores(loaded.metadata["poster_weight"], poster_scores[film_id],
-                                                 text_scores[film_id])
-                            for film_id in film_ids if film_id in poster_scores and film_id in text_scores}
-            skips[name] = {film_id: "needs both poster and overview" for film_id in film_ids
-                           if film_id not in scores[name]}
+        if is_fusion(loaded):
+            parts = fusion_parts(loaded)
+            scores[name] = {film_id: fuse_scores([w for _, w in parts], [scores[p][film_id] for p, _ in parts])
+                            for film_id in film_ids if all(film_id in scores[p] for p, _ in parts)}
+            skips[name] = {film_id: "an input one of its component models needs is missing"
+                           for film_id in film_ids if film_id not in scores[name]}
         reasons: dict[str, int] = {}
         for reason in skips[name].values():
             reasons[reason] = reasons.get(reason, 0) + 1

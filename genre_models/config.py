@@ -142,6 +142,14 @@ class ModelDefaults:
     hold_epochs: int = 10
     # Per-epoch multiplicative decay exponent after the hold: lr *= exp(-decay).
     decay: float = 0.01
+    # Learning-rate schedule: "course" (hold, then exponential decay) or "cosine" (per-epoch cosine to 0).
+    schedule: str = "course"
+    # Loss: "binary_crossentropy" or "focal" (binary focal cross-entropy, gamma 2: down-weights easy negatives,
+    # which dominate with 25 mostly-rare genres).
+    loss: str = "binary_crossentropy"
+    # Decision thresholds: "per_genre" (each genre's F1-maximising threshold on validation) or "auto"
+    # (per-genre or one global threshold, whichever wins a cross-validation inside the validation split).
+    threshold_policy: str = "per_genre"
     # Poster input size (height, width) the model resizes to; None for text models.
     image_size: tuple[int, int] | None = None
     # Vocabulary size for text models.

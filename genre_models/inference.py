@@ -14,7 +14,7 @@ from PIL import Image
 
 from genre_models.artifacts import LoadedModel, load_all_artifacts
 from genre_models.data import MovieDataset, check_poster_size, decode_poster, image_to_rgb
-from genre_models.models import BOTH, OVERVIEW, POSTER
+from genre_models.models import OVERVIEW, POSTER
 
 # Overviews are one or two sentences; far longer input is cut before tokenising so it stays fast.
 MAX_OVERVIEW_CHARACTERS = 5_000
@@ -113,19 +113,24 @@ def image_size_of(loaded: LoadedModel) -> tuple[int, int] | None:
 
 def score_dataset(loaded: LoadedModel, dataset: MovieDataset) -> np.ndarray:
     """Return a loaded model's probabilities for every film of a dataset (not for fused models)."""
-    if loaded.input_kind == BOTH:
+    if is_fusion(loaded):
         raise ValueError("A fused model is scored from its components' scores; use fuse_scores.")
     return score_inputs(loaded.model, model_inputs_for(loaded.input_kind, dataset))
 
 
-def fuse_scores(poster_weight: float, poster_scores: np.ndarray, text_scores: np.ndarray) -> np.ndarray:
-    """Late fusion: the weighted mean of a poster model's and a text model's probabilities."""
-    return poster_weight * np.asarray(poster_scores) + (1.0 - poster_weight) * np.asarray(text_scores)
+def fuse_scores(weights, component_scores) -> np.ndarray:
+    """Late fusion: the weighted sum of component models' probabilities (weights sum to 1)."""
+    return sum(weight * np.asarray(scores, dtype=np.float64) for weight, scores in zip(weights, component_scores))
 
 
-def component_names(fusion: LoadedModel) -> dict[str, str]:
-    """Return a fused model's component model names by input kind."""
-    return {kind: details["name"] for kind, details in fusion.metadata["components"].items()}
+def is_fusion(loaded: LoadedModel) -> bool:
+    """Return whether a loaded model is a late fusion of other models (it has no network of its own)."""
+    return loaded.model is None and "components" in loaded.metadata
+
+
+def fusion_parts(fusion: LoadedModel) -> list[tuple[str, float]]:
+    """Return a fused model's (component name, weight) pairs."""
+    return [(part["name"], float(part["weight"])) for part in fusion.metadata["components"]]
 
 
 @dataclass
@@ -149,18 +154,23 @@ def score_split(predictor: GenrePredictor, name: str, dataset_for, split: str, s
     posters); ``score_component(name)`` may supply cached component scores (the app's cache).
     """
     loaded = predictor.get(name)
-    if loaded.input_kind != BOTH:
+    if not is_fusion(loaded):
         dataset = dataset_for(image_size_of(loaded))
         subset = dataset.subset(dataset.split_indices(split))
         return ScoredSplit(subset.ids, subset.labels, score_dataset(loaded, subset), subset.genres)
     scorer = score_component or (lambda component: score_split(predictor, component, dataset_for, split))
-    names = component_names(loaded)
-    poster, text = scorer(names[POSTER]), scorer(names[OVERVIEW])
-    # Films whose poster could not be read are absent from the poster model's split.
-    text_rows = {film_id: row for row, film_id in enumerate(text.ids)}
-    rows = [text_rows[film_id] for film_id in poster.ids]
-    fused = fuse_scores(loaded.metadata["poster_weight"], poster.scores, text.scores[rows])
-    return ScoredSplit(poster.ids, poster.labels, fused, poster.genres)
+    parts = [(scorer(component), weight) for component, weight in fusion_parts(loaded)]
+    # Films whose poster could not be read are absent from a poster model's split: keep common films.
+    common = set.intersection(*(set(part.ids) for part, _ in parts))
+    first = parts[0][0]
+    keep = np.array([film_id in common for film_id in first.ids], dtype=bool)
+    ids = first.ids[keep]
+    aligned = []
+    for part, _ in parts:
+        rows = {film_id: row for row, film_id in enumerate(part.ids)}
+        aligned.append(part.scores[[rows[film_id] for film_id in ids]])
+    fused = fuse_scores([weight for _, weight in parts], aligned)
+    return ScoredSplit(ids, first.labels[keep], fused, first.genres)
 
 
 def describe_scores(loaded: LoadedModel, probabilities: np.ndarray) -> ModelPrediction:
@@ -186,7 +196,7 @@ class GenrePredictor:
         self.models = self.drop_unusable_fusions(models)
         self._functions = {}
         for loaded in self.models:
-            if loaded.input_kind == BOTH:
+            if is_fusion(loaded):
                 continue
             if loaded.input_kind == POSTER:
                 signature = [tf.TensorSpec([None, None, None, 3], tf.uint8)]
@@ -202,8 +212,8 @@ class GenrePredictor:
         by_name = {m.name: m for m in models}
         usable = []
         for loaded in models:
-            if loaded.input_kind == BOTH:
-                for kind, details in loaded.metadata["components"].items():
+            if is_fusion(loaded):
+                for details in loaded.metadata["components"]:
                     component = by_name.get(details["name"])
                     if component is None:
                         self.load_errors[loaded.folder.name] = f"its component {details['name']} is not loaded"
@@ -264,13 +274,13 @@ class GenrePredictor:
                 result.notes.append(f"The summary was cut to its first {MAX_OVERVIEW_CHARACTERS:,} characters.")
         scores = {}
         for loaded in self.models:
-            if loaded.input_kind in inputs:
+            if not is_fusion(loaded) and loaded.input_kind in inputs:
                 scores[loaded.name] = self.score_one(loaded, inputs[loaded.input_kind])
                 result.predictions.append(describe_scores(loaded, scores[loaded.name]))
         for loaded in self.models:
-            if loaded.input_kind == BOTH and POSTER in inputs and OVERVIEW in inputs:
-                names = component_names(loaded)
-                fused = fuse_scores(loaded.metadata["poster_weight"], scores[names[POSTER]], scores[names[OVERVIEW]])
+            parts = fusion_parts(loaded) if is_fusion(loaded) else []
+            if parts and all(name in scores for name, _ in parts):
+                fused = fuse_scores([w for _, w in parts], [scores[name] for name, _ in parts])
                 result.predictions.append(describe_scores(loaded, fused))
         return result
 

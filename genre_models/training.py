@@ -23,8 +23,8 @@ from genre_models.artifacts import publish_artifact
 from genre_models.config import ModelDefaults, SplitConfig, TrainConfig, resolve_artifacts_dir
 from genre_models.data import MovieDataset, ProgressCallback, load_dataset, select_films
 from genre_models.inference import model_inputs_for, score_inputs
-from genre_models.metrics import evaluate_scores, tune_thresholds
-from genre_models.models import OVERVIEW, POSTER, build_model, get_model_spec
+from genre_models.metrics import choose_threshold_policy, evaluate_scores, tune_thresholds
+from genre_models.models import POSTER, build_model, get_model_spec
 from genre_models.runs import (
     CHECKPOINT_FILE,
     CONFIG_FILE,
@@ -81,8 +81,20 @@ def resolve_recipe(defaults: ModelDefaults, config: TrainConfig) -> ModelDefault
     return recipe
 
 
-def make_schedule(hold_epochs: int, decay: float):
-    """Return the course's schedule: keep the rate for ``hold_epochs``, then multiply by exp(-decay) each epoch."""
+def make_schedule(hold_epochs: int, decay: float, kind: str = "course", base_rate: float = 1e-3,
+                  epochs: int = 1):
+    """Return a per-epoch schedule.
+
+    "course": keep the rate for ``hold_epochs``, then multiply by exp(-decay) each epoch.
+    "cosine": from ``base_rate`` down to nearly 0 over ``epochs`` along half a cosine.
+    """
+    if kind == "cosine":
+        def cosine(epoch: int, learning_rate: float) -> float:
+            return float(base_rate * 0.5 * (1 + math.cos(math.pi * epoch / max(epochs, 1))) + base_rate * 1e-3)
+
+        return cosine
+    if kind != "course":
+        raise ValueError(f"Unknown schedule {kind!r}; use 'course' or 'cosine'.")
 
     def schedule(epoch: int, learning_rate: float) -> float:
         return float(learning_rate if epoch < hold_epochs else learning_rate * math.exp(-decay))
@@ -228,6 +240,11 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
     if empty:
         raise ValueError(f"The {', '.join(empty)} split(s) are empty; use more films (--max-films).")
     inputs = model_inputs_for(spec.input_kind, dataset)
+    if spec.encoder:
+        from genre_models.encoders import embed_texts
+
+        # The frozen encoder runs once per film; the network trains on the (cached) embeddings.
+        inputs = embed_texts(spec.encoder, inputs, dataset.fingerprint, progress=progress)
     keras.utils.set_random_seed(config.seed)
     model = build_model(spec, dataset.num_genres, recipe, recipe.learning_rate,
                         training_texts=dataset.overviews[splits["train"]])
@@ -243,7 +260,8 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
     callbacks = [
         make_best_checkpoint(checkpoint_path),
         recorder,
-        keras.callbacks.LearningRateScheduler(make_schedule(recipe.hold_epochs, recipe.decay)),
+        keras.callbacks.LearningRateScheduler(make_schedule(recipe.hold_epochs, recipe.decay, recipe.schedule,
+                                                            recipe.learning_rate, recipe.epochs)),
     ]
     if recipe.patience > 0:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.patience))
@@ -270,6 +288,10 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
     )
     destination = Path(config.out_dir) if config.out_dir else resolve_artifacts_dir() / spec.name
     metadata["training"]["stopped_by_request"] = recorder.stopped_by_request
+    if spec.encoder:
+        from genre_models.encoders import describe_encoder
+
+        metadata["encoder"] = describe_encoder(spec.encoder)
     publish_artifact(destination, model, metadata, history)
     return TrainResult(artifact_dir=destination, run_dir=run_dir, metadata=metadata,
                        stopped=recorder.stopped_by_request)
@@ -280,7 +302,15 @@ def assemble_metadata(spec, recipe: ModelDefaults, config: TrainConfig, dataset:
                       training_facts: dict, extra: dict | None = None) -> dict:
     """Tune thresholds on validation, evaluate the test split once, and gather the artifact metadata."""
     validation_labels = dataset.labels[splits["validation"]]
-    thresholds = tune_thresholds(validation_labels, validation_scores)
+    if recipe.threshold_policy == "auto":
+        thresholds = choose_threshold_policy(validation_labels, validation_scores)
+        policy_note = (f"chosen on validation by 2-fold cross-validation (mean of micro- and macro-F1 on the "
+                       f"held-out half: {thresholds['cross_validated_mean_f1']}), then tuned on all of validation")
+    else:
+        thresholds = {**tune_thresholds(validation_labels, validation_scores), "policy": "per_genre"}
+        policy_note = ("each genre's F1-maximising threshold on the validation split; genres with fewer than "
+                       f"{thresholds['min_positives']} validation positives use the global micro-F1-maximising "
+                       "threshold")
     per_genre = np.asarray(thresholds["per_genre"])
     test_labels = dataset.labels[splits["test"]]
     test_report = evaluate_scores(test_labels, test_scores, per_genre, dataset.genres)
@@ -292,13 +322,7 @@ def assemble_metadata(spec, recipe: ModelDefaults, config: TrainConfig, dataset:
         "input_kind": spec.input_kind,
         "description": spec.description,
         "genres": dataset.genres,
-        "thresholds": {
-            **thresholds,
-            "policy": "per_genre",
-            "policy_note": "each genre's F1-maximising threshold on the validation split; genres with "
-                           f"fewer than {thresholds['min_positives']} validation positives use the global "
-                           "micro-F1-maximising threshold",
-        },
+        "thresholds": {**thresholds, "policy_note": policy_note},
         "command": config.command,
         "seed": config.seed,
         "config": config.to_dict(),
@@ -315,12 +339,27 @@ def assemble_metadata(spec, recipe: ModelDefaults, config: TrainConfig, dataset:
     }
 
 
+def weight_grid(count: int, step: float = 0.05) -> list[tuple[float, ...]]:
+    """Return every weight vector of ``count`` non-negative multiples of ``step`` summing to 1."""
+    units = int(round(1 / step))
+
+    def split(remaining: int, parts: int):
+        if parts == 1:
+            yield (remaining,)
+            return
+        for first in range(remaining + 1):
+            for rest in split(remaining - first, parts - 1):
+                yield (first, *rest)
+
+    return [tuple(round(unit * step, 4) for unit in combo) for combo in split(units, count)]
+
+
 def run_late_fusion(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path,
                     progress: ProgressCallback | None) -> TrainResult:
-    """Fit a late fusion of two shipped artifacts: the poster weight is chosen on validation.
+    """Fit a late fusion of shipped artifacts: the component weights are chosen on validation.
 
-    The weight maximises the mean of micro and macro average precision (threshold-free, so it
-    does not chase the thresholds tuned afterwards).
+    The weights maximise the mean of micro and macro average precision (threshold-free,
+    so they do not chase the thresholds tuned afterwards), over a grid in steps of 0.05.
     """
     from genre_models.artifacts import load_artifact
     from genre_models.inference import fuse_scores, image_size_of
@@ -328,39 +367,39 @@ def run_late_fusion(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: P
     started = time.time()
     # Components live beside the fused artifact (the shipped folder unless --out says otherwise).
     artifacts_root = Path(config.out_dir).parent if config.out_dir else resolve_artifacts_dir()
-    names = {POSTER: recipe.extra["poster_model"], OVERVIEW: recipe.extra["text_model"]}
-    components = {kind: load_artifact(artifacts_root / name) for kind, name in names.items()}
-    if components[POSTER].input_kind != POSTER or components[OVERVIEW].input_kind != OVERVIEW:
-        raise ValueError("late fusion needs a poster model and an overview model.")
-    dataset = load_dataset(config.data_dir, image_size=image_size_of(components[POSTER]),
+    components = [load_artifact(artifacts_root / name) for name in recipe.extra["components"]]
+    if any("components" in c.metadata for c in components):
+        raise ValueError("A late fusion combines networks, not other fusions.")
+    poster_sizes = {image_size_of(c) for c in components if c.input_kind == POSTER}
+    if len(poster_sizes) > 1:
+        raise ValueError("A late fusion may combine poster models of one image size only.")
+    dataset = load_dataset(config.data_dir, image_size=next(iter(poster_sizes), None),
                            max_films=config.max_films, seed=config.seed, progress=progress)
-    if dataset.genres != components[POSTER].genres or dataset.genres != components[OVERVIEW].genres:
+    if any(dataset.genres != c.genres for c in components):
         raise ValueError("The components were trained on other genre columns than this dataset has.")
     splits = {name: dataset.split_indices(name) for name in ("train", "validation", "test")}
     scores = {
-        split: {kind: score_inputs(loaded.model, model_inputs_for(kind, dataset)[splits[split]])
-                for kind, loaded in components.items()}
+        split: [score_inputs(c.model, model_inputs_for(c.input_kind, dataset)[splits[split]]) for c in components]
         for split in ("validation", "test")
     }
     validation_labels = dataset.labels[splits["validation"]]
-    candidates = []
-    for weight in np.round(np.arange(0.0, 1.01, 0.05), 2):
-        fused = fuse_scores(weight, scores["validation"][POSTER], scores["validation"][OVERVIEW])
-        report = evaluate_scores(validation_labels, fused, 0.5, dataset.genres)
-        candidates.append(((report["micro_average_precision"] + report["macro_average_precision"]) / 2, weight))
-    best_score, weight = max(candidates)
+    search = []
+    for weights in weight_grid(len(components)):
+        report = evaluate_scores(validation_labels, fuse_scores(weights, scores["validation"]), 0.5, dataset.genres)
+        search.append(((report["micro_average_precision"] + report["macro_average_precision"]) / 2, weights))
+    best_score, weights = max(search)
     history = {"model": spec.name, "run_dir": str(run_dir), "epochs": [],
-               "weight_search": [{"poster_weight": float(w), "validation_mean_ap": float(v)} for v, w in candidates]}
+               "weight_search": [{"weights": list(w), "validation_mean_ap": float(v)} for v, w in search]}
     write_json_atomically(run_dir / HISTORY_FILE, history)
     metadata = assemble_metadata(
         spec, recipe, config, dataset, splits,
-        validation_scores=fuse_scores(weight, scores["validation"][POSTER], scores["validation"][OVERVIEW]),
-        test_scores=fuse_scores(weight, scores["test"][POSTER], scores["test"][OVERVIEW]),
+        validation_scores=fuse_scores(weights, scores["validation"]),
+        test_scores=fuse_scores(weights, scores["test"]),
         training_facts={"seconds": round(time.time() - started, 1), "run_dir": run_dir.name, "epochs_run": 0},
         extra={
-            "poster_weight": float(weight),
-            "components": {kind: {"name": loaded.name, "created_at": loaded.metadata.get("created_at")}
-                           for kind, loaded in components.items()},
+            "components": [{"name": c.name, "input_kind": c.input_kind, "weight": float(w),
+                            "created_at": c.metadata.get("created_at")} for c, w in zip(components, weights)],
+            "validation_mean_ap": float(best_score),
         },
     )
     destination = Path(config.out_dir) if config.out_dir else artifacts_root / spec.name

@@ -11,11 +11,12 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
 
 TIMEOUT = 120
-# Every shipped model; the fused one answers when both a poster and a summary are given.
-SHIPPED = {"course_cnn", "course_lstm", "tfidf_logreg", "late_fusion"}
+# Every shipped model; each answers when both a poster and a summary are given.
+SHIPPED = {metadata["name"] for metadata in read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]}
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import json
 from conftest import copy_dataset, read_rows, write_csv
 from genre_models.cli import main
 from genre_models.config import CSV_NAME, IMAGES_DIR_NAME
+from genre_models.models import MODEL_REGISTRY
 
 
 def read_jsonl(path):
@@ -34,10 +35,10 @@ def test_predict_writes_one_line_per_film_and_model(tiny_artifacts_dir, small_re
         assert set(line["predicted"]) <= set(line["probabilities"])
         by_model.setdefault(line["model"], set()).add(line["id"])
     ids = {row["Id"] for row in rows}
-    assert by_model["course_lstm"] == ids and by_model["tfidf_logreg"] == ids
-    # A broken or missing poster costs only the poster model's line, and is reported.
-    assert by_model["course_cnn"] == ids - {broken, missing}
-    assert by_model["late_fusion"] == ids - {broken, missing}
+    assert by_model["course_lstm"] == ids and by_model["tfidf_logreg"] == ids and by_model["text_ensemble"] == ids
+    # A broken or missing poster costs only the lines of models that read posters, and is reported.
+    for name in ("course_cnn", "poster_cnn", "late_fusion", "multimodal_fusion"):
+        assert by_model[name] == ids - {broken, missing}
     errors = capsys.readouterr().err
     assert "course_cnn: skipped 1 film(s): undecodable poster" in errors
     assert "course_cnn: skipped 1 film(s): missing poster" in errors
@@ -54,7 +55,7 @@ def test_models_lists_each_artifact_with_its_inputs(tiny_artifacts_dir, capsys):
     assert main(["models"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {line["name"]: line["inputs"] for line in lines} == {
-        "course_cnn": "poster", "course_lstm": "overview", "tfidf_logreg": "overview", "late_fusion": "both"}
+        name: spec.input_kind for name, spec in MODEL_REGISTRY.items()}
     assert all(0 <= line["test_metrics"]["micro_f1"] <= 1 for line in lines)
 
 

@@ -17,7 +17,7 @@ from PIL import Image, ImageFile
 from conftest import read_rows, write_csv
 from genre_models import data, runs
 from genre_models.config import CSV_NAME, IMAGES_DIR_NAME, TrainConfig
-from genre_models.data import DatasetError, decode_poster, load_dataset
+from genre_models.data import DatasetError, load_dataset
 from genre_models.inference import MAX_OVERVIEW_CHARACTERS, prepare_overview, prepare_poster
 
 

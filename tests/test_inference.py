@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from genre_models.inference import MAX_OVERVIEW_CHARACTERS, GenrePredictor, prepare_overview, prepare_poster
+from genre_models.models import MODEL_REGISTRY
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +27,12 @@ def png_bytes(mode="RGB", size=(40, 80)) -> bytes:
 def test_poster_and_overview_go_to_their_models(predictor):
     image = Image.new("RGB", (150, 300), color=(200, 30, 30))
     result = predictor.predict(poster=image, overview="Aliens invade a small town.")
-    assert {p.model for p in result.predictions} == {"course_cnn", "course_lstm", "tfidf_logreg", "late_fusion"}
+    assert {p.model for p in result.predictions} == set(MODEL_REGISTRY)
     only_text = predictor.predict(overview="A love story in Paris.")
     assert {p.input_kind for p in only_text.predictions} == {"overview"}
     only_poster = predictor.predict(poster=png_bytes())
-    assert [p.model for p in only_poster.predictions] == ["course_cnn"]
+    assert {p.model for p in only_poster.predictions} == {
+        name for name, spec in MODEL_REGISTRY.items() if spec.input_kind == "poster"}
 
 
 def test_single_prediction_matches_batch_scoring(predictor):
@@ -70,18 +72,24 @@ def test_long_and_odd_text_is_handled(predictor):
     assert any("cut" in note for note in long_result.notes)
 
 
-def test_fused_prediction_is_the_weighted_mean_of_its_components(predictor):
+FUSIONS = sorted(name for name, spec in MODEL_REGISTRY.items() if spec.builder is None)
+
+
+@pytest.mark.parametrize("name", FUSIONS)
+def test_fused_prediction_is_the_weighted_sum_of_its_components(predictor, name):
     image = Image.new("RGB", (150, 300), color=(20, 30, 200))
     result = {p.model: p for p in predictor.predict(poster=image, overview="A heist goes wrong.").predictions}
-    fusion = predictor.get("late_fusion")
-    weight = fusion.metadata["poster_weight"]
-    parts = fusion.metadata["components"]
-    for genre, probability in result["late_fusion"].probabilities.items():
-        expected = (weight * result[parts["poster"]["name"]].probabilities[genre]
-                    + (1 - weight) * result[parts["overview"]["name"]].probabilities[genre])
+    fusion = predictor.get(name)
+    parts = [(part["name"], part["weight"]) for part in fusion.metadata["components"]]
+    for genre, probability in result[name].probabilities.items():
+        expected = sum(weight * result[part].probabilities[genre] for part, weight in parts)
         assert probability == pytest.approx(expected, abs=1e-6)
-    # With one input only, there is nothing to fuse.
-    assert "late_fusion" not in {p.model for p in predictor.predict(overview="A heist goes wrong.").predictions}
+
+
+def test_a_fusion_needing_both_inputs_answers_only_when_both_are_given(predictor):
+    only_text = {p.model for p in predictor.predict(overview="A heist goes wrong.").predictions}
+    assert "late_fusion" not in only_text and "multimodal_fusion" not in only_text
+    assert "text_ensemble" in only_text  # its components all read the overview
 
 
 def test_fusion_whose_component_was_retrained_is_reported_not_used(tiny_trained):

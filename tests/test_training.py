@@ -31,7 +31,8 @@ def test_one_epoch_on_64_real_films_gives_a_loadable_artifact(tiny_trained, name
     assert 0.0 <= test["micro_f1"] <= 1.0 and "Drama" in test["per_genre"]
     history = json.loads((result.artifact_dir / "history.json").read_text())
     if MODEL_REGISTRY[name].builder is None:
-        assert 0.0 <= metadata["poster_weight"] <= 1.0 and history["weight_search"]
+        weights = [part["weight"] for part in metadata["components"]]
+        assert abs(sum(weights) - 1.0) < 1e-6 and all(w >= 0 for w in weights) and history["weight_search"]
         return
     epoch = history["epochs"][0]
     for key in ("loss", "val_loss", "binary_accuracy", "precision", "recall", "auc", "val_auc", "learning_rate"):
