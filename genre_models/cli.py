@@ -76,6 +76,7 @@ def command_train(args: argparse.Namespace) -> int:
         vocabulary_size=args.vocabulary_size,
         sequence_length=args.sequence_length,
         run_dir=args.run_dir,
+        distribute=args.distribute,
         verbose=1 if sys.stdout.isatty() else 2,
         command="python -m genre_models " + shlex.join(sys.argv[1:]),
     )
@@ -304,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--vocabulary-size", type=int, help="vocabulary size for text models")
     train.add_argument("--sequence-length", type=int, help="tokens kept per overview for text models")
     train.add_argument("--out", help="artifact folder (default: artifacts/<model>)")
+    train.add_argument("--distribute", default="none", choices=["none", "mirrored", "multi-worker"],
+                       help="tf.distribute strategy; --batch-size is per replica (default: none)")
     train.add_argument("--run-dir", help="train in this run folder (status, metrics, checkpoint); default: a new one in runs/")
     train.set_defaults(handler=command_train)
 

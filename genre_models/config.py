@@ -116,6 +116,10 @@ class TrainConfig:
     sequence_length: int | None = None
     # Existing run folder to train in (the dashboard creates it); None = a new one under runs/.
     run_dir: str | None = None
+    # tf.distribute strategy: "none"; "mirrored" (every GPU of this machine, or every logical CPU
+    # device when there is no GPU); "multi-worker" (machines described by the TF_CONFIG variable).
+    # The batch size is per replica: the global batch is batch_size x replicas.
+    distribute: str = "none"
     # Keras verbosity for fit(): 1 = progress bar per epoch, 2 = one line per epoch, 0 = silent.
     verbose: int = 1
     # The exact command line that started this run, recorded for reproducibility.

@@ -8,6 +8,7 @@ split is evaluated once; everything is recorded in the artifact metadata.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -102,7 +103,29 @@ def make_schedule(hold_epochs: int, decay: float, kind: str = "course", base_rat
     return schedule
 
 
-def make_tf_dataset(inputs: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool, seed: int):
+DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
+
+
+def make_strategy(name: str):
+    """Return the tf.distribute strategy for a name (None for "none"), or raise ValueError."""
+    import tensorflow as tf
+
+    if name == "none":
+        return None
+    if name == "mirrored":
+        gpus = tf.config.list_logical_devices("GPU")
+        # Without GPUs, mirror over the logical CPU devices (tests split the CPU into two).
+        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices=devices)
+    if name == "multi-worker":
+        if not os.environ.get("TF_CONFIG"):
+            raise ValueError("multi-worker training needs the TF_CONFIG environment variable (see the README).")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ValueError(f"Unknown distribution strategy {name!r}; choose one of {', '.join(DISTRIBUTE_CHOICES)}.")
+
+
+def make_tf_dataset(inputs: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool, seed: int,
+                    drop_remainder: bool = False):
     """Return a batched, prefetched tf.data pipeline over in-memory arrays."""
     import tensorflow as tf
 
@@ -110,7 +133,7 @@ def make_tf_dataset(inputs: np.ndarray, labels: np.ndarray, batch_size: int, shu
     pipeline = tf.data.Dataset.from_tensor_slices((features, labels.astype(np.float32)))
     if shuffle:
         pipeline = pipeline.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
-    return pipeline.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return pipeline.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
 
 
 def make_run_recorder(run_dir: Path, history: dict, epochs: int):
@@ -246,13 +269,25 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
         # The frozen encoder runs once per film; the network trains on the (cached) embeddings.
         inputs = embed_texts(spec.encoder, inputs, dataset.fingerprint, progress=progress)
     keras.utils.set_random_seed(config.seed)
-    model = build_model(spec, dataset.num_genres, recipe, recipe.learning_rate,
-                        training_texts=dataset.overviews[splits["train"]])
+    strategy = make_strategy(config.distribute)
+    replicas = strategy.num_replicas_in_sync if strategy else 1
+    # The recipe's batch size is per replica; each step consumes one global batch across replicas.
+    global_batch = recipe.batch_size * replicas
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        model = build_model(spec, dataset.num_genres, recipe, recipe.learning_rate,
+                            training_texts=dataset.overviews[splits["train"]])
 
+    # Replicas need equal shares of every batch, so a distributed run drops the last partial batch
+    # (validation figures for thresholds and metadata are computed afterwards on every film).
+    uneven = replicas > 1
+    for name in ("train", "validation"):
+        if uneven and len(splits[name]) < global_batch:
+            raise ValueError(f"The {name} split has {len(splits[name])} films, fewer than one global batch "
+                             f"({global_batch} = {recipe.batch_size} x {replicas} replicas).")
     train_data = make_tf_dataset(inputs[splits["train"]], dataset.labels[splits["train"]],
-                                 recipe.batch_size, shuffle=True, seed=config.seed)
+                                 global_batch, shuffle=True, seed=config.seed, drop_remainder=uneven)
     validation_data = make_tf_dataset(inputs[splits["validation"]], dataset.labels[splits["validation"]],
-                                      recipe.batch_size, shuffle=False, seed=config.seed)
+                                      global_batch, shuffle=False, seed=config.seed, drop_remainder=uneven)
     history = {"model": spec.name, "run_dir": str(run_dir), "epochs": []}
     checkpoint_path = run_dir / CHECKPOINT_FILE
     recorder = make_run_recorder(run_dir, history, recipe.epochs)
@@ -288,6 +323,8 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
     )
     destination = Path(config.out_dir) if config.out_dir else resolve_artifacts_dir() / spec.name
     metadata["training"]["stopped_by_request"] = recorder.stopped_by_request
+    metadata["training"]["distribution"] = {"strategy": config.distribute, "replicas": replicas,
+                                            "global_batch_size": global_batch}
     if spec.encoder:
         from genre_models.encoders import describe_encoder
 
