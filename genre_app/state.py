@@ -136,3 +136,17 @@ def data_setting_help() -> str:
         f"To change it, restart the app with `{DATA_DIR_ENV}=/path/to/Multimodal_IMDB_dataset` "
         "(a folder or the .zip), or upload the zip on the Home page."
     )
+
+
+def require_dataset_and_models(activity: str):
+    """Return (dataset, predictor) or stop the page with a message saying what is missing and how to fix it."""
+    data, problem = dataset()
+    if data is None:
+        st.warning(f"{activity} needs the dataset. {problem}")
+        st.caption(data_setting_help())
+        st.stop()
+    loaded = predictor()
+    if not loaded.models:
+        st.error("No usable model artifact is installed; see the Home page.")
+        st.stop()
+    return data, loaded

@@ -12,15 +12,7 @@ from genre_models.metrics import compute_top_k_hits
 st.set_page_config(page_title="Compare models", layout="wide")
 st.title("Compare models against the true genres")
 
-dataset, problem = state.dataset()
-predictor = state.predictor()
-if dataset is None:
-    st.warning(f"Comparing needs the dataset. {problem}")
-    st.caption(state.data_setting_help())
-    st.stop()
-if not predictor.models:
-    st.error("No usable model artifact is installed; see the Home page.")
-    st.stop()
+dataset, predictor = state.require_dataset_and_models("Comparing")
 
 settings = st.columns(3)
 sample_size = settings[0].number_input("Films to sample", min_value=1, max_value=100, value=10)

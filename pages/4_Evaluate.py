@@ -11,15 +11,7 @@ from genre_models.metrics import evaluate_scores
 st.set_page_config(page_title="Evaluate", layout="wide")
 st.title("Evaluate a model")
 
-dataset, problem = state.dataset()
-predictor = state.predictor()
-if dataset is None:
-    st.warning(f"Evaluating needs the dataset. {problem}")
-    st.caption(state.data_setting_help())
-    st.stop()
-if not predictor.models:
-    st.error("No usable model artifact is installed; see the Home page.")
-    st.stop()
+dataset, predictor = state.require_dataset_and_models("Evaluating")
 
 choice = st.columns(3)
 name = choice[0].selectbox("Model", predictor.model_names())

@@ -48,6 +48,9 @@ else:
                 height = first.number_input("Image height", 16, 512, recipe.image_size[0])
                 width = second.number_input("Image width", 16, 512, recipe.image_size[1])
                 arguments["image-size"] = (height, width)
+            elif MODEL_REGISTRY[name].encoder:
+                st.caption(f"Reads overviews through the frozen pretrained {MODEL_REGISTRY[name].encoder} encoder "
+                           "(its own tokenizer); only the head is trained.")
             else:
                 arguments["vocabulary-size"] = first.number_input("Vocabulary size", 100, 100_000,
                                                                   recipe.vocabulary_size)

@@ -239,3 +239,12 @@ def test_train_page_promotes_a_finished_run(app_env, fake_runs):
     next(button for button in app.button if button.label == "Use this model").click().run()
     assert not app.exception
     assert runs.read_promotions() == {"course_cnn": str(fake_runs["finished"] / runs.ARTIFACT_DIR)}
+
+
+@pytest.mark.parametrize("page, activity", [("pages/3_Compare.py", "Comparing"), ("pages/4_Evaluate.py", "Evaluating"),
+                                            ("pages/1_Dataset_browser.py", "No dataset")])
+def test_pages_needing_the_dataset_say_how_to_provide_it(page, activity, tmp_path, monkeypatch):
+    monkeypatch.setenv("GENRE_DATA_DIR", str(tmp_path / "nothing-here"))
+    app = run_page(page)
+    assert activity in texts(app) or any(activity in w.value for w in app.warning)
+    assert "GENRE_DATA_DIR" in texts(app)

@@ -142,3 +142,22 @@ def test_promote_restore_and_delete(tiny_trained, runs_dir):
     assert runs.read_promotions() == {}
     runs.delete_run(run_dir)
     assert not run_dir.exists()
+
+
+def test_a_fresh_app_session_shows_a_running_worker_and_its_stop_button_stops_it(real_data_dir, runs_dir,
+                                                                                   monkeypatch):
+    """As after a server restart or in a second tab: the page only reads the run folder."""
+    from streamlit.testing.v1 import AppTest
+
+    from genre_models.config import PROJECT_ROOT
+
+    monkeypatch.setenv("GENRE_DATA_DIR", str(real_data_dir))
+    run_dir = runs.start_run(worker_arguments(real_data_dir, epochs=500, patience=0))
+    wait_for(lambda: runs.read_metrics(run_dir)[0])
+    app = AppTest.from_file(str(PROJECT_ROOT / "pages" / "5_Train.py"), default_timeout=120)
+    app.run()
+    assert not app.exception
+    assert any(run_dir.name in str(m.value) for m in app.markdown)
+    next(button for button in app.button if button.label == "Stop").click().run()
+    final = wait_for(lambda: state_of(run_dir) in runs.FINAL_STATES and state_of(run_dir))
+    assert final == "stopped", log_of(run_dir)
