@@ -503,15 +503,12 @@ def decode_poster(source: str | os.PathLike | bytes) -> np.ndarray:
         raise ValueError(f"not a readable image ({type(error).__name__}: {error})") from error
 
 
-def resize_posters(images: list[np.ndarray], image_size: tuple[int, int]) -> np.ndarray:
-    """Resize RGB arrays exactly as the models' Resizing layer does (bilinear, no antialias)."""
+def resize_poster(image: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """Resize one RGB array exactly as the models' Resizing layer does (bilinear, no antialias)."""
     import tensorflow as tf
 
-    resized = np.empty((len(images), *image_size, 3), dtype=np.uint8)
-    for index, image in enumerate(images):
-        scaled = tf.image.resize(image, image_size, method="bilinear", antialias=False).numpy()
-        resized[index] = np.clip(np.round(scaled), 0, 255).astype(np.uint8)
-    return resized
+    scaled = tf.image.resize(image, image_size, method="bilinear", antialias=False).numpy()
+    return np.clip(np.round(scaled), 0, 255).astype(np.uint8)
 
 
 def poster_cache_key(folder: Path, ids: list[str], image_size: tuple[int, int], fingerprint: str) -> str:
@@ -546,35 +543,60 @@ def load_posters(
     fingerprint: str,
     progress: ProgressCallback | None = None,
 ) -> tuple[np.ndarray, dict[str, str]]:
-    """Return resized posters for ``ids`` (uint8) and the Ids whose poster failed, with why.
+    """Return resized posters for ``ids`` (uint8, memory-mapped) and the Ids whose poster failed, with why.
 
-    Decoded posters are cached on disk keyed by size and data, so the second
-    load only memory-maps a file.
+    Posters are decoded and resized one at a time straight into an on-disk .npy
+    keyed by size and data, so neither the first load nor any later one holds
+    the whole dataset in memory; later loads only map the file.
     """
     cache_dir = resolve_cache_dir() / "posters"
     key = poster_cache_key(folder, ids, image_size, fingerprint)
     array_path, index_path = cache_dir / f"{key}.npy", cache_dir / f"{key}.json"
     if array_path.is_file() and index_path.is_file():
         index = json.loads(index_path.read_text())
-        cached = np.load(array_path, mmap_mode="r")
-        return np.ascontiguousarray(cached), index["failures"]
+        return np.load(array_path, mmap_mode="r"), index["failures"]
 
-    decoded, failures = [], {}
-    for number, film_id in enumerate(ids):
-        path = poster_path(folder, film_id)
-        if not path.is_file():
-            failures[film_id] = REASON_MISSING_POSTER
-        else:
-            try:
-                decoded.append(decode_poster(path))
-            except ValueError:
-                failures[film_id] = REASON_BAD_POSTER
-        if progress and (number % 100 == 0 or number == len(ids) - 1):
-            progress(number + 1, len(ids), "decoding posters")
-    posters = resize_posters(decoded, image_size) if decoded else np.zeros((0, *image_size, 3), np.uint8)
-    write_bytes_atomically(array_path, lambda handle: np.save(handle, posters))
-    write_bytes_atomically(index_path, lambda handle: handle.write(json.dumps({"failures": failures}).encode()))
-    return posters, failures
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{key}.", suffix=".npy", dir=cache_dir)
+    os.close(handle)
+    try:
+        posters = np.lib.format.open_memmap(temp_name, mode="w+", dtype=np.uint8, shape=(len(ids), *image_size, 3))
+        failures, kept = {}, 0
+        for number, film_id in enumerate(ids):
+            path = poster_path(folder, film_id)
+            if not path.is_file():
+                failures[film_id] = REASON_MISSING_POSTER
+            else:
+                try:
+                    posters[kept] = resize_poster(decode_poster(path), image_size)
+                    kept += 1
+                except ValueError:
+                    failures[film_id] = REASON_BAD_POSTER
+            if progress and (number % 100 == 0 or number == len(ids) - 1):
+                progress(number + 1, len(ids), "decoding posters")
+        posters.flush()
+        del posters
+        if kept < len(ids):
+            shrink_npy_rows(Path(temp_name), kept)
+        os.chmod(temp_name, 0o644)
+        os.replace(temp_name, array_path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    write_bytes_atomically(index_path, lambda out: out.write(json.dumps({"failures": failures}).encode()))
+    return np.load(array_path, mmap_mode="r"), failures
+
+
+def shrink_npy_rows(path: Path, rows: int) -> None:
+    """Keep only the first ``rows`` rows of a .npy file, copying in chunks (bounded memory)."""
+    source = np.load(path, mmap_mode="r")
+    smaller = path.with_name(path.name + ".rows")
+    target = np.lib.format.open_memmap(smaller, mode="w+", dtype=source.dtype, shape=(rows, *source.shape[1:]))
+    for start in range(0, rows, 1024):
+        target[start : start + 1024] = source[start : min(start + 1024, rows)]
+    target.flush()
+    del target, source
+    os.replace(smaller, path)
 
 
 # ---------------------------------------------------------------------------

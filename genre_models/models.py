@@ -79,7 +79,7 @@ def build_poster_input(image_size: tuple[int, int]):
     import keras
 
     poster = keras.Input(shape=(None, None, 3), dtype="uint8", name=POSTER_INPUT_NAME)
-    # Bilinear without antialiasing: data.resize_posters caches posters with exactly this op.
+    # Bilinear without antialiasing: data.resize_poster caches posters with exactly this op.
     resized = keras.layers.Resizing(*image_size, interpolation="bilinear", name="resize")(poster)
     return poster, keras.layers.Rescaling(1.0 / 255, name="rescale")(resized)
 

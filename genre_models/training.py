@@ -125,15 +125,36 @@ def make_strategy(name: str):
 
 
 def make_tf_dataset(inputs: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool, seed: int,
-                    drop_remainder: bool = False):
-    """Return a batched, prefetched tf.data pipeline over in-memory arrays."""
+                    drop_remainder: bool = False, rows: np.ndarray | None = None):
+    """Return a batched, prefetched tf.data pipeline.
+
+    With ``rows``, ``inputs`` is the whole (memory-mapped) poster array and only the
+    given rows are used: each batch is gathered from it when needed, so the training
+    split is never copied into memory as a whole. Otherwise ``inputs`` are in memory.
+    """
     import tensorflow as tf
 
-    features = inputs.astype(str) if inputs.dtype == object else inputs
-    pipeline = tf.data.Dataset.from_tensor_slices((features, labels.astype(np.float32)))
+    labels = labels.astype(np.float32)
+    if rows is None:
+        features = inputs.astype(str) if inputs.dtype == object else inputs
+        pipeline = tf.data.Dataset.from_tensor_slices((features, labels))
+        if shuffle:
+            pipeline = pipeline.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
+        return pipeline.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+    def gather(batch_rows):
+        return np.asarray(inputs[np.asarray(batch_rows)])
+
+    def read_batch(batch_rows, batch_labels):
+        images = tf.numpy_function(gather, [batch_rows], tf.uint8)
+        images.set_shape([None, *inputs.shape[1:]])
+        return images, batch_labels
+
+    pipeline = tf.data.Dataset.from_tensor_slices((np.asarray(rows, dtype=np.int64), labels))
     if shuffle:
-        pipeline = pipeline.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
-    return pipeline.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+        pipeline = pipeline.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
+    pipeline = pipeline.batch(batch_size, drop_remainder=drop_remainder)
+    return pipeline.map(read_batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def make_run_recorder(run_dir: Path, history: dict, epochs: int):
@@ -284,10 +305,16 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
         if uneven and len(splits[name]) < global_batch:
             raise ValueError(f"The {name} split has {len(splits[name])} films, fewer than one global batch "
                              f"({global_batch} = {recipe.batch_size} x {replicas} replicas).")
-    train_data = make_tf_dataset(inputs[splits["train"]], dataset.labels[splits["train"]],
-                                 global_batch, shuffle=True, seed=config.seed, drop_remainder=uneven)
-    validation_data = make_tf_dataset(inputs[splits["validation"]], dataset.labels[splits["validation"]],
-                                      global_batch, shuffle=False, seed=config.seed, drop_remainder=uneven)
+    def pipeline(split: str, shuffle: bool):
+        # Posters are read batch by batch from the memory-mapped cache; overviews/embeddings are small.
+        if spec.input_kind == POSTER and not spec.encoder:
+            return make_tf_dataset(inputs, dataset.labels[splits[split]], global_batch, shuffle, config.seed,
+                                   drop_remainder=uneven, rows=splits[split])
+        return make_tf_dataset(inputs[splits[split]], dataset.labels[splits[split]], global_batch, shuffle,
+                               config.seed, drop_remainder=uneven)
+
+    train_data = pipeline("train", shuffle=True)
+    validation_data = pipeline("validation", shuffle=False)
     history = {"model": spec.name, "run_dir": str(run_dir), "epochs": []}
     checkpoint_path = run_dir / CHECKPOINT_FILE
     recorder = make_run_recorder(run_dir, history, recipe.epochs)
