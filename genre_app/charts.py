@@ -122,23 +122,26 @@ def plot_precision_recall_f1(report: dict) -> go.Figure:
 
 def plot_precision_recall_curves(labels: np.ndarray, scores: np.ndarray, genres: list[str],
                                  selected: list[str], thresholds: np.ndarray) -> go.Figure:
-    """Precision-recall curves for the selected genres, with each genre's operating point."""
-    figure = go.Figure()
+    """Precision-recall curves for the selected genres, with each genre's operating point.
+
+    NumPy arrays go straight to Plotly: Python lists of hundreds of points are converted
+    element by element and made the live threshold slider lag.
+    """
+    traces = []
     for genre in selected:
         column = genres.index(genre)
-        if labels[:, column].sum() == 0:
+        positives = labels[:, column].sum()
+        if positives == 0:
             continue
         curve = compute_precision_recall_curve(labels[:, column], scores[:, column])
-        figure.add_scatter(x=curve["recall"], y=curve["precision"], mode="lines", name=genre)
+        traces.append(go.Scatter(x=np.asarray(curve["recall"]), y=np.asarray(curve["precision"]), mode="lines",
+                                 name=genre))
         predicted = scores[:, column] >= thresholds[column]
         true_positive = (predicted & (labels[:, column] == 1)).sum()
-        precision = true_positive / max(predicted.sum(), 1)
-        recall = true_positive / labels[:, column].sum()
-        figure.add_scatter(x=[recall], y=[precision], mode="markers", name=f"{genre} @ threshold",
-                           marker={"size": 10, "symbol": "x"})
-    figure.update_layout(xaxis_title="recall", yaxis_title="precision", xaxis_range=[0, 1.02],
-                         yaxis_range=[0, 1.02], height=420)
-    return figure
+        traces.append(go.Scatter(x=[true_positive / positives], y=[true_positive / max(predicted.sum(), 1)],
+                                 mode="markers", name=f"{genre} @ threshold", marker={"size": 10, "symbol": "x"}))
+    return go.Figure(data=traces, layout={"xaxis": {"title": "recall", "range": [0, 1.02]},
+                                          "yaxis": {"title": "precision", "range": [0, 1.02]}, "height": 420})
 
 
 def plot_f1_comparison(reports: dict[str, dict]) -> go.Figure:

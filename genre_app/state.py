@@ -27,6 +27,26 @@ from genre_models.data import DatasetError, MovieDataset, extract_zip_safely, lo
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def keep_keras_session_between_reruns() -> None:
+    """Stop Streamlit from calling keras.backend.clear_session() after every script run.
+
+    Streamlit does so to protect apps that build a new Keras model on each rerun; the call
+    runs a full garbage collection and TensorFlow reset, 150-350 ms per rerun with our models
+    loaded, which made every slider move lag. This app builds no model in the server (models
+    are loaded once and cached; training runs in separate worker processes), so there is
+    nothing to clear.
+    """
+    try:
+        from streamlit.runtime.scriptrunner import script_runner
+    except ImportError:
+        return
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = lambda: None
+
+
+keep_keras_session_between_reruns()
+
+
 def data_location() -> Path:
     """Return the configured dataset location (GENRE_DATA_DIR, else the default folder)."""
     return resolve_data_dir()

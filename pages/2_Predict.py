@@ -51,7 +51,10 @@ if st.button("Predict", type="primary"):
         st.info(note)
     if poster is not None and source == sources[0]:
         st.image(poster, caption="Your poster", width=150)
-    columns = st.columns(len(result.predictions))
+    # At most four models side by side; more wrap onto the next row.
+    per_row = 4
+    columns = [column for start in range(0, len(result.predictions), per_row)
+               for column in st.columns(per_row)][: len(result.predictions)]
     for column, prediction in zip(columns, result.predictions):
         loaded = predictor.get(prediction.model)
         with column:

@@ -30,12 +30,19 @@ WORDS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def isolated_paths(tmp_path_factory, monkeypatch):
-    """Keep caches, runs and artifacts written by tests out of the repository."""
+@pytest.fixture(scope="session", autouse=True)
+def isolated_paths(tmp_path_factory):
+    """Keep caches and runs written by tests out of the repository, session fixtures included."""
     base = tmp_path_factory.getbasetemp()
-    monkeypatch.setenv("GENRE_CACHE_DIR", str(base / "cache"))
-    monkeypatch.setenv("GENRE_RUNS_DIR", str(base / "runs"))
+    saved = {name: os.environ.get(name) for name in ("GENRE_CACHE_DIR", "GENRE_RUNS_DIR")}
+    os.environ["GENRE_CACHE_DIR"] = str(base / "cache")
+    os.environ["GENRE_RUNS_DIR"] = str(base / "runs")
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def write_poster(path: Path, seed: int, size=(30, 60), fmt="JPEG") -> None:
