@@ -17,9 +17,10 @@ if dataset is None:
     st.stop()
 
 PAGE_SIZE = 12
-browse, statistics = st.tabs(["Films", "Charts"])
+# Only the chosen view is built: hidden tabs would still draw every chart and slow the page down.
+view = st.segmented_control("View", ["Films", "Charts"], default="Films", key="view") or "Films"
 
-with browse:
+if view == "Films":
     filters = st.columns([3, 1, 3])
     chosen = filters[0].multiselect("Genres", dataset.genres)
     match = filters[1].radio("Match", ["any", "all"], horizontal=True)
@@ -66,7 +67,7 @@ with browse:
                 hide_index=True,
             )
 
-with statistics:
+else:
     first, second = st.columns(2)
     first.markdown("**Films per genre**")
     first.plotly_chart(charts.plot_films_per_genre(dataset), key="per-genre")

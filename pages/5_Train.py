@@ -92,7 +92,7 @@ def show_active_runs() -> None:
         eta = progress["eta_seconds"]
         st.markdown(f"**Active run `{run['id']}`** ({status.get('model')}, {status['state']})")
         st.progress(progress["done"], text=progress["text"] + (f", about {eta / 60:.1f} min left" if eta else ""))
-        if not runs.stop_requested(run["folder"]) and st.button("Stop", key=f"stop-{run['id']}"):
+        if not runs.stop_requested(run["folder"]) and st.button("Stop training", key=f"stop-{run['id']}"):
             runs.request_stop(run["folder"])
         if runs.stop_requested(run["folder"]):
             st.warning("Stop requested: the run ends after its current step and keeps its best checkpoint.")

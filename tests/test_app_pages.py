@@ -89,6 +89,9 @@ def test_dataset_browser_grid_filters_and_charts(app_env):
     assert "films match" in app.number_input[0].label
     app.text_input[0].input("zzzz-no-such-word").run()
     assert "0 films match" in app.number_input[0].label
+    assert not app.get("plotly_chart")  # charts are built only in the Charts view
+    app.segmented_control(key="view").set_value("Charts").run()
+    assert not app.exception
     assert len(app.get("plotly_chart")) == 5
 
 
@@ -211,7 +214,7 @@ def test_train_page_stop_button_writes_the_stop_request(app_env, fake_runs):
     from genre_models import runs
 
     app = run_page("pages/5_Train.py")
-    stop = next(button for button in app.button if button.label == "Stop")
+    stop = next(button for button in app.button if button.label == "Stop training")
     stop.click().run()
     assert not app.exception
     assert runs.stop_requested(fake_runs["running"])

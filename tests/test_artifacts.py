@@ -67,13 +67,14 @@ def test_damaged_artifacts_are_reported_and_skipped(tiny_trained, tmp_path):
 
     loaded, errors = load_all_artifacts(root)
 
-    # The fusion's own files are fine (its components are checked when a predictor is built).
-    assert [m.name for m in loaded] == ["late_fusion", "tfidf_logreg"]
+    # The fusions' own files are fine (their components are checked when a predictor is built).
+    assert [m.name for m in loaded] == sorted(set(MODEL_REGISTRY) - {"course_cnn", "course_lstm"})
     assert "could not be loaded" in errors["course_cnn"]
     assert "24 genres" in errors["course_lstm"]
     assert "metadata.json is missing" in errors["empty"]
     found, listing_errors = read_artifact_metadata(root)
-    assert [m["name"] for m in found] == ["course_cnn", "late_fusion", "tfidf_logreg"]  # model files: at load
+    # Listing reads metadata only; a damaged model file is found when loading.
+    assert [m["name"] for m in found] == sorted(set(MODEL_REGISTRY) - {"course_lstm"})
 
 
 def test_artifact_from_another_keras_major_is_refused(tiny_trained, tmp_path):

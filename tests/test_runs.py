@@ -158,6 +158,6 @@ def test_a_fresh_app_session_shows_a_running_worker_and_its_stop_button_stops_it
     app.run()
     assert not app.exception
     assert any(run_dir.name in str(m.value) for m in app.markdown)
-    next(button for button in app.button if button.label == "Stop").click().run()
+    next(button for button in app.button if button.label == "Stop training").click().run()
     final = wait_for(lambda: state_of(run_dir) in runs.FINAL_STATES and state_of(run_dir))
     assert final == "stopped", log_of(run_dir)
