@@ -78,3 +78,14 @@ def test_training_failure_is_recorded_in_the_run_status(tmp_path):
     runs = list(resolve_runs_dir().glob("*tfidf_logreg*"))
     statuses = [read_json(run / "status.json") for run in runs]
     assert any(status["state"] == "failed" and "not found" in status["error"] for status in statuses)
+
+
+def test_large_poster_sets_stream_and_train_the_same(real_data_dir, tmp_path, monkeypatch):
+    """Streaming from the memory-mapped cache gives the same first-epoch loss as the in-memory path."""
+    losses = {}
+    for name, limit in (("in_memory", "100000"), ("streamed", "0")):
+        monkeypatch.setenv("GENRE_STREAM_ABOVE_MB", limit)
+        result = train_model(TrainConfig(model_name="course_cnn", data_dir=str(real_data_dir), epochs=1, max_films=64,
+                                         image_size=(32, 32), verbose=0, out_dir=str(tmp_path / name)))
+        losses[name] = json.loads((result.artifact_dir / "history.json").read_text())["epochs"][0]["loss"]
+    assert losses["streamed"] == pytest.approx(losses["in_memory"], rel=1e-3)
