@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from genre_models.data import MovieDataset
 from genre_models.inference import ModelPrediction
-from genre_models.metrics import compute_precision_recall_curve
+from genre_models.metrics import rank_precision_recall
 
 
 def plot_probabilities(prediction: ModelPrediction, thresholds: np.ndarray) -> go.Figure:
@@ -127,8 +127,8 @@ def plot_precision_recall_f1(report: dict) -> go.Figure:
 
 
 def plot_precision_recall_curves(labels: np.ndarray, scores: np.ndarray, genres: list[str],
-                                 selected: list[str], thresholds: np.ndarray) -> go.Figure:
-    """Precision-recall curves for the selected genres, with each genre's operating point.
+                                 selected: list[str], report: dict) -> go.Figure:
+    """Precision-recall curves for the selected genres, with each genre's operating point from ``report``.
 
     NumPy arrays go straight to Plotly: Python lists of hundreds of points are converted
     element by element and made the live threshold slider lag.
@@ -136,16 +136,13 @@ def plot_precision_recall_curves(labels: np.ndarray, scores: np.ndarray, genres:
     traces = []
     for genre in selected:
         column = genres.index(genre)
-        positives = labels[:, column].sum()
-        if positives == 0:
+        if labels[:, column].sum() == 0:
             continue
-        curve = compute_precision_recall_curve(labels[:, column], scores[:, column])
-        traces.append(go.Scatter(x=np.asarray(curve["recall"]), y=np.asarray(curve["precision"]), mode="lines",
-                                 name=genre))
-        predicted = scores[:, column] >= thresholds[column]
-        true_positive = (predicted & (labels[:, column] == 1)).sum()
-        traces.append(go.Scatter(x=[true_positive / positives], y=[true_positive / max(predicted.sum(), 1)],
-                                 mode="markers", name=f"{genre} @ threshold", marker={"size": 10, "symbol": "x"}))
+        precision, recall, _ = rank_precision_recall(labels[:, column], scores[:, column])
+        traces.append(go.Scatter(x=recall, y=precision, mode="lines", name=genre))
+        operating = report["per_genre"][genre]
+        traces.append(go.Scatter(x=[operating["recall"]], y=[operating["precision"]], mode="markers",
+                                 name=f"{genre} @ threshold", marker={"size": 10, "symbol": "x"}))
     return go.Figure(data=traces, layout={"xaxis": {"title": "recall", "range": [0, 1.02]},
                                           "yaxis": {"title": "precision", "range": [0, 1.02]}, "height": 420})
 

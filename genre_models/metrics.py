@@ -43,41 +43,39 @@ def compute_f1_from_counts(true_positive, false_positive, false_negative) -> np.
     return safe_divide(2 * true_positive, 2 * true_positive + false_positive + false_negative)
 
 
-def compute_average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Return average precision of one ranking: sum over thresholds of (R_n - R_{n-1}) * P_n.
+def rank_precision_recall(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return precision, recall and the threshold at every distinct score of one ranking, best first.
 
-    Tied scores form one threshold, as in scikit-learn. NaN when there is no positive.
+    Tied scores form one threshold, as in scikit-learn. Recall is 0 when there is no positive.
     """
     labels, scores = np.asarray(labels, bool).ravel(), np.asarray(scores, np.float64).ravel()
-    positives = labels.sum()
-    if positives == 0:
-        return float("nan")
     order = np.argsort(-scores, kind="mergesort")
     sorted_scores, sorted_labels = scores[order], labels[order]
     # Last index of each run of equal scores: one threshold per distinct score.
     distinct_ends = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(sorted_scores) - 1]
     true_positives = np.cumsum(sorted_labels)[distinct_ends]
-    predicted = distinct_ends + 1
-    precision = true_positives / predicted
-    recall = true_positives / positives
-    recall_steps = np.diff(np.r_[0.0, recall])
-    return float(np.sum(recall_steps * precision))
-
-
-def compute_precision_recall_curve(labels: np.ndarray, scores: np.ndarray) -> dict[str, list[float]]:
-    """Return precision, recall and thresholds at every distinct score of one genre."""
-    labels, scores = np.asarray(labels, bool).ravel(), np.asarray(scores, np.float64).ravel()
-    order = np.argsort(-scores, kind="mergesort")
-    sorted_scores, sorted_labels = scores[order], labels[order]
-    distinct_ends = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(sorted_scores) - 1]
-    true_positives = np.cumsum(sorted_labels)[distinct_ends]
     precision = true_positives / (distinct_ends + 1)
-    recall = safe_divide(true_positives, max(labels.sum(), 0))
-    return {
-        "precision": precision.tolist(),
-        "recall": recall.tolist(),
-        "thresholds": sorted_scores[distinct_ends].tolist(),
-    }
+    recall = safe_divide(true_positives, labels.sum())
+    return precision, recall, sorted_scores[distinct_ends]
+
+
+def compute_average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Return average precision of one ranking: sum over thresholds of (R_n - R_{n-1}) * P_n.
+
+    Tied scores form one threshold, as in scikit-learn. NaN when there is no positive.
+    """
+    if not np.asarray(labels, bool).any():
+        return float("nan")
+    precision, recall, _ = rank_precision_recall(labels, scores)
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def compute_micro_macro_f1(confusion: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Return (micro-F1, macro-F1) from per-genre counts; macro averages genres with positives in ``labels``."""
+    per_genre_f1 = compute_f1_from_counts(confusion[:, 0], confusion[:, 1], confusion[:, 2])
+    present = np.asarray(labels, bool).sum(axis=0) > 0
+    micro = float(compute_f1_from_counts(*confusion[:, :3].sum(axis=0)))
+    return micro, float(per_genre_f1[present].mean()) if present.any() else 0.0
 
 
 def compute_top_k_hits(labels: np.ndarray, scores: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -129,7 +127,7 @@ def evaluate_scores(
     support = labels.sum(axis=0)
     present = support > 0
     average_precision = np.array([compute_average_precision(labels[:, g], scores[:, g]) for g in range(len(genres))])
-    totals = confusion[:, :3].sum(axis=0)
+    micro_f1, macro_f1 = compute_micro_macro_f1(confusion, labels)
     precision_at_3, recall_at_3 = compute_top_k(labels, scores, k=3)
     per_genre = {
         genre: {
@@ -151,8 +149,8 @@ def evaluate_scores(
     return {
         "films": int(labels.shape[0]),
         "genres_with_positives": int(present.sum()),
-        "micro_f1": float(compute_f1_from_counts(*totals)),
-        "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
+        "micro_f1": micro_f1,
+        "macro_f1": macro_f1,
         "samples_f1": compute_samples_f1(labels, predictions),
         "micro_average_precision": compute_average_precision(labels, scores) if labels.any() else None,
         "macro_average_precision": float(np.nanmean(average_precision)) if present.any() else None,
@@ -212,13 +210,9 @@ def choose_threshold_policy(labels: np.ndarray, scores: np.ndarray, min_positive
     for tune_rows, score_rows in (folds, folds[::-1]):
         tuned = tune_thresholds(labels[tune_rows], scores[tune_rows], min_positives=min_positives)
         for policy, thresholds in (("global", tuned["global"]), ("per_genre", np.asarray(tuned["per_genre"]))):
-            predictions = apply_thresholds(scores[score_rows], thresholds)
-            confusion = compute_confusion(labels[score_rows], predictions)
-            per_genre_f1 = compute_f1_from_counts(confusion[:, 0], confusion[:, 1], confusion[:, 2])
-            present = labels[score_rows].sum(axis=0) > 0
-            micro = compute_f1_from_counts(*confusion[:, :3].sum(axis=0))
-            macro = per_genre_f1[present].mean() if present.any() else 0.0
-            held_out[policy].append((float(micro) + float(macro)) / 2)
+            confusion = compute_confusion(labels[score_rows], apply_thresholds(scores[score_rows], thresholds))
+            micro, macro = compute_micro_macro_f1(confusion, labels[score_rows])
+            held_out[policy].append((micro + macro) / 2)
     means = {policy: float(np.mean(values)) for policy, values in held_out.items()}
     policy = max(means, key=means.get)
     tuned = tune_thresholds(labels, scores, min_positives=min_positives)

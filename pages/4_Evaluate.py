@@ -62,8 +62,8 @@ with st.expander("Table"):
 st.subheader("Precision-recall curves")
 by_support = [g for g in sorted(scores.genres, key=lambda g: -report["per_genre"][g]["support"])]
 selected = st.multiselect("Genres", scores.genres, default=by_support[:4])
-st.plotly_chart(charts.plot_precision_recall_curves(scores.labels, scores.scores, scores.genres, selected,
-                                                    thresholds), key="pr")
+st.plotly_chart(charts.plot_precision_recall_curves(scores.labels, scores.scores, scores.genres, selected, report),
+                key="pr")
 
 st.subheader("Compare per-genre F1 with another model")
 others = [other for other in predictor.model_names() if other != name]
