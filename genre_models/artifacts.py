@@ -117,9 +117,9 @@ def load_artifact(folder: str | os.PathLike) -> LoadedModel:
     )
 
 
-def list_artifact_folders(root: Path | None = None, overrides: dict[str, str] | None = None) -> list[Path]:
-    """Return every artifact folder under the root; ``overrides`` maps a name to a folder used instead
-    (a promoted training run), which also adds names the root lacks."""
+def list_artifact_folders(root: Path | None = None, overrides: dict[str, str] | None = None) -> dict[str, Path]:
+    """Return {model name: artifact folder} in name order: every folder under the root, and
+    ``overrides`` mapping a name to a folder used instead (a promoted training run)."""
     root = Path(root) if root else resolve_artifacts_dir()
     folders = {}
     if root.is_dir():
@@ -127,14 +127,14 @@ def list_artifact_folders(root: Path | None = None, overrides: dict[str, str] | 
     for name, folder in (overrides or {}).items():
         if Path(folder).is_dir():
             folders[name] = Path(folder)
-    return [folders[name] for name in sorted(folders)]
+    return {name: folders[name] for name in sorted(folders)}
 
 
 def read_artifact_metadata(root: Path | None = None, overrides: dict[str, str] | None = None
                            ) -> tuple[list[dict], dict[str, str]]:
-    """Return the metadata of every valid artifact (without loading models) and errors by folder."""
+    """Return the metadata of every valid artifact (without loading models) and errors by model name."""
     found, errors = [], {}
-    for folder in list_artifact_folders(root, overrides):
+    for name, folder in list_artifact_folders(root, overrides).items():
         metadata = read_json(folder / METADATA_FILE)
         try:
             if not isinstance(metadata, dict):
@@ -143,7 +143,7 @@ def read_artifact_metadata(root: Path | None = None, overrides: dict[str, str] |
             if "components" not in metadata and not (folder / MODEL_FILE).is_file():
                 raise ArtifactError(f"{folder.name}: {MODEL_FILE} is missing.")
         except ArtifactError as error:
-            errors[folder.name] = str(error)
+            errors[name] = str(error)
             continue
         found.append(metadata)
     return found, errors
@@ -153,8 +153,7 @@ def load_all_artifacts(root: Path | None = None, names: list[str] | None = None,
                        overrides: dict[str, str] | None = None) -> tuple[list[LoadedModel], dict[str, str]]:
     """Load every valid artifact (or the named ones); return them and the errors of the others."""
     loaded, errors = [], {}
-    for folder in list_artifact_folders(root, overrides):
-        name = next((n for n, f in (overrides or {}).items() if Path(f) == folder), folder.name)
+    for name, folder in list_artifact_folders(root, overrides).items():
         if names is not None and name not in names:
             continue
         try:

@@ -191,7 +191,7 @@ class GenrePredictor:
     def __init__(self, models: list[LoadedModel], load_errors: dict[str, str] | None = None):
         import tensorflow as tf
 
-        # Artifacts that could not be loaded, by folder name, with the reason.
+        # Artifacts that could not be loaded (or fused models that cannot run), by model name, with the reason.
         self.load_errors = dict(load_errors or {})
         self.models = self.drop_unusable_fusions(models)
         self._functions = {}
@@ -216,10 +216,10 @@ class GenrePredictor:
                 for details in loaded.metadata["components"]:
                     component = by_name.get(details["name"])
                     if component is None:
-                        self.load_errors[loaded.folder.name] = f"its component {details['name']} is not loaded"
+                        self.load_errors[loaded.name] = f"its component {details['name']} is not loaded"
                         break
                     if component.metadata.get("created_at") != details.get("created_at"):
-                        self.load_errors[loaded.folder.name] = (
+                        self.load_errors[loaded.name] = (
                             f"its component {details['name']} was retrained after the fusion was fitted; "
                             "refit it with: python -m genre_models train --model " + loaded.name)
                         break

@@ -84,3 +84,14 @@ def test_artifact_from_another_keras_major_is_refused(tiny_trained, tmp_path):
     (folder / "metadata.json").write_text(json.dumps(metadata))
     with pytest.raises(ValueError, match="Keras 2.15.0"):
         load_artifact(folder)
+
+
+def test_a_broken_promoted_run_is_reported_under_its_model_name(tiny_trained, tmp_path):
+    promoted = shutil.copytree(tiny_trained["course_lstm"].artifact_dir, tmp_path / "run" / "artifact")
+    (promoted / "metadata.json").write_text("{ not json")
+    root = tiny_trained["course_cnn"].artifact_dir.parent
+    loaded, errors = load_all_artifacts(root, overrides={"course_lstm": str(promoted)})
+    assert "course_lstm" in errors and "artifact" not in errors
+    assert "course_lstm" not in [m.name for m in loaded]
+    found, listing_errors = read_artifact_metadata(root, overrides={"course_lstm": str(promoted)})
+    assert "course_lstm" in listing_errors
