@@ -10,7 +10,6 @@ import json
 import os
 import shlex
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ from genre_models.data import (  # noqa: E402
     locate_dataset,
     poster_path,
     read_catalog,
+    write_bytes_atomically,
 )
 from genre_models.models import MODEL_REGISTRY, POSTER  # noqa: E402
 
@@ -224,20 +224,21 @@ def command_predict(args: argparse.Namespace) -> int:
         for reason, count in reasons.items():
             warn(f"{name}: skipped {count} film(s): {reason}")
     out_path = Path(args.out)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", dir=out_path.parent)
     written = 0
-    with os.fdopen(handle, "w", encoding="utf-8") as out_file:
+
+    def write_lines(out_file) -> None:
+        nonlocal written
         for film_id in film_ids:
             for name in wanted:
                 if film_id not in scores[name]:
                     continue
                 prediction = describe_scores(predictor.get(name), scores[name][film_id])
-                out_file.write(json.dumps({"id": film_id, "model": name, "probabilities": prediction.probabilities,
-                                           "predicted": prediction.predicted}, ensure_ascii=False) + "\n")
+                line = {"id": film_id, "model": name, "probabilities": prediction.probabilities,
+                        "predicted": prediction.predicted}
+                out_file.write((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
                 written += 1
-    os.chmod(temp_name, 0o644)
-    os.replace(temp_name, out_path)
+
+    write_bytes_atomically(out_path, write_lines)
     sys.stderr.write(f"wrote {written} prediction(s) for {len(film_ids)} film(s) to {out_path}\n")
     return 0
 

@@ -522,13 +522,18 @@ def poster_cache_key(folder: Path, ids: list[str], image_size: tuple[int, int], 
     return digest.hexdigest()[:20]
 
 
-def write_bytes_atomically(path: Path, writer: Callable[[io.BufferedWriter], None]) -> None:
-    """Write a file through a temp file in the same folder and rename it into place."""
+def write_bytes_atomically(path: str | os.PathLike, writer: Callable[[io.BufferedWriter], None]) -> None:
+    """Write a file through a temp file in the same folder and rename it into place, so readers
+    (and a crash) never see half a file."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as temp_file:
             writer(temp_file)
+            temp_file.flush()
+            os.fsync(temp_file.fileno())
+        # mkstemp creates 0600 files; published files must be readable like any other.
         os.chmod(temp_name, 0o644)
         os.replace(temp_name, path)
     except BaseException:

@@ -17,13 +17,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 from genre_models.config import PROJECT_ROOT
+from genre_models.data import write_bytes_atomically
 
 # Environment variable overriding where run folders are created.
 RUNS_DIR_ENV = "GENRE_RUNS_DIR"
@@ -75,20 +75,7 @@ def max_active_runs() -> int:
 
 def write_json_atomically(path: str | os.PathLike, payload) -> None:
     """Write JSON through a temp file + rename so readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as temp_file:
-            json.dump(payload, temp_file, indent=2, default=str)
-            temp_file.flush()
-            os.fsync(temp_file.fileno())
-        # mkstemp creates 0600 files; published files must be readable like any other.
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    write_bytes_atomically(path, lambda handle: handle.write(json.dumps(payload, indent=2, default=str).encode()))
 
 
 def read_json(path: str | os.PathLike, default=None):
