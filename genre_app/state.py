@@ -7,6 +7,7 @@ split) happens once per server process, not on every rerun.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,7 +23,14 @@ from genre_models.config import (
     resolve_data_dir,
 )
 from genre_models.runs import read_promotions
-from genre_models.data import DatasetError, MovieDataset, extract_zip_safely, load_dataset, locate_dataset
+from genre_models.data import (
+    DatasetError,
+    MovieDataset,
+    extract_zip_safely,
+    load_dataset,
+    locate_dataset,
+    replace_directory,
+)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -135,12 +143,8 @@ def import_dataset_zip(uploaded_bytes: bytes, progress) -> Path:
         folder = locate_dataset(staging)
         load_dataset(folder)  # Refuse a zip whose CSV is unusable before it replaces anything.
     except DatasetError:
-        import shutil
-
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    from genre_models.data import replace_directory
-
     replace_directory(staging, target)
     get_dataset.clear()
     get_split_scores.clear()

@@ -17,7 +17,7 @@ import numpy as np
 # TensorFlow's C++ start-up chatter drowns the useful output; errors still show.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from genre_models.config import TrainConfig, resolve_artifacts_dir, resolve_data_dir  # noqa: E402
+from genre_models.config import DISTRIBUTE_CHOICES, TrainConfig, resolve_artifacts_dir, resolve_data_dir  # noqa: E402
 from genre_models.data import (  # noqa: E402
     ID_COLUMN,
     OVERVIEW_COLUMN,
@@ -306,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--vocabulary-size", type=int, help="vocabulary size for text models")
     train.add_argument("--sequence-length", type=int, help="tokens kept per overview for text models")
     train.add_argument("--out", help="artifact folder (default: artifacts/<model>)")
-    train.add_argument("--distribute", default="none", choices=["none", "mirrored", "multi-worker"],
+    train.add_argument("--distribute", default="none", choices=DISTRIBUTE_CHOICES,
                        help="tf.distribute strategy; --batch-size is per replica (default: none)")
     train.add_argument("--run-dir", help="train in this run folder (status, metrics, checkpoint); default: a new one in runs/")
     train.set_defaults(handler=command_train)

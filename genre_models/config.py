@@ -83,6 +83,10 @@ class ZipLimits:
     max_compression_ratio: float = 200.0
 
 
+# The tf.distribute strategies TrainConfig.distribute accepts.
+DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
+
+
 @dataclass
 class TrainConfig:
     """Everything that determines a training run; recorded in the artifact metadata."""

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from genre_models.artifacts import publish_artifact
-from genre_models.config import ModelDefaults, SplitConfig, TrainConfig, resolve_artifacts_dir
+from genre_models.config import DISTRIBUTE_CHOICES, ModelDefaults, SplitConfig, TrainConfig, resolve_artifacts_dir
 from genre_models.data import MovieDataset, ProgressCallback, load_dataset, select_films
 from genre_models.inference import model_inputs_for, score_inputs
 from genre_models.metrics import choose_threshold_policy, evaluate_scores, tune_thresholds
@@ -101,9 +101,6 @@ def make_schedule(hold_epochs: int, decay: float, kind: str = "course", base_rat
         return float(learning_rate if epoch < hold_epochs else learning_rate * math.exp(-decay))
 
     return schedule
-
-
-DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
 
 
 def make_strategy(name: str):

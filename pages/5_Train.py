@@ -131,11 +131,11 @@ else:
     chosen = st.multiselect("Overlay the curves of", [run["id"] for run in all_runs], default=[all_runs[0]["id"]])
     metric = st.selectbox("Metric", ["val_loss", "loss", "val_binary_accuracy", "val_auc", "val_precision",
                                      "val_recall"])
-    curves = {run_id: runs.read_metrics(runs.resolve_runs_dir() / run_id)[1] for run_id in chosen}
+    curves = {run["id"]: runs.read_metrics(run["folder"])[1] for run in all_runs if run["id"] in chosen}
     st.plotly_chart(charts.plot_runs_overlay(curves, metric), key="overlay")
 
     selected = st.selectbox("Run", [run["id"] for run in all_runs], key="manage")
-    run_dir = runs.resolve_runs_dir() / selected
+    run_dir = next(run["folder"] for run in all_runs if run["id"] == selected)
     actions = st.columns(3)
     if actions[0].button("Use this model", help="Predict, Compare and Evaluate will use this run's model."):
         try:

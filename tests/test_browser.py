@@ -154,11 +154,14 @@ def test_predict_and_evaluate_journey(page, app_url, tmp_path):
     snapshot(page, "04-evaluate")
 
 
+# JavaScript: the number of points in the first trace of the i-th Plotly chart on the page (0 if none yet).
+POINTS_JS = ("(i) => { const c = document.querySelectorAll('.js-plotly-plot')[i];"
+             " return c && c.data && c.data[0] && c.data[0].x ? c.data[0].x.length : 0; }")
+
+
 def point_count(page, chart_index: int = 0) -> int:
     """Number of points in the first trace of a Plotly chart on the page."""
-    return page.evaluate(
-        "i => { const c = document.querySelectorAll('.js-plotly-plot')[i];"
-        " return c && c.data && c.data[0] && c.data[0].x ? c.data[0].x.length : 0; }", chart_index)
+    return page.evaluate(POINTS_JS, chart_index)
 
 
 def wait_until_script_done(page) -> None:
@@ -203,13 +206,9 @@ def test_training_journey_live_curve_stop_and_reload(page, app_url):
     page.get_by_text(re.compile(r"^Active run \d")).wait_for()
     # The per-batch loss curve is the first chart of the active run; it grows while we watch.
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0")
-    page.wait_for_function(
-        "() => { const c = document.querySelectorAll('.js-plotly-plot')[0];"
-        " return c && c.data && c.data[0] && c.data[0].x && c.data[0].x.length >= 1; }")
+    page.wait_for_function(f"() => ({POINTS_JS})(0) >= 1")
     first = point_count(page)
-    page.wait_for_function(
-        "n => { const c = document.querySelectorAll('.js-plotly-plot')[0];"
-        " return c.data[0].x.length >= n + 2; }", arg=first)
+    page.wait_for_function(f"n => ({POINTS_JS})(0) >= n + 2", arg=first)
     assert point_count(page) >= first + 2
     snapshot(page, "06-train-live")
     record_page_load_during_training(page, app_url)
