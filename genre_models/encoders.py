@@ -4,6 +4,12 @@
 keras-hub's BertBackbone; mean-pooled, L2-normalised token states reproduce the
 reference sentence embeddings. A text model built on it stores only its trained
 head; ``wrap_with_encoder`` rebuilds "raw string in, probabilities out" at load time.
+
+A model may also fine-tune the encoder's top ``tuned_layers`` transformer layers. The
+frozen bottom then runs from the package (once per film while training, cached), and
+the artifact stores only the tuned layers and the head: its network reads the token
+states entering the first tuned layer, their padding mask and the L2-normalised
+mean-pooled states of every frozen layer (``FineTuneInputs``).
 """
 
 from __future__ import annotations
@@ -26,13 +32,98 @@ ENCODER_SEQUENCE_LENGTH = 96
 EMBED_BATCH = 64
 
 
-def describe_encoder(name: str) -> dict:
+# Names of a fine-tuning network's inputs.
+STATES_INPUT = "token_states"
+MASK_INPUT = "padding_mask"
+FROZEN_POOLED_INPUT = "frozen_pooled"
+
+
+def describe_encoder(name: str, tuned_layers: int = 0) -> dict:
     """Return what an artifact records about its encoder (package and version included)."""
     from importlib.metadata import version
 
     spec = ENCODERS[name]
+    pooling = "mean, L2-normalised" if not tuned_layers else "mean of every layer, each L2-normalised, concatenated"
     return {"name": name, "package": spec["package"], "version": version(spec["package"]),
-            "dimension": spec["dimension"], "sequence_length": ENCODER_SEQUENCE_LENGTH, "pooling": "mean, L2-normalised"}
+            "dimension": spec["dimension"], "sequence_length": ENCODER_SEQUENCE_LENGTH, "pooling": pooling,
+            "tuned_layers": int(tuned_layers)}
+
+
+def count_encoder_layers(name: str) -> int:
+    """Return how many transformer layers an encoder's backbone has."""
+    return int(load_encoder(name)[1].num_layers)
+
+
+def pool_states(states, padding_mask):
+    """Return the L2-normalised mean of the token states over real (unpadded) tokens."""
+    import keras
+
+    mask = keras.ops.cast(padding_mask, states.dtype)[..., None]
+    pooled = keras.ops.sum(states * mask, axis=1) / keras.ops.maximum(keras.ops.sum(mask, axis=1), 1.0)
+    return keras.ops.normalize(pooled, axis=-1)
+
+
+def make_encoder_bottom(name: str, tuned_layers: int, run_all_layers: bool = False):
+    """Return a Keras layer: (batch, 1) strings -> (token states entering the first tuned layer,
+    padding mask, pooled states of each frozen layer concatenated).
+
+    With ``run_all_layers`` it also returns the pooled states of every layer with the package's
+    weights (used once while training, to start the head from the frozen encoder's features).
+    """
+    import keras
+    import tensorflow as tf
+
+    preprocessor, backbone = load_encoder(name)
+    frozen_layers = int(backbone.num_layers) - tuned_layers
+    if not 0 < tuned_layers < backbone.num_layers:
+        raise ValueError(f"tuned_layers must be between 1 and {backbone.num_layers - 1}.")
+    dimension = ENCODERS[name]["dimension"]
+
+    class EncoderBottom(keras.layers.Layer):
+        def call(self, texts):
+            features = trim_to_longest(preprocessor(tf.reshape(texts, [-1])))
+            mask = features["padding_mask"]
+            embedded = backbone.get_layer("token_embedding")(features["token_ids"])
+            states = backbone.get_layer("embeddings_add")([
+                embedded,
+                backbone.get_layer("position_embedding")(embedded),
+                backbone.get_layer("segment_embedding")(features["segment_ids"]),
+            ])
+            states = backbone.get_layer("embeddings_layer_norm")(states)
+            pooled, entering = [], None
+            for index in range(backbone.num_layers if run_all_layers else frozen_layers):
+                if index == frozen_layers:
+                    entering = states
+                states = backbone.get_layer(f"transformer_layer_{index}")(states, padding_mask=mask)
+                pooled.append(pool_states(states, mask))
+            entering = states if entering is None else entering
+            frozen = tf.concat(pooled[:frozen_layers], axis=-1)
+            outputs = (entering, tf.cast(mask, tf.int32), frozen)
+            return outputs + (tf.concat(pooled, axis=-1),) if run_all_layers else outputs
+
+        def compute_output_spec(self, texts):
+            batch = texts.shape[0]
+            specs = (keras.KerasTensor((batch, None, dimension)), keras.KerasTensor((batch, None), dtype="int32"),
+                     keras.KerasTensor((batch, frozen_layers * dimension)))
+            all_layers = keras.KerasTensor((batch, backbone.num_layers * dimension))
+            return specs + (all_layers,) if run_all_layers else specs
+
+    return EncoderBottom(name=f"{name}_frozen_bottom", trainable=False)
+
+
+def make_tuned_layers(name: str, tuned_layers: int) -> list:
+    """Return fresh copies of the encoder's top ``tuned_layers`` transformer layers, with its weights, trainable."""
+    import keras_hub
+
+    _, backbone = load_encoder(name)
+    copies = []
+    for index in range(backbone.num_layers - tuned_layers, backbone.num_layers):
+        source = backbone.get_layer(f"transformer_layer_{index}")
+        layer = keras_hub.layers.TransformerEncoder.from_config({**source.get_config(), "name": f"tuned_layer_{index}"})
+        layer.build((None, None, ENCODERS[name]["dimension"]))
+        layer.set_weights(source.get_weights())
+        copies.append(layer)
+    return copies
 
 
 @functools.lru_cache(maxsize=2)
@@ -54,6 +145,16 @@ def load_encoder(name: str):
     return preprocessor, backbone
 
 
+def trim_to_longest(features: dict) -> dict:
+    """Cut the tokenised batch to its longest overview: the preprocessor pads every text to
+    ENCODER_SEQUENCE_LENGTH, and padded positions are masked anyway, so this only saves time
+    (a one-sentence summary is ~35 tokens, not 96)."""
+    import tensorflow as tf
+
+    longest = tf.reduce_max(tf.reduce_sum(tf.cast(features["padding_mask"], tf.int32), axis=1))
+    return {key: value[:, :longest] for key, value in features.items()}
+
+
 def make_encoder_layer(name: str):
     """Return a Keras layer: (batch, 1) strings -> (batch, dimension) L2-normalised sentence embeddings."""
     import keras
@@ -63,7 +164,7 @@ def make_encoder_layer(name: str):
 
     class SentenceEncoder(keras.layers.Layer):
         def call(self, texts):
-            features = preprocessor(tf.reshape(texts, [-1]))
+            features = trim_to_longest(preprocessor(tf.reshape(texts, [-1])))
             states = backbone(features)["sequence_output"]
             mask = tf.cast(features["padding_mask"], states.dtype)[..., None]
             pooled = tf.reduce_sum(states * mask, axis=1) / tf.maximum(tf.reduce_sum(mask, axis=1), 1.0)
@@ -76,13 +177,57 @@ def make_encoder_layer(name: str):
 
 
 def wrap_with_encoder(head, encoder: dict):
-    """Return a model taking raw overviews: the encoder from its package, then the trained head."""
+    """Return a model taking raw overviews: the encoder (or its frozen bottom) from its package,
+    then the trained network."""
     import keras
 
     from genre_models.models import OVERVIEW_INPUT_NAME
 
     overview = keras.Input(shape=(1,), dtype="string", name=OVERVIEW_INPUT_NAME)
-    return keras.Model(overview, head(make_encoder_layer(encoder["name"])(overview)), name=head.name)
+    tuned_layers = int(encoder.get("tuned_layers") or 0)
+    if not tuned_layers:
+        return keras.Model(overview, head(make_encoder_layer(encoder["name"])(overview)), name=head.name)
+    states, mask, frozen = make_encoder_bottom(encoder["name"], tuned_layers)(overview)
+    outputs = head({STATES_INPUT: states, MASK_INPUT: mask, FROZEN_POOLED_INPUT: frozen})
+    return keras.Model(overview, outputs, name=head.name)
+
+
+def encode_for_finetuning(name: str, tuned_layers: int, texts: np.ndarray, fingerprint: str | None = None,
+                          progress=None) -> tuple[dict, np.ndarray]:
+    """Return (network inputs, pooled states of every layer) for many overviews, cached on disk.
+
+    The token states are kept as float16 and trimmed to the longest overview's tokens (the
+    padding mask makes the extra padding of single films at serving time irrelevant).
+    """
+    import tensorflow as tf
+
+    texts = [str(text) for text in np.asarray(texts, dtype=object).reshape(-1)]
+    digest = hashlib.sha256(f"{name}|tuned{tuned_layers}|{ENCODER_SEQUENCE_LENGTH}|{fingerprint}".encode())
+    for text in texts:
+        digest.update(text.encode("utf-8", errors="replace") + b"\0")
+    cache_path = resolve_cache_dir() / "embeddings" / f"{digest.hexdigest()[:20]}.npz"
+    if not cache_path.is_file():
+        bottom = make_encoder_bottom(name, tuned_layers, run_all_layers=True)
+        # Traced once per batch shape: eager keras-hub layers are several times slower.
+        run_bottom = tf.function(lambda chunk: bottom(chunk), reduce_retracing=True)
+        parts = []
+        for start in range(0, len(texts), EMBED_BATCH):
+            chunk = tf.constant([[text] for text in texts[start : start + EMBED_BATCH]])
+            parts.append([np.asarray(part) for part in run_bottom(chunk)])
+            if progress:
+                progress(min(start + EMBED_BATCH, len(texts)), len(texts), "encoding overviews")
+        length = max(int(part[1].sum(axis=1).max()) for part in parts) if parts else 1
+        arrays = {
+            STATES_INPUT: np.concatenate([part[0][:, :length] for part in parts]).astype(np.float16),
+            MASK_INPUT: np.concatenate([part[1][:, :length] for part in parts]).astype(np.int32),
+            FROZEN_POOLED_INPUT: np.concatenate([part[2] for part in parts]).astype(np.float32),
+            "all_pooled": np.concatenate([part[3] for part in parts]).astype(np.float32),
+        }
+        write_bytes_atomically(Path(cache_path), lambda handle: np.savez(handle, **arrays))
+    with np.load(cache_path) as stored:
+        arrays = {key: stored[key] for key in stored.files}
+    all_pooled = arrays.pop("all_pooled")
+    return arrays, all_pooled
 
 
 def embed_texts(name: str, texts: np.ndarray, fingerprint: str | None = None, progress=None) -> np.ndarray:
@@ -106,3 +251,15 @@ def embed_texts(name: str, texts: np.ndarray, fingerprint: str | None = None, pr
     embeddings = np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, ENCODERS[name]["dimension"]))
     write_bytes_atomically(Path(cache_path), lambda handle: np.save(handle, embeddings))
     return embeddings
+
+
+def encode_for_training(name: str, tuned_layers: int, texts: np.ndarray, fingerprint: str | None = None,
+                        progress=None) -> tuple[np.ndarray | dict, np.ndarray | None]:
+    """Return (the network's training inputs, features to warm-start its head on or None).
+
+    A frozen encoder gives one embedding per overview; a partly tuned one gives its frozen
+    bottom's output (``encode_for_finetuning``) and every layer's pooled states.
+    """
+    if tuned_layers:
+        return encode_for_finetuning(name, tuned_layers, texts, fingerprint, progress=progress)
+    return embed_texts(name, texts, fingerprint, progress=progress), None

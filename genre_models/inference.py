@@ -91,14 +91,23 @@ def model_inputs_for(input_kind: str, dataset: MovieDataset) -> np.ndarray:
     return np.asarray(dataset.overviews, dtype=object).reshape(-1, 1)
 
 
-def score_inputs(model, inputs: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Return the model's probabilities for a batch of same-shaped inputs, in chunks."""
+def score_inputs(model, inputs, batch_size: int = 256) -> np.ndarray:
+    """Return the model's probabilities for a batch of same-shaped inputs (an array, or a dict of
+    arrays for a model with several inputs), in chunks."""
     import tensorflow as tf
 
+    def to_tensor(chunk: np.ndarray):
+        if chunk.dtype == object:
+            return tf.constant(chunk.astype(str))
+        return tf.constant(chunk.astype(np.float32) if chunk.dtype == np.float16 else chunk)
+
+    count = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
     outputs = []
-    for start in range(0, len(inputs), batch_size):
-        chunk = inputs[start : start + batch_size]
-        tensor = tf.constant(chunk.astype(str) if chunk.dtype == object else chunk)
+    for start in range(0, count, batch_size):
+        if isinstance(inputs, dict):
+            tensor = {key: to_tensor(value[start : start + batch_size]) for key, value in inputs.items()}
+        else:
+            tensor = to_tensor(inputs[start : start + batch_size])
         outputs.append(np.asarray(model(tensor, training=False)))
     if not outputs:
         return np.zeros((0, model.outputs[0].shape[-1]), dtype=np.float32)

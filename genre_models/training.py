@@ -146,10 +146,15 @@ def make_tf_dataset(inputs: np.ndarray, labels: np.ndarray, batch_size: int, shu
 
     labels = labels.astype(np.float32)
     if rows is None:
-        features = inputs.astype(str) if inputs.dtype == object else inputs
+        if isinstance(inputs, dict):
+            # Several inputs; half-precision caches (encoder token states) are widened for the network.
+            features = {key: value.astype(np.float32) if value.dtype == np.float16 else value
+                        for key, value in inputs.items()}
+        else:
+            features = inputs.astype(str) if inputs.dtype == object else inputs
         pipeline = tf.data.Dataset.from_tensor_slices((features, labels))
         if shuffle:
-            pipeline = pipeline.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
+            pipeline = pipeline.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
         return pipeline.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
 
     def gather(batch_rows):
@@ -165,6 +170,39 @@ def make_tf_dataset(inputs: np.ndarray, labels: np.ndarray, batch_size: int, shu
         pipeline = pipeline.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
     pipeline = pipeline.batch(batch_size, drop_remainder=drop_remainder)
     return pipeline.map(read_batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def take_rows(inputs, rows: np.ndarray):
+    """Return the given rows of a model's inputs: one array, or a dict of arrays (several inputs)."""
+    if isinstance(inputs, dict):
+        return {key: value[rows] for key, value in inputs.items()}
+    return inputs[rows]
+
+
+def warm_up_head(model, head_features: np.ndarray, labels: np.ndarray, splits: dict, recipe: ModelDefaults) -> dict:
+    """Fit a fine-tuning model's nested "head" alone on the frozen encoder's pooled features.
+
+    Fine-tuning rates are far too small for a randomly initialised head (it needed 6+ epochs of
+    full forward/backward passes to catch up); on fixed features it converges in seconds.
+    """
+    import keras
+
+    from genre_models.models import make_loss
+
+    head = model.get_layer("head")
+    # A wrapper sharing the head's layers is compiled and fitted, so the head itself (saved inside the
+    # model) carries no optimizer or compile state of its own.
+    warm_start = keras.Model(head.inputs, head.outputs, name="head_warm_start")
+    warm_start.compile(optimizer=keras.optimizers.Adam(recipe.extra.get("head_learning_rate", 1e-3)),
+                       loss=make_loss(recipe.loss))
+    stopper = keras.callbacks.EarlyStopping(patience=recipe.extra.get("head_patience", 15), restore_best_weights=True)
+    history = warm_start.fit(
+        head_features[splits["train"]], labels[splits["train"]].astype(np.float32),
+        validation_data=(head_features[splits["validation"]], labels[splits["validation"]].astype(np.float32)),
+        epochs=recipe.extra.get("head_epochs", 300), batch_size=64, verbose=0, callbacks=[stopper],
+    )
+    losses = history.history["val_loss"]
+    return {"epochs_run": len(losses), "best_epoch": int(np.argmin(losses)) + 1, "best_val_loss": float(min(losses))}
 
 
 def make_run_recorder(run_dir: Path, history: dict, epochs: int):
@@ -294,11 +332,14 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
     if empty:
         raise ValueError(f"The {', '.join(empty)} split(s) are empty; use more films (--max-films).")
     inputs = model_inputs_for(spec.input_kind, dataset)
+    tuned_layers = int(recipe.extra.get("tuned_layers") or 0) if spec.encoder else 0
+    head_features = None
     if spec.encoder:
-        from genre_models.encoders import embed_texts
+        from genre_models.encoders import encode_for_training
 
-        # The frozen encoder runs once per film; the network trains on the (cached) embeddings.
-        inputs = embed_texts(spec.encoder, inputs, dataset.fingerprint, progress=progress)
+        # The frozen encoder (or its frozen bottom) runs once per film, cached; the network trains on its output.
+        inputs, head_features = encode_for_training(spec.encoder, tuned_layers, inputs, dataset.fingerprint,
+                                                    progress=progress)
     keras.utils.set_random_seed(config.seed)
     strategy = make_strategy(config.distribute)
     replicas = strategy.num_replicas_in_sync if strategy else 1
@@ -323,9 +364,15 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
         if stream:
             return make_tf_dataset(inputs, dataset.labels[splits[split]], global_batch, shuffle, config.seed,
                                    drop_remainder=uneven, rows=splits[split])
-        return make_tf_dataset(inputs[splits[split]], dataset.labels[splits[split]], global_batch, shuffle,
-                               config.seed, drop_remainder=uneven)
+        return make_tf_dataset(take_rows(inputs, splits[split]), dataset.labels[splits[split]], global_batch,
+                               shuffle, config.seed, drop_remainder=uneven)
 
+    warm_start = {}
+    if head_features is not None:
+        if progress:
+            progress(0, 1, "fitting the head on the frozen encoder's features")
+        with strategy.scope() if strategy else contextlib.nullcontext():
+            warm_start = warm_up_head(model, head_features, dataset.labels, splits, recipe)
     train_data = pipeline("train", shuffle=True)
     validation_data = pipeline("validation", shuffle=False)
     history = {"model": spec.name, "run_dir": str(run_dir), "epochs": []}
@@ -354,11 +401,12 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
         "best_val_loss": float(np.min(validation_losses)),
         "seconds": round(time.time() - started, 1),
         "run_dir": run_dir.name,
+        **({"head_warm_start": warm_start} if warm_start else {}),
     }
     metadata = assemble_metadata(
         spec, recipe, config, dataset, splits,
-        validation_scores=score_inputs(model, inputs[splits["validation"]]),
-        test_scores=score_inputs(model, inputs[splits["test"]]),
+        validation_scores=score_inputs(model, take_rows(inputs, splits["validation"])),
+        test_scores=score_inputs(model, take_rows(inputs, splits["test"])),
         training_facts=training_facts,
     )
     destination = Path(config.out_dir) if config.out_dir else resolve_artifacts_dir() / spec.name
@@ -368,7 +416,7 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
     if spec.encoder:
         from genre_models.encoders import describe_encoder
 
-        metadata["encoder"] = describe_encoder(spec.encoder)
+        metadata["encoder"] = describe_encoder(spec.encoder, tuned_layers)
     publish_artifact(destination, model, metadata, history)
     return TrainResult(artifact_dir=destination, run_dir=run_dir, metadata=metadata,
                        stopped=recorder.stopped_by_request)

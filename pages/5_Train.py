@@ -49,8 +49,10 @@ else:
                 width = second.number_input("Image width", 16, 512, recipe.image_size[1])
                 arguments["image-size"] = (height, width)
             elif MODEL_REGISTRY[name].encoder:
-                st.caption(f"Reads overviews through the frozen pretrained {MODEL_REGISTRY[name].encoder} encoder "
-                           "(its own tokenizer); only the head is trained.")
+                tuned = recipe.extra.get("tuned_layers", 0)
+                trained = f"its top {tuned} layers and the head are fine-tuned" if tuned else "only the head is trained"
+                st.caption(f"Reads overviews through the pretrained {MODEL_REGISTRY[name].encoder} encoder "
+                           f"(its own tokenizer); {trained}.")
             else:
                 arguments["vocabulary-size"] = first.number_input("Vocabulary size", 100, 100_000,
                                                                   recipe.vocabulary_size)

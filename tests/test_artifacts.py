@@ -49,6 +49,22 @@ def test_shipped_artifacts_stay_lean():
     assert total < 150 * 1024 * 1024
 
 
+@pytest.mark.parametrize("folder", sorted(SHIPPED.glob("*/model.keras")), ids=lambda path: path.parent.name)
+def test_shipped_models_carry_no_optimizer_state(folder, tmp_path):
+    import zipfile
+
+    import h5py
+
+    with zipfile.ZipFile(folder) as archive:
+        archive.extract("model.weights.h5", tmp_path)
+    slots = []
+    with h5py.File(tmp_path / "model.weights.h5") as weights:
+        # An unbuilt optimizer may leave scalar counters; moment slots would be arrays.
+        weights.visititems(lambda name, item: slots.append(name) if (
+            "optimizer" in name and isinstance(item, h5py.Dataset) and item.shape != ()) else None)
+    assert slots == []
+
+
 def test_shipped_baselines_are_recorded():
     baselines = json.loads((SHIPPED / "baselines.json").read_text())
     frequency = baselines["genre_frequency"]

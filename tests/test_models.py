@@ -29,11 +29,16 @@ def test_forward_pass_on_a_tiny_batch(name):
     model = build_model(spec, num_genres=7, training_texts=TEXTS)
     served = model
     if spec.encoder:
-        from genre_models.encoders import embed_texts, wrap_with_encoder
+        from genre_models.encoders import encode_for_training, wrap_with_encoder
 
-        # Served as encoder + head on raw strings; trained on embeddings.
-        served = wrap_with_encoder(model, {"name": spec.encoder})
-        training_inputs = embed_texts(spec.encoder, np.array(["a hero fights crime", "an unseen wordzzz"]))
+        # Served as encoder + network on raw strings; trained on the encoder's cached output.
+        tuned_layers = spec.defaults.extra.get("tuned_layers", 0)
+        served = wrap_with_encoder(model, {"name": spec.encoder, "tuned_layers": tuned_layers})
+        training_inputs, _ = encode_for_training(spec.encoder, tuned_layers,
+                                                 np.array(["a hero fights crime", "an unseen wordzzz"]))
+        if isinstance(training_inputs, dict):
+            training_inputs = {key: value.astype("float32") if value.dtype == np.float16 else value
+                               for key, value in training_inputs.items()}
     else:
         training_inputs = tiny_batch(spec.input_kind)
     outputs = np.asarray(served(tiny_batch(spec.input_kind), training=False))
