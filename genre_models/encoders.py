@@ -9,7 +9,7 @@ A model may also fine-tune the encoder's top ``tuned_layers`` transformer layers
 frozen bottom then runs from the package (once per film while training, cached), and
 the artifact stores only the tuned layers and the head: its network reads the token
 states entering the first tuned layer, their padding mask and the L2-normalised
-mean-pooled states of every frozen layer (``FineTuneInputs``).
+mean-pooled states of every frozen layer (STATES_INPUT, MASK_INPUT, FROZEN_POOLED_INPUT).
 """
 
 from __future__ import annotations
@@ -165,10 +165,7 @@ def make_encoder_layer(name: str):
     class SentenceEncoder(keras.layers.Layer):
         def call(self, texts):
             features = trim_to_longest(preprocessor(tf.reshape(texts, [-1])))
-            states = backbone(features)["sequence_output"]
-            mask = tf.cast(features["padding_mask"], states.dtype)[..., None]
-            pooled = tf.reduce_sum(states * mask, axis=1) / tf.maximum(tf.reduce_sum(mask, axis=1), 1.0)
-            return tf.math.l2_normalize(pooled, axis=1)
+            return pool_states(backbone(features)["sequence_output"], features["padding_mask"])
 
         def compute_output_shape(self, input_shape):
             return (input_shape[0], ENCODERS[name]["dimension"])
@@ -192,6 +189,16 @@ def wrap_with_encoder(head, encoder: dict):
     return keras.Model(overview, outputs, name=head.name)
 
 
+def locate_encoder_cache(key: str, texts: np.ndarray, fingerprint: str | None, suffix: str) -> tuple[list[str], Path]:
+    """Return the overviews as strings and the cache file for an encoding of them, named by the
+    encoding (``key``), the sequence length, the data fingerprint and the texts themselves."""
+    texts = [str(text) for text in np.asarray(texts, dtype=object).reshape(-1)]
+    digest = hashlib.sha256(f"{key}|{ENCODER_SEQUENCE_LENGTH}|{fingerprint}".encode())
+    for text in texts:
+        digest.update(text.encode("utf-8", errors="replace") + b"\0")
+    return texts, resolve_cache_dir() / "embeddings" / f"{digest.hexdigest()[:20]}{suffix}"
+
+
 def encode_for_finetuning(name: str, tuned_layers: int, texts: np.ndarray, fingerprint: str | None = None,
                           progress=None) -> tuple[dict, np.ndarray]:
     """Return (network inputs, pooled states of every layer) for many overviews, cached on disk.
@@ -201,11 +208,7 @@ def encode_for_finetuning(name: str, tuned_layers: int, texts: np.ndarray, finge
     """
     import tensorflow as tf
 
-    texts = [str(text) for text in np.asarray(texts, dtype=object).reshape(-1)]
-    digest = hashlib.sha256(f"{name}|tuned{tuned_layers}|{ENCODER_SEQUENCE_LENGTH}|{fingerprint}".encode())
-    for text in texts:
-        digest.update(text.encode("utf-8", errors="replace") + b"\0")
-    cache_path = resolve_cache_dir() / "embeddings" / f"{digest.hexdigest()[:20]}.npz"
+    texts, cache_path = locate_encoder_cache(f"{name}|tuned{tuned_layers}", texts, fingerprint, ".npz")
     if not cache_path.is_file():
         bottom = make_encoder_bottom(name, tuned_layers, run_all_layers=True)
         # Traced once per batch shape: eager keras-hub layers are several times slower.
@@ -234,11 +237,7 @@ def embed_texts(name: str, texts: np.ndarray, fingerprint: str | None = None, pr
     """Return embeddings of many overviews, cached on disk by encoder, data fingerprint and texts."""
     import tensorflow as tf
 
-    texts = [str(text) for text in np.asarray(texts, dtype=object).reshape(-1)]
-    digest = hashlib.sha256(f"{name}|{ENCODER_SEQUENCE_LENGTH}|{fingerprint}".encode())
-    for text in texts:
-        digest.update(text.encode("utf-8", errors="replace") + b"\0")
-    cache_path = resolve_cache_dir() / "embeddings" / f"{digest.hexdigest()[:20]}.npy"
+    texts, cache_path = locate_encoder_cache(name, texts, fingerprint, ".npy")
     if cache_path.is_file():
         return np.load(cache_path)
     layer = make_encoder_layer(name)
