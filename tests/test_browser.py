@@ -119,7 +119,14 @@ def assert_no_exception(page) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
 
 
+def wait_until_script_done(page) -> None:
+    """Wait until Streamlit's "running" indicator is gone: the page's script has finished."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+
+
 def test_predict_and_evaluate_journey(page, app_url, tmp_path):
+    from playwright.sync_api import expect
+
     page.goto(app_url)
     page.get_by_text("Movie genres from posters and plot summaries").wait_for()
     page.get_by_text("96 films").wait_for()
@@ -139,7 +146,8 @@ def test_predict_and_evaluate_journey(page, app_url, tmp_path):
     for model in shipped:  # every shipped model answers when both inputs are given
         page.get_by_role("heading", name=model).wait_for()
     page.locator(".js-plotly-plot").nth(len(shipped) - 1).wait_for()
-    assert page.get_by_text("Top 3:").count() == len(shipped)
+    wait_until_script_done(page)
+    expect(page.get_by_text("Top 3:")).to_have_count(len(shipped), timeout=30_000)
     assert_no_exception(page)
     snapshot(page, "03-predict-results")
 
@@ -148,8 +156,12 @@ def test_predict_and_evaluate_journey(page, app_url, tmp_path):
     page.locator(".js-plotly-plot").first.wait_for()
     # One 2x2 matrix per genre, titled with its name.
     page.locator(".js-plotly-plot .annotation-text", has_text="Drama").first.wait_for()
-    assert page.locator(".js-plotly-plot").first.locator(".annotation-text").count() == 25
-    assert page.locator("[data-testid='stMetric']").count() == 7
+    # Streamlit draws elements as the script reaches them and may rerun the page once it has
+    # loaded; counts are checked after the run ends, with retrying assertions rather than
+    # one-shot counts that can catch the page mid-redraw.
+    wait_until_script_done(page)
+    expect(page.locator(".js-plotly-plot").first.locator(".annotation-text")).to_have_count(25, timeout=30_000)
+    expect(page.locator("[data-testid='stMetric']")).to_have_count(7, timeout=30_000)
     assert_no_exception(page)
     snapshot(page, "04-evaluate")
 
@@ -162,11 +174,6 @@ POINTS_JS = ("(i) => { const c = document.querySelectorAll('.js-plotly-plot')[i]
 def point_count(page, chart_index: int = 0) -> int:
     """Number of points in the first trace of a Plotly chart on the page."""
     return page.evaluate(POINTS_JS, chart_index)
-
-
-def wait_until_script_done(page) -> None:
-    """Wait until Streamlit's "running" indicator is gone: the page's script has finished."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
 
 
 def record_page_load_during_training(page, app_url: str) -> None:
