@@ -74,7 +74,9 @@ def app_url(small_real_dataset, tmp_path_factory):
     log = open(tmp_path_factory.mktemp("browser_log") / "streamlit.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         # Sources do not change during the test; no watcher means no reruns or CPU spent on it.
+         "--server.fileWatcherType", "none"],
         cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
