@@ -51,11 +51,17 @@ def plot_genres_per_film(dataset: MovieDataset) -> go.Figure:
 
 
 def plot_cooccurrence(dataset: MovieDataset) -> go.Figure:
-    """Heatmap of how often two genres label the same film."""
+    """Heatmap of how often two different genres label the same film.
+
+    The diagonal (a genre with itself, i.e. its film count) is left blank: Drama alone would
+    otherwise set the colour scale and wash out every pair.
+    """
     labels = dataset.labels.astype(np.int64)
-    matrix = labels.T @ labels
+    matrix = (labels.T @ labels).astype(float)
+    np.fill_diagonal(matrix, np.nan)
     return go.Figure(go.Heatmap(z=matrix, x=dataset.genres, y=dataset.genres, colorscale="Blues",
-                                colorbar={"title": "films"}),
+                                colorbar={"title": "films"}, hoverongaps=False,
+                                hovertemplate="%{y} & %{x}: %{z:.0f} films<extra></extra>"),
                      layout={"yaxis": {"autorange": "reversed"}, "margin": {"t": 20, "b": 0}, "height": 480})
 
 

@@ -73,7 +73,7 @@ else:
     first.plotly_chart(charts.plot_films_per_genre(dataset), key="per-genre")
     second.markdown("**Genres per film**")
     second.plotly_chart(charts.plot_genres_per_film(dataset), key="per-film")
-    first.markdown("**Genre co-occurrence**")
+    first.markdown("**Genre co-occurrence** (films labelled with both; a genre's own count is in the bars above)")
     first.plotly_chart(charts.plot_cooccurrence(dataset), key="cooccurrence")
     second.markdown("**Overview length**")
     second.plotly_chart(charts.plot_overview_lengths(dataset), key="lengths")
