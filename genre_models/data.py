@@ -17,6 +17,7 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from struct import error as struct_error
@@ -522,23 +523,31 @@ def poster_cache_key(folder: Path, ids: list[str], image_size: tuple[int, int], 
     return digest.hexdigest()[:20]
 
 
-def write_bytes_atomically(path: str | os.PathLike, writer: Callable[[io.BufferedWriter], None]) -> None:
-    """Write a file through a temp file in the same folder and rename it into place, so readers
-    (and a crash) never see half a file."""
+@contextmanager
+def replace_file_atomically(path: str | os.PathLike, suffix: str = ".tmp"):
+    """Yield a temp file path beside ``path`` to write; when the block ends normally the file is
+    made readable (0644; mkstemp creates 0600) and renamed onto ``path`` in one step, otherwise
+    it is removed. Readers (and a crash) never see half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(handle)
     try:
-        with os.fdopen(handle, "wb") as temp_file:
-            writer(temp_file)
-            temp_file.flush()
-            os.fsync(temp_file.fileno())
-        # mkstemp creates 0600 files; published files must be readable like any other.
+        yield Path(temp_name)
         os.chmod(temp_name, 0o644)
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def write_bytes_atomically(path: str | os.PathLike, writer: Callable[[io.BufferedWriter], None]) -> None:
+    """Write a file through ``writer`` (given an open binary file), synced to disk before it
+    replaces ``path`` (replace_file_atomically)."""
+    with replace_file_atomically(path) as temp_path, open(temp_path, "wb") as temp_file:
+        writer(temp_file)
+        temp_file.flush()
+        os.fsync(temp_file.fileno())
 
 
 def load_posters(
@@ -561,11 +570,8 @@ def load_posters(
         index = json.loads(index_path.read_text())
         return np.load(array_path, mmap_mode="r"), index["failures"]
 
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{key}.", suffix=".npy", dir=cache_dir)
-    os.close(handle)
-    try:
-        posters = np.lib.format.open_memmap(temp_name, mode="w+", dtype=np.uint8, shape=(len(ids), *image_size, 3))
+    with replace_file_atomically(array_path, suffix=".npy") as temp_path:
+        posters = np.lib.format.open_memmap(temp_path, mode="w+", dtype=np.uint8, shape=(len(ids), *image_size, 3))
         failures, kept = {}, 0
         for number, film_id in enumerate(ids):
             path = poster_path(folder, film_id)
@@ -582,12 +588,7 @@ def load_posters(
         posters.flush()
         del posters
         if kept < len(ids):
-            shrink_npy_rows(Path(temp_name), kept)
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, array_path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+            shrink_npy_rows(temp_path, kept)
     write_bytes_atomically(index_path, lambda out: out.write(json.dumps({"failures": failures}).encode()))
     return np.load(array_path, mmap_mode="r"), failures
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from genre_models.artifacts import publish_artifact
 from genre_models.config import DISTRIBUTE_CHOICES, ModelDefaults, SplitConfig, TrainConfig, resolve_artifacts_dir
-from genre_models.data import MovieDataset, ProgressCallback, load_dataset, select_films
+from genre_models.data import MovieDataset, ProgressCallback, load_dataset, replace_file_atomically, select_films
 from genre_models.inference import model_inputs_for, score_inputs
 from genre_models.metrics import choose_threshold_policy, evaluate_scores, tune_thresholds
 from genre_models.models import POSTER, build_model, get_model_spec
@@ -265,9 +265,8 @@ def make_best_checkpoint(path: Path):
             if value is None or not value < self.best:
                 return
             self.best = float(value)
-            temp = path.with_name(f".{path.stem}.partial.keras")
-            self.model.save(temp)
-            os.replace(temp, path)
+            with replace_file_atomically(path, suffix=".keras") as temp_path:
+                self.model.save(temp_path)
 
     return AtomicBestCheckpoint()
 

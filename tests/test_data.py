@@ -205,3 +205,19 @@ def test_real_dataset_loads_with_expected_shape(real_data_dir):
     sizes = collections.Counter(dataset.splits)
     assert abs(sizes["train"] / 5325 - 0.8) < 0.02
     assert abs(sizes["test"] / 5325 - 0.1) < 0.02
+
+
+def test_atomic_replacement_publishes_readable_files_and_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "cache" / "scores.bin"
+    data.write_bytes_atomically(target, lambda handle: handle.write(b"first"))
+    assert target.read_bytes() == b"first"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644  # mkstemp's 0600 would hide it from other users
+
+    def fail_halfway(handle):
+        handle.write(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        data.write_bytes_atomically(target, fail_halfway)
+    assert target.read_bytes() == b"first"  # the old file is untouched
+    assert sorted(path.name for path in target.parent.iterdir()) == ["scores.bin"]  # no temp file left
