@@ -91,24 +91,37 @@ def model_inputs_for(input_kind: str, dataset: MovieDataset) -> np.ndarray:
     return np.asarray(dataset.overviews, dtype=object).reshape(-1, 1)
 
 
+def take_rows(inputs, rows):
+    """Return the given rows (indices or a slice) of a model's inputs: one array, or a dict of arrays (several inputs)."""
+    if isinstance(inputs, dict):
+        return {key: value[rows] for key, value in inputs.items()}
+    return inputs[rows]
+
+
+def prepare_network_inputs(inputs):
+    """Return a model's inputs as its network takes them: overviews as str rather than Python
+    objects, and half-precision caches (encoder token states) widened to float32."""
+
+    def prepare(array: np.ndarray) -> np.ndarray:
+        if array.dtype == object:
+            return array.astype(str)
+        return array.astype(np.float32) if array.dtype == np.float16 else array
+
+    if isinstance(inputs, dict):
+        return {key: prepare(value) for key, value in inputs.items()}
+    return prepare(inputs)
+
+
 def score_inputs(model, inputs, batch_size: int = 256) -> np.ndarray:
     """Return the model's probabilities for a batch of same-shaped inputs (an array, or a dict of
     arrays for a model with several inputs), in chunks."""
     import tensorflow as tf
 
-    def to_tensor(chunk: np.ndarray):
-        if chunk.dtype == object:
-            return tf.constant(chunk.astype(str))
-        return tf.constant(chunk.astype(np.float32) if chunk.dtype == np.float16 else chunk)
-
     count = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
     outputs = []
     for start in range(0, count, batch_size):
-        if isinstance(inputs, dict):
-            tensor = {key: to_tensor(value[start : start + batch_size]) for key, value in inputs.items()}
-        else:
-            tensor = to_tensor(inputs[start : start + batch_size])
-        outputs.append(np.asarray(model(tensor, training=False)))
+        chunk = prepare_network_inputs(take_rows(inputs, slice(start, start + batch_size)))
+        outputs.append(np.asarray(model(tf.nest.map_structure(tf.constant, chunk), training=False)))
     if not outputs:
         return np.zeros((0, model.outputs[0].shape[-1]), dtype=np.float32)
     return np.concatenate(outputs).astype(np.float32)

@@ -23,7 +23,7 @@ import numpy as np
 from genre_models.artifacts import publish_artifact
 from genre_models.config import DISTRIBUTE_CHOICES, ModelDefaults, SplitConfig, TrainConfig, resolve_artifacts_dir
 from genre_models.data import MovieDataset, ProgressCallback, load_dataset, replace_file_atomically, select_films
-from genre_models.inference import model_inputs_for, score_inputs
+from genre_models.inference import model_inputs_for, prepare_network_inputs, score_inputs, take_rows
 from genre_models.metrics import choose_threshold_policy, evaluate_scores, tune_thresholds
 from genre_models.models import POSTER, build_model, get_model_spec
 from genre_models.runs import (
@@ -146,13 +146,7 @@ def make_tf_dataset(inputs: np.ndarray, labels: np.ndarray, batch_size: int, shu
 
     labels = labels.astype(np.float32)
     if rows is None:
-        if isinstance(inputs, dict):
-            # Several inputs; half-precision caches (encoder token states) are widened for the network.
-            features = {key: value.astype(np.float32) if value.dtype == np.float16 else value
-                        for key, value in inputs.items()}
-        else:
-            features = inputs.astype(str) if inputs.dtype == object else inputs
-        pipeline = tf.data.Dataset.from_tensor_slices((features, labels))
+        pipeline = tf.data.Dataset.from_tensor_slices((prepare_network_inputs(inputs), labels))
         if shuffle:
             pipeline = pipeline.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
         return pipeline.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
@@ -170,13 +164,6 @@ def make_tf_dataset(inputs: np.ndarray, labels: np.ndarray, batch_size: int, shu
         pipeline = pipeline.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
     pipeline = pipeline.batch(batch_size, drop_remainder=drop_remainder)
     return pipeline.map(read_batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-
-
-def take_rows(inputs, rows: np.ndarray):
-    """Return the given rows of a model's inputs: one array, or a dict of arrays (several inputs)."""
-    if isinstance(inputs, dict):
-        return {key: value[rows] for key, value in inputs.items()}
-    return inputs[rows]
 
 
 def warm_up_head(model, head_features: np.ndarray, labels: np.ndarray, splits: dict, recipe: ModelDefaults) -> dict:
