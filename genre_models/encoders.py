@@ -199,6 +199,19 @@ def locate_encoder_cache(key: str, texts: np.ndarray, fingerprint: str | None, s
     return texts, resolve_cache_dir() / "embeddings" / f"{digest.hexdigest()[:20]}{suffix}"
 
 
+def run_in_batches(encode, texts: list[str], progress, what: str) -> list:
+    """Return ``encode``'s output for each batch of EMBED_BATCH overviews (a (batch, 1) string
+    tensor each), reporting progress as it goes."""
+    import tensorflow as tf
+
+    parts = []
+    for start in range(0, len(texts), EMBED_BATCH):
+        parts.append(encode(tf.constant([[text] for text in texts[start : start + EMBED_BATCH]])))
+        if progress:
+            progress(min(start + EMBED_BATCH, len(texts)), len(texts), what)
+    return parts
+
+
 def encode_for_finetuning(name: str, tuned_layers: int, texts: np.ndarray, fingerprint: str | None = None,
                           progress=None) -> tuple[dict, np.ndarray]:
     """Return (network inputs, pooled states of every layer) for many overviews, cached on disk.
@@ -213,12 +226,8 @@ def encode_for_finetuning(name: str, tuned_layers: int, texts: np.ndarray, finge
         bottom = make_encoder_bottom(name, tuned_layers, run_all_layers=True)
         # Traced once per batch shape: eager keras-hub layers are several times slower.
         run_bottom = tf.function(lambda chunk: bottom(chunk), reduce_retracing=True)
-        parts = []
-        for start in range(0, len(texts), EMBED_BATCH):
-            chunk = tf.constant([[text] for text in texts[start : start + EMBED_BATCH]])
-            parts.append([np.asarray(part) for part in run_bottom(chunk)])
-            if progress:
-                progress(min(start + EMBED_BATCH, len(texts)), len(texts), "encoding overviews")
+        parts = run_in_batches(lambda chunk: [np.asarray(part) for part in run_bottom(chunk)], texts, progress,
+                               "encoding overviews")
         length = max(int(part[1].sum(axis=1).max()) for part in parts) if parts else 1
         arrays = {
             STATES_INPUT: np.concatenate([part[0][:, :length] for part in parts]).astype(np.float16),
@@ -235,18 +244,11 @@ def encode_for_finetuning(name: str, tuned_layers: int, texts: np.ndarray, finge
 
 def embed_texts(name: str, texts: np.ndarray, fingerprint: str | None = None, progress=None) -> np.ndarray:
     """Return embeddings of many overviews, cached on disk by encoder, data fingerprint and texts."""
-    import tensorflow as tf
-
     texts, cache_path = locate_encoder_cache(name, texts, fingerprint, ".npy")
     if cache_path.is_file():
         return np.load(cache_path)
     layer = make_encoder_layer(name)
-    parts = []
-    for start in range(0, len(texts), EMBED_BATCH):
-        chunk = tf.constant([[text] for text in texts[start : start + EMBED_BATCH]])
-        parts.append(np.asarray(layer(chunk)))
-        if progress:
-            progress(min(start + EMBED_BATCH, len(texts)), len(texts), "embedding overviews")
+    parts = run_in_batches(lambda chunk: np.asarray(layer(chunk)), texts, progress, "embedding overviews")
     embeddings = np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, ENCODERS[name]["dimension"]))
     write_bytes_atomically(Path(cache_path), lambda handle: np.save(handle, embeddings))
     return embeddings

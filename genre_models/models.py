@@ -147,16 +147,23 @@ def build_poster_cnn(num_genres: int, defaults: ModelDefaults, learning_rate: fl
     return compile_for_multilabel(keras.Model(poster, outputs, name="poster_cnn"), learning_rate, defaults.loss)
 
 
+def apply_mlp_head(features, num_genres: int, hidden: int):
+    """Return genre probabilities from sentence features: dropout, one hidden ReLU layer, dropout,
+    one sigmoid per genre (the head of both encoder models)."""
+    from keras import layers
+
+    x = layers.Dropout(0.1)(features)
+    x = layers.Dense(hidden, activation="relu")(x)
+    x = layers.Dropout(0.5)(x)
+    return layers.Dense(num_genres, activation="sigmoid", name="genres")(x)
+
+
 def build_embedding_mlp(num_genres: int, defaults: ModelDefaults, learning_rate: float, training_texts=None):
     """A small head on frozen sentence embeddings: dropout, one hidden layer, one sigmoid per genre."""
     import keras
-    from keras import layers
 
     embedding = keras.Input(shape=(defaults.extra["dimension"],), name="embedding")
-    x = layers.Dropout(0.1)(embedding)
-    x = layers.Dense(defaults.extra.get("hidden", 512), activation="relu")(x)
-    x = layers.Dropout(0.5)(x)
-    outputs = layers.Dense(num_genres, activation="sigmoid", name="genres")(x)
+    outputs = apply_mlp_head(embedding, num_genres, defaults.extra.get("hidden", 512))
     return compile_for_multilabel(keras.Model(embedding, outputs, name="minilm_mlp"), learning_rate, defaults.loss)
 
 
@@ -185,10 +192,7 @@ def build_tuned_encoder_mlp(num_genres: int, defaults: ModelDefaults, learning_r
         x = layer(x, padding_mask=mask)
         pooled.append(pool_states(x, mask))
     features = keras.Input(shape=(total_layers * dimension,), name="all_layers_pooled")
-    hidden = layers.Dropout(0.1)(features)
-    hidden = layers.Dense(defaults.extra.get("hidden", 512), activation="relu")(hidden)
-    hidden = layers.Dropout(0.5)(hidden)
-    head = keras.Model(features, layers.Dense(num_genres, activation="sigmoid", name="genres")(hidden), name="head")
+    head = keras.Model(features, apply_mlp_head(features, num_genres, defaults.extra.get("hidden", 512)), name="head")
     outputs = head(layers.Concatenate(name="all_layers")(pooled))
     model = keras.Model({STATES_INPUT: states, MASK_INPUT: mask, FROZEN_POOLED_INPUT: frozen}, outputs,
                         name="minilm_tuned")

@@ -329,9 +329,11 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
     keras.utils.set_random_seed(config.seed)
     strategy = make_strategy(config.distribute)
     replicas = strategy.num_replicas_in_sync if strategy else 1
+    # Variables (the model's, and the warm-start optimizer's) are created inside the strategy's scope.
+    strategy_scope = strategy.scope if strategy else contextlib.nullcontext
     # The recipe's batch size is per replica; each step consumes one global batch across replicas.
     global_batch = recipe.batch_size * replicas
-    with strategy.scope() if strategy else contextlib.nullcontext():
+    with strategy_scope():
         model = build_model(spec, dataset.num_genres, recipe, recipe.learning_rate,
                             training_texts=dataset.overviews[splits["train"]])
 
@@ -357,7 +359,7 @@ def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path
     if head_features is not None:
         if progress:
             progress(0, 1, "fitting the head on the frozen encoder's features")
-        with strategy.scope() if strategy else contextlib.nullcontext():
+        with strategy_scope():
             warm_start = warm_up_head(model, head_features, dataset.labels, splits, recipe)
     train_data = pipeline("train", shuffle=True)
     validation_data = pipeline("validation", shuffle=False)
