@@ -108,7 +108,7 @@ def measure_epoch(data_dir: str, model_name: str) -> dict:
 
     from genre_models.config import TrainConfig
     from genre_models.data import load_dataset
-    from genre_models.inference import model_inputs_for
+    from genre_models.inference import model_inputs_for, prepare_network_inputs
     from genre_models.models import build_model, get_model_spec
     from genre_models.training import train_model
 
@@ -121,10 +121,8 @@ def measure_epoch(data_dir: str, model_name: str) -> dict:
 
     dataset = load_dataset(data_dir, image_size=spec.defaults.image_size)
     train = dataset.split_indices("train")
-    inputs = np.asarray(model_inputs_for(spec.input_kind, dataset)[train])
+    inputs = prepare_network_inputs(np.asarray(model_inputs_for(spec.input_kind, dataset)[train]))
     labels = dataset.labels[train].astype("float32")
-    if inputs.dtype == object:
-        inputs = inputs.astype(str)
     model = build_model(spec, dataset.num_genres, training_texts=dataset.overviews[train])
 
     class EpochTimer(keras.callbacks.Callback):

@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
+from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -127,8 +129,6 @@ def wait_until_script_done(page) -> None:
 
 
 def test_predict_and_evaluate_journey(page, app_url, tmp_path):
-    from playwright.sync_api import expect
-
     page.goto(app_url)
     page.get_by_text("Movie genres from posters and plot summaries").wait_for()
     page.get_by_text("96 films").wait_for()
@@ -142,8 +142,6 @@ def test_predict_and_evaluate_journey(page, app_url, tmp_path):
     page.get_by_label("Plot summary").fill("A retired hitman is pulled back in for one last job in Tokyo.")
     snapshot(page, "02-predict-inputs")
     page.get_by_role("button", name="Predict").click()
-    from genre_models.artifacts import read_artifact_metadata
-
     shipped = [metadata["name"] for metadata in read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]]
     for model in shipped:  # every shipped model answers when both inputs are given
         page.get_by_role("heading", name=model).wait_for()
@@ -241,8 +239,6 @@ def test_training_journey_live_curve_stop_and_reload(page, app_url):
 
 
 def test_bad_uploads_show_errors_and_the_page_stays_usable(page, app_url, tmp_path):
-    from playwright.sync_api import expect
-
     fake = tmp_path / "not-a-poster.jpg"
     fake.write_bytes(b"%PDF-1.4 a document pretending to be a poster")
     bomb = tmp_path / "bomb.png"
