@@ -128,6 +128,18 @@ def wait_until_script_done(page) -> None:
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
 
 
+def upload_poster(page, path: Path) -> None:
+    """Choose a file in the page's uploader and wait until the server has received it.
+
+    The file's name shows as soon as it is chosen, while it is still uploading; a button clicked
+    before the upload ends runs the page without the file (CI once clicked Predict that early).
+    """
+    with page.expect_response(lambda response: "/_stcore/upload_file/" in response.url
+                              and response.request.method == "PUT" and response.ok):
+        page.locator("input[type='file']").set_input_files(str(path))
+    page.get_by_text(path.name).wait_for()
+
+
 def test_predict_and_evaluate_journey(page, app_url, tmp_path):
     page.goto(app_url)
     page.get_by_text("Movie genres from posters and plot summaries").wait_for()
@@ -137,8 +149,7 @@ def test_predict_and_evaluate_journey(page, app_url, tmp_path):
 
     page.goto(f"{app_url}/Predict")
     page.get_by_role("button", name="Predict").wait_for()
-    page.locator("input[type='file']").set_input_files(str(write_poster(tmp_path / "poster.jpg")))
-    page.get_by_text("poster.jpg").wait_for()
+    upload_poster(page, write_poster(tmp_path / "poster.jpg"))
     page.get_by_label("Plot summary").fill("A retired hitman is pulled back in for one last job in Tokyo.")
     snapshot(page, "02-predict-inputs")
     page.get_by_role("button", name="Predict").click()
@@ -245,29 +256,25 @@ def test_bad_uploads_show_errors_and_the_page_stays_usable(page, app_url, tmp_pa
     Image.new("L", (9000, 9000)).save(bomb, format="PNG", optimize=True)
     page.goto(f"{app_url}/Predict")
     page.get_by_role("button", name="Predict").wait_for()
-    upload = page.locator("input[type='file']")
     predict = page.get_by_role("button", name="Predict")
 
-    upload.set_input_files(str(fake))
-    page.get_by_text("not-a-poster.jpg").wait_for()
+    upload_poster(page, fake)
     predict.click()
     page.get_by_text("Could not predict").wait_for()
     page.get_by_text("not a readable image").wait_for()
     assert_no_exception(page)
     snapshot(page, "08-upload-not-an-image")
 
-    upload.set_input_files(str(bomb))
-    page.get_by_text("bomb.png").wait_for()
+    upload_poster(page, bomb)
     # The upload reruns the page (clearing the old message); click once that rerun is done.
-    expect(page.get_by_text("Could not predict")).to_have_count(0)
+    expect(page.get_by_text("Could not predict")).to_have_count(0, timeout=30_000)
     predict.click()
     page.get_by_text(re.compile("far (larger|more pixels) than a poster")).wait_for()
     assert_no_exception(page)
     snapshot(page, "09-upload-bomb")
 
-    upload.set_input_files(str(write_poster(tmp_path / "real.jpg")))
-    page.get_by_text("real.jpg").wait_for()
-    expect(page.get_by_text("Could not predict")).to_have_count(0)
+    upload_poster(page, write_poster(tmp_path / "real.jpg"))
+    expect(page.get_by_text("Could not predict")).to_have_count(0, timeout=30_000)
     predict.click()
     page.get_by_role("heading", name="course_cnn").wait_for()
     assert page.get_by_text("Could not predict").count() == 0
