@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from genre_app import state
-from genre_models.data import DatasetError
+from genre_models.dataset import DatasetError
 
 # (script, title, icon) of every page besides Home; Streamlit serves each at /<name after the number>.
 PAGES = [

@@ -15,7 +15,7 @@ import time
 
 def measure_load_ratio(data_dir: str, image_size: tuple[int, int]) -> dict:
     """Return seconds of a cold and a warm load, and cold / warm."""
-    from genre_models.data import load_dataset
+    from genre_models.dataset import load_dataset
 
     with tempfile.TemporaryDirectory() as cache:
         os.environ["GENRE_CACHE_DIR"] = cache

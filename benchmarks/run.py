@@ -47,8 +47,9 @@ def measure_prediction(data_dir: str, repeats: int) -> dict:
     import tensorflow as tf
     from PIL import Image
 
-    from genre_models.data import load_dataset
-    from genre_models.inference import GenrePredictor, is_fusion, prepare_overview, prepare_poster
+    from genre_models.dataset import load_dataset
+    from genre_models.inference import GenrePredictor
+    from genre_models.inputs import prepare_overview, prepare_poster
 
     predictor = GenrePredictor.from_artifacts()
     dataset = load_dataset(data_dir)
@@ -56,7 +57,7 @@ def measure_prediction(data_dir: str, repeats: int) -> dict:
     poster = Image.open(dataset.poster_path(dataset.ids[film]))
     poster.load()
     overview = str(dataset.overviews[film])
-    networks = [m for m in predictor.models if not is_fusion(m)]
+    networks = [m for m in predictor.models if not m.is_fusion]
     tensors = {"poster": tf.constant(prepare_poster(poster)[None]),
                "overview": tf.constant([[prepare_overview(overview)[0]]])}
 
@@ -107,8 +108,8 @@ def measure_epoch(data_dir: str, model_name: str) -> dict:
     import numpy as np
 
     from genre_models.config import TrainConfig
-    from genre_models.data import load_dataset
-    from genre_models.inference import model_inputs_for, prepare_network_inputs
+    from genre_models.dataset import load_dataset
+    from genre_models.inputs import model_inputs_for, prepare_network_inputs
     from genre_models.models import build_model, get_model_spec
     from genre_models.training import train_model
 

@@ -70,7 +70,7 @@ def main() -> None:
         print("RESULT " + json.dumps(run_worker(args.worker)))
         return
     from genre_models.config import resolve_data_dir
-    from genre_models.data import locate_dataset
+    from genre_models.dataset import locate_dataset
 
     source = locate_dataset(resolve_data_dir(args.data_dir))
     results = []

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from genre_models.data import MovieDataset
+from genre_models.dataset import MovieDataset
 from genre_models.inference import ModelPrediction
 from genre_models.metrics import rank_precision_recall
 

@@ -23,14 +23,8 @@ from genre_models.config import (
     resolve_data_dir,
 )
 from genre_models.runs import read_promotions
-from genre_models.data import (
-    DatasetError,
-    MovieDataset,
-    extract_zip_safely,
-    load_dataset,
-    locate_dataset,
-    replace_directory,
-)
+from genre_models.dataset import DatasetError, MovieDataset, extract_zip_safely, load_dataset, locate_dataset
+from genre_models.fileio import replace_directory
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -117,7 +111,7 @@ def get_split_scores(model_name: str, location: str, split: str, stamp: str, art
         get_predictor(artifacts_dir, promoted), model_name,
         dataset_for=lambda image_size: get_dataset(location, image_size, stamp),
         split=split,
-        score_component=lambda name: get_split_scores(name, location, split, stamp, artifacts_dir, promoted),
+        score_part=lambda name: get_split_scores(name, location, split, stamp, artifacts_dir, promoted),
     )
 
 

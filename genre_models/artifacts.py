@@ -1,32 +1,26 @@
 """Shipped model artifacts: a folder per model with model.keras, metadata.json and history.json.
 
-Loaders rebuild everything (genre order, thresholds, input kind) from the
-metadata; an artifact that is incomplete or incompatible is reported and
-skipped, never half-loaded.
+Loaders rebuild everything (genre order, thresholds, input kind, parts of a fusion) from the
+metadata, checked against one schema (genre_models.metadata); an artifact that is incomplete or
+incompatible is reported and skipped, never half-loaded, and the others keep working.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from genre_models.config import resolve_artifacts_dir
-from genre_models.data import replace_directory
-from genre_models.models import INPUT_KINDS
-from genre_models.runs import read_json, write_json_atomically
+from genre_models.fileio import read_json, write_folder_atomically, write_json_atomically
+from genre_models.inputs import BOTH, OVERVIEW, POSTER
+from genre_models.metadata import MetadataError, validate_metadata
 
 MODEL_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
 HISTORY_FILE = "history.json"
-# Bumped when the metadata layout changes incompatibly.
-METADATA_FORMAT = 1
-# Metadata keys a loader needs.
-REQUIRED_KEYS = ("name", "input_kind", "genres", "thresholds", "versions")
 
 
 class ArtifactError(ValueError):
@@ -39,7 +33,7 @@ class LoadedModel:
 
     # Artifact (and registry) name.
     name: str
-    # POSTER or OVERVIEW.
+    # What it reads: POSTER, OVERVIEW or BOTH.
     input_kind: str
     # Genre names in output order.
     genres: list[str]
@@ -47,53 +41,55 @@ class LoadedModel:
     thresholds: np.ndarray
     # The full metadata.json content.
     metadata: dict
-    # The Keras model (preprocessing included); None for a late fusion, which reuses its components.
+    # The Keras model (preprocessing included); None for a fusion, which combines its parts' scores.
     model: object
     # Folder it was loaded from.
     folder: Path
 
+    @property
+    def is_fusion(self) -> bool:
+        """Whether this model fuses other models' probabilities (it has no network of its own)."""
+        return "components" in self.metadata
 
-def check_metadata(metadata: dict, folder: Path) -> None:
-    """Raise ArtifactError if metadata lacks what a loader needs or was written by an incompatible Keras."""
+    @property
+    def parts(self) -> list[tuple[str, float]]:
+        """A fusion's (part name, weight) pairs in order; empty for a network."""
+        return [(part["name"], float(part["weight"])) for part in self.metadata.get("components", [])]
+
+    @property
+    def input_kinds(self) -> set[str]:
+        """The inputs a prediction needs: {POSTER}, {OVERVIEW} or both."""
+        return {POSTER, OVERVIEW} if self.input_kind == BOTH else {self.input_kind}
+
+    @property
+    def image_size(self) -> tuple[int, int] | None:
+        """The poster size a dataset must be loaded at for this network (None: no posters)."""
+        size = (self.metadata.get("recipe") or {}).get("image_size")
+        return tuple(size) if self.input_kind == POSTER and not self.is_fusion and size else None
+
+
+def check_metadata(metadata, folder: Path, listed_as: str | None = None) -> dict:
+    """Return the folder's metadata if it matches the schema and this Keras; raise ArtifactError."""
     import keras
 
-    missing = [key for key in REQUIRED_KEYS if key not in metadata]
-    if missing:
-        raise ArtifactError(f"{folder.name}: metadata.json lacks {', '.join(missing)}.")
-    if metadata["input_kind"] not in INPUT_KINDS:
-        raise ArtifactError(f"{folder.name}: unknown input kind {metadata['input_kind']!r}.")
-    genres, thresholds = metadata["genres"], metadata["thresholds"].get("per_genre", [])
-    if not genres or len(thresholds) != len(genres):
-        raise ArtifactError(f"{folder.name}: {len(thresholds)} thresholds for {len(genres)} genres.")
-    saved_major = str(metadata["versions"].get("keras", "0")).split(".")[0]
-    if saved_major != keras.__version__.split(".")[0]:
-        raise ArtifactError(
-            f"{folder.name}: saved with Keras {metadata['versions'].get('keras')}, "
-            f"this installation has Keras {keras.__version__}."
-        )
-
-
-def load_artifact(folder: str | os.PathLike) -> LoadedModel:
-    """Load one artifact folder, or raise ArtifactError saying what is wrong with it."""
-    import keras
-
-    folder = Path(folder)
-    metadata = read_json(folder / METADATA_FILE)
-    if not isinstance(metadata, dict):
-        raise ArtifactError(f"{folder.name}: metadata.json is missing or not valid JSON.")
-    check_metadata(metadata, folder)
-    if "components" in metadata:
-        parts = metadata["components"]
-        if not isinstance(parts, list) or not parts or not all({"name", "weight"} <= set(p) for p in parts):
-            raise ArtifactError(f"{folder.name}: a fused model's metadata must list its components and weights.")
-        return LoadedModel(name=metadata["name"], input_kind=metadata["input_kind"], genres=list(metadata["genres"]),
-                           thresholds=np.asarray(metadata["thresholds"]["per_genre"], dtype=np.float64),
-                           metadata=metadata, model=None, folder=folder)
-    model_path = folder / MODEL_FILE
-    if not model_path.is_file():
-        raise ArtifactError(f"{folder.name}: {MODEL_FILE} is missing.")
     try:
-        model = keras.models.load_model(model_path, compile=False)
+        validate_metadata(metadata, folder.name, keras.__version__)
+    except MetadataError as error:
+        raise ArtifactError(str(error)) from error
+    if listed_as is not None and metadata["name"] != listed_as:
+        raise ArtifactError(f"{folder.name}: its metadata names the model {metadata['name']!r}, but it is installed "
+                            f"as {listed_as!r} (a copied folder?); rename one so each name is used once.")
+    if "components" not in metadata and not (folder / MODEL_FILE).is_file():
+        raise ArtifactError(f"{folder.name}: {MODEL_FILE} is missing.")
+    return metadata
+
+
+def load_network(folder: Path, metadata: dict):
+    """Load a non-fusion artifact's Keras model (putting its encoder back in front), or raise ArtifactError."""
+    import keras
+
+    try:
+        model = keras.models.load_model(folder / MODEL_FILE, compile=False)
     except Exception as error:  # Keras raises many types for a damaged file; all mean "unusable".
         raise ArtifactError(f"{folder.name}: {MODEL_FILE} could not be loaded ({type(error).__name__}: {error}).") from error
     if metadata.get("encoder"):
@@ -101,11 +97,19 @@ def load_artifact(folder: str | os.PathLike) -> LoadedModel:
 
         try:
             model = wrap_with_encoder(model, metadata["encoder"])
-        except ValueError as error:
-            raise ArtifactError(f"{folder.name}: {error}") from error
+        except (ValueError, KeyError, TypeError) as error:
+            raise ArtifactError(f"{folder.name}: its encoder could not be attached ({error})") from error
     num_outputs = model.outputs[0].shape[-1]
     if num_outputs != len(metadata["genres"]):
         raise ArtifactError(f"{folder.name}: the model has {num_outputs} outputs for {len(metadata['genres'])} genres.")
+    return model
+
+
+def load_artifact(folder: str | os.PathLike, listed_as: str | None = None) -> LoadedModel:
+    """Load one artifact folder, or raise ArtifactError saying what is wrong with it."""
+    folder = Path(folder)
+    metadata = check_metadata(read_json(folder / METADATA_FILE), folder, listed_as)
+    model = None if "components" in metadata else load_network(folder, metadata)
     return LoadedModel(
         name=metadata["name"],
         input_kind=metadata["input_kind"],
@@ -122,8 +126,11 @@ def list_artifact_folders(root: Path | None = None, overrides: dict[str, str] | 
     ``overrides`` mapping a name to a folder used instead (a promoted training run)."""
     root = Path(root) if root else resolve_artifacts_dir()
     folders = {}
-    if root.is_dir():
-        folders = {child.name: child for child in root.iterdir() if child.is_dir() and not child.name.startswith(".")}
+    try:
+        if root.is_dir():
+            folders = {child.name: child for child in root.iterdir() if child.is_dir() and not child.name.startswith(".")}
+    except OSError:
+        folders = {}  # An unreadable folder holds no usable artifact; callers report "none found".
     for name, folder in (overrides or {}).items():
         if Path(folder).is_dir():
             folders[name] = Path(folder)
@@ -135,17 +142,10 @@ def read_artifact_metadata(root: Path | None = None, overrides: dict[str, str] |
     """Return the metadata of every valid artifact (without loading models) and errors by model name."""
     found, errors = [], {}
     for name, folder in list_artifact_folders(root, overrides).items():
-        metadata = read_json(folder / METADATA_FILE)
         try:
-            if not isinstance(metadata, dict):
-                raise ArtifactError(f"{folder.name}: metadata.json is missing or not valid JSON.")
-            check_metadata(metadata, folder)
-            if "components" not in metadata and not (folder / MODEL_FILE).is_file():
-                raise ArtifactError(f"{folder.name}: {MODEL_FILE} is missing.")
+            found.append(check_metadata(read_json(folder / METADATA_FILE), folder, listed_as=name))
         except ArtifactError as error:
             errors[name] = str(error)
-            continue
-        found.append(metadata)
     return found, errors
 
 
@@ -157,7 +157,7 @@ def load_all_artifacts(root: Path | None = None, names: list[str] | None = None,
         if names is not None and name not in names:
             continue
         try:
-            loaded.append(load_artifact(folder))
+            loaded.append(load_artifact(folder, listed_as=name))
         except ArtifactError as error:
             errors[name] = str(error)
     return loaded, errors
@@ -171,18 +171,11 @@ def publish_artifact(destination: Path, model, metadata: dict, history: dict) ->
     """
     import keras
 
-    destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=destination.parent))
-    try:
+    with write_folder_atomically(destination) as staging:
         if model is not None:
             # A fresh, unbuilt optimizer carries no slot variables into the file.
             model.compile(optimizer=keras.optimizers.Adam(), loss="binary_crossentropy")
             model.save(staging / MODEL_FILE)
         write_json_atomically(staging / HISTORY_FILE, history)
         write_json_atomically(staging / METADATA_FILE, metadata)
-        replace_directory(staging, destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return destination
+    return Path(destination)

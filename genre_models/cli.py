@@ -18,7 +18,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from genre_models.config import DISTRIBUTE_CHOICES, TrainConfig, resolve_artifacts_dir, resolve_data_dir  # noqa: E402
-from genre_models.data import (  # noqa: E402
+from genre_models.dataset import (  # noqa: E402
     ID_COLUMN,
     OVERVIEW_COLUMN,
     REASON_BAD_POSTER,
@@ -29,9 +29,10 @@ from genre_models.data import (  # noqa: E402
     locate_dataset,
     poster_path,
     read_catalog,
-    write_bytes_atomically,
 )
-from genre_models.models import MODEL_REGISTRY, POSTER  # noqa: E402
+from genre_models.fileio import read_json, write_bytes_atomically  # noqa: E402
+from genre_models.inputs import POSTER  # noqa: E402
+from genre_models.models import MODEL_REGISTRY  # noqa: E402
 
 # Posters decoded per prediction chunk: bounds memory on large folders.
 PREDICT_CHUNK = 256
@@ -57,11 +58,16 @@ def report_dataset(report: DatasetReport) -> None:
         warn(line)
 
 
-def command_train(args: argparse.Namespace) -> int:
-    """Train a model and publish its artifact."""
-    from genre_models.training import train_model
-
-    config = TrainConfig(
+def build_train_config(args: argparse.Namespace) -> TrainConfig:
+    """Return the run's TrainConfig: read from --config (the Train page's worker), else built from the flags."""
+    if args.config:
+        stored = read_json(args.config)
+        if not isinstance(stored, dict) or not isinstance(stored.get("config"), dict):
+            raise ValueError(f"{args.config} is not a training configuration written by the app.")
+        return TrainConfig.from_dict(stored["config"])
+    if not args.model:
+        raise ValueError("Name the model to train with --model (or give --config).")
+    return TrainConfig(
         model_name=args.model,
         data_dir=str(resolve_data_dir(args.data_dir)),
         epochs=args.epochs,
@@ -79,7 +85,15 @@ def command_train(args: argparse.Namespace) -> int:
         distribute=args.distribute,
         verbose=1 if sys.stdout.isatty() else 2,
         command="python -m genre_models " + shlex.join(sys.argv[1:]),
+        parts_dir=args.parts_dir,
     )
+
+
+def command_train(args: argparse.Namespace) -> int:
+    """Train a model and publish its artifact."""
+    from genre_models.training import train_model
+
+    config = build_train_config(args)
     result = train_model(config, progress=print_progress)
     if result.artifact_dir is None:
         print(json.dumps({"artifact": None, "run_dir": str(result.run_dir), "stopped": True,
@@ -147,8 +161,6 @@ def command_evaluate(args: argparse.Namespace) -> int:
     for name in names:
         loaded = predictor.get(name)
         scored = score_split(predictor, name, dataset_for, args.split)
-        if scored.genres != loaded.genres:
-            raise ValueError(f"The dataset's genre columns differ from the ones {name} was trained on.")
         fingerprint = next(iter(datasets.values())).fingerprint
         print(json.dumps({
             "model": name,
@@ -181,16 +193,18 @@ def chunk_posters(folder: Path, film_ids: list[str], skipped: dict[str, str]):
 
 def command_predict(args: argparse.Namespace) -> int:
     """Predict every film of a course-format folder with the requested models; write JSON lines."""
-    from genre_models.inference import describe_scores, fuse_scores, fusion_parts, is_fusion, score_inputs
+    from genre_models.fusion import fuse_available
+    from genre_models.inference import describe_scores
+    from genre_models.inputs import score_inputs
 
+    check_output_path(args.out)
     predictor = load_predictor()
     wanted = selected_model_names(args.model) or predictor.model_names()
     for name in wanted:
         predictor.get(name)  # Unknown names fail before any work.
     needed = set(wanted)
     for name in wanted:
-        if is_fusion(predictor.get(name)):
-            needed |= {part for part, _ in fusion_parts(predictor.get(name))}
+        needed |= {part for part, _ in predictor.get(name).parts}
     folder = locate_dataset(resolve_data_dir(args.data_dir), progress=print_progress)
     report = DatasetReport()
     table, _ = read_catalog(folder, report, require_labels=False)
@@ -199,7 +213,7 @@ def command_predict(args: argparse.Namespace) -> int:
     overviews = dict(zip(film_ids, table[OVERVIEW_COLUMN].str.strip()))
     scores: dict[str, dict[str, np.ndarray]] = {}
     skips: dict[str, dict[str, str]] = {}
-    for loaded in (m for m in predictor.models if m.name in needed and not is_fusion(m)):
+    for loaded in (m for m in predictor.models if m.name in needed and not m.is_fusion):
         skipped, scores[loaded.name] = {}, {}
         if loaded.input_kind == POSTER:
             batches = chunk_posters(folder, film_ids, skipped)
@@ -212,18 +226,17 @@ def command_predict(args: argparse.Namespace) -> int:
         skips[loaded.name] = skipped
     for name in wanted:
         loaded = predictor.get(name)
-        if is_fusion(loaded):
-            parts = fusion_parts(loaded)
-            scores[name] = {film_id: fuse_scores([w for _, w in parts], [scores[p][film_id] for p, _ in parts])
-                            for film_id in film_ids if all(film_id in scores[p] for p, _ in parts)}
-            skips[name] = {film_id: "an input one of its component models needs is missing"
+        if loaded.is_fusion:
+            fused = {film_id: fuse_available(loaded, {part: scores[part][film_id] for part, _ in loaded.parts
+                                                      if film_id in scores[part]}) for film_id in film_ids}
+            scores[name] = {film_id: value for film_id, value in fused.items() if value is not None}
+            skips[name] = {film_id: "an input one of its parts needs is missing"
                            for film_id in film_ids if film_id not in scores[name]}
         reasons: dict[str, int] = {}
         for reason in skips[name].values():
             reasons[reason] = reasons.get(reason, 0) + 1
         for reason, count in reasons.items():
             warn(f"{name}: skipped {count} film(s): {reason}")
-    out_path = Path(args.out)
     written = 0
 
     def write_lines(out_file) -> None:
@@ -238,37 +251,49 @@ def command_predict(args: argparse.Namespace) -> int:
                 out_file.write((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
                 written += 1
 
-    write_bytes_atomically(out_path, write_lines)
-    sys.stderr.write(f"wrote {written} prediction(s) for {len(film_ids)} film(s) to {out_path}\n")
+    if args.out == "-":
+        write_lines(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    else:
+        write_bytes_atomically(Path(args.out), write_lines)
+    sys.stderr.write(f"wrote {written} prediction(s) for {len(film_ids)} film(s) to "
+                     f"{'standard output' if args.out == '-' else args.out}\n")
     return 0
 
 
+def check_output_path(out: str) -> None:
+    """Refuse an output path that is not a regular file or a new file in an existing folder
+    (a folder, a FIFO, a device or a symbolic link is never replaced); "-" means standard output."""
+    if out == "-":
+        return
+    path = Path(out)
+    if path.is_symlink():
+        raise ValueError(f"--out {out} is a symbolic link; give a regular file (or - for standard output).")
+    if path.exists() and not path.is_file():
+        raise ValueError(f"--out {out} exists and is not a regular file (a folder, FIFO or device); "
+                         "give a file path (or - for standard output).")
+    if not path.parent.is_dir():
+        raise ValueError(f"--out {out}: the folder {path.parent} does not exist.")
+
+
 def command_models(args: argparse.Namespace) -> int:
-    """Print one JSON line per shipped model."""
+    """Print one JSON line per shipped model (the same row the app's tables show)."""
     from genre_models.artifacts import read_artifact_metadata
+    from genre_models.metadata import summarize_for_table
 
     found, errors = read_artifact_metadata()
     for folder, reason in errors.items():
         warn(f"skipped artifact {reason}")
     for metadata in found:
-        test = metadata.get("metrics", {}).get("test", {})
-        print(json.dumps({
-            "name": metadata["name"],
-            "inputs": metadata["input_kind"],
-            "description": metadata.get("description", ""),
-            "test_metrics": {key: test.get(key) for key in (
-                "micro_f1", "macro_f1", "samples_f1", "micro_average_precision",
-                "macro_average_precision", "precision_at_3", "recall_at_3")},
-            "trained_at": metadata.get("created_at"),
-            "command": metadata.get("command"),
-        }))
+        print(json.dumps(summarize_for_table(metadata)))
     return 0
 
 
 def command_baselines(args: argparse.Namespace) -> int:
     """Evaluate the genre-frequency baseline on the test split and record it beside the artifacts."""
-    from genre_models.runs import utc_now, write_json_atomically
-    from genre_models.training import evaluate_frequency_baseline
+    from genre_models.baselines import evaluate_frequency_baseline
+    from genre_models.fileio import write_json_atomically
+    from genre_models.metadata import utc_now
 
     dataset = load_dataset(resolve_data_dir(args.data_dir), progress=print_progress)
     report_dataset(dataset.report)
@@ -291,7 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
     data_help = "dataset folder or Multimodal_IMDB_dataset.zip (default: $GENRE_DATA_DIR, else data/Multimodal_IMDB_dataset)"
 
     train = commands.add_parser("train", help="train a registry model and publish its artifact")
-    train.add_argument("--model", required=True, choices=sorted(MODEL_REGISTRY))
+    train.add_argument("--model", choices=sorted(MODEL_REGISTRY), help="registry model to train")
+    train.add_argument("--config", help="train the TrainConfig stored in this JSON file (how the app starts runs)")
+    train.add_argument("--parts-dir", help="for a fusion: the folder holding its parts' artifacts "
+                                           "(default: the models in use, promoted runs included)")
     train.add_argument("--data-dir", help=data_help)
     train.add_argument("--epochs", type=int, help="maximum epochs (default: the model's recipe)")
     train.add_argument("--batch-size", type=int, help="mini-batch size (default: the model's recipe)")
@@ -320,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="predict every film of a course-format folder; writes JSON lines")
     predict.add_argument("--model", required=True, help="artifact name, comma-separated names, or 'all'")
     predict.add_argument("--data-dir", help=data_help)
-    predict.add_argument("--out", required=True, help="output .jsonl file")
+    predict.add_argument("--out", required=True, help="output .jsonl file (a new or regular file), or - for stdout")
     predict.set_defaults(handler=command_predict)
 
     models = commands.add_parser("models", help="list shipped models, one JSON line each")
@@ -340,6 +368,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except ValueError as error:
         sys.stderr.write(f"error: {error}\n")
+        return 2
+    except OSError as error:
+        # A file system refusal (permissions, a full disk) is the user's to fix, not a crash.
+        sys.stderr.write(f"error: {error.strerror or error}: {error.filename or ''}\n".replace(": \n", "\n"))
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

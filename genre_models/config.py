@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 # The repository root: artifacts and caches live beside the package.
@@ -23,6 +24,17 @@ DEFAULT_DATA_DIR = Path("data/Multimodal_IMDB_dataset")
 ARTIFACTS_DIR_ENV = "GENRE_ARTIFACTS_DIR"
 # Environment variable overriding where decoded posters and extracted zips are cached.
 CACHE_DIR_ENV = "GENRE_CACHE_DIR"
+
+# Reports progress of a long step as (done, total, what is being done).
+ProgressCallback = Callable[[int, int, str], None]
+
+# Environment variable making a shared deployment read-only: no training, no promote/restore/delete
+# of runs, no dataset import (accepts 1/true/yes/on or 0/false/no/off; anything else counts as on).
+READ_ONLY_ENV = "GENRE_READ_ONLY"
+# Older setting that turns in-browser training off; a false value makes the deployment read-only too.
+TRAINING_ENABLED_ENV = "GENRE_TRAINING_ENABLED"
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
 
 # File names of the course dataset format.
 CSV_NAME = "IMDB_overview_genres.csv"
@@ -38,6 +50,24 @@ def resolve_data_dir(explicit: str | os.PathLike | None = None) -> Path:
         return Path(from_env).expanduser()
     # Relative to the project, so the app finds it whatever the working directory.
     return PROJECT_ROOT / DEFAULT_DATA_DIR
+
+
+def read_only_reason() -> str | None:
+    """Return why this deployment is read-only (None when it is not), from READ_ONLY_ENV and
+    TRAINING_ENABLED_ENV; a value that is not a clear yes/no fails safe: read-only, saying why."""
+    read_only = os.environ.get(READ_ONLY_ENV, "").strip().lower()
+    if read_only in TRUE_WORDS:
+        return f"this deployment is read-only ({READ_ONLY_ENV}={read_only})"
+    if read_only and read_only not in FALSE_WORDS:
+        return (f"{READ_ONLY_ENV}={read_only!r} is not a yes/no value (use 1 or 0), so the deployment stays "
+                "read-only to be safe")
+    enabled = os.environ.get(TRAINING_ENABLED_ENV, "").strip().lower()
+    if enabled in FALSE_WORDS:
+        return f"training and every change to shared state are turned off ({TRAINING_ENABLED_ENV}={enabled})"
+    if enabled and enabled not in TRUE_WORDS:
+        return (f"{TRAINING_ENABLED_ENV}={enabled!r} is not a yes/no value (use 1 or 0), so the deployment "
+                "stays read-only to be safe")
+    return None
 
 
 def resolve_artifacts_dir() -> Path:
@@ -128,19 +158,44 @@ class TrainConfig:
     verbose: int = 1
     # The exact command line that started this run, recorded for reproducibility.
     command: str = ""
+    # Folder whose artifacts a fusion combines; None = the models in use (the shipped folder, with
+    # training runs promoted in the app in place of theirs).
+    parts_dir: str | None = None
 
     def to_dict(self) -> dict:
         """Return a JSON-serialisable copy."""
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_dict(cls, payload: dict) -> TrainConfig:
+        """Rebuild a config from to_dict()'s output (the worker reads it from the run folder);
+        raise ValueError naming an unknown or mistyped field."""
+        if not isinstance(payload, dict) or not isinstance(payload.get("model_name"), str):
+            raise ValueError("A training configuration must be a JSON object with a model_name.")
+        known = {item.name: item for item in dataclasses.fields(cls)}
+        unknown = sorted(set(payload) - set(known))
+        if unknown:
+            raise ValueError(f"Unknown training setting(s): {', '.join(unknown)}.")
+        values = dict(payload)
+        if values.get("image_size") is not None:
+            values["image_size"] = tuple(values["image_size"])
+        for name, value in values.items():
+            expected = {"int": int, "float": (int, float), "str": str}
+            kind = str(known[name].type).split(" | ")[0]
+            if value is not None and kind in expected and (
+                    not isinstance(value, expected[kind]) or isinstance(value, bool)):
+                raise ValueError(f"The training setting {name} must be a {kind}, not {value!r}.")
+        return cls(**values)
+
 
 @dataclass(frozen=True)
-class ModelDefaults:
-    """A model's own training recipe; TrainConfig fields left as None fall back to these."""
+class Recipe:
+    """A model's own training recipe (the fields every family shares); TrainConfig fields left
+    as None fall back to these. Each model family adds its own fields in a subclass below."""
 
     # Epochs of the recipe.
     epochs: int
-    # Mini-batch size of the recipe.
+    # Mini-batch size of the recipe (per replica under a distribution strategy).
     batch_size: int = 64
     # Initial learning rate of the recipe.
     learning_rate: float = 1e-4
@@ -158,11 +213,48 @@ class ModelDefaults:
     # Decision thresholds: "per_genre" (each genre's F1-maximising threshold on validation) or "auto"
     # (per-genre or one global threshold, whichever wins a cross-validation inside the validation split).
     threshold_policy: str = "per_genre"
-    # Poster input size (height, width) the model resizes to; None for text models.
-    image_size: tuple[int, int] | None = None
-    # Vocabulary size for text models.
+
+
+@dataclass(frozen=True)
+class PosterRecipe(Recipe):
+    """Recipe of a network reading posters."""
+
+    # Poster input size (height, width) the network resizes to.
+    image_size: tuple[int, int] = (64, 64)
+
+
+@dataclass(frozen=True)
+class TextRecipe(Recipe):
+    """Recipe of a network reading overviews through its own TextVectorization layer."""
+
+    # Vocabulary size.
     vocabulary_size: int = 10_000
-    # Tokens kept per overview for text models (the longest overview has 68 words).
+    # Tokens kept per overview (the longest overview has 68 words).
     sequence_length: int = 64
-    # Extra builder keyword arguments.
-    extra: dict = field(default_factory=dict)
+    # L2 penalty on the output layer's weights (0: none).
+    l2: float = 0.0
+
+
+@dataclass(frozen=True)
+class EncoderRecipe(Recipe):
+    """Recipe of a head (and optionally the top layers) over a pretrained sentence encoder."""
+
+    # Encoder name in genre_models.encoders.ENCODERS.
+    encoder: str = "minilm"
+    # Top transformer layers fine-tuned with the head (0: the encoder stays frozen).
+    tuned_layers: int = 0
+    # Units of the head's hidden layer.
+    hidden_units: int = 512
+    # Epochs, learning rate and patience of fitting the head alone on frozen features before
+    # fine-tuning (used only when tuned_layers > 0).
+    head_epochs: int = 300
+    head_learning_rate: float = 1e-3
+    head_patience: int = 15
+
+
+@dataclass(frozen=True)
+class FusionRecipe(Recipe):
+    """Recipe of a late fusion: no network, the parts' probabilities are combined."""
+
+    # Registry names of the models whose probabilities are fused, in order.
+    components: tuple[str, ...] = ()

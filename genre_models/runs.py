@@ -1,17 +1,21 @@
 """Run folders: one per training process, written as it goes and readable by any other process.
 
-A run folder holds ``config.json``, ``status.json`` (state, pid, heartbeat; always
-replaced atomically), ``metrics.jsonl`` (one line per batch and per epoch),
-``history.json`` (per-epoch), ``best.keras`` (the best checkpoint so far, replaced
-atomically), ``log.txt`` and, once finished, ``artifact/``. Training never runs
-inside the web server: ``start_run`` launches ``python -m genre_models train``
-as its own OS process and the dashboard only reads these files.
+A run folder holds ``config.json`` (the TrainConfig the worker runs, plus who started it and
+when; written once), ``status.json`` (the state: queued, running, completed, stopped, failed;
+replaced atomically on every change of state), ``heartbeat.json`` (pid, time and progress,
+refreshed every few seconds by the worker), ``worker.lock`` (locked by the worker for as long
+as it lives), ``metrics.jsonl`` (one line per batch and per epoch), ``history.json``,
+``best.keras`` (the best checkpoint so far), ``log.txt`` and, once finished, ``artifact/``.
+
+Training never runs inside the web server: ``start_run`` launches ``python -m genre_models
+train --config <run>/config.json`` as its own OS process and the dashboard only reads these
+files. Whether a run is alive is decided by its lock, not by a file's content, so a damaged
+status file can neither hide a live run nor let a second one start.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
+import dataclasses
 import os
 import shutil
 import signal
@@ -22,17 +26,25 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from genre_models.config import PROJECT_ROOT
-from genre_models.data import write_bytes_atomically
+from genre_models.config import PROJECT_ROOT, TrainConfig, read_only_reason
+from genre_models.fileio import (
+    is_locked,
+    lock_file,
+    read_json,
+    read_json_lines,
+    write_json_atomically,
+)
 
 # Environment variable overriding where run folders are created.
 RUNS_DIR_ENV = "GENRE_RUNS_DIR"
-# Environment variable that turns in-browser training off ("0", "false", "no", "off").
-TRAINING_ENABLED_ENV = "GENRE_TRAINING_ENABLED"
 # Environment variable for how many runs may be active at once (default 1: the machine has 2 cores).
 MAX_ACTIVE_RUNS_ENV = "GENRE_MAX_ACTIVE_RUNS"
+# Set in a worker's environment when it inherits its run's lock from the process that started it.
+INHERITED_LOCK_ENV = "GENRE_WORKER_LOCK_INHERITED"
 
 STATUS_FILE = "status.json"
+HEARTBEAT_FILE = "heartbeat.json"
+LOCK_FILE = "worker.lock"
 HISTORY_FILE = "history.json"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
@@ -46,12 +58,27 @@ ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("completed", "stopped", "failed")
 # A running worker refreshes its heartbeat at least this often (seconds)...
 HEARTBEAT_SECONDS = 2.0
-# ...so one silent for this long is presumed dead (generous: the first epoch starts after data loading).
+# ...so one silent for this long is flagged as not reporting (it stays active while it holds its lock).
 STALE_SECONDS = 180.0
 
 
 class RunRefused(ValueError):
-    """A run cannot be started (training off, another run active); the message says why."""
+    """A run or a change to shared state was refused (read-only deployment, another run active);
+    the message says why."""
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What a finished training run produced."""
+
+    # The published artifact folder; None if stopped before any epoch finished.
+    artifact_dir: Path | None
+    # The run folder with status, history and checkpoint.
+    run_dir: Path
+    # The metadata written beside the model (empty when nothing was published).
+    metadata: dict
+    # Whether a stop request ended training early.
+    stopped: bool = False
 
 
 def resolve_runs_dir() -> Path:
@@ -60,9 +87,11 @@ def resolve_runs_dir() -> Path:
     return Path(from_env).expanduser() if from_env else PROJECT_ROOT / "runs"
 
 
-def training_enabled() -> bool:
-    """Return whether in-browser training is allowed on this deployment."""
-    return os.environ.get(TRAINING_ENABLED_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+def refuse_if_read_only(action: str) -> None:
+    """Raise RunRefused when this deployment is read-only (see config.read_only_reason)."""
+    reason = read_only_reason()
+    if reason:
+        raise RunRefused(f"{action} is turned off: {reason}")
 
 
 def max_active_runs() -> int:
@@ -71,40 +100,6 @@ def max_active_runs() -> int:
         return max(1, int(os.environ.get(MAX_ACTIVE_RUNS_ENV, "1")))
     except ValueError:
         return 1
-
-
-def write_json_atomically(path: str | os.PathLike, payload) -> None:
-    """Write JSON through a temp file + rename so readers never see half a file."""
-    write_bytes_atomically(path, lambda handle: handle.write(json.dumps(payload, indent=2, default=str).encode()))
-
-
-def read_json(path: str | os.PathLike, default=None):
-    """Read a JSON file; return ``default`` if it is missing or unreadable."""
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return default
-
-
-def append_json_line(path: Path, record: dict) -> None:
-    """Append one JSON line (a reader may see a partial last line; read_json_lines skips it)."""
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record) + "\n")
-
-
-def read_json_lines(path: Path) -> list[dict]:
-    """Read every complete JSON line of a file."""
-    records = []
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                try:
-                    records.append(json.loads(line))
-                except ValueError:
-                    continue  # A line being written right now.
-    except OSError:
-        pass
-    return records
 
 
 def utc_now() -> str:
@@ -128,18 +123,27 @@ def create_run_dir(model_name: str, runs_dir: Path | None = None) -> Path:
     raise RuntimeError(f"Could not create a run folder in {root}.")
 
 
+def read_run_identity(run_dir: Path) -> dict:
+    """Return what config.json says about a run: its TrainConfig as a dict, model, command, creation time."""
+    stored = read_json(Path(run_dir) / CONFIG_FILE, default={})
+    return stored if isinstance(stored, dict) else {}
+
+
 def write_status(run_dir: Path, state: str, **details) -> dict:
-    """Merge ``details`` into the run's status and set its state (atomically)."""
-    status = read_json(Path(run_dir) / STATUS_FILE, default={}) or {}
+    """Merge ``details`` into the run's status and set its state (atomically). A damaged status
+    file is replaced; the run's identity lives in config.json and is never lost with it."""
+    status = read_json(Path(run_dir) / STATUS_FILE, default={})
+    status = status if isinstance(status, dict) else {}
     status.update(details)
     status.update({"state": state, "updated_at": utc_now()})
     write_json_atomically(Path(run_dir) / STATUS_FILE, status)
     return status
 
 
-def beat(run_dir: Path, state: str = "running", **details) -> dict:
-    """Write the worker's status with its pid and a fresh heartbeat (called by the worker only)."""
-    return write_status(run_dir, state, pid=os.getpid(), heartbeat=time.time(), **details)
+def beat(run_dir: Path, **progress) -> None:
+    """Refresh the worker's heartbeat (pid, time and progress such as epoch and step); called by
+    the worker only, from every long step. It writes heartbeat.json alone, never the status."""
+    write_json_atomically(Path(run_dir) / HEARTBEAT_FILE, {"pid": os.getpid(), "heartbeat": time.time(), **progress})
 
 
 def is_process_alive(pid: int | None) -> bool:
@@ -157,23 +161,53 @@ def is_process_alive(pid: int | None) -> bool:
         return True  # No /proc: trust kill(0).
 
 
-def refresh_status(run_dir: Path) -> dict:
-    """Return the run's status, first marking it failed if its worker is gone or silent."""
+def is_worker_alive(run_dir: Path) -> bool:
+    """Return whether a worker process holds this run's lock (alive, whatever the files say)."""
+    return is_locked(Path(run_dir) / LOCK_FILE)
+
+
+def read_status(run_dir: Path) -> dict:
+    """Return the run's identity, status and latest heartbeat merged into one dict (no repairs)."""
     run_dir = Path(run_dir)
-    status = read_json(run_dir / STATUS_FILE, default={}) or {}
-    if status.get("state") not in ACTIVE_STATES:
-        return status
-    heartbeat = float(status.get("heartbeat") or status.get("created", 0) or 0)
-    silent = time.time() - heartbeat if heartbeat else 0.0
-    if not is_process_alive(status.get("pid")):
-        reason = "the training process ended unexpectedly (killed or crashed)"
-    elif silent > STALE_SECONDS:
-        reason = f"the training process stopped reporting ({silent:.0f} s without a heartbeat)"
+    identity = read_run_identity(run_dir)
+    status = read_json(run_dir / STATUS_FILE, default={})
+    heartbeat = read_json(run_dir / HEARTBEAT_FILE, default={})
+    merged = {"model": identity.get("model"), "command": identity.get("command"),
+              "created": identity.get("created"), **(heartbeat if isinstance(heartbeat, dict) else {})}
+    if isinstance(status, dict):
+        merged.update(status)
     else:
+        merged["status_unreadable"] = True
+    return merged
+
+
+def refresh_status(run_dir: Path) -> dict:
+    """Return the run's status, first marking it failed if no worker holds its lock any more.
+
+    A live worker (its lock held) stays active whatever its files say; one silent for more than
+    STALE_SECONDS is flagged ``not_reporting`` so the page can offer to stop it.
+    """
+    run_dir = Path(run_dir)
+    status = read_status(run_dir)
+    if not (run_dir / CONFIG_FILE).exists() and not status.get("state"):
+        return {}
+    alive = is_worker_alive(run_dir)
+    if alive:
+        if status.get("state") not in ACTIVE_STATES:
+            status["state"] = "running"  # The status file is damaged or behind; the lock says it runs.
+        silent = time.time() - float(status.get("heartbeat") or status.get("created") or time.time())
+        status["not_reporting"] = silent > STALE_SECONDS
         return status
+    if status.get("state") in FINAL_STATES:
+        return status
+    if status.get("state") == "queued" and time.time() - float(status.get("created") or 0) < 30 \
+            and is_process_alive(status.get("pid")):
+        return status  # Starting: the worker has not taken its lock yet.
     checkpoint = run_dir / CHECKPOINT_FILE
     note = " Its best checkpoint so far is kept." if checkpoint.is_file() else ""
-    return write_status(run_dir, "failed", error=reason + "." + note, finished_at=utc_now())
+    reason = "the training process ended unexpectedly (killed or crashed)."
+    write_status(run_dir, "failed", error=reason + note, finished_at=utc_now())
+    return read_status(run_dir)
 
 
 def request_stop(run_dir: Path) -> None:
@@ -189,17 +223,20 @@ def stop_requested(run_dir: Path) -> bool:
 def list_runs(runs_dir: Path | None = None) -> list[dict]:
     """Return every run, newest first: folder, config, refreshed status and artifact metadata."""
     root = runs_dir or resolve_runs_dir()
-    if not root.is_dir():
+    try:
+        folders = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+    except OSError:
         return []
     runs = []
-    for folder in sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True):
+    for folder in folders:
         status = refresh_status(folder)
         if not status:
             continue
+        config = read_run_identity(folder).get("config")
         runs.append({
             "id": folder.name,
             "folder": folder,
-            "config": (read_json(folder / CONFIG_FILE, default={}) or {}).get("config", {}),
+            "config": config if isinstance(config, dict) else {},
             "status": status,
             "metadata": read_json(folder / ARTIFACT_DIR / "metadata.json"),
         })
@@ -221,37 +258,37 @@ def read_metrics(run_dir: Path) -> tuple[list[dict], list[dict]]:
 def start_lock(root: Path):
     """Serialise run starts across processes and tabs (an exclusive lock on a file)."""
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".start.lock", "w", encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with open(root / ".start.lock", "a+", encoding="utf-8") as handle:
+        lock_file(handle, blocking=True)
+        yield  # Closing the file releases the lock.
 
 
-def build_worker_command(arguments: dict, run_dir: Path) -> list[str]:
-    """Return the CLI command that trains in ``run_dir``; ``arguments`` maps CLI flags to values."""
-    # Niced, so the web app stays responsive while the worker uses every core.
-    command = ["nice", "-n", "10", sys.executable, "-m", "genre_models", "train"]
-    for flag, value in arguments.items():
-        if value is None or value is False:
-            continue
-        command.append(f"--{flag}")
-        if isinstance(value, (list, tuple)):
-            command.extend(str(v) for v in value)
-        elif value is not True:
-            command.append(str(value))
-    return command + ["--run-dir", str(run_dir), "--out", str(run_dir / ARTIFACT_DIR)]
+def build_worker_command(run_dir: Path) -> list[str]:
+    """Return the command that trains the configuration stored in ``run_dir``."""
+    command = [sys.executable, "-m", "genre_models", "train", "--config", str(Path(run_dir) / CONFIG_FILE)]
+    # Niced where possible, so the web app stays responsive while the worker uses every core.
+    return (["nice", "-n", "10"] + command) if shutil.which("nice") else command
 
 
-def start_run(arguments: dict, runs_dir: Path | None = None) -> Path:
-    """Launch a training worker process for ``arguments`` (CLI flags: model, epochs, ...).
+def prepare_run(config: TrainConfig, root: Path) -> tuple[Path, list[str]]:
+    """Create the run folder and store the configuration the worker will train; return both."""
+    run_dir = create_run_dir(config.model_name, root)
+    config = dataclasses.replace(config, run_dir=str(run_dir), out_dir=str(run_dir / ARTIFACT_DIR))
+    command = build_worker_command(run_dir)
+    write_json_atomically(run_dir / CONFIG_FILE, {"config": config.to_dict(), "model": config.model_name,
+                                                  "command": command, "created": time.time()})
+    write_status(run_dir, "queued")
+    return run_dir, command
 
-    Refused (RunRefused) when training is off or the active-run limit is reached;
-    concurrent calls are serialised, so two tabs clicking at once create one run.
+
+def start_run(config: TrainConfig, runs_dir: Path | None = None) -> Path:
+    """Launch a training worker process for ``config`` (its run_dir and out_dir are set here).
+
+    Refused (RunRefused) on a read-only deployment or when the active-run limit is reached;
+    concurrent calls are serialised, so two tabs clicking at once create one run. The worker
+    inherits its run's lock, so the run counts as active from its first instant to its last.
     """
-    if not training_enabled():
-        raise RunRefused(f"Training is turned off on this deployment ({TRAINING_ENABLED_ENV}=0).")
+    refuse_if_read_only("Training")
     root = runs_dir or resolve_runs_dir()
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -263,31 +300,46 @@ def start_run(arguments: dict, runs_dir: Path | None = None) -> Path:
             names = ", ".join(f"{run['id']} ({run['status'].get('state')})" for run in active)
             raise RunRefused(f"Another training run is active: {names}. Stop it or wait for it to finish.")
         try:
-            run_dir = create_run_dir(str(arguments["model"]), root)
-            command = build_worker_command(arguments, run_dir)
-            write_status(run_dir, "queued", created=time.time(), heartbeat=time.time(), command=command,
-                         model=arguments["model"])
+            run_dir, command = prepare_run(config, root)
             log = open(run_dir / LOG_FILE, "w", encoding="utf-8")
+            lock = open(run_dir / LOCK_FILE, "a+", encoding="utf-8")
         except OSError as error:
             raise RunRefused(f"Cannot write the run folder in {root}: {error.strerror or error}.") from error
-        # Its own session: the worker outlives a Streamlit restart and a closed tab.
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        log.close()
+        with log, lock:
+            lock_file(lock, blocking=True)
+            inherit = os.name == "posix"
+            # Its own session: the worker outlives a Streamlit restart and a closed tab.
+            process = subprocess.Popen(
+                command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, pass_fds=(lock.fileno(),) if inherit else (),
+                env={**os.environ, "PYTHONUNBUFFERED": "1", INHERITED_LOCK_ENV: "1" if inherit else ""})
         write_status(run_dir, "queued", pid=process.pid)
     return run_dir
 
 
+@contextmanager
+def hold_worker_lock(run_dir: Path):
+    """Hold the run's lock while a worker trains in it (unless it was inherited from start_run);
+    raise ValueError if another live process already trains in this folder."""
+    if os.environ.get(INHERITED_LOCK_ENV) == "1":
+        yield
+        return
+    with open(Path(run_dir) / LOCK_FILE, "a+", encoding="utf-8") as handle:
+        if not lock_file(handle, blocking=False):
+            raise ValueError(f"Another process is already training in {run_dir}.")
+        yield
+
+
 def kill_run(run_dir: Path) -> None:
     """Terminate a run's worker at once (tests and emergencies; the Stop button uses request_stop)."""
-    pid = (read_json(Path(run_dir) / STATUS_FILE, default={}) or {}).get("pid")
+    pid = read_status(run_dir).get("pid")
     if pid and is_process_alive(pid):
         os.kill(int(pid), signal.SIGKILL)
 
 
 def delete_run(run_dir: Path) -> None:
     """Delete a finished run's folder (an active run must be stopped first; a promoted one restored)."""
+    refuse_if_read_only("Deleting runs")
     run_dir = Path(run_dir)
     if refresh_status(run_dir).get("state") in ACTIVE_STATES:
         raise RunRefused(f"{run_dir.name} is still active; stop it before deleting it.")
@@ -298,16 +350,36 @@ def delete_run(run_dir: Path) -> None:
     shutil.rmtree(run_dir)
 
 
+def check_promotions(payload) -> tuple[dict[str, str], str | None]:
+    """Return the valid {model name: artifact folder} entries of a promotions file and a warning
+    when the file is not such a mapping (it is then ignored: the shipped models are used)."""
+    if payload is None:
+        return {}, None
+    if not isinstance(payload, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in payload.items()):
+        return {}, (f"{PROMOTIONS_FILE} in the runs folder is not a mapping of model names to folders; it is "
+                    "ignored and the shipped models are used. Promote a run again to replace it.")
+    return dict(payload), None
+
+
 def read_promotions(runs_dir: Path | None = None) -> dict[str, str]:
-    """Return {model name: artifact folder} of runs promoted over the shipped models."""
-    return read_json((runs_dir or resolve_runs_dir()) / PROMOTIONS_FILE, default={}) or {}
+    """Return {model name: artifact folder} of runs promoted over the shipped models ({} if damaged)."""
+    return check_promotions(read_json((runs_dir or resolve_runs_dir()) / PROMOTIONS_FILE))[0]
+
+
+def promotions_problem(runs_dir: Path | None = None) -> str | None:
+    """Return a warning when the promotions file is damaged (and therefore ignored), else None."""
+    path = (runs_dir or resolve_runs_dir()) / PROMOTIONS_FILE
+    if path.exists() and read_json(path) is None:
+        return f"{PROMOTIONS_FILE} in the runs folder is not valid JSON; it is ignored and the shipped models are used."
+    return check_promotions(read_json(path))[1]
 
 
 def promote_run(run_dir: Path) -> str:
     """Make a finished run's artifact the one the app uses for its model name; return the name."""
+    refuse_if_read_only("Changing the models in use")
     run_dir = Path(run_dir)
     metadata = read_json(run_dir / ARTIFACT_DIR / "metadata.json")
-    if not metadata:
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
         raise RunRefused(f"{run_dir.name} has no finished artifact to use.")
     promotions = read_promotions(run_dir.parent)
     promotions[metadata["name"]] = str(run_dir / ARTIFACT_DIR)
@@ -317,6 +389,7 @@ def promote_run(run_dir: Path) -> str:
 
 def restore_shipped(model_name: str, runs_dir: Path | None = None) -> None:
     """Go back to the shipped artifact for a model name."""
+    refuse_if_read_only("Changing the models in use")
     root = runs_dir or resolve_runs_dir()
     promotions = read_promotions(root)
     if promotions.pop(model_name, None) is not None:
@@ -336,5 +409,8 @@ def describe_progress(status: dict) -> dict:
         done = 0.0
     elapsed = float(status.get("elapsed") or 0.0)
     eta = elapsed * (1 - done) / done if 0 < done < 1 else None
-    text = f"epoch {epoch}/{epochs}" + (f", step {step}/{steps}" if steps else "") if epochs else "starting"
+    if epochs:
+        text = f"epoch {epoch}/{epochs}" + (f", step {step}/{steps}" if steps else "")
+    else:
+        text = str(status.get("activity") or "starting")
     return {"done": done, "text": text, "eta_seconds": eta}

@@ -1,9 +1,11 @@
-"""Training a registry model on the dataset and publishing it as an artifact.
+"""Training a registry network on the dataset and publishing it as an artifact.
 
-The recipe is the course's: batch 64, best-val_loss checkpoint, learning rate
-held then decayed by exp(-decay) per epoch, optional early stopping. After
-training, per-genre thresholds are tuned on the validation split and the test
-split is evaluated once; everything is recorded in the artifact metadata.
+``train_model`` runs in a run folder (status, heartbeat, metrics; genre_models.runs) and
+dispatches: a fusion is fitted by genre_models.fusion, a network by ``run_training``, which is a
+short list of named steps: load the data, prepare the inputs (a pretrained encoder runs once per
+film, cached), build the network inside the distribution strategy, fit a fine-tuning model's
+head alone first, fit the network with the recipe's schedule and the best-val_loss checkpoint,
+then tune thresholds on validation, evaluate the test split once and publish.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import contextlib
 import dataclasses
 import math
 import os
-import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -21,64 +22,57 @@ from pathlib import Path
 import numpy as np
 
 from genre_models.artifacts import publish_artifact
-from genre_models.config import DISTRIBUTE_CHOICES, ModelDefaults, SplitConfig, TrainConfig, resolve_artifacts_dir
-from genre_models.data import MovieDataset, ProgressCallback, load_dataset, replace_file_atomically, select_films
-from genre_models.inference import model_inputs_for, prepare_network_inputs, score_inputs, take_rows
-from genre_models.metrics import choose_threshold_policy, evaluate_scores, tune_thresholds
-from genre_models.models import POSTER, build_model, get_model_spec
+from genre_models.callbacks import make_best_checkpoint, make_head_heartbeat, make_run_recorder
+from genre_models.config import (
+    DISTRIBUTE_CHOICES, EncoderRecipe, PosterRecipe, ProgressCallback, Recipe, TextRecipe, TrainConfig,
+    resolve_artifacts_dir,
+)
+from genre_models.dataset import MovieDataset, load_dataset, select_films
+from genre_models.fileio import write_json_atomically
+from genre_models.fusion import fit_fusion
+from genre_models.inputs import model_inputs_for, prepare_network_inputs, score_inputs, take_rows
+from genre_models.metadata import assemble_metadata, utc_now
+from genre_models.models import build_model, get_model_spec
 from genre_models.runs import (
-    CHECKPOINT_FILE,
-    CONFIG_FILE,
-    HEARTBEAT_SECONDS,
-    HISTORY_FILE,
-    METRICS_FILE,
-    append_json_line,
-    beat,
-    create_run_dir,
-    stop_requested,
-    utc_now,
-    write_json_atomically,
+    CHECKPOINT_FILE, CONFIG_FILE, HEARTBEAT_SECONDS, TrainResult, beat, create_run_dir, hold_worker_lock, write_status,
 )
 
-# Metrics kept from the full evaluation report in the validation summary.
-SUMMARY_KEYS = (
-    "films", "micro_f1", "macro_f1", "samples_f1", "micro_average_precision",
-    "macro_average_precision", "precision_at_3", "recall_at_3",
-)
+# Training posters above this many megabytes are streamed from the memory-mapped cache instead of
+# being copied into memory (the real training split is 52 MB at 64x64 and 322 MB at 224x112).
+STREAM_ABOVE_MB_ENV = "GENRE_STREAM_ABOVE_MB"
+DEFAULT_STREAM_ABOVE_MB = 400
 
 
-@dataclass
-class TrainResult:
-    """What a finished training run produced."""
-
-    # The published artifact folder; None if stopped before any epoch finished.
-    artifact_dir: Path | None
-    # The run folder with status, history and checkpoint.
-    run_dir: Path
-    # The metadata written beside the model (empty when nothing was published).
-    metadata: dict
-    # Whether a stop request ended training early.
-    stopped: bool = False
+def check_number(name: str, value: float, low: float, high: float = math.inf, integer: bool = False) -> None:
+    """Raise ValueError unless ``value`` is a finite number in [low, high] (and whole, if asked)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not low <= value <= high or (integer and value != int(value)):
+        bounds = f"at least {low:g}" if high == math.inf else f"between {low:g} and {high:g}"
+        raise ValueError(f"The {name} must be a {'whole ' if integer else ''}number {bounds}; got {value!r}.")
 
 
-def resolve_recipe(defaults: ModelDefaults, config: TrainConfig) -> ModelDefaults:
-    """Return the model's recipe with the run's explicit overrides applied."""
-    overrides = {
-        key: getattr(config, key)
-        for key in ("epochs", "batch_size", "learning_rate", "patience", "vocabulary_size", "sequence_length")
-        if getattr(config, key) is not None
-    }
-    if config.image_size is not None and defaults.image_size is not None:
+def resolve_recipe(defaults: Recipe, config: TrainConfig) -> Recipe:
+    """Return the model's recipe with the run's explicit overrides applied; refuse impossible values."""
+    fields = {field.name for field in dataclasses.fields(defaults)}
+    overrides = {key: getattr(config, key) for key in
+                 ("epochs", "batch_size", "learning_rate", "patience", "vocabulary_size", "sequence_length")
+                 if key in fields and getattr(config, key) is not None}
+    if config.image_size is not None and isinstance(defaults, PosterRecipe):
         overrides["image_size"] = tuple(int(side) for side in config.image_size)
     recipe = dataclasses.replace(defaults, **overrides)
-    if recipe.epochs < 1 or recipe.batch_size < 1 or recipe.learning_rate <= 0 or recipe.patience < 0:
-        raise ValueError("epochs and batch size must be at least 1, the learning rate positive, patience >= 0.")
-    if recipe.image_size is not None and not all(8 <= side <= 1024 for side in recipe.image_size):
-        raise ValueError("The image size must be between 8 and 1024 pixels per side.")
-    if recipe.vocabulary_size < 10 or recipe.sequence_length < 1:
-        raise ValueError("The vocabulary needs at least 10 tokens and the sequence at least 1.")
-    if not 0.0 < config.train_fraction <= 1.0:
-        raise ValueError("The share of training data must be above 0 and at most 1.")
+    check_number("number of epochs", recipe.epochs, 1, integer=True)
+    check_number("batch size", recipe.batch_size, 1, integer=True)
+    check_number("early-stopping patience", recipe.patience, 0, integer=True)
+    if not (isinstance(recipe.learning_rate, (int, float)) and math.isfinite(recipe.learning_rate)
+            and 0 < recipe.learning_rate <= 10):
+        raise ValueError(f"The learning rate must be a finite number above 0 (e.g. 0.001); got {recipe.learning_rate!r}.")
+    if isinstance(recipe, PosterRecipe):
+        for side in recipe.image_size:
+            check_number("image size", side, 8, 1024, integer=True)
+    if isinstance(recipe, TextRecipe):
+        check_number("vocabulary size", recipe.vocabulary_size, 10, integer=True)
+        check_number("sequence length", recipe.sequence_length, 1, integer=True)
+    check_number("share of training data", config.train_fraction, 0.0001, 1.0)
     return recipe
 
 
@@ -121,10 +115,24 @@ def make_strategy(name: str):
     raise ValueError(f"Unknown distribution strategy {name!r}; choose one of {', '.join(DISTRIBUTE_CHOICES)}.")
 
 
-# Training posters above this many megabytes are streamed from the memory-mapped cache instead of
-# being copied into memory (the real training split is 52 MB at 64x64 and 322 MB at 224x112).
-STREAM_ABOVE_MB_ENV = "GENRE_STREAM_ABOVE_MB"
-DEFAULT_STREAM_ABOVE_MB = 400
+@dataclass
+class Distribution:
+    """The distribution strategy of a run and what it implies for batching."""
+
+    # The tf.distribute strategy, or None (one device).
+    strategy: object
+    # Replicas training in sync.
+    replicas: int
+    # Films per optimisation step across all replicas (the recipe's batch size is per replica).
+    global_batch: int
+
+    def scope(self):
+        """Return the context in which variables must be created."""
+        return self.strategy.scope() if self.strategy else contextlib.nullcontext()
+
+    def describe(self, name: str) -> dict:
+        """Return what the metadata records about it."""
+        return {"strategy": name, "replicas": self.replicas, "global_batch_size": self.global_batch}
 
 
 def posters_should_stream(posters: np.ndarray, training_films: int) -> bool:
@@ -166,8 +174,142 @@ def make_tf_dataset(inputs: np.ndarray, labels: np.ndarray, batch_size: int, shu
     return pipeline.map(read_batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def warm_up_head(model, head_features: np.ndarray, labels: np.ndarray, splits: dict, recipe: ModelDefaults) -> dict:
-    """Fit a fine-tuning model's nested "head" alone on the frozen encoder's pooled features.
+def with_heartbeat(run_dir: Path, progress: ProgressCallback | None) -> ProgressCallback:
+    """Return a progress callback that also refreshes the run's heartbeat (at most every
+    HEARTBEAT_SECONDS), so every long step (poster cache, encoding, scoring) shows the worker alive."""
+    last = [0.0]
+
+    def report(done: int, total: int, what: str) -> None:
+        if progress:
+            progress(done, total, what)
+        if time.time() - last[0] >= HEARTBEAT_SECONDS or done >= total:
+            last[0] = time.time()
+            beat(run_dir, activity=f"{what} ({done}/{total})")
+
+    return report
+
+
+def train_model(config: TrainConfig, progress: ProgressCallback | None = None) -> TrainResult:
+    """Train one registry model end to end and publish its artifact; return where it went."""
+    spec = get_model_spec(config.model_name)
+    recipe = resolve_recipe(spec.defaults, config)  # Impossible settings are refused before anything is written.
+    run_dir = open_run_dir(config, spec.name)
+    if not (run_dir / CONFIG_FILE).exists():  # Started from the command line: record what it trains.
+        write_json_atomically(run_dir / CONFIG_FILE, {"config": config.to_dict(), "model": spec.name,
+                                                      "command": config.command, "created": time.time()})
+    with hold_worker_lock(run_dir):
+        write_status(run_dir, "running", started_at=utc_now())
+        try:
+            beat(run_dir, activity="starting")
+            reporter = with_heartbeat(run_dir, progress)
+            if spec.is_fusion:
+                result = fit_fusion(spec, recipe, config, run_dir, reporter)
+            else:
+                result = run_training(spec, recipe, config, run_dir, reporter)
+        except BaseException as error:
+            record_failure(run_dir, error)
+            raise
+        state = "stopped" if result.stopped else "completed"
+        write_status(run_dir, state, artifact=str(result.artifact_dir) if result.artifact_dir else None,
+                     finished_at=utc_now())
+    return result
+
+
+def open_run_dir(config: TrainConfig, model_name: str) -> Path:
+    """Return the run folder (given, or a new one under runs/), refusing with ValueError one that
+    cannot be written, and check that the artifact's destination can be written too."""
+    destination = Path(config.out_dir) if config.out_dir else resolve_artifacts_dir() / model_name
+    try:
+        run_dir = Path(config.run_dir) if config.run_dir else create_run_dir(model_name)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomically(run_dir / ".write-check", {})
+        (run_dir / ".write-check").unlink()
+    except OSError as error:
+        where = config.run_dir or "the runs folder"
+        raise ValueError(f"Cannot write the run folder {where}: {error.strerror or error}.") from error
+    parent = destination.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not os.access(parent, os.W_OK):
+        raise ValueError(f"Cannot write the artifact to {destination}: {parent} is not writable.")
+    return run_dir
+
+
+def record_failure(run_dir: Path, error: BaseException) -> None:
+    """Mark the run failed with a readable reason (the traceback goes to the log)."""
+    message = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
+    try:
+        write_status(run_dir, "failed", error=message or type(error).__name__, finished_at=utc_now())
+    except OSError:
+        # The disk may be the problem; the dashboard then reports the process as gone.
+        sys.stderr.write(f"could not record the failure in {run_dir}: {message}\n")
+
+
+def load_training_data(spec, recipe: Recipe, config: TrainConfig,
+                       progress: ProgressCallback) -> tuple[MovieDataset, dict[str, np.ndarray]]:
+    """Load the dataset (posters at the recipe's size for a poster model) and its split indices,
+    the training split cut to the configured share."""
+    image_size = recipe.image_size if isinstance(recipe, PosterRecipe) else None
+    dataset = load_dataset(config.data_dir, image_size=image_size, max_films=config.max_films, seed=config.seed,
+                           progress=progress)
+    splits = {name: dataset.split_indices(name) for name in ("train", "validation", "test")}
+    if config.train_fraction < 1.0:
+        count = max(1, round(config.train_fraction * len(splits["train"])))
+        splits["train"] = splits["train"][select_films(dataset.ids[splits["train"]], count, config.seed)]
+    empty = [name for name, indices in splits.items() if len(indices) == 0]
+    if empty:
+        raise ValueError(f"The {', '.join(empty)} split(s) are empty; use more films (--max-films).")
+    return dataset, splits
+
+
+def prepare_training_inputs(spec, recipe: Recipe, dataset: MovieDataset, progress: ProgressCallback):
+    """Return (the network's inputs for every film, features to fit a fine-tuning head on or None).
+
+    A pretrained encoder (or its frozen bottom) runs once per film, cached on disk; the network
+    then trains on its output."""
+    inputs = model_inputs_for(spec.input_kind, dataset)
+    if not isinstance(recipe, EncoderRecipe):
+        return inputs, None
+    from genre_models.encoders import encode_for_training
+
+    return encode_for_training(recipe.encoder, recipe.tuned_layers, inputs, dataset.fingerprint, progress=progress)
+
+
+def set_up_distribution(config: TrainConfig, recipe: Recipe, splits: dict[str, np.ndarray]) -> Distribution:
+    """Return the run's strategy and global batch; refuse splits smaller than one global batch
+    (replicas need equal shares of every batch, so a distributed run drops the last partial one)."""
+    strategy = make_strategy(config.distribute)
+    replicas = strategy.num_replicas_in_sync if strategy else 1
+    distribution = Distribution(strategy, replicas, recipe.batch_size * replicas)
+    for name in ("train", "validation"):
+        if replicas > 1 and len(splits[name]) < distribution.global_batch:
+            raise ValueError(f"The {name} split has {len(splits[name])} films, fewer than one global batch "
+                             f"({distribution.global_batch} = {recipe.batch_size} x {replicas} replicas).")
+    return distribution
+
+
+def make_pipelines(spec, inputs, dataset: MovieDataset, splits: dict, distribution: Distribution, seed: int) -> tuple:
+    """Return the training and validation tf.data pipelines. Large poster sets are read batch by
+    batch from the memory-mapped cache; small ones (the real dataset) are copied into memory."""
+    stream = not isinstance(inputs, dict) and inputs.dtype == np.uint8 and posters_should_stream(
+        inputs, len(splits["train"]))
+    uneven = distribution.replicas > 1
+
+    def pipeline(split: str, shuffle: bool):
+        labels = dataset.labels[splits[split]]
+        if stream:
+            return make_tf_dataset(inputs, labels, distribution.global_batch, shuffle, seed,
+                                   drop_remainder=uneven, rows=splits[split])
+        return make_tf_dataset(take_rows(inputs, splits[split]), labels, distribution.global_batch, shuffle, seed,
+                               drop_remainder=uneven)
+
+    return pipeline("train", shuffle=True), pipeline("validation", shuffle=False)
+
+
+def fit_head_alone(model, head_features: np.ndarray, labels: np.ndarray, splits: dict, recipe: EncoderRecipe,
+                   run_dir: Path) -> dict:
+    """Fit a fine-tuning model's nested "head" alone on the frozen encoder's pooled features;
+    return what happened (epochs, best epoch and loss) for the metadata.
 
     Fine-tuning rates are far too small for a randomly initialised head (it needed 6+ epochs of
     full forward/backward passes to catch up); on fixed features it converges in seconds.
@@ -179,376 +321,82 @@ def warm_up_head(model, head_features: np.ndarray, labels: np.ndarray, splits: d
     head = model.get_layer("head")
     # A wrapper sharing the head's layers is compiled and fitted, so the head itself (saved inside the
     # model) carries no optimizer or compile state of its own.
-    warm_start = keras.Model(head.inputs, head.outputs, name="head_warm_start")
-    warm_start.compile(optimizer=keras.optimizers.Adam(recipe.extra.get("head_learning_rate", 1e-3)),
-                       loss=make_loss(recipe.loss))
-    stopper = keras.callbacks.EarlyStopping(patience=recipe.extra.get("head_patience", 15), restore_best_weights=True)
-    history = warm_start.fit(
+    wrapper = keras.Model(head.inputs, head.outputs, name="head_alone")
+    wrapper.compile(optimizer=keras.optimizers.Adam(recipe.head_learning_rate), loss=make_loss(recipe.loss))
+    stopper = keras.callbacks.EarlyStopping(patience=recipe.head_patience, restore_best_weights=True)
+    history = wrapper.fit(
         head_features[splits["train"]], labels[splits["train"]].astype(np.float32),
         validation_data=(head_features[splits["validation"]], labels[splits["validation"]].astype(np.float32)),
-        epochs=recipe.extra.get("head_epochs", 300), batch_size=64, verbose=0, callbacks=[stopper],
+        epochs=recipe.head_epochs, batch_size=64, verbose=0, callbacks=[stopper, make_head_heartbeat(run_dir)],
     )
     losses = history.history["val_loss"]
     return {"epochs_run": len(losses), "best_epoch": int(np.argmin(losses)) + 1, "best_val_loss": float(min(losses))}
 
 
-def make_run_recorder(run_dir: Path, history: dict, epochs: int):
-    """Return a callback that logs every batch and epoch, beats the heartbeat and honours stop requests."""
+def fit_network(model, pipelines: tuple, recipe: Recipe, config: TrainConfig, run_dir: Path) -> tuple[dict, object]:
+    """Fit with the recipe's schedule, early stopping and the atomic best-val_loss checkpoint;
+    return the per-epoch history and the recorder (which knows whether a stop was requested)."""
     import keras
 
-    class RunRecorder(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.started = self.epoch_started = self.last_beat = time.time()
-            self.epoch = 0
-            self.stopped_by_request = False
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch, self.epoch_started = epoch, time.time()
-
-        def on_train_batch_end(self, batch, logs=None):
-            steps = self.params.get("steps") or 0
-            record = {"kind": "batch", "epoch": self.epoch + 1, "step": batch + 1, "steps": steps,
-                      "time": time.time()}
-            record.update({key: float(value) for key, value in (logs or {}).items()})
-            append_json_line(run_dir / METRICS_FILE, record)
-            if time.time() - self.last_beat >= HEARTBEAT_SECONDS:
-                self.last_beat = time.time()
-                beat(run_dir, epoch=self.epoch + 1, epochs=epochs, step=batch + 1, steps=steps,
-                     elapsed=round(time.time() - self.started, 1))
-            if stop_requested(run_dir):
-                # Keras finishes this step, then leaves fit(); the best checkpoint is kept.
-                self.stopped_by_request = True
-                self.model.stop_training = True
-
-        def on_epoch_end(self, epoch, logs=None):
-            record = {"epoch": epoch + 1, "seconds": round(time.time() - self.epoch_started, 2)}
-            record["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-            record.update({key: float(value) for key, value in (logs or {}).items() if key != "learning_rate"})
-            if "val_loss" not in record:
-                return  # Stopped mid-epoch: no validation figures for a partial epoch.
-            history["epochs"].append(record)
-            write_json_atomically(run_dir / HISTORY_FILE, history)
-            append_json_line(run_dir / METRICS_FILE, {"kind": "epoch", "time": time.time(), **record})
-            beat(run_dir, epoch=epoch + 1, epochs=epochs, elapsed=round(time.time() - self.started, 1))
-
-    return RunRecorder()
-
-
-def make_best_checkpoint(path: Path):
-    """Return a callback saving the whole model whenever val_loss improves, via temp file + rename.
-
-    Keras' own ModelCheckpoint writes in place, so a worker killed mid-save would
-    leave a broken file; this one always leaves the last good checkpoint loadable.
-    """
-    import keras
-
-    class AtomicBestCheckpoint(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.best = float("inf")
-
-        def on_epoch_end(self, epoch, logs=None):
-            value = (logs or {}).get("val_loss")
-            if value is None or not value < self.best:
-                return
-            self.best = float(value)
-            with replace_file_atomically(path, suffix=".keras") as temp_path:
-                self.model.save(temp_path)
-
-    return AtomicBestCheckpoint()
-
-
-def collect_versions() -> dict:
-    """Return the library versions an artifact depends on."""
-    import keras
-    import tensorflow as tf
-
-    return {"tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__,
-            "python": platform.python_version()}
-
-
-def summarize(report: dict) -> dict:
-    """Return the headline figures of an evaluation report."""
-    return {key: report[key] for key in SUMMARY_KEYS}
-
-
-def train_model(config: TrainConfig, progress: ProgressCallback | None = None) -> TrainResult:
-    """Train one registry model end to end and publish its artifact; return where it went."""
-    spec = get_model_spec(config.model_name)
-    run_dir = Path(config.run_dir) if config.run_dir else create_run_dir(spec.name)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    beat(run_dir, "running", model=spec.name, started_at=utc_now())
-    try:
-        recipe = resolve_recipe(spec.defaults, config)
-        write_json_atomically(run_dir / CONFIG_FILE, {"config": config.to_dict(), "recipe": dataclasses.asdict(recipe)})
-        runner = run_training if spec.builder is not None else run_late_fusion
-        result = runner(spec, recipe, config, run_dir, progress)
-    except BaseException as error:
-        message = f"{type(error).__name__}: {error}" if not isinstance(error, ValueError) else str(error)
-        try:
-            beat(run_dir, "failed", error=message or type(error).__name__, finished_at=utc_now())
-        except OSError:
-            # The disk may be the problem; the dashboard then reports the process as gone.
-            sys.stderr.write(f"could not record the failure in {run_dir}: {message}\n")
-        raise
-    state = "stopped" if result.stopped else "completed"
-    beat(run_dir, state, artifact=str(result.artifact_dir) if result.artifact_dir else None, finished_at=utc_now())
-    return result
-
-
-def run_training(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path,
-                 progress: ProgressCallback | None) -> TrainResult:
-    """The body of train_model, separated so failures can be recorded in the run status."""
-    import keras
-
-    started = time.time()
-    dataset = load_dataset(
-        config.data_dir,
-        image_size=recipe.image_size if spec.input_kind == POSTER else None,
-        max_films=config.max_films,
-        seed=config.seed,
-        progress=progress,
-    )
-    splits = {name: dataset.split_indices(name) for name in ("train", "validation", "test")}
-    if config.train_fraction < 1.0:
-        keep = select_films(dataset.ids[splits["train"]], max(1, round(config.train_fraction * len(splits["train"]))),
-                            config.seed)
-        splits["train"] = splits["train"][keep]
-    empty = [name for name, indices in splits.items() if len(indices) == 0]
-    if empty:
-        raise ValueError(f"The {', '.join(empty)} split(s) are empty; use more films (--max-films).")
-    inputs = model_inputs_for(spec.input_kind, dataset)
-    tuned_layers = int(recipe.extra.get("tuned_layers") or 0) if spec.encoder else 0
-    head_features = None
-    if spec.encoder:
-        from genre_models.encoders import encode_for_training
-
-        # The frozen encoder (or its frozen bottom) runs once per film, cached; the network trains on its output.
-        inputs, head_features = encode_for_training(spec.encoder, tuned_layers, inputs, dataset.fingerprint,
-                                                    progress=progress)
-    keras.utils.set_random_seed(config.seed)
-    strategy = make_strategy(config.distribute)
-    replicas = strategy.num_replicas_in_sync if strategy else 1
-    # Variables (the model's, and the warm-start optimizer's) are created inside the strategy's scope.
-    strategy_scope = strategy.scope if strategy else contextlib.nullcontext
-    # The recipe's batch size is per replica; each step consumes one global batch across replicas.
-    global_batch = recipe.batch_size * replicas
-    with strategy_scope():
-        model = build_model(spec, dataset.num_genres, recipe, recipe.learning_rate,
-                            training_texts=dataset.overviews[splits["train"]])
-
-    # Replicas need equal shares of every batch, so a distributed run drops the last partial batch
-    # (validation figures for thresholds and metadata are computed afterwards on every film).
-    uneven = replicas > 1
-    for name in ("train", "validation"):
-        if uneven and len(splits[name]) < global_batch:
-            raise ValueError(f"The {name} split has {len(splits[name])} films, fewer than one global batch "
-                             f"({global_batch} = {recipe.batch_size} x {replicas} replicas).")
-    stream = spec.input_kind == POSTER and posters_should_stream(inputs, len(splits["train"]))
-
-    def pipeline(split: str, shuffle: bool):
-        # Large poster sets are read batch by batch from the memory-mapped cache; small ones (the real
-        # dataset) are copied into memory, which keeps epochs as fast as a bare fit on arrays.
-        if stream:
-            return make_tf_dataset(inputs, dataset.labels[splits[split]], global_batch, shuffle, config.seed,
-                                   drop_remainder=uneven, rows=splits[split])
-        return make_tf_dataset(take_rows(inputs, splits[split]), dataset.labels[splits[split]], global_batch,
-                               shuffle, config.seed, drop_remainder=uneven)
-
-    warm_start = {}
-    if head_features is not None:
-        if progress:
-            progress(0, 1, "fitting the head on the frozen encoder's features")
-        with strategy_scope():
-            warm_start = warm_up_head(model, head_features, dataset.labels, splits, recipe)
-    train_data = pipeline("train", shuffle=True)
-    validation_data = pipeline("validation", shuffle=False)
-    history = {"model": spec.name, "run_dir": str(run_dir), "epochs": []}
-    checkpoint_path = run_dir / CHECKPOINT_FILE
+    history = {"model": config.model_name, "run_dir": str(run_dir), "epochs": []}
     recorder = make_run_recorder(run_dir, history, recipe.epochs)
     # The checkpoint goes first: an epoch is announced only once its checkpoint is safely on disk.
     callbacks = [
-        make_best_checkpoint(checkpoint_path),
+        make_best_checkpoint(run_dir / CHECKPOINT_FILE),
         recorder,
         keras.callbacks.LearningRateScheduler(make_schedule(recipe.hold_epochs, recipe.decay, recipe.schedule,
                                                             recipe.learning_rate, recipe.epochs)),
     ]
     if recipe.patience > 0:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.patience))
+    train_data, validation_data = pipelines
     model.fit(train_data, validation_data=validation_data, epochs=recipe.epochs,
               callbacks=callbacks, verbose=config.verbose, shuffle=False)
+    return history, recorder
+
+
+def run_training(spec, recipe: Recipe, config: TrainConfig, run_dir: Path, progress: ProgressCallback) -> TrainResult:
+    """Train a network in named steps (see the module docstring) and publish it."""
+    import keras
+
+    started = time.time()
+    dataset, splits = load_training_data(spec, recipe, config, progress)
+    inputs, head_features = prepare_training_inputs(spec, recipe, dataset, progress)
+    keras.utils.set_random_seed(config.seed)
+    distribution = set_up_distribution(config, recipe, splits)
+    with distribution.scope():
+        model = build_model(spec, dataset.num_genres, recipe, recipe.learning_rate,
+                            training_texts=dataset.overviews[splits["train"]])
+    head_facts = {}
+    if head_features is not None:
+        progress(0, 1, "fitting the head on the frozen encoder's features")
+        with distribution.scope():
+            head_facts = fit_head_alone(model, head_features, dataset.labels, splits, recipe, run_dir)
+    pipelines = make_pipelines(spec, inputs, dataset, splits, distribution, config.seed)
+    history, recorder = fit_network(model, pipelines, recipe, config, run_dir)
     if not history["epochs"]:
         # Stopped before the first epoch ended: there is no validated model to publish.
         return TrainResult(artifact_dir=None, run_dir=run_dir, metadata={}, stopped=recorder.stopped_by_request)
-    model = keras.models.load_model(checkpoint_path)
-
+    model = keras.models.load_model(run_dir / CHECKPOINT_FILE)
     validation_losses = [epoch["val_loss"] for epoch in history["epochs"]]
     training_facts = {
-        "epochs_run": len(history["epochs"]),
-        "best_epoch": int(np.argmin(validation_losses)) + 1,
-        "best_val_loss": float(np.min(validation_losses)),
-        "seconds": round(time.time() - started, 1),
-        "run_dir": run_dir.name,
-        **({"head_warm_start": warm_start} if warm_start else {}),
+        "epochs_run": len(history["epochs"]), "best_epoch": int(np.argmin(validation_losses)) + 1,
+        "best_val_loss": float(np.min(validation_losses)), "seconds": round(time.time() - started, 1),
+        "run_dir": run_dir.name, "stopped_by_request": recorder.stopped_by_request,
+        "distribution": distribution.describe(config.distribute),
+        **({"head_fitted_alone": head_facts} if head_facts else {}),
     }
     metadata = assemble_metadata(
         spec, recipe, config, dataset, splits,
-        validation_scores=score_inputs(model, take_rows(inputs, splits["validation"])),
-        test_scores=score_inputs(model, take_rows(inputs, splits["test"])),
+        validation_scores=score_inputs(model, take_rows(inputs, splits["validation"]), progress=progress),
+        test_scores=score_inputs(model, take_rows(inputs, splits["test"]), progress=progress),
         training_facts=training_facts,
     )
-    destination = Path(config.out_dir) if config.out_dir else resolve_artifacts_dir() / spec.name
-    metadata["training"]["stopped_by_request"] = recorder.stopped_by_request
-    metadata["training"]["distribution"] = {"strategy": config.distribute, "replicas": replicas,
-                                            "global_batch_size": global_batch}
-    if spec.encoder:
+    if isinstance(recipe, EncoderRecipe):
         from genre_models.encoders import describe_encoder
 
-        metadata["encoder"] = describe_encoder(spec.encoder, tuned_layers)
+        metadata["encoder"] = describe_encoder(recipe.encoder, recipe.tuned_layers)
+    destination = Path(config.out_dir) if config.out_dir else resolve_artifacts_dir() / spec.name
     publish_artifact(destination, model, metadata, history)
     return TrainResult(artifact_dir=destination, run_dir=run_dir, metadata=metadata,
                        stopped=recorder.stopped_by_request)
-
-
-def assemble_metadata(spec, recipe: ModelDefaults, config: TrainConfig, dataset: MovieDataset,
-                      splits: dict[str, np.ndarray], validation_scores: np.ndarray, test_scores: np.ndarray,
-                      training_facts: dict, extra: dict | None = None) -> dict:
-    """Tune thresholds on validation, evaluate the test split once, and gather the artifact metadata."""
-    validation_labels = dataset.labels[splits["validation"]]
-    if recipe.threshold_policy == "auto":
-        thresholds = choose_threshold_policy(validation_labels, validation_scores)
-        policy_note = (f"chosen on validation by 2-fold cross-validation (mean of micro- and macro-F1 on the "
-                       f"held-out half: {thresholds['cross_validated_mean_f1']}), then tuned on all of validation")
-    else:
-        thresholds = {**tune_thresholds(validation_labels, validation_scores), "policy": "per_genre"}
-        policy_note = ("each genre's F1-maximising threshold on the validation split; genres with fewer than "
-                       f"{thresholds['min_positives']} validation positives use the global micro-F1-maximising "
-                       "threshold")
-    per_genre = np.asarray(thresholds["per_genre"])
-    test_labels = dataset.labels[splits["test"]]
-    test_report = evaluate_scores(test_labels, test_scores, per_genre, dataset.genres)
-    test_report["global_threshold_micro_f1"] = evaluate_scores(
-        test_labels, test_scores, thresholds["global"], dataset.genres)["micro_f1"]
-    return {
-        "format": 1,
-        "name": spec.name,
-        "input_kind": spec.input_kind,
-        "description": spec.description,
-        "genres": dataset.genres,
-        "thresholds": {**thresholds, "policy_note": policy_note},
-        "command": config.command,
-        "seed": config.seed,
-        "config": config.to_dict(),
-        "recipe": dataclasses.asdict(recipe),
-        "data": describe_data(dataset, splits),
-        "training": {**training_facts, "finished_at": utc_now()},
-        "metrics": {
-            "validation": summarize(evaluate_scores(validation_labels, validation_scores, per_genre, dataset.genres)),
-            "test": test_report,
-        },
-        "versions": collect_versions(),
-        "created_at": utc_now(),
-        **(extra or {}),
-    }
-
-
-def weight_grid(count: int, step: float = 0.05) -> list[tuple[float, ...]]:
-    """Return every weight vector of ``count`` non-negative multiples of ``step`` summing to 1."""
-    units = int(round(1 / step))
-
-    def split(remaining: int, parts: int):
-        if parts == 1:
-            yield (remaining,)
-            return
-        for first in range(remaining + 1):
-            for rest in split(remaining - first, parts - 1):
-                yield (first, *rest)
-
-    return [tuple(round(unit * step, 4) for unit in combo) for combo in split(units, count)]
-
-
-def run_late_fusion(spec, recipe: ModelDefaults, config: TrainConfig, run_dir: Path,
-                    progress: ProgressCallback | None) -> TrainResult:
-    """Fit a late fusion of shipped artifacts: the component weights are chosen on validation.
-
-    The weights maximise the mean of micro and macro average precision (threshold-free,
-    so they do not chase the thresholds tuned afterwards), over a grid in steps of 0.05.
-    """
-    from genre_models.artifacts import load_artifact
-    from genre_models.inference import fuse_scores, image_size_of
-
-    started = time.time()
-    # Components live beside the fused artifact (the shipped folder unless --out says otherwise).
-    artifacts_root = Path(config.out_dir).parent if config.out_dir else resolve_artifacts_dir()
-    components = [load_artifact(artifacts_root / name) for name in recipe.extra["components"]]
-    if any("components" in c.metadata for c in components):
-        raise ValueError("A late fusion combines networks, not other fusions.")
-    poster_sizes = {image_size_of(c) for c in components if c.input_kind == POSTER}
-    if len(poster_sizes) > 1:
-        raise ValueError("A late fusion may combine poster models of one image size only.")
-    dataset = load_dataset(config.data_dir, image_size=next(iter(poster_sizes), None),
-                           max_films=config.max_films, seed=config.seed, progress=progress)
-    if any(dataset.genres != c.genres for c in components):
-        raise ValueError("The components were trained on other genre columns than this dataset has.")
-    splits = {name: dataset.split_indices(name) for name in ("train", "validation", "test")}
-    scores = {
-        split: [score_inputs(c.model, model_inputs_for(c.input_kind, dataset)[splits[split]]) for c in components]
-        for split in ("validation", "test")
-    }
-    validation_labels = dataset.labels[splits["validation"]]
-    search = []
-    for weights in weight_grid(len(components)):
-        report = evaluate_scores(validation_labels, fuse_scores(weights, scores["validation"]), 0.5, dataset.genres)
-        search.append(((report["micro_average_precision"] + report["macro_average_precision"]) / 2, weights))
-    best_score, weights = max(search)
-    history = {"model": spec.name, "run_dir": str(run_dir), "epochs": [],
-               "weight_search": [{"weights": list(w), "validation_mean_ap": float(v)} for v, w in search]}
-    write_json_atomically(run_dir / HISTORY_FILE, history)
-    metadata = assemble_metadata(
-        spec, recipe, config, dataset, splits,
-        validation_scores=fuse_scores(weights, scores["validation"]),
-        test_scores=fuse_scores(weights, scores["test"]),
-        training_facts={"seconds": round(time.time() - started, 1), "run_dir": run_dir.name, "epochs_run": 0},
-        extra={
-            "components": [{"name": c.name, "input_kind": c.input_kind, "weight": float(w),
-                            "created_at": c.metadata.get("created_at")} for c, w in zip(components, weights)],
-            "validation_mean_ap": float(best_score),
-        },
-    )
-    destination = Path(config.out_dir) if config.out_dir else artifacts_root / spec.name
-    publish_artifact(destination, None, metadata, history)
-    return TrainResult(artifact_dir=destination, run_dir=run_dir, metadata=metadata)
-
-
-def describe_data(dataset: MovieDataset, splits: dict[str, np.ndarray]) -> dict:
-    """Return the data facts recorded in an artifact: fingerprint, split rule and sizes, load report."""
-    return {
-        "fingerprint": dataset.fingerprint,
-        "folder_name": dataset.folder.name,
-        "films": dataset.num_films,
-        "split_rule": SplitConfig().describe(),
-        "split_sizes": {name: int(len(indices)) for name, indices in splits.items()},
-        "load_report": dataset.report.to_dict(),
-    }
-
-
-def evaluate_frequency_baseline(dataset: MovieDataset) -> dict:
-    """Baseline: every film gets each genre's training frequency as its probability.
-
-    Thresholds are tuned on validation like any model's, so this is "always
-    answer the most common genres".
-    """
-    train, validation, test = (dataset.split_indices(name) for name in ("train", "validation", "test"))
-    frequencies = dataset.labels[train].mean(axis=0)
-
-    def constant_scores(indices):
-        return np.tile(frequencies, (len(indices), 1))
-
-    # One shared threshold: per-genre F1 tuning would "predict" every genre for every film,
-    # since a constant score can only say yes to all films or to none.
-    thresholds = tune_thresholds(dataset.labels[validation], constant_scores(validation))
-    report = evaluate_scores(dataset.labels[test], constant_scores(test), thresholds["global"], dataset.genres)
-    predicted = [genre for genre, f in zip(dataset.genres, frequencies) if f >= thresholds["global"]]
-    return {"name": "genre_frequency", "predicts_always": predicted,
-            "thresholds": {"global": thresholds["global"], "policy": "global (tuned for micro-F1 on validation)"},
-            "metrics": {"test": report}}

@@ -13,7 +13,8 @@ import streamlit as st
 
 from genre_app import charts, state
 from genre_models import runs
-from genre_models.models import BOTH, MODEL_REGISTRY, POSTER
+from genre_models.config import EncoderRecipe, PosterRecipe, TextRecipe, TrainConfig, read_only_reason
+from genre_models.models import MODEL_REGISTRY
 
 # Seconds between live refreshes of the active run.
 REFRESH_SECONDS = 2
@@ -21,46 +22,48 @@ REFRESH_SECONDS = 2
 st.set_page_config(page_title="Train a model", layout="wide")
 st.title("Train a model")
 
-enabled = runs.training_enabled()
-if not enabled:
-    st.info(f"Training is turned off on this deployment (`{runs.TRAINING_ENABLED_ENV}=0`), so visitors cannot "
-            "start runs here. Past runs are still listed below.")
+read_only = read_only_reason()
+if read_only:
+    st.info(f"Training is turned off: {read_only}. Visitors cannot start, promote, restore or delete runs here; "
+            "past runs are still listed below.")
 else:
     with st.expander("Start a run", expanded=not runs.active_runs()):
         name = st.selectbox("Model", list(MODEL_REGISTRY), format_func=lambda n: f"{n}: {MODEL_REGISTRY[n].description}")
-        recipe = MODEL_REGISTRY[name].defaults
-        arguments = {"model": name, "data-dir": str(state.data_location())}
-        if MODEL_REGISTRY[name].input_kind == BOTH:
-            st.caption("Fits the fusion weight and thresholds on the validation split from the models in use; "
-                       "no network is trained.")
+        spec = MODEL_REGISTRY[name]
+        recipe = spec.defaults
+        settings = {"model_name": name, "data_dir": str(state.data_location()), "command": "Train page"}
+        if spec.is_fusion:
+            st.caption("Fits the fusion weights and thresholds on the validation split from the models in use "
+                       "(promoted runs included); no network is trained.")
         else:
             first, second, third = st.columns(3)
-            arguments["epochs"] = first.number_input("Epochs", 1, 500, recipe.epochs)
-            arguments["batch-size"] = second.number_input("Batch size", 1, 1024, recipe.batch_size)
-            arguments["learning-rate"] = third.number_input("Learning rate", 1e-6, 1.0, recipe.learning_rate,
-                                                            format="%.5f")
-            arguments["seed"] = first.number_input("Seed", 0, 2**31 - 1, 42)
-            arguments["patience"] = second.number_input("Early-stopping patience (0: off)", 0, 500, recipe.patience)
-            arguments["train-fraction"] = third.slider(
+            settings["epochs"] = int(first.number_input("Epochs", 1, 500, recipe.epochs))
+            settings["batch_size"] = int(second.number_input("Batch size", 1, 1024, recipe.batch_size))
+            settings["learning_rate"] = float(third.number_input("Learning rate", 1e-6, 1.0, recipe.learning_rate,
+                                                                 format="%.5f"))
+            settings["seed"] = int(first.number_input("Seed", 0, 2**31 - 1, 42))
+            settings["patience"] = int(second.number_input("Early-stopping patience (0: off)", 0, 500,
+                                                           recipe.patience))
+            settings["train_fraction"] = float(third.slider(
                 "Share of the training data", 0.05, 1.0, 1.0, 0.05,
-                help="0.1 makes a demo run that finishes in about a minute; validation and test stay whole.")
-            if MODEL_REGISTRY[name].input_kind == POSTER:
+                help="0.1 makes a demo run that finishes in about a minute; validation and test stay whole."))
+            if isinstance(recipe, PosterRecipe):
                 height = first.number_input("Image height", 16, 512, recipe.image_size[0])
                 width = second.number_input("Image width", 16, 512, recipe.image_size[1])
-                arguments["image-size"] = (height, width)
-            elif MODEL_REGISTRY[name].encoder:
-                tuned = recipe.extra.get("tuned_layers", 0)
+                settings["image_size"] = (int(height), int(width))
+            elif isinstance(recipe, EncoderRecipe):
+                tuned = recipe.tuned_layers
                 trained = f"its top {tuned} layers and the head are fine-tuned" if tuned else "only the head is trained"
-                st.caption(f"Reads overviews through the pretrained {MODEL_REGISTRY[name].encoder} encoder "
+                st.caption(f"Reads overviews through the pretrained {recipe.encoder} encoder "
                            f"(its own tokenizer); {trained}.")
-            else:
-                arguments["vocabulary-size"] = first.number_input("Vocabulary size", 100, 100_000,
-                                                                  recipe.vocabulary_size)
-                arguments["sequence-length"] = second.number_input("Sequence length (tokens)", 4, 512,
-                                                                   recipe.sequence_length)
+            elif isinstance(recipe, TextRecipe):
+                settings["vocabulary_size"] = int(first.number_input("Vocabulary size", 100, 100_000,
+                                                                     recipe.vocabulary_size))
+                settings["sequence_length"] = int(second.number_input("Sequence length (tokens)", 4, 512,
+                                                                      recipe.sequence_length))
         if st.button("Start training", type="primary"):
             try:
-                run_dir = runs.start_run(arguments)
+                run_dir = runs.start_run(TrainConfig(**settings, verbose=2))
             except runs.RunRefused as refusal:
                 st.error(str(refusal))
             else:

@@ -130,10 +130,11 @@ def tiny_trained(real_data_dir, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("tiny_artifacts")
     results = {}
-    # Networks first: a fused model is fitted from their artifacts.
-    for name in sorted(MODEL_REGISTRY, key=lambda n: (MODEL_REGISTRY[n].builder is None, n)):
+    # Networks first: a fused model is fitted from their artifacts (parts_dir: these, not the shipped ones).
+    for name in sorted(MODEL_REGISTRY, key=lambda n: (MODEL_REGISTRY[n].is_fusion, n)):
         config = TrainConfig(model_name=name, data_dir=str(real_data_dir), epochs=1, max_films=64,
-                             out_dir=str(root / name), verbose=0, command=f"test train {name}")
+                             out_dir=str(root / name), verbose=0, command=f"test train {name}",
+                             parts_dir=str(root))
         results[name] = train_model(config)
     return results
 

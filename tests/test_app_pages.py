@@ -175,13 +175,15 @@ def make_fake_run(root, run_id: str, state: str, epochs_done: int, **status):
                       "precision": 0.5, "val_precision": 0.4, "recall": 0.3, "val_recall": 0.2,
                       "learning_rate": 1e-4})
     (folder / runs.METRICS_FILE).write_text("".join(json.dumps(line) + "\n" for line in lines))
-    runs.write_json_atomically(folder / runs.CONFIG_FILE, {"config": {"model_name": "course_cnn", "epochs": 5}})
-    runs.write_status(folder, state, model="course_cnn", created=time.time(), **status)
+    runs.write_json_atomically(folder / runs.CONFIG_FILE, {"config": {"model_name": "course_cnn", "epochs": 5},
+                                                           "model": "course_cnn", "created": time.time()})
+    runs.write_status(folder, state, **status)
     return folder
 
 
 @pytest.fixture
 def fake_runs(tmp_path, monkeypatch, tiny_trained):
+    """Three run folders: finished (with an artifact), running (this process holds its lock), failed."""
     import shutil
     import time
 
@@ -191,11 +193,13 @@ def fake_runs(tmp_path, monkeypatch, tiny_trained):
     monkeypatch.setenv("GENRE_RUNS_DIR", str(root))
     finished = make_fake_run(root, "20260101-000000-course_cnn", "completed", 3, elapsed=90)
     shutil.copytree(tiny_trained["course_cnn"].artifact_dir, finished / runs.ARTIFACT_DIR)
-    # "Running": its worker is this test process, with a fresh heartbeat.
+    # "Running": its worker is this test process, which holds the run's lock, with a fresh heartbeat.
     running = make_fake_run(root, "20260102-000000-course_cnn", "running", 2, pid=os.getpid(),
                             heartbeat=time.time() + 3600, epoch=3, epochs=5, step=1, steps=3, elapsed=60)
     make_fake_run(root, "20260103-000000-course_cnn", "failed", 1, error="the training process ended unexpectedly")
-    return {"root": root, "finished": finished, "running": running}
+    with open(running / runs.LOCK_FILE, "a+") as lock:
+        runs.lock_file(lock)
+        yield {"root": root, "finished": finished, "running": running}
 
 
 def test_train_page_shows_active_finished_and_failed_runs(app_env, fake_runs):

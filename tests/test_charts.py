@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from genre_app import charts
-from genre_models.data import load_dataset
+from genre_models.dataset import load_dataset
 
 
 def test_cooccurrence_counts_pairs_and_leaves_the_diagonal_blank(synthetic_dataset):

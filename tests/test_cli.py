@@ -54,9 +54,11 @@ def test_predict_single_model(tiny_artifacts_dir, small_real_dataset, tmp_path):
 def test_models_lists_each_artifact_with_its_inputs(tiny_artifacts_dir, capsys):
     assert main(["models"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert {line["name"]: line["inputs"] for line in lines} == {
+    assert {line["model"]: line["input"] for line in lines} == {
         name: spec.input_kind for name, spec in MODEL_REGISTRY.items()}
-    assert all(0 <= line["test_metrics"]["micro_f1"] <= 1 for line in lines)
+    assert all(0 <= line["test micro_f1"] <= 1 for line in lines)
+    assert {line["model"] for line in lines if line["fusion of"]} == {
+        name for name, spec in MODEL_REGISTRY.items() if spec.is_fusion}
 
 
 def test_evaluate_prints_the_full_report(tiny_artifacts_dir, small_real_dataset, capsys):

@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 
 from conftest import GENRES, read_rows, write_csv
-from genre_models import data
+from genre_models import fileio
+from genre_models.dataset import catalog
+from genre_models.dataset import posters as poster_module
 from genre_models.config import CSV_NAME, IMAGES_DIR_NAME, ZipLimits
-from genre_models.data import DatasetError, assign_split, extract_zip_safely, load_dataset, locate_dataset
+from genre_models.dataset import DatasetError, assign_split, extract_zip_safely, load_dataset, locate_dataset
 
 
 def test_loads_synthetic_dataset_with_posters(synthetic_dataset):
@@ -46,15 +48,15 @@ def test_bad_rows_are_dropped_with_a_reason_each(synthetic_dataset):
 
     counts = dataset.report.dropped_counts()
     assert counts == {
-        data.REASON_EMPTY_OVERVIEW: 1,
-        data.REASON_NO_GENRE: 1,
-        data.REASON_BAD_LABEL: 1,
-        data.REASON_DUPLICATE: 1,
-        data.REASON_BAD_ID: 1,
-        data.REASON_MISSING_POSTER: 1,
-        data.REASON_BAD_POSTER: 1,
+        catalog.REASON_EMPTY_OVERVIEW: 1,
+        catalog.REASON_NO_GENRE: 1,
+        catalog.REASON_BAD_LABEL: 1,
+        catalog.REASON_DUPLICATE: 1,
+        catalog.REASON_BAD_ID: 1,
+        catalog.REASON_MISSING_POSTER: 1,
+        catalog.REASON_BAD_POSTER: 1,
     }
-    assert dataset.report.dropped[data.REASON_BAD_POSTER] == [rows[7]["Id"]]
+    assert dataset.report.dropped[catalog.REASON_BAD_POSTER] == [rows[7]["Id"]]
     assert dataset.num_films == 40 - 6  # the duplicate row was an extra 41st row
     assert len(set(dataset.ids)) == dataset.num_films
     assert any("undecodable poster" in line for line in dataset.report.summary_lines())
@@ -177,7 +179,7 @@ def test_second_load_reads_posters_from_cache(synthetic_dataset, monkeypatch):
     def fail_decode(*args, **kwargs):
         raise AssertionError("posters were decoded again instead of read from the cache")
 
-    monkeypatch.setattr(data, "decode_poster", fail_decode)
+    monkeypatch.setattr(poster_module, "decode_poster", fail_decode)
     second = load_dataset(synthetic_dataset, image_size=(16, 8))
     np.testing.assert_array_equal(first.posters, second.posters)
     # A poster edited in place invalidates the cache (its mtime is part of the key).
@@ -192,7 +194,7 @@ def test_cached_posters_match_the_models_resizing_layer(synthetic_dataset):
     import keras
 
     dataset = load_dataset(synthetic_dataset, image_size=(16, 8))
-    raw = data.decode_poster(synthetic_dataset / IMAGES_DIR_NAME / f"{dataset.ids[0]}.jpg")
+    raw = poster_module.decode_poster(synthetic_dataset / IMAGES_DIR_NAME / f"{dataset.ids[0]}.jpg")
     in_model = np.asarray(keras.layers.Resizing(16, 8)(raw[None].astype("float32")))[0]
     assert np.abs(in_model - dataset.posters[0].astype("float32")).max() <= 0.5 + 1e-4
 
@@ -209,7 +211,7 @@ def test_real_dataset_loads_with_expected_shape(real_data_dir):
 
 def test_atomic_replacement_publishes_readable_files_and_leaves_nothing_on_failure(tmp_path):
     target = tmp_path / "cache" / "scores.bin"
-    data.write_bytes_atomically(target, lambda handle: handle.write(b"first"))
+    fileio.write_bytes_atomically(target, lambda handle: handle.write(b"first"))
     assert target.read_bytes() == b"first"
     assert stat.S_IMODE(target.stat().st_mode) == 0o644  # mkstemp's 0600 would hide it from other users
 
@@ -218,6 +220,6 @@ def test_atomic_replacement_publishes_readable_files_and_leaves_nothing_on_failu
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        data.write_bytes_atomically(target, fail_halfway)
+        fileio.write_bytes_atomically(target, fail_halfway)
     assert target.read_bytes() == b"first"  # the old file is untouched
     assert sorted(path.name for path in target.parent.iterdir()) == ["scores.bin"]  # no temp file left

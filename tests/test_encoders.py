@@ -12,7 +12,7 @@ from genre_models.encoders import (
     make_encoder_bottom,
     wrap_with_encoder,
 )
-from genre_models.inference import prepare_network_inputs
+from genre_models.inputs import prepare_network_inputs
 from genre_models.models import build_model, get_model_spec
 
 TEXTS = np.array(["A retired hitman is pulled back for one last job.", "Two friends road-trip across Texas.",
@@ -36,9 +36,9 @@ def test_every_layer_pooled_ends_with_the_reference_sentence_embedding():
 def test_tuned_model_serves_raw_text_exactly_as_it_was_trained():
     spec = get_model_spec("minilm_tuned")
     network = build_model(spec, num_genres=5)
-    inputs, all_pooled = encode_for_finetuning("minilm", spec.defaults.extra["tuned_layers"], TEXTS)
+    inputs, all_pooled = encode_for_finetuning("minilm", spec.defaults.tuned_layers, TEXTS)
     trained_path = np.asarray(network(prepare_network_inputs(inputs), training=False))
-    served = wrap_with_encoder(network, {"name": "minilm", "tuned_layers": spec.defaults.extra["tuned_layers"]})
+    served = wrap_with_encoder(network, {"name": "minilm", "tuned_layers": spec.defaults.tuned_layers})
     served_path = np.asarray(served(np.array([[text] for text in TEXTS]), training=False))
     # Serving pads to the encoder's full length while the cache is trimmed; the mask makes that irrelevant.
     np.testing.assert_allclose(served_path, trained_path, atol=1e-4)

@@ -15,10 +15,12 @@ from hypothesis import strategies as st
 from PIL import Image, ImageFile
 
 from conftest import read_rows, write_csv
-from genre_models import data, runs
+from genre_models import runs
+from genre_models.dataset import catalog
+from genre_models.dataset import posters as poster_module
 from genre_models.config import CSV_NAME, IMAGES_DIR_NAME, TrainConfig
-from genre_models.data import DatasetError, load_dataset
-from genre_models.inference import MAX_OVERVIEW_CHARACTERS, prepare_overview, prepare_poster
+from genre_models.dataset import DatasetError, load_dataset
+from genre_models.inputs import MAX_OVERVIEW_CHARACTERS, prepare_overview, prepare_poster
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:
@@ -75,8 +77,8 @@ def test_decompression_bomb_is_refused():
 
 
 def test_pillow_bomb_warning_is_an_error_even_below_our_own_limits(monkeypatch):
-    monkeypatch.setattr(data, "MAX_POSTER_SIDE", 100_000)
-    monkeypatch.setattr(data, "MAX_POSTER_PIXELS", 10**12)
+    monkeypatch.setattr(poster_module, "MAX_POSTER_SIDE", 100_000)
+    monkeypatch.setattr(poster_module, "MAX_POSTER_PIXELS", 10**12)
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000)
     with pytest.raises(ValueError, match="decompression bomb"):
         prepare_poster(encode(Image.new("L", (100, 100)), "PNG"))
@@ -176,7 +178,7 @@ def test_corrupt_posters_are_skipped_and_reported(synthetic_dataset):
     posters[0].write_bytes(posters[0].read_bytes()[:100])
     posters[1].write_bytes(b"")
     dataset = load_dataset(synthetic_dataset, image_size=(16, 8))
-    assert dataset.report.dropped_counts() == {data.REASON_BAD_POSTER: 2}
+    assert dataset.report.dropped_counts() == {catalog.REASON_BAD_POSTER: 2}
     assert dataset.num_films == 38
 
 
@@ -204,7 +206,7 @@ def test_unwritable_runs_folder_refuses_the_start_with_that_message(tmp_path, mo
     blocker.write_text("not a folder")
     monkeypatch.setenv("GENRE_RUNS_DIR", str(blocker))
     with pytest.raises(runs.RunRefused, match="Cannot create the runs folder"):
-        runs.start_run({"model": "course_cnn"})
+        runs.start_run(TrainConfig("course_cnn"))
 
 
 # --- Fuzzing ---------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from genre_models.inference import MAX_OVERVIEW_CHARACTERS, GenrePredictor, prepare_overview, prepare_poster
+from genre_models.inference import GenrePredictor
+from genre_models.inputs import MAX_OVERVIEW_CHARACTERS, prepare_overview, prepare_poster
 from genre_models.models import MODEL_REGISTRY
 
 
@@ -36,7 +37,7 @@ def test_poster_and_overview_go_to_their_models(predictor):
 
 
 def test_single_prediction_matches_batch_scoring(predictor):
-    from genre_models.inference import score_inputs
+    from genre_models.inputs import score_inputs
 
     cnn = predictor.get("course_cnn")
     poster = np.random.default_rng(1).integers(0, 256, (300, 150, 3), dtype=np.uint8)

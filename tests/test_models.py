@@ -32,7 +32,7 @@ def test_forward_pass_on_a_tiny_batch(name):
         from genre_models.encoders import encode_for_training, wrap_with_encoder
 
         # Served as encoder + network on raw strings; trained on the encoder's cached output.
-        tuned_layers = spec.defaults.extra.get("tuned_layers", 0)
+        tuned_layers = spec.defaults.tuned_layers
         served = wrap_with_encoder(model, {"name": spec.encoder, "tuned_layers": tuned_layers})
         training_inputs, _ = encode_for_training(spec.encoder, tuned_layers,
                                                  np.array(["a hero fights crime", "an unseen wordzzz"]))

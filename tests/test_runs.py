@@ -10,6 +10,7 @@ import pytest
 
 from genre_models import runs
 from genre_models.artifacts import load_artifact
+from genre_models.config import TrainConfig
 
 
 def wait_for(predicate, timeout: float = 240, interval: float = 0.5):
@@ -37,9 +38,10 @@ def runs_dir(tmp_path, monkeypatch) -> Path:
     return folder
 
 
-def worker_arguments(real_data_dir, **overrides) -> dict:
-    return {"model": "course_cnn", "data-dir": str(real_data_dir), "epochs": 1, "max-films": 64,
-            "image-size": (32, 32), **overrides}
+def worker_arguments(real_data_dir, **overrides) -> TrainConfig:
+    settings = {"model_name": "course_cnn", "data_dir": str(real_data_dir), "epochs": 1, "max_films": 64,
+                "image_size": (32, 32), "verbose": 2, **overrides}
+    return TrainConfig(**settings)
 
 
 def test_worker_writes_status_metrics_and_a_loadable_artifact(real_data_dir, runs_dir):
@@ -47,8 +49,8 @@ def test_worker_writes_status_metrics_and_a_loadable_artifact(real_data_dir, run
     assert state_of(run_dir) in runs.ACTIVE_STATES
     final = wait_for(lambda: state_of(run_dir) in runs.FINAL_STATES and state_of(run_dir))
     assert final == "completed", log_of(run_dir)
-    status = runs.read_json(run_dir / runs.STATUS_FILE)
-    assert status["pid"] and status["heartbeat"] and status["finished_at"]
+    status = runs.read_status(run_dir)
+    assert status["pid"] and status["heartbeat"] and status["finished_at"] and status["model"] == "course_cnn"
     batches, epochs = runs.read_metrics(run_dir)
     assert batches and {"loss", "binary_accuracy", "step", "steps"} <= set(batches[0])
     assert len(epochs) == 1 and {"val_loss", "val_auc", "learning_rate"} <= set(epochs[0])
@@ -75,7 +77,7 @@ def test_killed_worker_is_reported_failed_with_its_checkpoint_loadable(real_data
     run_dir = runs.start_run(worker_arguments(real_data_dir, epochs=500, patience=0))
     wait_for(lambda: runs.read_metrics(run_dir)[1])
     runs.kill_run(run_dir)
-    wait_for(lambda: not runs.is_process_alive(runs.read_json(run_dir / runs.STATUS_FILE)["pid"]))
+    wait_for(lambda: not runs.is_worker_alive(run_dir))
     status = runs.refresh_status(run_dir)
     assert status["state"] == "failed" and "ended unexpectedly" in status["error"]
     model = keras.models.load_model(run_dir / runs.CHECKPOINT_FILE)
@@ -114,18 +116,28 @@ def test_concurrent_starts_from_two_tabs_create_exactly_one_run(real_data_dir, r
 
 
 def test_training_can_be_turned_off(runs_dir, monkeypatch):
-    monkeypatch.setenv(runs.TRAINING_ENABLED_ENV, "0")
+    monkeypatch.setenv("GENRE_TRAINING_ENABLED", "0")
     with pytest.raises(runs.RunRefused, match="turned off"):
-        runs.start_run({"model": "course_cnn"})
+        runs.start_run(TrainConfig("course_cnn"))
 
 
-def test_stale_heartbeat_marks_a_run_failed(runs_dir):
+def test_a_run_whose_worker_holds_no_lock_is_marked_failed(runs_dir):
     run_dir = runs.create_run_dir("course_cnn", runs_dir)
-    import os
-
-    runs.write_status(run_dir, "running", pid=os.getpid(), heartbeat=time.time() - runs.STALE_SECONDS - 5)
+    runs.write_json_atomically(run_dir / runs.CONFIG_FILE, {"config": {}, "model": "course_cnn", "created": 0})
+    runs.write_status(run_dir, "running")
     status = runs.refresh_status(run_dir)
-    assert status["state"] == "failed" and "stopped reporting" in status["error"]
+    assert status["state"] == "failed" and "ended unexpectedly" in status["error"]
+
+
+def test_a_silent_worker_holding_its_lock_stays_active_and_is_flagged(runs_dir):
+    run_dir = runs.create_run_dir("course_cnn", runs_dir)
+    runs.write_json_atomically(run_dir / runs.CONFIG_FILE, {"config": {}, "model": "course_cnn", "created": 0})
+    runs.write_status(run_dir, "running")
+    with open(run_dir / runs.LOCK_FILE, "a+") as handle:
+        assert runs.lock_file(handle, blocking=False)
+        runs.write_json_atomically(run_dir / runs.HEARTBEAT_FILE, {"heartbeat": time.time() - runs.STALE_SECONDS - 5})
+        status = runs.refresh_status(run_dir)
+        assert status["state"] == "running" and status["not_reporting"]
 
 
 def test_promote_restore_and_delete(tiny_trained, runs_dir):

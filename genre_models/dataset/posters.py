@@ -1,0 +1,164 @@
+"""Posters: safe decoding (format allow-list, size checks before decoding, bombs refused) and the
+on-disk cache of resized posters (a memory-mapped .npy per size and data)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import warnings
+from pathlib import Path
+from struct import error as struct_error
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from genre_models.config import IMAGES_DIR_NAME, ProgressCallback, resolve_cache_dir
+from genre_models.dataset.catalog import REASON_BAD_POSTER, REASON_MISSING_POSTER
+from genre_models.fileio import replace_file_atomically, write_bytes_atomically
+
+# Image formats a poster may be in, decided from the file's content (never its name).
+POSTER_FORMATS = ("JPEG", "PNG", "WEBP")
+# Posters above this many pixels are refused before decoding in full (the course posters have 45,000).
+MAX_POSTER_PIXELS = 40_000_000
+# Longest and shortest accepted side in pixels.
+MAX_POSTER_SIDE = 12_000
+MIN_POSTER_SIDE = 8
+# Pillow's own bomb limit: the warning (turned into an error) fires above it, before decoding.
+Image.MAX_IMAGE_PIXELS = MAX_POSTER_PIXELS
+
+
+def poster_path(folder: Path, film_id: str) -> Path:
+    """Return where the course format keeps a film's poster."""
+    return Path(folder) / IMAGES_DIR_NAME / f"{film_id}.jpg"
+
+
+def image_to_rgb(image: Image.Image) -> np.ndarray:
+    """Convert any decoded image to RGB uint8: grayscale, palette, RGBA, CMYK and 16-bit included."""
+    image = ImageOps.exif_transpose(image)  # Phones store portraits sideways plus an EXIF flag.
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        # 16/32-bit grey: scale to 8 bits instead of letting convert() clip everything to white.
+        wide = np.asarray(image, dtype=np.int64)
+        peak = max(int(wide.max()), 1)
+        scale = 255.0 / (65535 if peak > 255 else 255)
+        image = Image.fromarray(np.clip(wide * scale, 0, 255).astype(np.uint8), mode="L")
+    elif image.mode == "F":
+        image = Image.fromarray(np.clip(np.asarray(image), 0, 255).astype(np.uint8), mode="L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        # Transparent areas become white, as a poster on a page would show them.
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+        image = background
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def check_poster_size(width: int, height: int) -> None:
+    """Refuse absurd dimensions from the header alone, before any pixel is decoded."""
+    if width < MIN_POSTER_SIDE or height < MIN_POSTER_SIDE:
+        raise ValueError(f"the image is only {width}x{height} pixels; a poster needs at least "
+                         f"{MIN_POSTER_SIDE} pixels per side")
+    if width > MAX_POSTER_SIDE or height > MAX_POSTER_SIDE or width * height > MAX_POSTER_PIXELS:
+        raise ValueError(f"the image is {width}x{height} pixels, far larger than a poster "
+                         f"(at most {MAX_POSTER_SIDE} per side and {MAX_POSTER_PIXELS // 1_000_000} megapixels)")
+
+
+def decode_poster(source: str | os.PathLike | bytes) -> np.ndarray:
+    """Decode a poster file or bytes into an RGB uint8 array; raise ValueError if it is not a usable image.
+
+    Only the formats in POSTER_FORMATS are tried (decided by content, not by the
+    file name), the size is checked from the header before decoding, and
+    Pillow's decompression-bomb warning is an error.
+    """
+    if isinstance(source, bytes) and not source:
+        raise ValueError("the file is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            handle = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
+            with handle, Image.open(handle, formats=POSTER_FORMATS) as image:
+                check_poster_size(*image.size)
+                image.load()
+                return image_to_rgb(image)
+    except Image.UnidentifiedImageError as error:
+        raise ValueError(f"not a readable image (accepted: {', '.join(POSTER_FORMATS)})") from error
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ValueError("the image declares far more pixels than a poster has "
+                         "(refused as a possible decompression bomb)") from error
+    except (OSError, SyntaxError, EOFError, struct_error, ZeroDivisionError, IndexError, TypeError) as error:
+        # Damaged files make Pillow's decoders raise many kinds of errors; all mean "unusable".
+        raise ValueError(f"not a readable image ({type(error).__name__}: {error})") from error
+
+
+def resize_poster(image: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """Resize one RGB array exactly as the models' Resizing layer does (bilinear, no antialias)."""
+    import tensorflow as tf
+
+    scaled = tf.image.resize(image, image_size, method="bilinear", antialias=False).numpy()
+    return np.clip(np.round(scaled), 0, 255).astype(np.uint8)
+
+
+def poster_cache_key(folder: Path, ids: list[str], image_size: tuple[int, int], fingerprint: str) -> str:
+    """Return the cache key: size, data fingerprint and every poster's mtime (edits invalidate it)."""
+    digest = hashlib.sha256(f"{image_size}|{fingerprint}".encode())
+    for film_id in ids:
+        try:
+            digest.update(f"{film_id}:{poster_path(folder, film_id).stat().st_mtime_ns};".encode())
+        except OSError:
+            digest.update(f"{film_id}:missing;".encode())
+    return digest.hexdigest()[:20]
+
+
+def load_posters(
+    folder: Path,
+    ids: list[str],
+    image_size: tuple[int, int],
+    fingerprint: str,
+    progress: ProgressCallback | None = None,
+) -> tuple[np.ndarray, dict[str, str]]:
+    """Return resized posters for ``ids`` (uint8, memory-mapped) and the Ids whose poster failed, with why.
+
+    Posters are decoded and resized one at a time straight into an on-disk .npy
+    keyed by size and data, so neither the first load nor any later one holds
+    the whole dataset in memory; later loads only map the file.
+    """
+    cache_dir = resolve_cache_dir() / "posters"
+    key = poster_cache_key(folder, ids, image_size, fingerprint)
+    array_path, index_path = cache_dir / f"{key}.npy", cache_dir / f"{key}.json"
+    if array_path.is_file() and index_path.is_file():
+        index = json.loads(index_path.read_text())
+        return np.load(array_path, mmap_mode="r"), index["failures"]
+
+    with replace_file_atomically(array_path, suffix=".npy") as temp_path:
+        posters = np.lib.format.open_memmap(temp_path, mode="w+", dtype=np.uint8, shape=(len(ids), *image_size, 3))
+        failures, kept = {}, 0
+        for number, film_id in enumerate(ids):
+            path = poster_path(folder, film_id)
+            if not path.is_file():
+                failures[film_id] = REASON_MISSING_POSTER
+            else:
+                try:
+                    posters[kept] = resize_poster(decode_poster(path), image_size)
+                    kept += 1
+                except ValueError:
+                    failures[film_id] = REASON_BAD_POSTER
+            if progress and (number % 100 == 0 or number == len(ids) - 1):
+                progress(number + 1, len(ids), "decoding posters")
+        posters.flush()
+        del posters
+        if kept < len(ids):
+            shrink_npy_rows(temp_path, kept)
+    write_bytes_atomically(index_path, lambda out: out.write(json.dumps({"failures": failures}).encode()))
+    return np.load(array_path, mmap_mode="r"), failures
+
+
+def shrink_npy_rows(path: Path, rows: int) -> None:
+    """Keep only the first ``rows`` rows of a .npy file, copying in chunks (bounded memory)."""
+    source = np.load(path, mmap_mode="r")
+    smaller = path.with_name(path.name + ".rows")
+    target = np.lib.format.open_memmap(smaller, mode="w+", dtype=source.dtype, shape=(rows, *source.shape[1:]))
+    for start in range(0, rows, 1024):
+        target[start : start + 1024] = source[start : min(start + 1024, rows)]
+    target.flush()
+    del target, source
+    os.replace(smaller, path)

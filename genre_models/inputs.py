@@ -1,0 +1,109 @@
+"""What a model reads, and the adapters from users' and datasets' inputs to a network's tensors.
+
+Training and inference both go through these functions, so a model is fed the same way when it
+learns and when it answers: posters as raw uint8 RGB arrays of any size, overviews as raw
+strings (each network holds its own resizing / tokenising), encoder caches widened to float32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from genre_models.config import ProgressCallback
+from genre_models.dataset import MovieDataset, check_poster_size, decode_poster, image_to_rgb
+
+# Input kinds a model can take: a poster, an overview, or both (a fusion of a poster model and a
+# text model).
+POSTER = "poster"
+OVERVIEW = "overview"
+BOTH = "both"
+INPUT_KINDS = (POSTER, OVERVIEW, BOTH)
+
+# Names of the Keras inputs, used by inference to feed the right tensor.
+POSTER_INPUT_NAME = "poster"
+OVERVIEW_INPUT_NAME = "overview"
+
+# Overviews are one or two sentences; far longer input is cut before tokenising so it stays fast.
+MAX_OVERVIEW_CHARACTERS = 5_000
+
+
+def prepare_poster(poster) -> np.ndarray:
+    """Return an RGB uint8 array from a PIL image, an array or encoded bytes; raise ValueError otherwise."""
+    if isinstance(poster, (bytes, bytearray, memoryview)):
+        if not poster:
+            raise ValueError("The poster file is empty.")
+        try:
+            return decode_poster(bytes(poster))
+        except ValueError as error:
+            raise ValueError(f"The poster could not be used: {error}.") from error
+    if isinstance(poster, Image.Image):
+        check_poster_size(*poster.size)
+        return image_to_rgb(poster)
+    array = np.asarray(poster)
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] not in (3, 4) or min(array.shape[:2]) < 1:
+        raise ValueError(f"A poster must be an RGB image; got an array of shape {array.shape}.")
+    if array.dtype != np.uint8:
+        raise ValueError("A poster array must hold uint8 pixel values (0-255).")
+    return np.ascontiguousarray(array[..., :3])
+
+
+def prepare_overview(overview: str) -> tuple[str, bool]:
+    """Return the overview ready for a text model and whether it was truncated; refuse empty text."""
+    if not isinstance(overview, str):
+        raise ValueError("The summary must be text.")
+    # Lone surrogates cannot be encoded for TensorFlow; replace them rather than fail.
+    cleaned = overview.encode("utf-8", errors="replace").decode("utf-8").strip()
+    if not cleaned:
+        raise ValueError("The summary is empty; paste a sentence or two about the film.")
+    truncated = len(cleaned) > MAX_OVERVIEW_CHARACTERS
+    return (cleaned[:MAX_OVERVIEW_CHARACTERS] if truncated else cleaned), truncated
+
+
+def model_inputs_for(input_kind: str, dataset: MovieDataset) -> np.ndarray:
+    """Return the array a network of this input kind (POSTER or OVERVIEW) reads from a dataset."""
+    if input_kind == POSTER:
+        if dataset.posters is None:
+            raise ValueError("This dataset was loaded without posters; load it with the model's image size.")
+        return dataset.posters
+    return np.asarray(dataset.overviews, dtype=object).reshape(-1, 1)
+
+
+def take_rows(inputs, rows):
+    """Return the given rows (indices or a slice) of a model's inputs: one array, or a dict of arrays (several inputs)."""
+    if isinstance(inputs, dict):
+        return {key: value[rows] for key, value in inputs.items()}
+    return inputs[rows]
+
+
+def prepare_network_inputs(inputs):
+    """Return a model's inputs as its network takes them: overviews as str rather than Python
+    objects, and half-precision caches (encoder token states) widened to float32."""
+
+    def prepare(array: np.ndarray) -> np.ndarray:
+        if array.dtype == object:
+            return array.astype(str)
+        return array.astype(np.float32) if array.dtype == np.float16 else array
+
+    if isinstance(inputs, dict):
+        return {key: prepare(value) for key, value in inputs.items()}
+    return prepare(inputs)
+
+
+def score_inputs(model, inputs, batch_size: int = 256, progress: ProgressCallback | None = None) -> np.ndarray:
+    """Return the model's probabilities for a batch of same-shaped inputs (an array, or a dict of
+    arrays for a model with several inputs), in chunks, reporting progress per chunk."""
+    import tensorflow as tf
+
+    count = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
+    outputs = []
+    for start in range(0, count, batch_size):
+        chunk = prepare_network_inputs(take_rows(inputs, slice(start, start + batch_size)))
+        outputs.append(np.asarray(model(tf.nest.map_structure(tf.constant, chunk), training=False)))
+        if progress:
+            progress(min(start + batch_size, count), count, "scoring films")
+    if not outputs:
+        return np.zeros((0, model.outputs[0].shape[-1]), dtype=np.float32)
+    return np.concatenate(outputs).astype(np.float32)
