@@ -89,3 +89,82 @@ def test_large_poster_sets_stream_and_train_the_same(real_data_dir, tmp_path, mo
                                          image_size=(32, 32), verbose=0, out_dir=str(tmp_path / name)))
         losses[name] = json.loads((result.artifact_dir / "history.json").read_text())["epochs"][0]["loss"]
     assert losses["streamed"] == pytest.approx(losses["in_memory"], rel=1e-3)
+
+
+NETWORKS = sorted(name for name, spec in MODEL_REGISTRY.items() if not spec.is_fusion)
+FUSIONS = sorted(name for name, spec in MODEL_REGISTRY.items() if spec.is_fusion)
+
+
+@pytest.fixture
+def empty_cache(tmp_path, monkeypatch):
+    """A fresh, empty cache folder: nothing encoded or decoded before (a new machine)."""
+    folder = tmp_path / "empty-cache"
+    monkeypatch.setenv("GENRE_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_every_network_trains_one_epoch_from_an_empty_cache_on_several_batches(name, real_data_dir, empty_cache,
+                                                                               tmp_path):
+    """150 films are more than one encoding batch (EMBED_BATCH = 64): batches of token states trimmed
+    to different lengths must still stack (minilm_tuned could not be rebuilt on a fresh machine)."""
+    result = train_model(TrainConfig(model_name=name, data_dir=str(real_data_dir), epochs=1, max_films=150,
+                                     verbose=0, out_dir=str(tmp_path / name), patience=0))
+    loaded = load_artifact(result.artifact_dir)
+    assert loaded.metadata["data"]["films"] == 150
+    assert any(empty_cache.rglob("*")) or MODEL_REGISTRY[name].input_kind == "overview"
+
+
+@pytest.mark.parametrize("name", FUSIONS)
+def test_every_fusion_fits_from_an_empty_cache(name, tiny_trained, real_data_dir, empty_cache, tmp_path):
+    parts_dir = tiny_trained["course_cnn"].artifact_dir.parent
+    result = train_model(TrainConfig(model_name=name, data_dir=str(real_data_dir), max_films=150, verbose=0,
+                                     out_dir=str(tmp_path / name), parts_dir=str(parts_dir)))
+    assert [part["name"] for part in load_artifact(result.artifact_dir).metadata["components"]] == list(
+        MODEL_REGISTRY[name].defaults.components)
+
+
+@pytest.mark.parametrize("name, activity", [("minilm_tuned", "encoding overviews"),
+                                            ("course_cnn", "decoding posters"), ("tfidf_logreg", "scoring films")])
+def test_long_steps_refresh_the_heartbeat(name, activity, real_data_dir, empty_cache, tmp_path, monkeypatch):
+    """The dead-worker check must never catch a live worker encoding, decoding or scoring."""
+    from genre_models import training
+
+    beats = []
+    monkeypatch.setattr(training, "HEARTBEAT_SECONDS", 0.0)
+    original = training.beat
+    monkeypatch.setattr(training, "beat", lambda run_dir, **progress: (beats.append(progress),
+                                                                      original(run_dir, **progress)))
+    config = TrainConfig(model_name=name, data_dir=str(real_data_dir), epochs=1, max_films=80, verbose=0,
+                         out_dir=str(tmp_path / name), image_size=(32, 32) if name == "course_cnn" else None)
+    train_model(config)
+    assert any(activity in str(beat.get("activity", "")) for beat in beats), beats[:5]
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"learning_rate": float("nan")}, "learning rate"), ({"learning_rate": float("inf")}, "learning rate"),
+    ({"learning_rate": -1.0}, "learning rate"), ({"epochs": 0}, "epochs"), ({"batch_size": 0}, "batch size"),
+    ({"image_size": (4, 4000)}, "image size"), ({"train_fraction": 0.0}, "share of training data"),
+])
+def test_impossible_settings_are_refused_before_anything_is_written(settings, message, real_data_dir, tmp_path,
+                                                                     monkeypatch):
+    monkeypatch.setenv("GENRE_RUNS_DIR", str(tmp_path / "runs"))
+    with pytest.raises(ValueError, match=message):
+        train_model(TrainConfig(model_name="course_cnn", data_dir=str(real_data_dir), **settings))
+    assert not (tmp_path / "runs").exists()
+
+
+def test_an_unwritable_run_folder_is_refused_with_a_message(real_data_dir, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ValueError, match="Cannot write the run folder"):
+        train_model(TrainConfig(model_name="tfidf_logreg", data_dir=str(real_data_dir), epochs=1, max_films=64,
+                                run_dir=str(blocker / "run"), verbose=0))
+
+
+def test_cli_train_refuses_a_nan_learning_rate_with_exit_code_2(real_data_dir, capsys):
+    from genre_models.cli import main
+
+    assert main(["train", "--model", "course_cnn", "--data-dir", str(real_data_dir), "--learning-rate", "nan"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error:") and "learning rate" in error and "\n" not in error
