@@ -173,3 +173,81 @@ def test_a_fresh_app_session_shows_a_running_worker_and_its_stop_button_stops_it
     next(button for button in app.button if button.label == "Stop training").click().run()
     final = wait_for(lambda: state_of(run_dir) in runs.FINAL_STATES and state_of(run_dir))
     assert final == "stopped", log_of(run_dir)
+
+
+def test_a_damaged_status_file_neither_hides_a_live_run_nor_lets_a_second_start(real_data_dir, runs_dir):
+    """The lock held by the worker, not the status file, decides whether a run is active."""
+    first = runs.start_run(worker_arguments(real_data_dir, epochs=500, patience=0))
+    try:
+        wait_for(lambda: runs.read_metrics(first)[0])
+        (first / runs.STATUS_FILE).write_text("{ not json")
+        listed = runs.list_runs()
+        assert [run["id"] for run in listed] == [first.name] and listed[0]["status"]["state"] == "running"
+        assert listed[0]["status"]["model"] == "course_cnn" and listed[0]["status"]["created"]
+        with pytest.raises(runs.RunRefused, match=first.name):
+            runs.start_run(worker_arguments(real_data_dir))
+    finally:
+        runs.kill_run(first)
+    wait_for(lambda: not runs.is_worker_alive(first))
+    status = runs.refresh_status(first)
+    assert status["state"] == "failed" and status["model"] == "course_cnn"
+
+
+def test_a_fusion_started_like_the_train_page_does_fits_on_the_models_in_use(tiny_trained, real_data_dir, runs_dir,
+                                                                             tmp_path, monkeypatch):
+    """The worker gets --config with out_dir <run>/artifact; its parts come from the artifacts in use,
+    with a promoted run in place of its shipped model (it used to look inside the run folder)."""
+    import shutil
+
+    artifacts = tmp_path / "artifacts"
+    shutil.copytree(tiny_trained["course_cnn"].artifact_dir.parent, artifacts)
+    monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(artifacts))
+    promoted = runs.create_run_dir("course_lstm", runs_dir)
+    shutil.copytree(tiny_trained["course_lstm"].artifact_dir, promoted / runs.ARTIFACT_DIR)
+    metadata_path = promoted / runs.ARTIFACT_DIR / "metadata.json"
+    metadata = runs.read_json(metadata_path)
+    metadata["created_at"] = "2099-01-01T00:00:00+00:00"  # A different training of course_lstm.
+    runs.write_json_atomically(metadata_path, metadata)
+    runs.write_status(promoted, "completed")
+    runs.promote_run(promoted)
+    run_dir = runs.start_run(TrainConfig("late_fusion", data_dir=str(real_data_dir), max_films=64, verbose=2))
+    final = wait_for(lambda: state_of(run_dir) in runs.FINAL_STATES and state_of(run_dir))
+    assert final == "completed", log_of(run_dir)
+    parts = {part["name"]: part["created_at"] for part in load_artifact(run_dir / runs.ARTIFACT_DIR).metadata[
+        "components"]}
+    assert parts["course_lstm"] == "2099-01-01T00:00:00+00:00"
+    assert parts["course_cnn"] == tiny_trained["course_cnn"].metadata["created_at"]
+
+
+def test_a_damaged_promotions_file_is_ignored_with_a_warning(runs_dir):
+    runs_dir.mkdir(parents=True)
+    for payload in ('["course_cnn"]', '{"course_cnn": 3}', "not json"):
+        (runs_dir / runs.PROMOTIONS_FILE).write_text(payload)
+        assert runs.read_promotions() == {}
+        assert "ignored" in runs.promotions_problem()
+
+
+@pytest.mark.parametrize("variable, value", [("GENRE_READ_ONLY", "1"), ("GENRE_READ_ONLY", "maybe"),
+                                             ("GENRE_TRAINING_ENABLED", "0"), ("GENRE_TRAINING_ENABLED", "disabled")])
+def test_a_read_only_deployment_refuses_every_change_to_shared_state(variable, value, tiny_trained, runs_dir,
+                                                                      monkeypatch):
+    import shutil
+
+    run_dir = runs.create_run_dir("course_cnn", runs_dir)
+    shutil.copytree(tiny_trained["course_cnn"].artifact_dir, run_dir / runs.ARTIFACT_DIR)
+    runs.write_status(run_dir, "completed")
+    monkeypatch.setenv(variable, value)
+    for action in (lambda: runs.start_run(TrainConfig("course_cnn")), lambda: runs.promote_run(run_dir),
+                   lambda: runs.restore_shipped("course_cnn"), lambda: runs.delete_run(run_dir)):
+        with pytest.raises(runs.RunRefused, match="turned off"):
+            action()
+    assert run_dir.exists() and runs.read_promotions() == {}
+
+
+def test_read_only_accepts_clear_no_values(monkeypatch):
+    from genre_models.config import read_only_reason
+
+    for value in ("0", "false", "No", " off "):
+        monkeypatch.setenv("GENRE_READ_ONLY", value)
+        monkeypatch.setenv("GENRE_TRAINING_ENABLED", "yes")
+        assert read_only_reason() is None
