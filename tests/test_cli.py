@@ -82,3 +82,69 @@ def test_evaluate_a_fused_model(tiny_artifacts_dir, small_real_dataset, capsys):
     assert main(["evaluate", "--model", "late_fusion", "--data-dir", str(small_real_dataset), "--split", "all"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["model"] == "late_fusion" and report["films"] == 96
+
+
+def assert_one_line_error(capsys, *fragments) -> None:
+    """The CLI's answer to a user error: one "error:" line on stderr (warnings may precede it), no traceback."""
+    stderr = capsys.readouterr().err
+    errors = [line for line in stderr.splitlines() if not line.startswith("warning:")]
+    assert len(errors) == 1 and errors[0].startswith("error:") and "Traceback" not in stderr, stderr
+    for fragment in fragments:
+        assert fragment in errors[0]
+
+
+def test_predict_refuses_an_output_that_is_not_a_regular_file(tiny_artifacts_dir, small_real_dataset, tmp_path,
+                                                               capsys):
+    import os
+
+    fifo, folder, link, target = tmp_path / "fifo", tmp_path / "folder", tmp_path / "link", tmp_path / "target"
+    os.mkfifo(fifo)
+    folder.mkdir()
+    target.write_text("keep me")
+    link.symlink_to(target)
+    for out, fragment in ((fifo, "not a regular file"), (folder, "not a regular file"), (link, "symbolic link"),
+                          (tmp_path / "missing" / "p.jsonl", "does not exist")):
+        assert main(["predict", "--model", "tfidf_logreg", "--data-dir", str(small_real_dataset),
+                     "--out", str(out)]) == 2
+        assert_one_line_error(capsys, fragment)
+    assert fifo.exists() and not fifo.is_file() and folder.is_dir() and link.is_symlink()
+    assert target.read_text() == "keep me"
+
+
+def test_predict_writes_to_standard_output_with_a_dash(tiny_artifacts_dir, small_real_dataset, capsys):
+    assert main(["predict", "--model", "tfidf_logreg", "--data-dir", str(small_real_dataset), "--out", "-"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 96 and {line["model"] for line in lines} == {"tfidf_logreg"}
+
+
+def test_evaluate_aligns_genre_columns_by_name(tiny_artifacts_dir, small_real_dataset, tmp_path, capsys):
+    """Swapping two genre columns in the CSV changes nothing; a missing one is refused, naming it."""
+    folder = copy_dataset(small_real_dataset, tmp_path / "swapped")
+    rows = read_rows(folder / CSV_NAME)
+    columns = list(rows[0])
+    comedy, drama = columns.index("Comedy"), columns.index("Drama")
+    columns[comedy], columns[drama] = columns[drama], columns[comedy]
+    write_csv(folder / CSV_NAME, rows, columns)
+    reports = []
+    for data_dir in (small_real_dataset, folder):
+        assert main(["evaluate", "--model", "multimodal_fusion", "--data-dir", str(data_dir), "--split", "all"]) == 0
+        reports.append(json.loads(capsys.readouterr().out))
+    for key in ("micro_f1", "macro_f1", "macro_average_precision"):
+        assert reports[0][key] == reports[1][key]
+    write_csv(folder / CSV_NAME, rows, [column for column in columns if column != "Western"])
+    assert main(["evaluate", "--model", "course_lstm", "--data-dir", str(folder), "--split", "all"]) == 2
+    assert_one_line_error(capsys, "Western")
+
+
+def test_train_runs_a_stored_config_like_the_app_worker(real_data_dir, tmp_path, capsys):
+    from genre_models.config import TrainConfig
+    from genre_models.fileio import write_json_atomically
+
+    config = TrainConfig("tfidf_logreg", data_dir=str(real_data_dir), epochs=1, max_films=64,
+                         out_dir=str(tmp_path / "artifact"), verbose=0)
+    write_json_atomically(tmp_path / "config.json", {"config": config.to_dict()})
+    assert main(["train", "--config", str(tmp_path / "config.json")]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["artifact"] == str(tmp_path / "artifact")
+    write_json_atomically(tmp_path / "bad.json", {"config": {**config.to_dict(), "epochs": "many"}})
+    assert main(["train", "--config", str(tmp_path / "bad.json")]) == 2
+    assert_one_line_error(capsys, "epochs")
