@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 from genre_models.fileio import append_json_line, replace_file_atomically, write_json_atomically
-from genre_models.runs import HEARTBEAT_SECONDS, HISTORY_FILE, METRICS_FILE, beat, stop_requested
+from genre_models.artifacts import HISTORY_FILE
+from genre_models.runs import HEARTBEAT_SECONDS, METRICS_FILE, beat, stop_requested
 
 
 def make_run_recorder(run_dir: Path, history: dict, epochs: int):

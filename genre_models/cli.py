@@ -172,93 +172,110 @@ def command_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def chunk_posters(folder: Path, film_ids: list[str], skipped: dict[str, str]):
-    """Yield (ids, stacked posters) per group of equal-sized posters, chunk by chunk."""
-    for start in range(0, len(film_ids), PREDICT_CHUNK):
-        groups: dict[tuple, list] = {}
-        for film_id in film_ids[start : start + PREDICT_CHUNK]:
-            path = poster_path(folder, film_id)
+def decode_chunk_posters(folder: Path, film_ids: list[str], skipped: dict[str, str]) -> list[tuple[list, np.ndarray]]:
+    """Return (ids, stacked posters) per group of equal-sized posters of one chunk of films, each
+    poster decoded once for every poster model; record why a film has no poster in ``skipped``."""
+    groups: dict[tuple, list] = {}
+    for film_id in film_ids:
+        path = poster_path(folder, film_id)
+        try:
             if not path.is_file():
                 skipped[film_id] = REASON_MISSING_POSTER
                 continue
-            try:
-                poster = decode_poster(path)
-            except ValueError:
-                skipped[film_id] = REASON_BAD_POSTER
-                continue
-            groups.setdefault(poster.shape, []).append((film_id, poster))
-        for members in groups.values():
-            yield [film_id for film_id, _ in members], np.stack([poster for _, poster in members])
+            poster = decode_poster(path)
+        except (ValueError, OSError):
+            skipped[film_id] = REASON_BAD_POSTER
+            continue
+        groups.setdefault(poster.shape, []).append((film_id, poster))
+    return [([film_id for film_id, _ in members], np.stack([poster for _, poster in members]))
+            for members in groups.values()]
+
+
+def score_chunk(networks: list, folder: Path, film_ids: list[str], overviews: dict[str, str],
+                skips: dict[str, dict[str, str]]) -> dict[str, dict[str, np.ndarray]]:
+    """Return {network: {film: probabilities}} for one chunk of films; record skipped films per network."""
+    from genre_models.inputs import score_inputs
+
+    poster_skips: dict[str, str] = {}
+    posters = decode_chunk_posters(folder, film_ids, poster_skips) if any(
+        network.input_kind == POSTER for network in networks) else []
+    with_text = [film_id for film_id in film_ids if overviews[film_id]]
+    texts = np.array([[overviews[film_id]] for film_id in with_text], dtype=object)
+    scores = {}
+    for network in networks:
+        if network.input_kind == POSTER:
+            batches, skipped = posters, poster_skips
+        else:
+            batches = [(with_text, texts)] if with_text else []
+            skipped = {film_id: "empty overview" for film_id in film_ids if not overviews[film_id]}
+        skips.setdefault(network.name, {}).update(skipped)
+        scores[network.name] = {film_id: row for ids, inputs in batches
+                                for film_id, row in zip(ids, score_inputs(network.model, inputs))}
+    return scores
 
 
 def command_predict(args: argparse.Namespace) -> int:
-    """Predict every film of a course-format folder with the requested models; write JSON lines."""
+    """Predict every film of a course-format folder with the requested models; write JSON lines.
+
+    Films are scored PREDICT_CHUNK at a time and their lines written before the next chunk is
+    read, so memory stays flat however large the folder is."""
     from genre_models.fusion import fuse_available
     from genre_models.inference import describe_scores
-    from genre_models.inputs import score_inputs
 
     check_output_path(args.out)
     predictor = load_predictor()
-    wanted = selected_model_names(args.model) or predictor.model_names()
-    for name in wanted:
-        predictor.get(name)  # Unknown names fail before any work.
-    needed = set(wanted)
-    for name in wanted:
-        needed |= {part for part, _ in predictor.get(name).parts}
+    wanted = [predictor.get(name) for name in selected_model_names(args.model) or predictor.model_names()]
+    needed = {model.name for model in wanted} | {part for model in wanted for part, _ in model.parts}
+    networks = [model for model in predictor.models if model.name in needed and not model.is_fusion]
     folder = locate_dataset(resolve_data_dir(args.data_dir), progress=print_progress)
     report = DatasetReport()
     table, _ = read_catalog(folder, report, require_labels=False)
     report_dataset(report)
     film_ids = table[ID_COLUMN].tolist()
     overviews = dict(zip(film_ids, table[OVERVIEW_COLUMN].str.strip()))
-    scores: dict[str, dict[str, np.ndarray]] = {}
     skips: dict[str, dict[str, str]] = {}
-    for loaded in (m for m in predictor.models if m.name in needed and not m.is_fusion):
-        skipped, scores[loaded.name] = {}, {}
-        if loaded.input_kind == POSTER:
-            batches = chunk_posters(folder, film_ids, skipped)
-        else:
-            with_text = [film_id for film_id in film_ids if overviews[film_id]]
-            skipped.update({film_id: "empty overview" for film_id in film_ids if not overviews[film_id]})
-            batches = [(with_text, np.array([[overviews[i]] for i in with_text], dtype=object))] if with_text else []
-        for ids, inputs in batches:
-            scores[loaded.name].update(zip(ids, score_inputs(loaded.model, inputs)))
-        skips[loaded.name] = skipped
-    for name in wanted:
-        loaded = predictor.get(name)
-        if loaded.is_fusion:
-            fused = {film_id: fuse_available(loaded, {part: scores[part][film_id] for part, _ in loaded.parts
-                                                      if film_id in scores[part]}) for film_id in film_ids}
-            scores[name] = {film_id: value for film_id, value in fused.items() if value is not None}
-            skips[name] = {film_id: "an input one of its parts needs is missing"
-                           for film_id in film_ids if film_id not in scores[name]}
-        reasons: dict[str, int] = {}
-        for reason in skips[name].values():
-            reasons[reason] = reasons.get(reason, 0) + 1
-        for reason, count in reasons.items():
-            warn(f"{name}: skipped {count} film(s): {reason}")
     written = 0
 
     def write_lines(out_file) -> None:
         nonlocal written
-        for film_id in film_ids:
-            for name in wanted:
-                if film_id not in scores[name]:
-                    continue
-                prediction = describe_scores(predictor.get(name), scores[name][film_id])
-                line = {"id": film_id, "model": name, "probabilities": prediction.probabilities,
-                        "predicted": prediction.predicted}
-                out_file.write((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
-                written += 1
+        for start in range(0, len(film_ids), PREDICT_CHUNK):
+            chunk = film_ids[start : start + PREDICT_CHUNK]
+            scores = score_chunk(networks, folder, chunk, overviews, skips)
+            for film_id in chunk:
+                film_scores = {name: rows[film_id] for name, rows in scores.items() if film_id in rows}
+                for model in wanted:
+                    probabilities = fuse_available(model, film_scores) if model.is_fusion else film_scores.get(
+                        model.name)
+                    if probabilities is None:
+                        if model.is_fusion:
+                            skips.setdefault(model.name, {})[film_id] = "an input one of its parts needs is missing"
+                        continue
+                    prediction = describe_scores(model, probabilities)
+                    line = {"id": film_id, "model": model.name, "probabilities": prediction.probabilities,
+                            "predicted": prediction.predicted}
+                    out_file.write((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
+                    written += 1
+            print_progress(min(start + PREDICT_CHUNK, len(film_ids)), len(film_ids), "predicting")
 
     if args.out == "-":
         write_lines(sys.stdout.buffer)
         sys.stdout.buffer.flush()
     else:
         write_bytes_atomically(Path(args.out), write_lines)
+    report_skips({model.name: skips.get(model.name, {}) for model in wanted})
     sys.stderr.write(f"wrote {written} prediction(s) for {len(film_ids)} film(s) to "
                      f"{'standard output' if args.out == '-' else args.out}\n")
     return 0
+
+
+def report_skips(skips: dict[str, dict[str, str]]) -> None:
+    """Warn, per model and reason, how many films got no prediction."""
+    for name, skipped in skips.items():
+        reasons: dict[str, int] = {}
+        for reason in skipped.values():
+            reasons[reason] = reasons.get(reason, 0) + 1
+        for reason, count in reasons.items():
+            warn(f"{name}: skipped {count} film(s): {reason}")
 
 
 def check_output_path(out: str) -> None:

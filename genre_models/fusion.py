@@ -16,14 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_models.artifacts import LoadedModel, list_artifact_folders, load_artifact, publish_artifact
+from genre_models.artifacts import HISTORY_FILE, LoadedModel, list_artifact_folders, load_artifact, publish_artifact
 from genre_models.config import FusionRecipe, ProgressCallback, TrainConfig, resolve_artifacts_dir
 from genre_models.dataset import load_dataset
 from genre_models.fileio import write_json_atomically
 from genre_models.inputs import POSTER, model_inputs_for, score_inputs
 from genre_models.metadata import assemble_metadata
 from genre_models.metrics import evaluate_scores
-from genre_models.runs import HISTORY_FILE, TrainResult, read_promotions
+from genre_models.runs import TrainResult, read_promotions
 
 # Step of the grid the fusion weights are searched on.
 WEIGHT_STEP = 0.05

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from genre_models.artifacts import METADATA_FILE
 from genre_models.config import PROJECT_ROOT, TrainConfig, read_only_reason
 from genre_models.fileio import (
     is_locked,
@@ -45,7 +46,6 @@ INHERITED_LOCK_ENV = "GENRE_WORKER_LOCK_INHERITED"
 STATUS_FILE = "status.json"
 HEARTBEAT_FILE = "heartbeat.json"
 LOCK_FILE = "worker.lock"
-HISTORY_FILE = "history.json"
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
 CHECKPOINT_FILE = "best.keras"
@@ -238,7 +238,7 @@ def list_runs(runs_dir: Path | None = None) -> list[dict]:
             "folder": folder,
             "config": config if isinstance(config, dict) else {},
             "status": status,
-            "metadata": read_json(folder / ARTIFACT_DIR / "metadata.json"),
+            "metadata": read_json(folder / ARTIFACT_DIR / METADATA_FILE),
         })
     return runs
 
@@ -378,7 +378,7 @@ def promote_run(run_dir: Path) -> str:
     """Make a finished run's artifact the one the app uses for its model name; return the name."""
     refuse_if_read_only("Changing the models in use")
     run_dir = Path(run_dir)
-    metadata = read_json(run_dir / ARTIFACT_DIR / "metadata.json")
+    metadata = read_json(run_dir / ARTIFACT_DIR / METADATA_FILE)
     if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
         raise RunRefused(f"{run_dir.name} has no finished artifact to use.")
     promotions = read_promotions(run_dir.parent)
