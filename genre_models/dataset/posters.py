@@ -1,12 +1,15 @@
-"""Posters: safe decoding (format allow-list, size checks before decoding, bombs refused) and the
-on-disk cache of resized posters (a memory-mapped .npy per size and data)."""
+"""Posters: safe decoding (format allow-list, size checks before decoding, bombs refused, huge
+JPEGs decoded at reduced scale) and the on-disk cache of resized posters (a memory-mapped .npy
+per size and data, rebuilt when damaged)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import math
 import os
+import stat
 import warnings
 from pathlib import Path
 from struct import error as struct_error
@@ -15,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from genre_models.config import IMAGES_DIR_NAME, ProgressCallback, resolve_cache_dir
-from genre_models.dataset.catalog import REASON_BAD_POSTER, REASON_MISSING_POSTER
+from genre_models.dataset.catalog import REASON_BAD_POSTER, REASON_MISSING_POSTER, REASON_UNREADABLE_POSTER
 from genre_models.fileio import replace_file_atomically, write_bytes_atomically
 
 # Image formats a poster may be in, decided from the file's content (never its name).
@@ -27,11 +30,37 @@ MAX_POSTER_SIDE = 12_000
 MIN_POSTER_SIDE = 8
 # Pillow's own bomb limit: the warning (turned into an error) fires above it, before decoding.
 Image.MAX_IMAGE_PIXELS = MAX_POSTER_PIXELS
+# A JPEG larger than this is decoded at a reduced scale (1/2, 1/4 or 1/8, by the JPEG decoder
+# itself) to no fewer pixels than this: 4x the largest poster any model reads (224x112), so no
+# model loses detail, while a 40-megapixel photo costs a fraction of the memory and time. The
+# dataset's 150x300 posters are far below it and decode exactly as they always did.
+REDUCE_JPEG_ABOVE_PIXELS = 4 * 224 * 112
+# Limits for posters uploaded in the app: the file size (the widget's limit, enforced again on
+# the server) and the pixels decoded (checked from the header, after a JPEG's reduction). A
+# 40-megapixel PNG compresses to about 115 KB yet takes about 1 GB of memory to decode.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_PIXELS = 8_000_000
 
 
 def poster_path(folder: Path, film_id: str) -> Path:
     """Return where the course format keeps a film's poster."""
     return Path(folder) / IMAGES_DIR_NAME / f"{film_id}.jpg"
+
+
+def poster_problem(folder: Path, film_id: str) -> str | None:
+    """Return why a film's poster cannot be used without opening it (a drop reason), or None.
+
+    Looking a file up can fail in other ways than "not there" (a name too long for the file
+    system, a folder without permission, a link loop); each is a reason to drop the film, never
+    an error that takes a page or a command down.
+    """
+    try:
+        mode = poster_path(folder, film_id).stat().st_mode
+    except FileNotFoundError:
+        return REASON_MISSING_POSTER
+    except (OSError, ValueError):  # ValueError: a NUL byte in the name.
+        return REASON_UNREADABLE_POSTER
+    return None if stat.S_ISREG(mode) else REASON_MISSING_POSTER
 
 
 def image_to_rgb(image: Image.Image) -> np.ndarray:
@@ -63,12 +92,29 @@ def check_poster_size(width: int, height: int) -> None:
                          f"(at most {MAX_POSTER_SIDE} per side and {MAX_POSTER_PIXELS // 1_000_000} megapixels)")
 
 
-def decode_poster(source: str | os.PathLike | bytes) -> np.ndarray:
+def reduce_large_jpeg(image: Image.Image) -> None:
+    """Ask the JPEG decoder for a reduced scale when the image is far larger than any model needs.
+
+    ``Image.draft`` picks the largest of the decoder's 1/2, 1/4, 1/8 scales that still gives at
+    least the requested size, so the result keeps at least REDUCE_JPEG_ABOVE_PIXELS pixels and
+    its aspect ratio; other formats and smaller JPEGs are left as they are.
+    """
+    width, height = image.size
+    if image.format != "JPEG" or width * height <= REDUCE_JPEG_ABOVE_PIXELS:
+        return
+    scale = math.sqrt(REDUCE_JPEG_ABOVE_PIXELS / (width * height))
+    image.draft(None, (math.ceil(width * scale), math.ceil(height * scale)))
+
+
+def decode_poster(source: str | os.PathLike | bytes, max_pixels: int | None = None) -> np.ndarray:
     """Decode a poster file or bytes into an RGB uint8 array; raise ValueError if it is not a usable image.
 
     Only the formats in POSTER_FORMATS are tried (decided by content, not by the
-    file name), the size is checked from the header before decoding, and
-    Pillow's decompression-bomb warning is an error.
+    file name), the size is checked from the header before decoding, Pillow's
+    decompression-bomb warning is an error, and a JPEG far larger than a poster is
+    decoded at reduced scale (reduce_large_jpeg). ``max_pixels`` is a lower cap for
+    uploads (MAX_UPLOAD_PIXELS): it bounds the pixels actually decoded, so a large
+    phone photo (a JPEG, reduced) passes while a huge PNG is refused before decoding.
     """
     if isinstance(source, bytes) and not source:
         raise ValueError("the file is empty")
@@ -78,6 +124,8 @@ def decode_poster(source: str | os.PathLike | bytes) -> np.ndarray:
             handle = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
             with handle, Image.open(handle, formats=POSTER_FORMATS) as image:
                 check_poster_size(*image.size)
+                reduce_large_jpeg(image)
+                check_pixel_cap(*image.size, max_pixels)
                 image.load()
                 return image_to_rgb(image)
     except Image.UnidentifiedImageError as error:
@@ -88,6 +136,14 @@ def decode_poster(source: str | os.PathLike | bytes) -> np.ndarray:
     except (OSError, SyntaxError, EOFError, struct_error, ZeroDivisionError, IndexError, TypeError) as error:
         # Damaged files make Pillow's decoders raise many kinds of errors; all mean "unusable".
         raise ValueError(f"not a readable image ({type(error).__name__}: {error})") from error
+
+
+def check_pixel_cap(width: int, height: int, max_pixels: int | None) -> None:
+    """Refuse an image that would decode to more than ``max_pixels`` pixels (None: no cap)."""
+    if max_pixels is not None and width * height > max_pixels:
+        raise ValueError(f"the image is {width}x{height} pixels ({width * height / 1e6:.1f} megapixels); "
+                         f"uploaded posters may have at most {max_pixels / 1e6:.0f} megapixels "
+                         "(JPEG photos are reduced before this check)")
 
 
 def resize_poster(image: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
@@ -109,6 +165,32 @@ def poster_cache_key(folder: Path, ids: list[str], image_size: tuple[int, int], 
     return digest.hexdigest()[:20]
 
 
+def read_poster_cache(array_path: Path, index_path: Path, ids: list[str],
+                      image_size: tuple[int, int]) -> tuple[np.ndarray, dict[str, str]] | None:
+    """Return the cached posters and failures, or None when the cache is absent or damaged.
+
+    A cache cut short (a full disk, a killed process, a copy that stopped) or garbled must
+    not fail every load: the index must be a mapping of this load's Ids to reasons and the
+    array a uint8 .npy of exactly one row per poster that decoded. A truncated array fails
+    to map; a damaged header fails to parse. Anything else means "rebuild it".
+    """
+    if not (array_path.is_file() and index_path.is_file()):
+        return None
+    try:
+        failures = json.loads(index_path.read_text(encoding="utf-8"))["failures"]
+        posters = np.load(array_path, mmap_mode="r")
+    except Exception:  # noqa: BLE001 - the cache is derived data: whatever fails to read it (numpy's
+        # header parser alone raises ValueError, SyntaxError, tokenize errors...) means "rebuild".
+        return None
+    wanted_ids = set(ids)
+    if not isinstance(failures, dict) or not all(
+            film_id in wanted_ids and isinstance(reason, str) for film_id, reason in failures.items()):
+        return None
+    if posters.dtype != np.uint8 or posters.shape != (len(ids) - len(failures), *image_size, 3):
+        return None
+    return posters, failures
+
+
 def load_posters(
     folder: Path,
     ids: list[str],
@@ -120,25 +202,26 @@ def load_posters(
 
     Posters are decoded and resized one at a time straight into an on-disk .npy
     keyed by size and data, so neither the first load nor any later one holds
-    the whole dataset in memory; later loads only map the file.
+    the whole dataset in memory; later loads only map the file. A damaged cache
+    (read_poster_cache) is rebuilt in place.
     """
     cache_dir = resolve_cache_dir() / "posters"
     key = poster_cache_key(folder, ids, image_size, fingerprint)
     array_path, index_path = cache_dir / f"{key}.npy", cache_dir / f"{key}.json"
-    if array_path.is_file() and index_path.is_file():
-        index = json.loads(index_path.read_text())
-        return np.load(array_path, mmap_mode="r"), index["failures"]
+    cached = read_poster_cache(array_path, index_path, ids, image_size)
+    if cached is not None:
+        return cached
 
     with replace_file_atomically(array_path, suffix=".npy") as temp_path:
         posters = np.lib.format.open_memmap(temp_path, mode="w+", dtype=np.uint8, shape=(len(ids), *image_size, 3))
         failures, kept = {}, 0
         for number, film_id in enumerate(ids):
-            path = poster_path(folder, film_id)
-            if not path.is_file():
-                failures[film_id] = REASON_MISSING_POSTER
+            problem = poster_problem(folder, film_id)
+            if problem is not None:
+                failures[film_id] = problem
             else:
                 try:
-                    posters[kept] = resize_poster(decode_poster(path), image_size)
+                    posters[kept] = resize_poster(decode_poster(poster_path(folder, film_id)), image_size)
                     kept += 1
                 except ValueError:
                     failures[film_id] = REASON_BAD_POSTER
