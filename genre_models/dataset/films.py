@@ -1,26 +1,32 @@
-"""The whole dataset: MovieDataset (validated films, labels, splits, optional posters) and load_dataset."""
+"""The whole dataset: MovieDataset (validated films, labels, splits, optional posters), load_dataset,
+and import_dataset_zip, which installs a dataset zip only once it loads."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from genre_models.config import ProgressCallback, SplitConfig
-from genre_models.dataset.archive import locate_dataset
+from genre_models.config import CSV_NAME, ProgressCallback, SplitConfig, ZipLimits, resolve_cache_dir
+from genre_models.dataset.archive import extract_zip_safely, find_dataset_folder, locate_dataset
 from genre_models.dataset.catalog import (
     ID_COLUMN,
     OVERVIEW_COLUMN,
-    REASON_MISSING_POSTER,
     DatasetError,
     DatasetReport,
     compute_fingerprint,
     read_catalog,
 )
-from genre_models.dataset.posters import load_posters, poster_path
+from genre_models.dataset.posters import load_posters, poster_path, poster_problem
 from genre_models.dataset.splits import SPLIT_NAMES, assign_split, select_films
+from genre_models.fileio import lock_file, replace_directory
 
 
 @dataclass
@@ -118,10 +124,11 @@ def load_dataset(
     report = DatasetReport()
     table, genres = read_catalog(folder, report, require_labels=True)
 
-    has_poster = np.array([poster_path(folder, film_id).is_file() for film_id in table[ID_COLUMN]], dtype=bool)
-    for film_id in table[ID_COLUMN][~has_poster]:
-        report.add_dropped(REASON_MISSING_POSTER, film_id)
-    table = table[has_poster].reset_index(drop=True)
+    problems = [poster_problem(folder, film_id) for film_id in table[ID_COLUMN]]
+    for film_id, problem in zip(table[ID_COLUMN], problems):
+        if problem is not None:
+            report.add_dropped(problem, film_id)
+    table = table[np.array([problem is None for problem in problems], dtype=bool)].reset_index(drop=True)
     fingerprint = compute_fingerprint(folder)
 
     selected = select_films(table[ID_COLUMN].to_numpy(), max_films, seed)
@@ -153,3 +160,54 @@ def load_dataset(
         report=report,
         posters=posters,
     )
+
+
+@contextmanager
+def exclusive_swap(target: Path) -> Iterator[None]:
+    """Hold a lock on swapping ``target`` (threads and processes alike), so two imports that finish
+    together replace the dataset one after the other. The lock file lives in the cache folder,
+    not beside the data, so the data folder holds nothing but datasets."""
+    key = hashlib.sha256(str(target.resolve()).encode("utf-8", errors="surrogateescape")).hexdigest()[:16]
+    lock_path = resolve_cache_dir() / "locks" / f"dataset-import-{key}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+", encoding="utf-8") as handle:
+        lock_file(handle)  # Released when the file is closed.
+        yield
+
+
+def import_dataset_zip(
+    source: str | os.PathLike | bytes,
+    target: str | os.PathLike,
+    progress: ProgressCallback | None = None,
+    limits: ZipLimits = ZipLimits(),
+) -> Path:
+    """Install the dataset in a zip (its path or its bytes) as the folder ``target``; return ``target``.
+
+    The zip is extracted into a staging folder of this import's own beside ``target``
+    (so two imports at once never share one), the dataset folder is found in it (at
+    the zip's root or one folder down) and loaded, so a zip whose CSV is unusable is
+    refused before anything is replaced; then that folder replaces ``target`` in one
+    step, under a lock, so of two imports the last one wins and each is whole. The
+    staging folder is removed on every path; a failed import leaves the previous
+    dataset as it was. Every failure is a DatasetError that says why.
+    """
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.import-", dir=target.parent))
+    except OSError as error:
+        raise DatasetError(f"Cannot write the dataset into {target.parent}: {error.strerror or error}.") from error
+    try:
+        extracted = extract_zip_safely(source, staging / "extracted", limits=limits, progress=progress)
+        folder = find_dataset_folder(extracted)
+        if folder is None:
+            raise DatasetError(f"No {CSV_NAME} in the zip, at its root or one folder down; upload "
+                               "Multimodal_IMDB_dataset.zip as downloaded.")
+        load_dataset(folder)
+        with exclusive_swap(target):
+            replace_directory(folder, target)
+    except OSError as error:
+        raise DatasetError(f"Could not install the dataset at {target}: {error.strerror or error}.") from error
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
