@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
-import shutil
 import time
-import zipfile
 
 import numpy as np
 import pytest
@@ -14,12 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile
 
-from conftest import read_rows, write_csv
 from genre_models import runs
-from genre_models.dataset import catalog
 from genre_models.dataset import posters as poster_module
-from genre_models.config import CSV_NAME, IMAGES_DIR_NAME, TrainConfig
-from genre_models.dataset import DatasetError, load_dataset
+from genre_models.config import IMAGES_DIR_NAME, TrainConfig
 from genre_models.inputs import MAX_OVERVIEW_CHARACTERS, prepare_overview, prepare_poster
 
 
@@ -120,66 +115,6 @@ def test_a_megabyte_of_text_is_truncated_quickly():
     text, truncated = prepare_overview("lorem ipsum " * 90_000)
     assert time.perf_counter() - started < 1.0
     assert truncated and len(text) == MAX_OVERVIEW_CHARACTERS
-
-
-# --- Dataset zips and folders --------------------------------------------------------------------
-
-
-def test_zip_without_the_csv_fails_the_import_and_keeps_the_previous_dataset(synthetic_dataset, tmp_path,
-                                                                             monkeypatch):
-    import genre_app.state as app_state
-
-    monkeypatch.setattr(app_state, "PROJECT_ROOT", tmp_path)
-    previous = tmp_path / "data" / "Multimodal_IMDB_dataset"
-    shutil.copytree(synthetic_dataset, previous)
-    before = (previous / CSV_NAME).read_bytes()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("Multimodal_IMDB_dataset/Images/tt1.jpg", encode(Image.new("RGB", (10, 20)), "JPEG"))
-    with pytest.raises(DatasetError, match="No IMDB_overview_genres.csv"):
-        app_state.import_dataset_zip(buffer.getvalue(), progress=lambda *args: None)
-    assert (previous / CSV_NAME).read_bytes() == before
-    assert sorted(p.name for p in previous.parent.iterdir()) == ["Multimodal_IMDB_dataset"]
-
-
-def test_valid_zip_import_replaces_the_dataset(synthetic_dataset, tmp_path, monkeypatch):
-    import genre_app.state as app_state
-
-    monkeypatch.setattr(app_state, "PROJECT_ROOT", tmp_path)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for file in synthetic_dataset.rglob("*"):
-            archive.write(file, "Multimodal_IMDB_dataset/" + file.relative_to(synthetic_dataset).as_posix())
-    folder = app_state.import_dataset_zip(buffer.getvalue(), progress=lambda *args: None)
-    assert load_dataset(folder).num_films == 40
-
-
-def test_latin1_csv_loads_with_a_note(synthetic_dataset):
-    rows = read_rows(synthetic_dataset / CSV_NAME)
-    rows[0]["Overview"] = "Un café à Paris, déjà vu."
-    write_csv(synthetic_dataset / CSV_NAME, rows)
-    raw = (synthetic_dataset / CSV_NAME).read_text(encoding="utf-8")
-    (synthetic_dataset / CSV_NAME).write_bytes(raw.encode("latin-1"))
-    dataset = load_dataset(synthetic_dataset)
-    assert dataset.num_films == 40 and "déjà vu" in dataset.overviews[0]
-    assert any("Latin-1" in note for note in dataset.report.notes)
-
-
-def test_garbage_csv_is_a_clear_error(tmp_path):
-    folder = tmp_path / "garbage"
-    folder.mkdir()
-    (folder / CSV_NAME).write_bytes(b"\x00\x01\x02 not,a\ncsv\x00\x00,,,\n" * 3)
-    with pytest.raises(ValueError, match="lacks the expected columns|not a readable CSV"):
-        load_dataset(folder)
-
-
-def test_corrupt_posters_are_skipped_and_reported(synthetic_dataset):
-    posters = sorted((synthetic_dataset / IMAGES_DIR_NAME).iterdir())
-    posters[0].write_bytes(posters[0].read_bytes()[:100])
-    posters[1].write_bytes(b"")
-    dataset = load_dataset(synthetic_dataset, image_size=(16, 8))
-    assert dataset.report.dropped_counts() == {catalog.REASON_BAD_POSTER: 2}
-    assert dataset.num_films == 38
 
 
 # --- Training runs --------------------------------------------------------------------------------
