@@ -123,26 +123,20 @@ def split_scores(model_name: str, split: str):
 
 
 def import_dataset_zip(uploaded_bytes: bytes, progress) -> Path:
-    """Extract an uploaded dataset zip safely into the default data folder; return the dataset folder.
+    """Install an uploaded dataset zip as the default data folder; return that folder.
 
-    The extraction is atomic: a refused or broken zip leaves the previous dataset as it was.
+    genre_models.dataset.import_dataset_zip does the work (checks, a staging folder of
+    its own, a load before anything is replaced, one swap; a DatasetError saying why
+    otherwise, with the previous dataset as it was); here the cached dataset and
+    scores are forgotten so every page reads the new data.
     """
-    target = PROJECT_ROOT / DEFAULT_DATA_DIR
-    with tempfile.NamedTemporaryFile(suffix=".zip") as handle:
-        handle.write(uploaded_bytes)
-        handle.flush()
-        staging = target.with_name(f".{target.name}.import")
-        extract_zip_safely(handle.name, staging, progress=progress)
-    try:
-        folder = locate_dataset(staging)
-        load_dataset(folder)  # Refuse a zip whose CSV is unusable before it replaces anything.
-    except DatasetError:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    replace_directory(staging, target)
+    # Imported under another name: this wrapper keeps the name the pages call.
+    from genre_models.dataset import import_dataset_zip as install_dataset_zip
+
+    folder = install_dataset_zip(uploaded_bytes, PROJECT_ROOT / DEFAULT_DATA_DIR, progress=progress)
     get_dataset.clear()
     get_split_scores.clear()
-    return locate_dataset(target)
+    return folder
 
 
 def data_setting_help() -> str:
