@@ -6,6 +6,7 @@ split) happens once per server process, not on every rerun.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -19,6 +20,7 @@ from genre_models.config import (
     DATA_DIR_ENV,
     DEFAULT_DATA_DIR,
     PROJECT_ROOT,
+    read_only_reason,
     resolve_artifacts_dir,
     resolve_data_dir,
 )
@@ -29,21 +31,28 @@ from genre_models.fileio import replace_directory
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def keep_keras_session_between_reruns() -> None:
-    """Stop Streamlit from calling keras.backend.clear_session() after every script run.
+def keep_keras_session_between_reruns() -> bool:
+    """Stop Streamlit from calling keras.backend.clear_session() after every script run; return
+    whether the hook was found and replaced.
 
     Streamlit does so to protect apps that build a new Keras model on each rerun; the call
     runs a full garbage collection and TensorFlow reset, 150-350 ms per rerun with our models
     loaded, which made every slider move lag. This app builds no model in the server (models
     are loaded once and cached; training runs in separate worker processes), so there is
-    nothing to clear.
+    nothing to clear. The hook is private to Streamlit: tests/test_state.py fails when an upgrade
+    removes it, and the server logs a warning, so the slowdown cannot come back silently.
     """
     try:
         from streamlit.runtime.scriptrunner import script_runner
     except ImportError:
-        return
-    if hasattr(script_runner, "_clean_problem_modules"):
-        script_runner._clean_problem_modules = lambda: None
+        script_runner = None
+    if script_runner is None or not hasattr(script_runner, "_clean_problem_modules"):
+        logging.getLogger(__name__).warning(
+            "Streamlit no longer has script_runner._clean_problem_modules; every rerun may now clear the "
+            "Keras session (150-350 ms). Find the new hook and update genre_app/state.py.")
+        return False
+    script_runner._clean_problem_modules = lambda: None
+    return True
 
 
 keep_keras_session_between_reruns()
@@ -143,10 +152,12 @@ def data_setting_help() -> str:
     """Return how the dataset location is configured, for display."""
     current = os.environ.get(DATA_DIR_ENV)
     where = f"`{DATA_DIR_ENV}={current}`" if current else f"not set, so the default `{DEFAULT_DATA_DIR}` is used"
+    # A read-only deployment offers no zip import, so only the setting is suggested.
+    upload = "" if read_only_reason() else ", or upload the zip on the Home page"
     return (
         f"The dataset location comes from the `{DATA_DIR_ENV}` environment variable ({where}). "
         f"To change it, restart the app with `{DATA_DIR_ENV}=/path/to/Multimodal_IMDB_dataset` "
-        "(a folder or the .zip), or upload the zip on the Home page."
+        f"(a folder or the .zip){upload}."
     )
 
 
