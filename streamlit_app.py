@@ -5,10 +5,9 @@ The other pages live in pages/ (Streamlit's multipage folder: each file is a pag
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from genre_app import state
+from genre_app import state, widgets
 from genre_models.dataset import DatasetError
 
 # (script, title, icon) of every page besides Home; Streamlit serves each at /<name after the number>.
@@ -48,44 +47,28 @@ else:
             for line in problems:
                 st.write("- " + line)
 
-with st.expander("Upload the dataset zip (Multimodal_IMDB_dataset.zip)", expanded=dataset is None):
-    uploaded = st.file_uploader("Dataset zip", type=["zip"], key="dataset_zip")
-    if uploaded is not None and st.button("Import this zip"):
-        bar = st.progress(0.0, text="Extracting...")
-        try:
-            folder = state.import_dataset_zip(
-                uploaded.getvalue(), progress=lambda done, total, what: bar.progress(done / total, text=what))
-        except DatasetError as error:
-            bar.empty()
-            st.error(f"The zip was not imported: {error} The previous dataset is unchanged.")
-        else:
-            bar.progress(1.0, text="Done")
-            st.success(f"Imported into `{folder}`.")
-            if state.data_location().resolve() != folder.parent.resolve() and state.data_location() != folder:
-                st.info("GENRE_DATA_DIR points elsewhere; unset it to use the imported dataset.")
+if widgets.read_only_notice("Importing a dataset") is None:
+    with st.expander("Upload the dataset zip (Multimodal_IMDB_dataset.zip)", expanded=dataset is None):
+        uploaded = st.file_uploader("Dataset zip", type=["zip"], key="dataset_zip")
+        if uploaded is not None and st.button("Import this zip"):
+            bar = st.progress(0.0, text="Extracting...")
+            try:
+                folder = state.import_dataset_zip(
+                    uploaded.getvalue(), progress=lambda done, total, what: bar.progress(done / total, text=what))
+            except (DatasetError, OSError) as error:  # OSError: the disk filled up or is read-only.
+                bar.empty()
+                st.error(f"The zip was not imported: {error} The previous dataset is unchanged.")
+            else:
+                bar.progress(1.0, text="Done")
+                st.success(f"Imported into `{folder}`.")
+                if state.data_location().resolve() != folder.parent.resolve() and state.data_location() != folder:
+                    st.info("GENRE_DATA_DIR points elsewhere; unset it to use the imported dataset.")
 
 st.subheader("Models")
+widgets.warn_if_promotions_damaged()
 models, errors = state.artifact_listing()
-rows = []
-for metadata in models:
-    test = metadata.get("metrics", {}).get("test", {})
-    training = metadata.get("training", {})
-    rows.append({
-        "model": metadata["name"],
-        "input": metadata["input_kind"],
-        "test micro-F1": test.get("micro_f1"),
-        "test macro-F1": test.get("macro_f1"),
-        "test macro AP": test.get("macro_average_precision"),
-        "trained": metadata.get("created_at", "")[:10],
-        "epochs": training.get("epochs_run"),
-        "minutes": round(training.get("seconds", 0) / 60, 1) if training.get("seconds") else None,
-        "command": metadata.get("command", ""),
-    })
-if rows:
-    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
-        column: st.column_config.NumberColumn(format="%.3f")
-        for column in ("test micro-F1", "test macro-F1", "test macro AP")
-    })
+if models:
+    widgets.show_model_table(models)
 else:
     st.warning("No usable model artifact was found.")
 # Loading the models also checks the files behind the metadata (a damaged model.keras, say).

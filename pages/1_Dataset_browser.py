@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from genre_app import charts, state
+from genre_app import charts, state, widgets
 
 st.set_page_config(page_title="Dataset browser", layout="wide")
 st.title("Dataset browser")
@@ -39,28 +39,27 @@ if view == "Films":
     shown = matches[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     grid = st.columns(4)
     for position, row in enumerate(shown):
-        film_id = str(dataset.ids[row])
-        genres = [g for g, flag in zip(dataset.genres, dataset.labels[row]) if flag]
+        film = widgets.film_at(dataset, row)
         with grid[position % 4]:
-            st.image(str(dataset.poster_path(film_id)), width=120)
-            st.markdown(f"**[{film_id}](https://www.imdb.com/title/{film_id}/)** · {', '.join(genres)}")
-            st.caption(str(dataset.overviews[row]))
+            widgets.show_poster(film.poster, width=120, caption=film.id)
+            st.markdown(f"**{film.link}** · {', '.join(film.genres)}")
+            st.caption(film.overview)
 
     if len(matches):
         st.divider()
         film_id = st.selectbox("Open a film", [str(dataset.ids[row]) for row in matches[:500]],
                                help="The first 500 matching films.")
-        row = list(dataset.ids).index(film_id)
+        film = widgets.find_film(dataset, film_id)
         left, right = st.columns([1, 2])
-        left.image(str(dataset.poster_path(film_id)), width=220)
-        right.markdown(f"### [{film_id}](https://www.imdb.com/title/{film_id}/)")
-        right.write(str(dataset.overviews[row]))
-        right.markdown("**Genres:** " + ", ".join(g for g, f in zip(dataset.genres, dataset.labels[row]) if f))
-        right.markdown(f"**Split:** {dataset.splits[row]}")
+        poster = widgets.show_poster(film.poster, width=220, caption=f"Poster of {film.id}", container=left)
+        right.markdown(f"### {film.link}")
+        right.write(film.overview)
+        right.markdown("**Genres:** " + ", ".join(film.genres))
+        right.markdown(f"**Split:** {film.split}")
         predictor = state.predictor()
         if predictor.models:
-            result = predictor.predict(poster=dataset.poster_path(film_id).read_bytes(),
-                                       overview=str(dataset.overviews[row]))
+            # A poster that cannot be decoded leaves the overview models to answer.
+            result = predictor.predict(poster=poster, overview=film.overview)
             right.dataframe(
                 [{"model": p.model, "top 3": ", ".join(p.top), "over threshold": ", ".join(p.predicted)}
                  for p in result.predictions],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from genre_app import charts, state
+from genre_app import charts, state, widgets
 
 st.set_page_config(page_title="Predict genres", layout="wide")
 st.title("Predict genres")
@@ -19,38 +19,42 @@ sources = ["Upload a poster / paste a summary", "Pick a film from the dataset"]
 source = st.radio("Input", sources, horizontal=True, disabled=dataset is None,
                   help=None if dataset else f"No dataset: {problem}")
 
-poster, overview, true_genres = None, None, None
+# The poster is given to the models as decoded pixels (the same safe decode they use), so what is
+# shown is exactly what they saw; raw upload bytes wait for the Predict button.
+poster, upload, overview, true_genres = None, None, None, None
 if source == sources[1] and dataset is not None:
     test_ids = [str(film_id) for film_id in dataset.ids[dataset.split_indices("test")]]
-    film_id = st.selectbox("Film (test split: never seen in training)", test_ids)
-    row = list(dataset.ids).index(film_id)
-    poster = dataset.poster_path(film_id).read_bytes()
-    overview = str(dataset.overviews[row])
-    true_genres = [g for g, flag in zip(dataset.genres, dataset.labels[row]) if flag]
+    film = widgets.find_film(dataset, st.selectbox("Film (test split: never seen in training)", test_ids))
+    overview, true_genres = film.overview, film.genres
     left, right = st.columns([1, 3])
-    left.image(poster, width=150)
-    right.markdown(f"**[{film_id}](https://www.imdb.com/title/{film_id}/)**: {overview}")
+    poster = widgets.show_poster(film.poster, width=150, caption=f"Poster of {film.id}", container=left)
+    right.markdown(f"**{film.link}**: {overview}")
     right.markdown("**True genres:** " + ", ".join(true_genres))
 else:
     left, right = st.columns([1, 2])
     uploaded = left.file_uploader("Poster (JPEG, PNG or WebP)", type=["jpg", "jpeg", "png", "webp"],
-                                  max_upload_size=20, key="poster")
+                                  max_upload_size=widgets.MAX_UPLOAD_MEGABYTES, key="poster")
+    left.caption(widgets.upload_limits_text())
     overview = right.text_area("Plot summary", height=150, key="summary",
                                placeholder="A retired hitman is pulled back in for one last job...")
-    poster = uploaded.getvalue() if uploaded is not None else None
-    if not overview.strip() and poster is not None:
+    upload = uploaded.getvalue() if uploaded is not None else None
+    if not overview.strip() and upload is not None:
         overview = None
 
 if st.button("Predict", type="primary"):
     try:
+        if upload is not None:
+            poster = widgets.read_upload(upload)
         result = predictor.predict(poster=poster, overview=overview)
     except ValueError as error:
         st.error(f"Could not predict: {error}")
         st.stop()
+    if source == sources[1] and poster is None:
+        st.info("This film's poster cannot be decoded, so only the models that read the summary answer.")
     for note in result.notes:
         st.info(note)
-    if poster is not None and source == sources[0]:
-        st.image(poster, caption="Your poster", width=150)
+    if upload is not None:
+        widgets.show_poster(poster, width=150, caption="Your poster")
     # At most four models side by side; more wrap onto the next row.
     per_row = 4
     columns = [column for start in range(0, len(result.predictions), per_row)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from genre_app import state
+from genre_app import state, widgets
 from genre_models.metrics import compute_top_k_hits
 
 st.set_page_config(page_title="Compare models", layout="wide")
@@ -32,7 +32,6 @@ for name in names:
 common = sorted(set.intersection(*(set(r["rows"]) for r in results.values())))
 rng = np.random.default_rng(int(seed))
 sample = list(rng.choice(common, size=min(int(sample_size), len(common)), replace=False)) if common else []
-position = {str(film_id): row for row, film_id in enumerate(dataset.ids)}
 
 
 def top_three(name: str, film_id: str) -> list[str]:
@@ -59,13 +58,13 @@ if len(names) > 1:
 
 st.subheader(f"{len(sample)} sampled test films")
 for film_id in sample:
-    row = position[film_id]
-    truth = {g for g, flag in zip(dataset.genres, dataset.labels[row]) if flag}
+    film = widgets.find_film(dataset, film_id)
+    truth = set(film.genres)
     with st.container(border=True):
         poster, text, answers = st.columns([1, 2, 3])
-        poster.image(str(dataset.poster_path(film_id)), width=100)
-        text.markdown(f"**[{film_id}](https://www.imdb.com/title/{film_id}/)**")
-        text.caption(str(dataset.overviews[row]))
+        widgets.show_poster(film.poster, width=100, caption=film.id, container=poster)
+        text.markdown(f"**{film.link}**")
+        text.caption(film.overview)
         text.markdown("**True:** " + ", ".join(sorted(truth)))
         for name in names:
             marked = [f"✅ {g}" if g in truth else f"❌ {g}" for g in top_three(name, film_id)]

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import time
 
-import pandas as pd
 import streamlit as st
 
-from genre_app import charts, state
+from genre_app import charts, state, widgets
 from genre_models import runs
-from genre_models.config import EncoderRecipe, PosterRecipe, TextRecipe, TrainConfig, read_only_reason
+from genre_models.config import EncoderRecipe, PosterRecipe, TextRecipe, TrainConfig
 from genre_models.models import MODEL_REGISTRY
 
 # Seconds between live refreshes of the active run.
@@ -22,10 +21,12 @@ REFRESH_SECONDS = 2
 st.set_page_config(page_title="Train a model", layout="wide")
 st.title("Train a model")
 
-read_only = read_only_reason()
+widgets.warn_if_promotions_damaged()
+# A shared deployment is read-only: every button that changes shared state is hidden or disabled.
+read_only = widgets.read_only_notice("Training")
 if read_only:
-    st.info(f"Training is turned off: {read_only}. Visitors cannot start, promote, restore or delete runs here; "
-            "past runs are still listed below.")
+    st.caption("Visitors cannot start, promote, restore or delete runs here; past runs and their curves are "
+               "still listed below.")
 else:
     with st.expander("Start a run", expanded=not runs.active_runs()):
         name = st.selectbox("Model", list(MODEL_REGISTRY), format_func=lambda n: f"{n}: {MODEL_REGISTRY[n].description}")
@@ -62,11 +63,8 @@ else:
                 settings["sequence_length"] = int(second.number_input("Sequence length (tokens)", 4, 512,
                                                                       recipe.sequence_length))
         if st.button("Start training", type="primary"):
-            try:
+            with widgets.errors_shown():
                 run_dir = runs.start_run(TrainConfig(**settings, verbose=2))
-            except runs.RunRefused as refusal:
-                st.error(str(refusal))
-            else:
                 st.success(f"Started run `{run_dir.name}`.")
 
 
@@ -97,7 +95,8 @@ def show_active_runs() -> None:
         eta = progress["eta_seconds"]
         st.markdown(f"**Active run `{run['id']}`** ({status.get('model')}, {status['state']})")
         st.progress(progress["done"], text=progress["text"] + (f", about {eta / 60:.1f} min left" if eta else ""))
-        if not runs.stop_requested(run["folder"]) and st.button("Stop training", key=f"stop-{run['id']}"):
+        if not runs.stop_requested(run["folder"]) and st.button("Stop training", key=f"stop-{run['id']}",
+                                                                 disabled=bool(read_only), help=read_only):
             runs.request_stop(run["folder"])
         if runs.stop_requested(run["folder"]):
             st.warning("Stop requested: the run ends after its current step and keeps its best checkpoint.")
@@ -115,20 +114,20 @@ if not all_runs:
 else:
     rows = []
     for run in all_runs:
-        status, config, metadata = run["status"], run["config"], run["metadata"] or {}
-        test = metadata.get("metrics", {}).get("test", {})
-        finished, created = status.get("finished_at"), status.get("created") or 0
+        status, config, metadata = run["status"], run["config"], run["metadata"]
+        # The artifact's metadata is read as the worker left it: absent for a failed run, maybe damaged.
+        training = metadata.get("training") if isinstance(metadata, dict) else None
         rows.append({
             "run": run["id"], "model": status.get("model") or config.get("model_name"), "status": status.get("state"),
             "epochs": config.get("epochs"), "batch": config.get("batch_size"), "lr": config.get("learning_rate"),
             "share": config.get("train_fraction"),
             "minutes": round(float(status.get("elapsed") or 0) / 60, 1),
-            "best val_loss": metadata.get("training", {}).get("best_val_loss"),
-            "test micro-F1": test.get("micro_f1"), "test macro-F1": test.get("macro_f1"),
-            "in use": "yes" if any(run["id"] in folder for folder in promoted.values()) else "",
+            "best val_loss": training.get("best_val_loss") if isinstance(training, dict) else None,
+            **widgets.model_figures(metadata),
+            "in use": "yes" if widgets.is_in_use(run["folder"], promoted) else "",
             "error": status.get("error", ""),
         })
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    widgets.show_table(rows)
     latest = all_runs[0]
     st.markdown(f"Latest run `{latest['id']}`: **{latest['status'].get('state')}**"
                 + (f" ({latest['status']['error']})" if latest["status"].get("error") else ""))
@@ -142,22 +141,21 @@ else:
     selected = st.selectbox("Run", [run["id"] for run in all_runs], key="manage")
     run_dir = next(run["folder"] for run in all_runs if run["id"] == selected)
     actions = st.columns(3)
-    if actions[0].button("Use this model", help="Predict, Compare and Evaluate will use this run's model."):
-        try:
+    # Disabled (not hidden) on a read-only deployment, so visitors see what exists and why it is off.
+    if actions[0].button("Use this model", disabled=bool(read_only),
+                         help=read_only or "Predict, Compare and Evaluate will use this run's model."):
+        with widgets.errors_shown():
             model_name = runs.promote_run(run_dir)
             st.success(f"{model_name} now uses run {selected}.")
-        except runs.RunRefused as refusal:
-            st.error(str(refusal))
-    if actions[1].button("Delete run"):
-        try:
+    if actions[1].button("Delete run", disabled=bool(read_only), help=read_only):
+        with widgets.errors_shown():
             runs.delete_run(run_dir)
             st.success(f"Deleted {selected}.")
             time.sleep(0.5)
             st.rerun()
-        except runs.RunRefused as refusal:
-            st.error(str(refusal))
     if promoted:
         restore = actions[2].selectbox("Restore the shipped model for", sorted(promoted))
-        if actions[2].button("Restore shipped"):
-            runs.restore_shipped(restore)
-            st.success(f"{restore} uses the shipped model again.")
+        if actions[2].button("Restore shipped", disabled=bool(read_only), help=read_only):
+            with widgets.errors_shown():
+                runs.restore_shipped(restore)
+                st.success(f"{restore} uses the shipped model again.")

@@ -1,0 +1,215 @@
+"""What several pages show the same way, written once: a film's facts and IMDb link, a poster shown
+safely, the table of models, and the messages of a shared (read-only) deployment.
+
+Pages stay thin: they read their widgets, call these helpers and the package, and render.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from PIL import Image
+
+from genre_models import runs
+from genre_models.config import read_only_reason
+from genre_models.dataset import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, MovieDataset, decode_poster
+from genre_models.metadata import TABLE_METRICS, summarize_for_table
+
+# Where IMDb shows a title; the dataset's Ids are IMDb title Ids (tt0000000).
+IMDB_TITLE_URL = "https://www.imdb.com/title/{}/"
+# Posters are sent to the browser at most this many times their display width: enough for sharp
+# display on high-density screens, far less than a 12,000-pixel upload.
+DISPLAY_SCALE = 2
+# The upload limit in the unit the upload widget takes (MB).
+MAX_UPLOAD_MEGABYTES = MAX_UPLOAD_BYTES // 2**20
+# Readable column headers for the metric keys of genre_models.metadata.TABLE_METRICS.
+METRIC_LABELS = {
+    "micro_f1": "micro-F1", "macro_f1": "macro-F1", "samples_f1": "samples-F1",
+    "micro_average_precision": "micro AP", "macro_average_precision": "macro AP",
+    "precision_at_3": "precision@3", "recall_at_3": "recall@3",
+}
+
+
+# --- Films ------------------------------------------------------------------------------------------------------
+
+def imdb_url(film_id: str) -> str:
+    """Return the IMDb page of a film (the Id is quoted, so an odd Id cannot break the link)."""
+    return IMDB_TITLE_URL.format(quote(str(film_id), safe=""))
+
+
+def imdb_link(film_id: str) -> str:
+    """Return a Markdown link to the film's IMDb page, labelled with its Id."""
+    return f"[{film_id}]({imdb_url(film_id)})"
+
+
+def true_genres(dataset: MovieDataset, row: int) -> list[str]:
+    """Return the genres a dataset row is labelled with, in the dataset's genre order."""
+    return [genre for genre, flag in zip(dataset.genres, dataset.labels[row]) if flag]
+
+
+@dataclass(frozen=True)
+class Film:
+    """One film of the dataset, with what the pages show about it."""
+
+    # IMDb title Id.
+    id: str
+    # Row in the dataset's arrays.
+    row: int
+    # One- or two-sentence plot summary.
+    overview: str
+    # The genres it is labelled with.
+    genres: list[str]
+    # Split it belongs to ("train", "validation" or "test").
+    split: str
+    # Its poster file (which may be missing or damaged: show it with show_poster).
+    poster: Path
+
+    @property
+    def link(self) -> str:
+        """Markdown link to the film's IMDb page."""
+        return imdb_link(self.id)
+
+
+def film_at(dataset: MovieDataset, row: int) -> Film:
+    """Return the film at a dataset row."""
+    film_id = str(dataset.ids[row])
+    return Film(id=film_id, row=int(row), overview=str(dataset.overviews[row]), genres=true_genres(dataset, row),
+                split=str(dataset.splits[row]), poster=dataset.poster_path(film_id))
+
+
+def find_film(dataset: MovieDataset, film_id: str) -> Film:
+    """Return the film with an Id (raises ValueError when the dataset has none)."""
+    return film_at(dataset, dataset.row_of(str(film_id)))
+
+
+# --- Posters ----------------------------------------------------------------------------------------------------
+
+def read_poster(source: str | os.PathLike | bytes | np.ndarray) -> tuple[np.ndarray | None, str | None]:
+    """Return a poster as RGB pixels through the models' own safe decode, or None and why it is unusable.
+
+    A missing, empty, damaged or unsupported file (GIF, say) gives a reason instead of an exception;
+    16-bit and transparent images are converted exactly as the models see them.
+    """
+    if isinstance(source, np.ndarray):
+        return source, None
+    try:
+        return decode_poster(source), None
+    except ValueError as error:
+        return None, str(error)
+
+
+def read_upload(raw: bytes) -> np.ndarray:
+    """Decode an uploaded poster or raise ValueError saying why not.
+
+    The size limit is checked here, on the server, before any decoding: the upload widget's own
+    limit is only enforced by the browser, which a script can bypass.
+    """
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"the file is {len(raw) / 2**20:.1f} MB; posters up to {MAX_UPLOAD_MEGABYTES} MB "
+                         "are accepted")
+    return decode_poster(raw, max_pixels=MAX_UPLOAD_PIXELS)
+
+
+def upload_limits_text() -> str:
+    """Say which uploads are accepted, for the upload widget's caption."""
+    return (f"JPEG, PNG or WebP up to {MAX_UPLOAD_MEGABYTES} MB and {MAX_UPLOAD_PIXELS / 1e6:g} megapixels; "
+            "large JPEGs are decoded at reduced size, 16-bit and transparent images are converted.")
+
+
+def show_poster(source: str | os.PathLike | bytes | np.ndarray | None, width: int, caption: str | None = None,
+                container=None) -> np.ndarray | None:
+    """Show a poster at a width, or a short text in its place when it cannot be decoded; return its pixels.
+
+    Every poster the app shows goes through here, so a bad file costs one placeholder, never the page.
+    The caption doubles as the image's alternative text.
+    """
+    container = container or st
+    pixels, problem = (None, "no poster") if source is None else read_poster(source)
+    if pixels is None:
+        container.caption(f"🖼️ Poster not shown: {problem}." + (f" ({caption})" if caption else ""))
+        return None
+    thumbnail = Image.fromarray(pixels)
+    thumbnail.thumbnail((width * DISPLAY_SCALE, width * DISPLAY_SCALE * 4))
+    container.image(thumbnail, width=width, caption=caption)
+    return pixels
+
+
+# --- Models -----------------------------------------------------------------------------------------------------
+
+def model_figures(metadata) -> dict:
+    """Return the test figures of a model's table row (genre_models.metadata.summarize_for_table),
+    or {} when the metadata is missing or too damaged to summarise (a run that failed, say)."""
+    try:
+        row = summarize_for_table(metadata)
+    except (TypeError, KeyError, AttributeError):
+        return {}
+    return {key: value for key, value in row.items() if key.startswith("test ")}
+
+
+def metric_column_config(columns) -> dict:
+    """Return Streamlit column settings showing the metric columns of a table with readable headers
+    and three decimals (the data keeps summarize_for_table's keys)."""
+    settings = {}
+    for key in TABLE_METRICS:
+        label = METRIC_LABELS.get(key, key)
+        for column, header in ((f"test {key}", f"test {label}"),
+                               (f"test {key} (one global threshold)", f"test {label} (one global threshold)")):
+            if column in columns:
+                settings[column] = st.column_config.NumberColumn(header, format="%.3f")
+    return settings
+
+
+def show_table(rows: list[dict]) -> None:
+    """Show rows that hold model figures (see model_figures) with readable metric headers."""
+    frame = pd.DataFrame(rows)
+    st.dataframe(frame, hide_index=True, column_config=metric_column_config(frame.columns))
+
+
+def show_model_table(models: list[dict]) -> None:
+    """Show one row per model's metadata: summarize_for_table, the one metadata-to-row conversion."""
+    show_table([summarize_for_table(metadata) for metadata in models])
+
+
+# --- Shared deployments -----------------------------------------------------------------------------------------
+
+def read_only_notice(actions: str) -> str | None:
+    """Say that some actions are turned off when the deployment is read-only; return the reason (None
+    when visitors may change shared state)."""
+    reason = read_only_reason()
+    if reason:
+        st.info(f"{actions} is turned off: {reason}.")
+    return reason
+
+
+def warn_if_promotions_damaged() -> None:
+    """Show why runs/promoted.json is ignored, when it is damaged (the shipped models are used)."""
+    problem = runs.promotions_problem()
+    if problem:
+        st.warning(problem)
+
+
+def is_in_use(run_folder: Path, promoted: dict[str, str]) -> bool:
+    """Return whether a run's artifact is promoted for some model (its folder lies inside the run's)."""
+    run_folder = Path(run_folder).resolve()
+    return any(Path(folder).resolve().is_relative_to(run_folder) for folder in promoted.values())
+
+
+@contextmanager
+def errors_shown() -> Iterator[None]:
+    """Run an action that changes shared state, showing a refusal or a file-system failure as an
+    error message instead of a traceback (the rest of the block is skipped)."""
+    try:
+        yield
+    except runs.RunRefused as refusal:
+        st.error(str(refusal))
+    except OSError as error:
+        st.error(f"The action failed: {error.strerror or error}"
+                 + (f" ({error.filename})" if error.filename else "") + ".")
