@@ -389,6 +389,22 @@ def test_predict_refuses_an_upload_over_the_limit_before_decoding(app_env):
     assert not [s for s in app.subheader if s.value in SHIPPED]
 
 
+def test_predict_decodes_uploads_with_the_lower_pixel_cap_and_says_so(app_env):
+    from genre_models.dataset import MAX_UPLOAD_PIXELS
+    from genre_models.dataset.posters import MAX_POSTER_PIXELS
+
+    side = int(MAX_UPLOAD_PIXELS ** 0.5) + 100  # a plain PNG of a few kB, allowed in the dataset
+    assert side * side < MAX_POSTER_PIXELS
+    buffer = io.BytesIO()
+    Image.new("L", (side, side)).save(buffer, format="PNG")
+    app = run_page("pages/2_Predict.py")
+    assert any("megapixels" in c.value and "reduced size" in c.value for c in app.caption)
+    app.get("file_uploader")[0].set_value(("poster.png", buffer.getvalue(), "image/png"))
+    app.button[0].click().run()
+    assert not app.exception
+    assert app.error and "megapixels" in app.error[0].value
+
+
 # --- Issue 11: shared deployments are read-only for visitors ----------------------------------------------------
 
 # Both spellings turn every action that changes shared state off.
