@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import streamlit as st
@@ -25,8 +23,7 @@ from genre_models.config import (
     resolve_data_dir,
 )
 from genre_models.runs import read_promotions
-from genre_models.dataset import DatasetError, MovieDataset, extract_zip_safely, load_dataset, locate_dataset
-from genre_models.fileio import replace_directory
+from genre_models.dataset import DatasetError, MovieDataset, load_dataset, locate_dataset
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

@@ -83,8 +83,9 @@ def replace_directory(new: Path, target: Path) -> None:
     # mkdtemp creates 0700 folders; the published folder must be readable like any other.
     os.chmod(new, 0o755)
     if target.exists():
-        backup = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, backup)
+        # A name of its own (not just the pid), so two threads replacing one folder never collide.
+        backup = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.replace(target, backup / "previous")
         os.replace(new, target)
         shutil.rmtree(backup, ignore_errors=True)
     else:

@@ -251,3 +251,11 @@ def test_read_only_accepts_clear_no_values(monkeypatch):
         monkeypatch.setenv("GENRE_READ_ONLY", value)
         monkeypatch.setenv("GENRE_TRAINING_ENABLED", "yes")
         assert read_only_reason() is None
+
+
+def test_unwritable_runs_folder_refuses_the_start_with_that_message(tmp_path, monkeypatch):
+    blocker = tmp_path / "runs-is-a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("GENRE_RUNS_DIR", str(blocker))
+    with pytest.raises(runs.RunRefused, match="Cannot create the runs folder"):
+        runs.start_run(TrainConfig("course_cnn"))

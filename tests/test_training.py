@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 
 import numpy as np
@@ -168,3 +169,19 @@ def test_cli_train_refuses_a_nan_learning_rate_with_exit_code_2(real_data_dir, c
     assert main(["train", "--model", "course_cnn", "--data-dir", str(real_data_dir), "--learning-rate", "nan"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("error:") and "learning rate" in error and "\n" not in error
+
+
+def test_full_disk_fails_the_run_with_that_message(real_data_dir, monkeypatch, tmp_path):
+    from genre_models import runs, training
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(training, "publish_artifact", full_disk)
+    config = TrainConfig(model_name="tfidf_logreg", data_dir=str(real_data_dir), epochs=1, max_films=64,
+                         out_dir=str(tmp_path / "out"), verbose=0)
+    with pytest.raises(OSError):
+        training.train_model(config)
+    failed = [run for run in runs.list_runs() if run["status"]["state"] == "failed"]
+    assert failed and "No space left on device" in failed[0]["status"]["error"]
+    assert not (tmp_path / "out").exists()

@@ -1,8 +1,8 @@
-"""Bad input, faults and abuse: each defence has a test that builds the bad input itself."""
+"""genre_models.inputs: posters and summaries as users give them (bad input, abuse and fuzzing),
+turned into what a network reads; each defence has a test that builds the bad input itself."""
 
 from __future__ import annotations
 
-import errno
 import io
 import time
 
@@ -12,9 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile
 
-from genre_models import runs
 from genre_models.dataset import posters as poster_module
-from genre_models.config import IMAGES_DIR_NAME, TrainConfig
+from genre_models.config import IMAGES_DIR_NAME
 from genre_models.inputs import MAX_OVERVIEW_CHARACTERS, prepare_overview, prepare_poster
 
 
@@ -115,33 +114,6 @@ def test_a_megabyte_of_text_is_truncated_quickly():
     text, truncated = prepare_overview("lorem ipsum " * 90_000)
     assert time.perf_counter() - started < 1.0
     assert truncated and len(text) == MAX_OVERVIEW_CHARACTERS
-
-
-# --- Training runs --------------------------------------------------------------------------------
-
-
-def test_full_disk_fails_the_run_with_that_message(real_data_dir, monkeypatch, tmp_path):
-    from genre_models import training
-
-    def full_disk(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(training, "publish_artifact", full_disk)
-    config = TrainConfig(model_name="tfidf_logreg", data_dir=str(real_data_dir), epochs=1, max_films=64,
-                         out_dir=str(tmp_path / "out"), verbose=0)
-    with pytest.raises(OSError):
-        training.train_model(config)
-    failed = [run for run in runs.list_runs() if run["status"]["state"] == "failed"]
-    assert failed and "No space left on device" in failed[0]["status"]["error"]
-    assert not (tmp_path / "out").exists()
-
-
-def test_unwritable_runs_folder_refuses_the_start_with_that_message(tmp_path, monkeypatch):
-    blocker = tmp_path / "runs-is-a-file"
-    blocker.write_text("not a folder")
-    monkeypatch.setenv("GENRE_RUNS_DIR", str(blocker))
-    with pytest.raises(runs.RunRefused, match="Cannot create the runs folder"):
-        runs.start_run(TrainConfig("course_cnn"))
 
 
 # --- Fuzzing ---------------------------------------------------------------------------------------
