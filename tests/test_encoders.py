@@ -6,10 +6,15 @@ import numpy as np
 import pytest
 
 from genre_models.encoders import (
+    ENCODER_SEQUENCE_LENGTH,
+    TOKEN_BUCKETS,
     count_encoder_layers,
     embed_texts,
     encode_for_finetuning,
+    load_encoder,
     make_encoder_bottom,
+    make_encoder_layer,
+    trim_to_bucket,
     wrap_with_encoder,
 )
 from genre_models.inputs import prepare_network_inputs
@@ -59,3 +64,23 @@ def test_cached_token_states_are_trimmed_to_the_longest_overview():
 def test_tuned_layer_count_must_leave_a_frozen_bottom_and_a_tuned_top(tuned_layers):
     with pytest.raises(ValueError, match="tuned_layers"):
         make_encoder_bottom("minilm", tuned_layers)
+
+
+@pytest.mark.parametrize("words", [1, 9, 30, 70, 200])
+def test_a_batch_is_cut_to_the_shortest_token_bucket_holding_its_longest_overview(words):
+    import tensorflow as tf
+
+    preprocessor, _ = load_encoder("minilm")
+    features = trim_to_bucket(preprocessor(tf.constant(["short one", " ".join(["word"] * words)])))
+    longest = int(np.asarray(features["padding_mask"]).sum(axis=1).max())
+    length = features["token_ids"].shape[1]
+    assert length in TOKEN_BUCKETS and all(value.shape[1] == length for value in features.values())
+    assert length - 16 < longest <= length <= ENCODER_SEQUENCE_LENGTH
+
+
+def test_padding_to_a_longer_bucket_changes_embeddings_by_round_off_only():
+    encode = make_encoder_layer("minilm")
+    long_text = " ".join(["a long overview about a family, a war and a journey home"] * 6)
+    alone = np.asarray(encode(np.array([[text] for text in TEXTS])))  # 16 tokens
+    beside_long = np.asarray(encode(np.array([[text] for text in [*TEXTS, long_text]])))[:3]  # 80 tokens
+    np.testing.assert_allclose(alone, beside_long, atol=1e-6)
