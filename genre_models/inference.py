@@ -8,6 +8,7 @@ scores by genre_models.fusion.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -94,27 +95,93 @@ def describe_scores(loaded: LoadedModel, probabilities: np.ndarray) -> ModelPred
     )
 
 
+def make_network_call(model) -> Callable:
+    """Return ``call(x)``: the network's probabilities for a batch of its raw inputs, to be traced.
+
+    A network that reads its overview as zero-padded token ids through a masking embedding, with only
+    recurrent layers (given that mask) reading the token axis (course_lstm), is run on the tokens
+    up to the batch's last real one: masked steps leave every recurrent state unchanged, so the
+    probabilities are the same (bit for bit) while a 25-token overview no longer steps through 64.
+    Every other network is called whole.
+    """
+    rest = split_after_token_ids(model)
+    if rest is None:
+        return lambda x: model(x, training=False)
+    vectorize, rest = rest
+
+    def call(x):
+        import tensorflow as tf
+
+        tokens = vectorize(x)
+        positions = tf.range(1, tf.shape(tokens)[1] + 1, dtype=tf.int32)[None, :]
+        last = tf.reduce_max(tf.where(tf.not_equal(tokens, 0), positions, 0))
+        return rest(tokens[:, : tf.maximum(last, 1)], training=False)
+
+    return call
+
+
+def split_after_token_ids(model):
+    """Return (token-id layer, the rest of the network as a model) when cutting trailing padding
+    from the token ids cannot change the output (see make_network_call), else None.
+
+    The network must read one overview through a TextVectorization layer (int ids, padded at the
+    end with 0), and whatever reads the token axis must be a masking embedding (mask_zero), the
+    mask itself (ids != 0), or a recurrent layer given that mask; its outputs have no token axis.
+    """
+    import keras
+
+    try:
+        config = model.get_config()
+        operations = {operation.name: operation for operation in model.operations}
+        vectorize = model.layers[1]
+    except (AttributeError, NotImplementedError, IndexError, KeyError, TypeError):
+        return None
+    if (len(model.inputs) != 1 or not isinstance(vectorize, keras.layers.TextVectorization)
+            or vectorize.get_config()["output_mode"] != "int"):
+        return None
+    token_axis = {vectorize.name}  # operations whose output has the token axis
+    for layer_config in config["layers"]:
+        operation = operations.get(layer_config["name"])
+        if operation is vectorize or isinstance(operation, keras.layers.InputLayer):
+            continue
+        nodes = layer_config["inbound_nodes"]
+        if operation is None or len(nodes) != 1:
+            return None
+        arguments = [*nodes[0]["args"], *nodes[0]["kwargs"].values()]
+        sources = {argument["config"]["keras_history"][0] for argument in arguments
+                   if isinstance(argument, dict) and "keras_history" in argument.get("config", {})}
+        if not sources & token_axis:
+            continue
+        if isinstance(operation, keras.layers.Embedding) and operation.mask_zero:
+            token_axis.add(operation.name)
+        elif layer_config["class_name"] == "NotEqual" and list(nodes[0]["args"][1:]) == [0]:
+            token_axis.add(operation.name)
+        elif isinstance(operation, (keras.layers.Bidirectional, keras.layers.RNN)) and "mask" in nodes[0]["kwargs"]:
+            if len(operation.output.shape) > 2:
+                token_axis.add(operation.name)
+        else:
+            return None
+    outputs = config["output_layers"]  # [name, node, tensor] for one output, a list of them for several
+    if {output[0] for output in ([outputs] if isinstance(outputs[0], str) else outputs)} & token_axis:
+        return None
+    rest = keras.Model(vectorize.output, model.outputs)
+    rest.input_spec = keras.InputSpec(shape=(None, None))  # any number of tokens
+    return vectorize, rest
+
+
 class GenrePredictor:
     """Every loaded model behind one call: predict(poster=..., overview=...)."""
 
     def __init__(self, models: list[LoadedModel], load_errors: dict[str, str] | None = None):
-        import tensorflow as tf
-
         # Artifacts that could not be loaded (or fused models that cannot run), by model name, with the reason.
         self.load_errors = dict(load_errors or {})
         self.models = self.drop_unusable_fusions(models)
-        self._functions = {}
-        for loaded in self.models:
-            if loaded.is_fusion:
-                continue
-            if loaded.input_kind == POSTER:
-                signature = [tf.TensorSpec([None, None, None, 3], tf.uint8)]
-            else:
-                signature = [tf.TensorSpec([None, 1], tf.string)]
-            # Traced once per model: later calls skip Python-level layer dispatch.
-            self._functions[loaded.name] = tf.function(
-                lambda x, model=loaded.model: model(x, training=False), input_signature=signature
-            )
+        self._networks = [loaded for loaded in self.models if not loaded.is_fusion]
+        self._calls = {loaded.name: make_network_call(loaded.model) for loaded in self._networks}
+        # Traced functions, each traced once (lazily, on first use) and then called as a concrete
+        # function: one per input combination for predict, one per network for score_one.
+        self._functions, self._concrete = {}, {}
+        self._tracing = threading.Lock()
 
     def drop_unusable_fusions(self, models: list[LoadedModel]) -> list[LoadedModel]:
         """Keep a fused model only if its parts are loaded and unchanged since it was fitted."""
@@ -146,15 +213,33 @@ class GenrePredictor:
                 return loaded
         raise ValueError(f"No shipped model named {name!r}; available: {', '.join(self.model_names()) or 'none'}.")
 
-    def score_one(self, loaded: LoadedModel, model_input: np.ndarray | str) -> np.ndarray:
-        """Return one film's probabilities from one network, via the traced function."""
+    def traced(self, key, names: list[str], kinds: list[str]):
+        """Return the concrete function computing the named networks' probabilities from a dict of
+        input tensors by kind (tracing it the first time): every network in one graph, so the
+        independent networks run side by side on TensorFlow's threads, with no Python in between."""
         import tensorflow as tf
 
-        if loaded.input_kind == POSTER:
-            tensor = tf.constant(model_input[None])
-        else:
-            tensor = tf.constant([[model_input]])
-        return self._functions[loaded.name](tensor).numpy()[0]
+        if key not in self._concrete:
+            with self._tracing:
+                if key not in self._concrete:
+                    networks = [(name, self.get(name).input_kind, self._calls[name]) for name in names]
+                    specs = {kind: tf.TensorSpec([None, None, None, 3], tf.uint8) if kind == POSTER
+                             else tf.TensorSpec([None, 1], tf.string) for kind in kinds}
+                    function = tf.function(lambda inputs: {name: call(inputs[kind]) for name, kind, call in networks})
+                    self._functions[key] = function
+                    self._concrete[key] = function.get_concrete_function(specs)
+        return self._concrete[key]
+
+    def tracing_count(self) -> int:
+        """Return how many times this predictor's functions were traced (a diagnostic: at most one
+        per input combination and per network scored alone, whatever the inputs' sizes)."""
+        return sum(function.experimental_get_tracing_count() for function in self._functions.values())
+
+    def score_one(self, loaded: LoadedModel, model_input: np.ndarray | str) -> np.ndarray:
+        """Return one film's probabilities from one network, via the traced function."""
+        tensor = as_batch_of_one(loaded.input_kind, model_input)
+        function = self.traced(("one", loaded.name), [loaded.name], [loaded.input_kind])
+        return function({loaded.input_kind: tensor})[loaded.name].numpy()[0]
 
     def predict(self, poster=None, overview: str | None = None) -> PredictionResult:
         """Predict with every model whose input is given; raise ValueError on unusable input."""
@@ -171,16 +256,30 @@ class GenrePredictor:
             inputs[OVERVIEW] = text
             if truncated:
                 result.notes.append(f"The summary was cut to its first {MAX_OVERVIEW_CHARACTERS:,} characters.")
+        kinds = sorted(inputs)
+        names = [loaded.name for loaded in self._networks if loaded.input_kind in inputs]
         scores = {}
-        for loaded in self.models:
-            if not loaded.is_fusion and loaded.input_kind in inputs:
-                scores[loaded.name] = self.score_one(loaded, inputs[loaded.input_kind])
+        if names:
+            function = self.traced(("all", *kinds), names, kinds)
+            outputs = function({kind: as_batch_of_one(kind, value) for kind, value in inputs.items()})
+            scores = {name: outputs[name].numpy()[0] for name in names}
+        for loaded in self._networks:
+            if loaded.name in scores:
                 result.predictions.append(describe_scores(loaded, scores[loaded.name]))
         for loaded in self.models:
             fused = fuse_available(loaded, scores) if loaded.is_fusion else None
             if fused is not None:
                 result.predictions.append(describe_scores(loaded, fused))
         return result
+
+
+def as_batch_of_one(input_kind: str, model_input: np.ndarray | str):
+    """Return one film's prepared input as the batch of one a network reads."""
+    import tensorflow as tf
+
+    if input_kind == POSTER:
+        return tf.convert_to_tensor(model_input[None])
+    return tf.constant([[model_input]])
 
 
 def open_image_bytes(raw: bytes) -> Image.Image:

@@ -1,0 +1,110 @@
+"""Prediction latency the way users meet it: many different films, one at a time.
+
+Usage: python -m benchmarks.latency [--data-dir DIR] [--films 50] [--repeats 50]
+
+Method: load every shipped model (GenrePredictor.from_artifacts), warm up with one training-split
+film, then send N different validation films one at a time through GenrePredictor.predict, each as
+the app sends it (the poster file's bytes, as uploaded, and the overview string). Every film is
+timed once in a first pass and once more in a second pass; median and p95 of each pass are printed.
+The old figure (one film repeated) follows as a secondary line. Ends with one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Return the ``share`` quantile (0-1) of the values, linearly interpolated (numpy's default)."""
+    import numpy as np
+
+    return float(np.percentile(values, share * 100))
+
+
+def load_films(data_dir: str, split: str, count: int) -> list[tuple[bytes, str]]:
+    """Return (poster bytes, overview) of the first ``count`` films of a split, in the dataset's order."""
+    from genre_models.dataset import load_dataset
+
+    dataset = load_dataset(data_dir)
+    rows = dataset.split_indices(split)[:count]
+    return [(dataset.poster_path(dataset.ids[row]).read_bytes(), str(dataset.overviews[row])) for row in rows]
+
+
+def time_films(predict, films: list[tuple[bytes, str]]) -> list[float]:
+    """Milliseconds of ``predict(poster=..., overview=...)`` for each film, one call each."""
+    times = []
+    for poster, overview in films:
+        started = time.perf_counter()
+        predict(poster=poster, overview=overview)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def summarise(times: list[float]) -> dict:
+    """Median, p95 and max of a list of milliseconds."""
+    return {"median_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 0.95), 1),
+            "max_ms": round(max(times), 1)}
+
+
+def measure_latency(data_dir: str, films: int = 50, repeats: int = 50) -> dict:
+    """Return first-pass, second-pass and one-film-repeated latency figures of GenrePredictor.predict."""
+    from genre_models.inference import GenrePredictor
+
+    started = time.perf_counter()
+    predictor = GenrePredictor.from_artifacts()
+    load_s = time.perf_counter() - started
+    validation = load_films(data_dir, "validation", films)
+    warm_up = load_films(data_dir, "train", 1)
+    started = time.perf_counter()
+    time_films(predictor.predict, warm_up)
+    warm_up_s = time.perf_counter() - started
+    first = time_films(predictor.predict, validation)
+    second = time_films(predictor.predict, validation)
+    repeated = time_films(predictor.predict, validation[:1] * repeats)
+    return {"models": len(predictor.models), "films": len(validation), "load_s": round(load_s, 2),
+            "warm_up_s": round(warm_up_s, 2), "first_pass": summarise(first), "second_pass": summarise(second),
+            "one_film_repeated": {"repeats": repeats, **summarise(repeated)}}
+
+
+def describe(figures: dict) -> list[str]:
+    """Return the printed lines of a latency measurement."""
+    first, second, repeated = figures["first_pass"], figures["second_pass"], figures["one_film_repeated"]
+    return [
+        f"method: {figures['models']} shipped models via GenrePredictor.predict, {figures['films']} different "
+        f"validation films one at a time (poster file bytes + overview), after loading ({figures['load_s']:.1f} s) "
+        f"and one warm-up film ({figures['warm_up_s']:.1f} s)",
+        f"prediction, first pass:  median {first['median_ms']:.1f} ms, p95 {first['p95_ms']:.1f} ms, "
+        f"max {first['max_ms']:.1f} ms",
+        f"prediction, second pass: median {second['median_ms']:.1f} ms, p95 {second['p95_ms']:.1f} ms, "
+        f"max {second['max_ms']:.1f} ms",
+        f"(secondary) one film repeated {repeated['repeats']} times: median {repeated['median_ms']:.1f} ms, "
+        f"p95 {repeated['p95_ms']:.1f} ms",
+    ]
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    from genre_models.config import resolve_data_dir
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", help="dataset folder or zip (default: $GENRE_DATA_DIR)")
+    parser.add_argument("--films", type=int, default=50, help="different validation films (default 50)")
+    parser.add_argument("--repeats", type=int, default=50, help="repeats of the one-film secondary figure")
+    args = parser.parse_args()
+    figures = measure_latency(str(resolve_data_dir(args.data_dir)), args.films, args.repeats)
+    for line in describe(figures):
+        print(line, flush=True)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
