@@ -1,0 +1,608 @@
+"""Explanations: why a model gave a genre its probability, for every kind of model in the registry.
+
+- Poster networks: Grad-CAM (Selvaraju et al. 2017). The gradient of the genre's logit (the Dense
+  layer's pre-activation, not the sigmoid) with respect to the last convolutional feature map (the
+  last Conv2D's output after its batch normalisation / activation, when those follow it), averaged
+  per channel, weights the channels; their ReLU'd sum is upsampled to the poster as the user gave
+  it (the network resizes it inside) and scaled to [0, 1]. The network runs with ``training=False``,
+  so its augmentation and dropout layers are off.
+- Text networks: leave-one-word-out occlusion, every variant in one batched call: a word's weight
+  is how much the genre's probability falls when the word is removed (negative: it rises). Words are
+  the user's own (the overview split on whitespace), so sub-word tokens never show.
+- TF-IDF + logistic regression (a TextVectorization in TF-IDF / count mode, an optional unit
+  normalisation and one sigmoid Dense layer, whatever its name): the exact linear contribution of
+  every n-gram (its normalised TF-IDF value times the Dense weight); a term used several times is
+  shared equally between its uses and a bigram half and half between its two words, so the word
+  weights (logit units) sum to the logit minus the bias.
+- Fused models: the share of the genre's fused probability that came from the poster parts and
+  from the overview parts (weight x part probability / fused probability), the poster parts'
+  heatmaps, occlusion of the fused probability (the weighted sum of the text parts' occlusion),
+  and every part's own explanation.
+
+Everything is computed only when asked, and cached per (model, input, genre) by the ``Explainer``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+
+from genre_models.artifacts import LoadedModel
+from genre_models.inputs import OVERVIEW, POSTER, prepare_overview, prepare_poster
+
+# Methods, as named in explanations and the UI.
+METHOD_GRAD_CAM = "Grad-CAM"
+METHOD_OCCLUSION = "leave-one-word-out occlusion"
+METHOD_LINEAR = "exact TF-IDF contributions"
+METHOD_FUSION = "fusion"
+# Units of the word weights.
+UNIT_PROBABILITY = "probability"  # the genre's probability minus its probability without the word
+UNIT_LOGIT = "logit"  # the word's share of the logit (logit minus bias, summed over words)
+
+# Heatmaps cover the whole poster at its own size, at most this many pixels on the longer side
+# (same aspect): a 4000-pixel upload needs no 16-million-value heatmap.
+MAX_HEATMAP_SIDE = 512
+# Text variants scored per model call (an overview has at most 68 words in the dataset: one call).
+OCCLUSION_BATCH = 128
+# Explanations (and occlusion results) kept per Explainer.
+CACHE_ENTRIES = 128
+# What the model's TextVectorization splits on ("whitespace": TensorFlow's ASCII whitespace); the
+# overview's words are these runs, so each word is exactly one of the model's tokens (or none).
+WORD_PATTERN = re.compile(r"[^ \t\n\v\f\r]+")
+# The punctuation Keras' TextVectorization strips ("lower_and_strip_punctuation"), same pattern.
+KERAS_PUNCTUATION = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
+# Layers that keep a feature map's layout (one channel in, one channel out, same place): Grad-CAM
+# reads the last convolution after these (its batch normalisation and activation).
+ELEMENTWISE_LAYERS = ("BatchNormalization", "ReLU", "Activation", "LeakyReLU", "ELU", "PReLU", "Dropout",
+                      "SpatialDropout2D", "GaussianDropout", "GaussianNoise")
+CONVOLUTIONS = ("Conv2D", "SeparableConv2D", "DepthwiseConv2D")
+
+
+@dataclass
+class PartShare:
+    """One part of a fused model and what it brought to the explained genre."""
+
+    # Part (model) name.
+    name: str
+    # POSTER or OVERVIEW.
+    input_kind: str
+    # Its fusion weight.
+    weight: float
+    # The part's own probability for the genre.
+    probability: float
+    # weight x probability / fused probability (the shares of all parts sum to 1).
+    share: float
+
+
+@dataclass
+class Explanation:
+    """Why one model gave one genre its probability for one input."""
+
+    # Model name.
+    model: str
+    # POSTER, OVERVIEW or BOTH.
+    input_kind: str
+    # The explained genre.
+    genre: str
+    # The model's probability for it.
+    probability: float
+    # How it was explained (METHOD_*).
+    method: str
+    # Heat per poster pixel, (rows, columns) in [0, 1], the poster's aspect; None without a poster.
+    heatmap: np.ndarray | None = None
+    # The overview as the model read it (trimmed); None without an overview.
+    text: str | None = None
+    # Its words in order, their (start, end) character spans in ``text`` and their weights.
+    words: list[str] | None = None
+    spans: list[tuple[int, int]] | None = None
+    weights: np.ndarray | None = None
+    # UNIT_PROBABILITY or UNIT_LOGIT.
+    weight_unit: str | None = None
+    # Exact TF-IDF explanations: the genre's logit and the Dense bias (logit - bias = sum of weights).
+    logit: float | None = None
+    bias: float | None = None
+    # Fused models: each part's share, and each part's own explanation of the same genre.
+    parts: list[PartShare] = field(default_factory=list)
+    part_explanations: list[Explanation] = field(default_factory=list)
+    # Anything the reader should know (a word cut by the model's length limit, say).
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def shares(self) -> dict[str, float] | None:
+        """A fused model's {"poster": share, "overview": share} of the genre's probability; None otherwise."""
+        if not self.parts:
+            return None
+        return {kind: float(sum(part.share for part in self.parts if part.input_kind == kind))
+                for kind in (POSTER, OVERVIEW)}
+
+    def word_weights(self) -> list[tuple[str, float]]:
+        """Return (word, weight) pairs in the overview's order (empty without an overview)."""
+        if self.words is None:
+            return []
+        return [(word, float(weight)) for word, weight in zip(self.words, self.weights)]
+
+    def to_record(self, film_id: str | None) -> dict:
+        """Return the JSON line of the ``explain`` command: id, model, genre, probability,
+        poster_heatmap (rows x columns in [0, 1] or null), words ([{word, weight}] or null),
+        parts ({poster, overview} shares or null)."""
+        heatmap = None if self.heatmap is None else np.round(self.heatmap.astype(np.float64), 3).tolist()
+        words = None if self.words is None else [{"word": word, "weight": round(weight, 6)}
+                                                 for word, weight in self.word_weights()]
+        shares = self.shares
+        return {"id": film_id, "model": self.model, "genre": self.genre, "probability": round(self.probability, 6),
+                "poster_heatmap": heatmap, "words": words,
+                "parts": None if shares is None else {kind: round(value, 6) for kind, value in shares.items()}}
+
+
+# --- Words ------------------------------------------------------------------------------------------------------
+
+def split_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """Return the words of a text (runs of non-whitespace, as the text models split) and their spans."""
+    matches = list(WORD_PATTERN.finditer(text))
+    return [match.group() for match in matches], [match.span() for match in matches]
+
+
+def remove_words(text: str, spans: list[tuple[int, int]], indices: Iterable[int]) -> str:
+    """Return the text without the words at these indices (their whitespace is left: no model reads it)."""
+    pieces, position = [], 0
+    for index in sorted(set(indices)):
+        start, end = spans[index]
+        pieces.append(text[position:start])
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def occlusion_variants(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """Return the text followed by one copy of it without each word, in word order."""
+    return [text] + [text[:start] + text[end:] for start, end in spans]
+
+
+# --- Posters ----------------------------------------------------------------------------------------------------
+
+def heatmap_size(rows: int, columns: int, max_side: int = MAX_HEATMAP_SIDE) -> tuple[int, int]:
+    """Return the heatmap's (rows, columns) for a poster: its own size, scaled down (same aspect)
+    so that the longer side is at most ``max_side``."""
+    scale = min(1.0, max_side / max(rows, columns))
+    return max(1, round(rows * scale)), max(1, round(columns * scale))
+
+
+def upsample_heatmap(cam: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Return a non-negative coarse map resized (bilinear) to (rows, columns) and scaled to [0, 1]
+    (all zeros when nothing in the poster raises the genre)."""
+    cam = np.nan_to_num(np.maximum(np.asarray(cam, dtype=np.float32), 0.0))
+    resized = np.asarray(Image.fromarray(cam, mode="F").resize((size[1], size[0]), Image.Resampling.BILINEAR))
+    resized = np.maximum(resized, 0.0)
+    peak = float(resized.max()) if resized.size else 0.0
+    return (resized / peak if peak > 0 else np.zeros_like(resized)).astype(np.float32)
+
+
+# A perceptually ordered colour scale for heat (dark blue -> cyan -> yellow -> red), as RGB anchors.
+HEAT_COLOURS = np.array([[0, 0, 131], [0, 60, 255], [0, 220, 255], [120, 255, 120], [255, 230, 0],
+                         [255, 90, 0], [200, 0, 0]], dtype=np.float32)
+
+
+def heat_colours(heatmap: np.ndarray) -> np.ndarray:
+    """Return the RGB colours (uint8) of heat values in [0, 1]."""
+    positions = np.clip(np.asarray(heatmap, dtype=np.float32), 0, 1) * (len(HEAT_COLOURS) - 1)
+    low = np.floor(positions).astype(int)
+    high = np.minimum(low + 1, len(HEAT_COLOURS) - 1)
+    fraction = (positions - low)[..., None]
+    return np.round(HEAT_COLOURS[low] * (1 - fraction) + HEAT_COLOURS[high] * fraction).astype(np.uint8)
+
+
+def overlay_heatmap(poster: np.ndarray, heatmap: np.ndarray, opacity: float) -> np.ndarray:
+    """Return the poster (RGB uint8) with the heatmap's colours laid over it at an opacity in [0, 1]
+    (the heatmap is resized to the poster when their sizes differ)."""
+    poster = np.asarray(poster, dtype=np.uint8)[..., :3]
+    if heatmap.shape != poster.shape[:2]:
+        heatmap = np.asarray(Image.fromarray(heatmap.astype(np.float32), mode="F").resize(
+            (poster.shape[1], poster.shape[0]), Image.Resampling.BILINEAR))
+    opacity = float(np.clip(opacity, 0.0, 1.0))
+    mixed = (1 - opacity) * poster.astype(np.float32) + opacity * heat_colours(heatmap).astype(np.float32)
+    return np.clip(np.round(mixed), 0, 255).astype(np.uint8)
+
+
+def hide_pixels(poster: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Return a copy of the poster with the masked pixels filled with the poster's mean colour."""
+    hidden = np.array(poster, copy=True)
+    hidden[mask] = np.round(poster.reshape(-1, poster.shape[-1]).mean(axis=0)).astype(poster.dtype)
+    return hidden
+
+
+# --- Network internals ------------------------------------------------------------------------------------------
+
+def find_feature_map(model):
+    """Return the KerasTensor Grad-CAM reads: the output of the network's last convolution, after the
+    batch normalisation / activation / dropout layers that directly follow it. Raise ValueError when
+    the network has no 2-D convolution."""
+    layers = list(model.layers)
+    last = max((index for index, layer in enumerate(layers) if type(layer).__name__ in CONVOLUTIONS), default=None)
+    if last is None:
+        raise ValueError(f"{model.name} has no 2-D convolution layer to explain with Grad-CAM.")
+    tensor = layers[last].output
+    for layer in layers[last + 1:]:
+        if type(layer).__name__ not in ELEMENTWISE_LAYERS or layer.input is not tensor:
+            break
+        tensor = layer.output
+    return tensor
+
+
+def sigmoid_dense_output(model):
+    """Return the network's output layer when it is one sigmoid Dense layer (its pre-activation is
+    the logit), else None."""
+    import keras
+
+    layer = model.layers[-1]
+    if (len(model.outputs) == 1 and isinstance(layer, keras.layers.Dense) and layer.output is model.outputs[0]
+            and getattr(layer.activation, "__name__", "") == "sigmoid"):
+        return layer
+    return None
+
+
+def linear_text_parts(model):
+    """Return (vectorize layer, dense layer) when the network is TextVectorization (TF-IDF, count or
+    multi-hot, whitespace split, standard standardisation) -> [UnitNormalization] -> sigmoid Dense:
+    a linear model whose n-gram contributions are exact. Return None otherwise."""
+    import keras
+
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    if len(layers) not in (2, 3) or len(model.inputs) != 1:
+        return None
+    vectorize, dense = layers[0], layers[-1]
+    if not isinstance(vectorize, keras.layers.TextVectorization) or sigmoid_dense_output(model) is not dense:
+        return None
+    if len(layers) == 3 and not isinstance(layers[1], keras.layers.UnitNormalization):
+        return None
+    config = vectorize.get_config()
+    if (config.get("output_mode") not in ("tf_idf", "count", "multi_hot") or config.get("split") != "whitespace"
+            or config.get("standardize") not in (None, "lower", "strip_punctuation", "lower_and_strip_punctuation")):
+        return None
+    vocabulary = vectorize.get_vocabulary()
+    if not vocabulary or vocabulary[0] != "[UNK]":
+        return None
+    return vectorize, dense
+
+
+def ngram_widths(ngrams) -> tuple[int, ...]:
+    """Return the n-gram widths a TextVectorization's ``ngrams`` setting produces."""
+    if ngrams is None:
+        return (1,)
+    if isinstance(ngrams, int):
+        return tuple(range(1, ngrams + 1))
+    return tuple(int(width) for width in ngrams)
+
+
+def standardize_words(words: list[str], standardize: str | None) -> list[str]:
+    """Return each word as the TextVectorization standardises it (the same TensorFlow ops)."""
+    import tensorflow as tf
+
+    if not words:
+        return []
+    tensor = tf.constant(words)
+    if standardize in ("lower", "lower_and_strip_punctuation"):
+        tensor = tf.strings.lower(tensor)
+    if standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
+        tensor = tf.strings.regex_replace(tensor, KERAS_PUNCTUATION, "")
+    return [value.decode("utf-8", errors="replace") for value in tensor.numpy()]
+
+
+def term_occurrences(tokens: list[str], widths: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
+    """Return every n-gram of the standardised words as (term, indices of the words it spans); words
+    standardised to nothing are no token (the model never sees them)."""
+    kept = [index for index, token in enumerate(tokens) if token]
+    occurrences = []
+    for width in widths:
+        for start in range(len(kept) - width + 1):
+            span = tuple(kept[start:start + width])
+            occurrences.append((" ".join(tokens[index] for index in span), span))
+    return occurrences
+
+
+# --- The explainer ----------------------------------------------------------------------------------------------
+
+class Explainer:
+    """Explains any loaded model (networks and fusions), caching per (model, input, genre).
+
+    ``models``: every model that may be explained, fused models' parts included (a
+    GenrePredictor's ``models``). Safe to share between threads (the app's sessions).
+    """
+
+    def __init__(self, models: Iterable[LoadedModel]):
+        self._by_name = {loaded.name: loaded for loaded in models}
+        self._lock = threading.RLock()
+        self._functions: dict[tuple, object] = {}
+        self._cache: OrderedDict = OrderedDict()
+
+    # Models and genres ---------------------------------------------------------------------------------------
+
+    def get(self, name: str) -> LoadedModel:
+        """Return a model by name, or raise ValueError naming the available ones."""
+        if name not in self._by_name:
+            raise ValueError(f"No model named {name!r}; available: {', '.join(sorted(self._by_name)) or 'none'}.")
+        return self._by_name[name]
+
+    @staticmethod
+    def genre_index(loaded: LoadedModel, genre: str) -> int:
+        """Return a genre's column (exact name, else case-insensitive), or raise ValueError listing them."""
+        if genre in loaded.genres:
+            return loaded.genres.index(genre)
+        folded = [name.casefold() for name in loaded.genres]
+        if str(genre).casefold() in folded:
+            return folded.index(str(genre).casefold())
+        raise ValueError(f"{loaded.name} has no genre {genre!r}; its genres: {', '.join(loaded.genres)}.")
+
+    # Inputs --------------------------------------------------------------------------------------------------
+
+    def prepare(self, loaded: LoadedModel, poster=None, overview: str | None = None
+                ) -> tuple[np.ndarray | None, str | None]:
+        """Return the inputs a model reads (decoded poster, trimmed overview), or raise ValueError
+        saying which one is missing."""
+        needs = loaded.input_kinds
+        missing = [kind for kind, value in ((POSTER, poster), (OVERVIEW, overview)) if kind in needs and value is None]
+        if missing:
+            raise ValueError(f"{loaded.name} reads {' and '.join(sorted(needs))}; give "
+                             f"{' and '.join('a ' + ('poster' if kind == POSTER else 'summary') for kind in missing)}.")
+        pixels = prepare_poster(poster) if POSTER in needs else None
+        text = prepare_overview(overview)[0] if OVERVIEW in needs else None
+        return pixels, text
+
+    # Cache ---------------------------------------------------------------------------------------------------
+
+    def _cached(self, key, compute: Callable):
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = compute()
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return value
+
+    def _peek(self, key):
+        with self._lock:
+            return self._cache.get(key)
+
+    def clear_cache(self) -> None:
+        """Forget every cached explanation (the traced functions are kept)."""
+        with self._lock:
+            self._cache.clear()
+
+    @staticmethod
+    def _poster_key(pixels: np.ndarray | None) -> str | None:
+        if pixels is None:
+            return None
+        return hashlib.sha1(str(pixels.shape).encode() + pixels.tobytes()).hexdigest()
+
+    # Traced functions ----------------------------------------------------------------------------------------
+
+    def _function(self, key: tuple, build: Callable):
+        with self._lock:
+            if key not in self._functions:
+                self._functions[key] = build()
+            return self._functions[key]
+
+    def _network_call(self, loaded: LoadedModel):
+        """Return a traced function: a batch of the network's raw inputs -> probabilities."""
+        import tensorflow as tf
+
+        def build():
+            model = loaded.model
+            spec = (tf.TensorSpec([None, None, None, 3], tf.uint8) if loaded.input_kind == POSTER
+                    else tf.TensorSpec([None, 1], tf.string))
+            return tf.function(lambda inputs: model(inputs, training=False), input_signature=[spec])
+
+        return self._function(("call", loaded.name), build)
+
+    def _grad_cam_call(self, loaded: LoadedModel):
+        """Return a traced function (poster batch of one, genre index or -1 for the top genre) ->
+        (coarse Grad-CAM map, probabilities, explained index)."""
+        import keras
+        import tensorflow as tf
+
+        def build():
+            model = loaded.model
+            features = find_feature_map(model)
+            bottom = keras.Model(model.inputs, features)
+            dense = sigmoid_dense_output(model)
+            head = keras.Model(features, dense.input if dense is not None else model.outputs[0])
+
+            def run(poster, index):
+                feature_map = bottom(poster, training=False)
+                with tf.GradientTape(watch_accessed_variables=False) as tape:
+                    tape.watch(feature_map)
+                    out = head(feature_map, training=False)
+                    if dense is not None:
+                        logits = tf.matmul(out, dense.kernel) + (dense.bias if dense.use_bias else 0.0)
+                        probabilities = tf.sigmoid(logits)
+                    else:  # A probability output: its logit is log(p / (1 - p)).
+                        probabilities = tf.clip_by_value(out, 1e-7, 1 - 1e-7)
+                        logits = tf.math.log(probabilities) - tf.math.log1p(-probabilities)
+                    chosen = tf.where(index < 0, tf.cast(tf.argmax(probabilities[0]), tf.int32), index)
+                    target = logits[0, chosen]
+                gradients = tape.gradient(target, feature_map)
+                channel_weights = tf.reduce_mean(gradients, axis=[1, 2])
+                cam = tf.nn.relu(tf.reduce_sum(feature_map * channel_weights[:, None, None, :], axis=-1))
+                return cam[0], probabilities[0], chosen
+
+            return tf.function(run, input_signature=[tf.TensorSpec([1, None, None, 3], tf.uint8),
+                                                     tf.TensorSpec([], tf.int32)])
+
+        return self._function(("grad_cam", loaded.name), build)
+
+    def _linear_call(self, loaded: LoadedModel):
+        """Return (traced text -> (term values, features the Dense layer reads), vocabulary index,
+        n-gram widths, standardisation, Dense kernel, Dense bias) for an exact linear text model."""
+        import keras
+        import tensorflow as tf
+
+        def build():
+            model = loaded.model
+            vectorize, dense = linear_text_parts(model)
+            inner = keras.Model(model.inputs, [vectorize.output, dense.input])
+            config = vectorize.get_config()
+            function = tf.function(lambda texts: inner(texts, training=False),
+                                   input_signature=[tf.TensorSpec([None, 1], tf.string)])
+            vocabulary = {str(term): index for index, term in enumerate(vectorize.get_vocabulary())}
+            kernel = np.asarray(dense.kernel, dtype=np.float64)
+            bias = np.asarray(dense.bias, dtype=np.float64) if dense.use_bias else np.zeros(kernel.shape[1])
+            return function, vocabulary, ngram_widths(config.get("ngrams")), config.get("standardize"), kernel, bias
+
+        return self._function(("linear", loaded.name), build)
+
+    # Probabilities -------------------------------------------------------------------------------------------
+
+    def score(self, loaded: LoadedModel, inputs) -> np.ndarray:
+        """Return a network's probabilities for a batch of prepared inputs (posters of one size, or texts)."""
+        import tensorflow as tf
+
+        if loaded.input_kind == POSTER:
+            tensor = tf.convert_to_tensor(np.asarray(inputs, dtype=np.uint8))
+        else:
+            tensor = tf.constant([[str(text)] for text in inputs], dtype=tf.string)
+        return np.asarray(self._network_call(loaded)(tensor), dtype=np.float64)
+
+    def probabilities(self, name: str, poster=None, overview: str | None = None) -> np.ndarray:
+        """Return any model's probabilities for one input (a fusion's from its parts)."""
+        loaded = self.get(name)
+        pixels, text = self.prepare(loaded, poster, overview)
+        return self._probabilities(loaded, pixels, text)
+
+    def _probabilities(self, loaded: LoadedModel, pixels, text) -> np.ndarray:
+        if loaded.is_fusion:
+            return sum(weight * self._probabilities(self.get(part), pixels, text) for part, weight in loaded.parts)
+        if loaded.input_kind == POSTER:
+            return self.score(loaded, pixels[None])[0]
+        occluded = self._peek(("occlusion", loaded.name, text))
+        return occluded[0] if occluded is not None else self.score(loaded, [text])[0]
+
+    def _occlusion(self, loaded: LoadedModel, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return (probabilities of the whole text, probability drop per word and genre) for a text
+        network: the text and every leave-one-word-out variant, scored in batches of OCCLUSION_BATCH."""
+
+        def compute():
+            variants = occlusion_variants(text, split_words(text)[1])
+            scores = np.concatenate([self.score(loaded, variants[start:start + OCCLUSION_BATCH])
+                                     for start in range(0, len(variants), OCCLUSION_BATCH)])
+            return scores[0], scores[0][None, :] - scores[1:]
+
+        return self._cached(("occlusion", loaded.name, text), compute)
+
+    # Explanations --------------------------------------------------------------------------------------------
+
+    def explain(self, name: str, poster=None, overview: str | None = None, genre: str | None = None) -> Explanation:
+        """Explain one model's probability for a genre (default: the model's top genre for this input).
+
+        ``poster``: anything inputs.prepare_poster takes (pixels, PIL image, encoded bytes);
+        ``overview``: the summary text. Only the inputs the model reads are needed (and used).
+        Raises ValueError for an unknown model or genre, or a missing input.
+        """
+        loaded = self.get(name)
+        pixels, text = self.prepare(loaded, poster, overview)
+        if genre is None:
+            index = int(np.argmax(self._probabilities(loaded, pixels, text)))
+        else:
+            index = self.genre_index(loaded, genre)
+        return self._explain(loaded, pixels, text, index)
+
+    def _explain(self, loaded: LoadedModel, pixels, text, index: int) -> Explanation:
+        key = ("explanation", loaded.name, self._poster_key(pixels), text, index)
+        if loaded.is_fusion:
+            return self._cached(key, lambda: self._explain_fusion(loaded, pixels, text, index))
+        if loaded.input_kind == POSTER:
+            return self._cached(key, lambda: self._explain_poster(loaded, pixels, index))
+        return self._cached(key, lambda: self._explain_text(loaded, text, index))
+
+    def _explain_poster(self, loaded: LoadedModel, pixels: np.ndarray, index: int) -> Explanation:
+        import tensorflow as tf
+
+        cam, probabilities, _ = self._grad_cam_call(loaded)(tf.convert_to_tensor(pixels[None]),
+                                                            tf.constant(index, tf.int32))
+        heatmap = upsample_heatmap(cam.numpy(), heatmap_size(*pixels.shape[:2]))
+        notes = [] if heatmap.max() > 0 else [
+            "No part of the poster raises this genre's score (the Grad-CAM map is zero everywhere)."]
+        return Explanation(model=loaded.name, input_kind=loaded.input_kind, genre=loaded.genres[index],
+                           probability=float(probabilities.numpy()[index]), method=METHOD_GRAD_CAM,
+                           heatmap=heatmap, notes=notes)
+
+    def _explain_text(self, loaded: LoadedModel, text: str, index: int) -> Explanation:
+        words, spans = split_words(text)
+        explanation = Explanation(model=loaded.name, input_kind=loaded.input_kind, genre=loaded.genres[index],
+                                  probability=0.0, method=METHOD_OCCLUSION, text=text, words=words, spans=spans)
+        if linear_text_parts(loaded.model) is not None:
+            exact = self._linear_contributions(loaded, text, words, index)
+            if exact is not None:
+                explanation.weights, explanation.logit, explanation.bias, probability = exact
+                explanation.probability, explanation.method, explanation.weight_unit = (
+                    probability, METHOD_LINEAR, UNIT_LOGIT)
+                return explanation
+            explanation.notes.append("The exact TF-IDF contributions could not be matched to the words; "
+                                     "occlusion is shown instead.")
+        full, drops = self._occlusion(loaded, text)
+        explanation.probability, explanation.weights = float(full[index]), drops[:, index].astype(np.float64)
+        explanation.weight_unit = UNIT_PROBABILITY
+        return explanation
+
+    def _linear_contributions(self, loaded: LoadedModel, text: str, words: list[str], index: int):
+        """Return (word weights, logit, bias, probability) of an exact linear text model, or None
+        when its n-grams cannot be matched to the words (a custom standardisation, say)."""
+        import tensorflow as tf
+
+        function, vocabulary, widths, standardize, kernel, bias = self._linear_call(loaded)
+        values, features = (np.asarray(array, dtype=np.float64)[0] for array in function(tf.constant([[text]])))
+        occurrences = term_occurrences(standardize_words(words, standardize), widths)
+        by_term: dict[int, list[tuple[int, ...]]] = {}
+        for term, span in occurrences:
+            by_term.setdefault(vocabulary.get(term, 0), []).append(span)
+        if set(np.flatnonzero(values)) != {term for term in by_term if values[term] != 0}:
+            return None
+        contributions = features * kernel[:, index]
+        weights = np.zeros(len(words), dtype=np.float64)
+        for term, spans in by_term.items():
+            for span in spans:
+                for word in span:
+                    weights[word] += contributions[term] / len(spans) / len(span)
+        logit = float(features @ kernel[:, index] + bias[index])
+        return weights, logit, float(bias[index]), float(1 / (1 + np.exp(-logit)))
+
+    def _explain_fusion(self, loaded: LoadedModel, pixels, text, index: int) -> Explanation:
+        parts = [(self.get(name), weight) for name, weight in loaded.parts]
+        part_explanations = [self._explain(part, pixels if part.input_kind == POSTER else None,
+                                           text if part.input_kind == OVERVIEW else None, index)
+                             for part, _ in parts]
+        contributions = [weight * explanation.probability for (_, weight), explanation in zip(parts, part_explanations)]
+        fused = float(sum(contributions))
+        shares = [contribution / fused if fused > 0 else weight for contribution, (_, weight)
+                  in zip(contributions, parts)]
+        explanation = Explanation(
+            model=loaded.name, input_kind=loaded.input_kind, genre=loaded.genres[index], probability=fused,
+            method=METHOD_FUSION, part_explanations=part_explanations,
+            parts=[PartShare(part.name, part.input_kind, float(weight), float(part_explanation.probability),
+                             float(share))
+                   for (part, weight), part_explanation, share in zip(parts, part_explanations, shares)])
+        poster_parts = [(contribution, part_explanation.heatmap) for contribution, part_explanation
+                        in zip(contributions, part_explanations) if part_explanation.heatmap is not None]
+        if poster_parts:
+            total = sum(contribution for contribution, _ in poster_parts)
+            combined = sum((contribution / total if total > 0 else 1 / len(poster_parts)) * heatmap
+                           for contribution, heatmap in poster_parts)
+            peak = float(combined.max())
+            explanation.heatmap = (combined / peak if peak > 0 else combined).astype(np.float32)
+        text_parts = [(part, weight) for part, weight in parts if part.input_kind == OVERVIEW]
+        if text_parts:
+            # Removing a word changes every text part at once; the poster parts' scores stay: the
+            # fused probability's drop is the weighted sum of the text parts' drops.
+            explanation.text = text
+            explanation.words, explanation.spans = split_words(text)
+            explanation.weights = sum(weight * self._occlusion(part, text)[1][:, index] for part, weight in text_parts)
+            explanation.weight_unit = UNIT_PROBABILITY
+        return explanation
