@@ -78,7 +78,7 @@ def make_encoder_bottom(name: str, tuned_layers: int, run_all_layers: bool = Fal
     import keras
     import tensorflow as tf
 
-    preprocessor, backbone = load_encoder(name)
+    _, backbone = load_encoder(name)
     frozen_layers = int(backbone.num_layers) - tuned_layers
     if not 0 < tuned_layers < backbone.num_layers:
         raise ValueError(f"tuned_layers must be between 1 and {backbone.num_layers - 1}.")
@@ -86,24 +86,10 @@ def make_encoder_bottom(name: str, tuned_layers: int, run_all_layers: bool = Fal
 
     class EncoderBottom(keras.layers.Layer):
         def call(self, texts):
-            features = trim_to_bucket(preprocessor(tf.reshape(texts, [-1])))
-            mask = features["padding_mask"]
-            embedded = backbone.get_layer("token_embedding")(features["token_ids"])
-            states = backbone.get_layer("embeddings_add")([
-                embedded,
-                backbone.get_layer("position_embedding")(embedded),
-                backbone.get_layer("segment_embedding")(features["segment_ids"]),
-            ])
-            states = backbone.get_layer("embeddings_layer_norm")(states)
-            pooled, entering = [], None
-            for index in range(backbone.num_layers if run_all_layers else frozen_layers):
-                if index == frozen_layers:
-                    entering = states
-                states = backbone.get_layer(f"transformer_layer_{index}")(states, padding_mask=mask)
-                pooled.append(pool_states(states, mask))
-            entering = states if entering is None else entering
+            mask, states, pooled = run_frozen_layers(name, texts, backbone.num_layers if run_all_layers
+                                                     else frozen_layers)
             frozen = tf.concat(pooled[:frozen_layers], axis=-1)
-            outputs = (entering, tf.cast(mask, tf.int32), frozen)
+            outputs = (states[frozen_layers - 1], tf.cast(mask, tf.int32), frozen)
             return outputs + (tf.concat(pooled, axis=-1),) if run_all_layers else outputs
 
         def compute_output_spec(self, texts):
@@ -114,6 +100,70 @@ def make_encoder_bottom(name: str, tuned_layers: int, run_all_layers: bool = Fal
             return specs + (all_layers,) if run_all_layers else specs
 
     return EncoderBottom(name=f"{name}_frozen_bottom", trainable=False)
+
+
+def run_frozen_layers(name: str, texts, depth: int) -> tuple:
+    """Return (padding mask, token states after each of the first ``depth`` transformer layers,
+    their pooled states) for a (batch, 1) string tensor, with the package's weights (the
+    backbone's own layers, in its order; its embedding dropout is inactive at inference)."""
+    import tensorflow as tf
+
+    preprocessor, backbone = load_encoder(name)
+    features = trim_to_bucket(preprocessor(tf.reshape(texts, [-1])))
+    mask = features["padding_mask"]
+    embedded = backbone.get_layer("token_embedding")(features["token_ids"])
+    states = backbone.get_layer("embeddings_add")([
+        embedded,
+        backbone.get_layer("position_embedding")(embedded),
+        backbone.get_layer("segment_embedding")(features["segment_ids"]),
+    ])
+    states = backbone.get_layer("embeddings_layer_norm")(states)
+    after, pooled = [], []
+    for index in range(depth):
+        states = backbone.get_layer(f"transformer_layer_{index}")(states, padding_mask=mask)
+        after.append(states)
+        pooled.append(pool_states(states, mask))
+    return mask, after, pooled
+
+
+def make_shared_encoder_call(name: str, wrapped: dict):
+    """Return ``call(texts) -> {model name: probabilities}`` for several models built by
+    wrap_with_encoder on the same encoder ({model name: (model, its encoder metadata)}), or None
+    when fewer than two are given or one is not built that way.
+
+    The tokens and every layer that all of them keep frozen run once instead of once per model;
+    each model's head then reads what its own encoder layer would give it (minilm_mlp: the last
+    layer's pooled states; minilm_tuned: the states entering its first tuned layer, the mask and
+    the frozen layers' pooled states). The same layers compute the same values, so only float
+    round-off can differ from calling each model whole.
+    """
+    import tensorflow as tf
+
+    _, backbone = load_encoder(name)
+    heads = {}
+    for model_name, (model, encoder) in wrapped.items():
+        tuned_layers = int(encoder.get("tuned_layers") or 0)
+        expected = f"{name}_frozen_bottom" if tuned_layers else f"{name}_encoder"
+        if encoder.get("name") != name or len(model.layers) != 3 or model.layers[1].name != expected:
+            return None
+        heads[model_name] = (model.layers[2], int(backbone.num_layers) - tuned_layers)
+    if len(heads) < 2:
+        return None
+    depth = max(frozen for _, frozen in heads.values())
+
+    def call(texts):
+        mask, states, pooled = run_frozen_layers(name, texts, depth)
+        outputs = {}
+        for model_name, (head, frozen) in heads.items():
+            if frozen == backbone.num_layers:
+                features = pooled[frozen - 1]
+            else:
+                features = {STATES_INPUT: states[frozen - 1], MASK_INPUT: tf.cast(mask, tf.int32),
+                            FROZEN_POOLED_INPUT: tf.concat(pooled[:frozen], axis=-1)}
+            outputs[model_name] = head(features, training=False)
+        return outputs
+
+    return call
 
 
 def make_tuned_layers(name: str, tuned_layers: int) -> list:

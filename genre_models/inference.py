@@ -169,6 +169,26 @@ def split_after_token_ids(model):
     return vectorize, rest
 
 
+def make_shared_encoder_calls(networks: list[LoadedModel]) -> list[tuple[list[str], Callable]]:
+    """Return [(model names, call(texts) -> {name: probabilities})], one per pretrained encoder read
+    by two or more of the networks (see encoders.make_shared_encoder_call)."""
+    groups = {}
+    for loaded in networks:
+        encoder = loaded.metadata.get("encoder")
+        if encoder and loaded.input_kind == OVERVIEW:
+            groups.setdefault(encoder["name"], {})[loaded.name] = (loaded.model, encoder)
+    if not any(len(wrapped) > 1 for wrapped in groups.values()):
+        return []
+    from genre_models.encoders import make_shared_encoder_call
+
+    calls = []
+    for name, wrapped in groups.items():
+        call = make_shared_encoder_call(name, wrapped) if len(wrapped) > 1 else None
+        if call is not None:
+            calls.append((list(wrapped), call))
+    return calls
+
+
 class GenrePredictor:
     """Every loaded model behind one call: predict(poster=..., overview=...)."""
 
@@ -178,6 +198,8 @@ class GenrePredictor:
         self.models = self.drop_unusable_fusions(models)
         self._networks = [loaded for loaded in self.models if not loaded.is_fusion]
         self._calls = {loaded.name: make_network_call(loaded.model) for loaded in self._networks}
+        # Models on one pretrained encoder, run together by predict: [(names, call(texts) -> {name: probabilities})].
+        self._shared_calls = make_shared_encoder_calls(self._networks)
         # Traced functions, each traced once (lazily, on first use) and then called as a concrete
         # function: one per input combination for predict, one per network for score_one.
         self._functions, self._concrete = {}, {}
@@ -216,16 +238,24 @@ class GenrePredictor:
     def traced(self, key, names: list[str], kinds: list[str]):
         """Return the concrete function computing the named networks' probabilities from a dict of
         input tensors by kind (tracing it the first time): every network in one graph, so the
-        independent networks run side by side on TensorFlow's threads, with no Python in between."""
+        independent networks run side by side on TensorFlow's threads, with no Python in between,
+        and models on one encoder share its frozen layers."""
         import tensorflow as tf
 
         if key not in self._concrete:
             with self._tracing:
                 if key not in self._concrete:
-                    networks = [(name, self.get(name).input_kind, self._calls[name]) for name in names]
+                    steps, alone = [], list(names)
+                    for group, call in self._shared_calls:
+                        if set(group) <= set(alone):
+                            steps.append((OVERVIEW, call))
+                            alone = [name for name in alone if name not in group]
+                    for name in alone:
+                        steps.append((self.get(name).input_kind, lambda x, name=name: {name: self._calls[name](x)}))
                     specs = {kind: tf.TensorSpec([None, None, None, 3], tf.uint8) if kind == POSTER
                              else tf.TensorSpec([None, 1], tf.string) for kind in kinds}
-                    function = tf.function(lambda inputs: {name: call(inputs[kind]) for name, kind, call in networks})
+                    function = tf.function(lambda inputs: {name: output for kind, step in steps
+                                                           for name, output in step(inputs[kind]).items()})
                     self._functions[key] = function
                     self._concrete[key] = function.get_concrete_function(specs)
         return self._concrete[key]
