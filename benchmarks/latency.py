@@ -55,13 +55,16 @@ def summarise(times: list[float]) -> dict:
             "max_ms": round(max(times), 1)}
 
 
-def measure_latency(data_dir: str, films: int = 50, repeats: int = 50) -> dict:
-    """Return first-pass, second-pass and one-film-repeated latency figures of GenrePredictor.predict."""
+def measure_latency(data_dir: str, films: int = 50, repeats: int = 50, predictor=None) -> dict:
+    """Return first-pass, second-pass and one-film-repeated latency figures of GenrePredictor.predict
+    (of the shipped models, or of ``predictor``, which must not have predicted yet)."""
     from genre_models.inference import GenrePredictor
 
-    started = time.perf_counter()
-    predictor = GenrePredictor.from_artifacts()
-    load_s = time.perf_counter() - started
+    load_s = None
+    if predictor is None:
+        started = time.perf_counter()
+        predictor = GenrePredictor.from_artifacts()
+        load_s = round(time.perf_counter() - started, 2)
     validation = load_films(data_dir, "validation", films)
     warm_up = load_films(data_dir, "train", 1)
     started = time.perf_counter()
@@ -70,7 +73,7 @@ def measure_latency(data_dir: str, films: int = 50, repeats: int = 50) -> dict:
     first = time_films(predictor.predict, validation)
     second = time_films(predictor.predict, validation)
     repeated = time_films(predictor.predict, validation[:1] * repeats)
-    return {"models": len(predictor.models), "films": len(validation), "load_s": round(load_s, 2),
+    return {"models": len(predictor.models), "films": len(validation), "load_s": load_s,
             "warm_up_s": round(warm_up_s, 2), "first_pass": summarise(first), "second_pass": summarise(second),
             "one_film_repeated": {"repeats": repeats, **summarise(repeated)}}
 
@@ -78,10 +81,11 @@ def measure_latency(data_dir: str, films: int = 50, repeats: int = 50) -> dict:
 def describe(figures: dict) -> list[str]:
     """Return the printed lines of a latency measurement."""
     first, second, repeated = figures["first_pass"], figures["second_pass"], figures["one_film_repeated"]
+    loading = "" if figures["load_s"] is None else f" ({figures['load_s']:.1f} s)"
     return [
         f"method: {figures['models']} shipped models via GenrePredictor.predict, {figures['films']} different "
-        f"validation films one at a time (poster file bytes + overview), after loading ({figures['load_s']:.1f} s) "
-        f"and one warm-up film ({figures['warm_up_s']:.1f} s)",
+        f"validation films one at a time (poster file bytes + overview), after loading{loading} and one warm-up "
+        f"film ({figures['warm_up_s']:.1f} s)",
         f"prediction, first pass:  median {first['median_ms']:.1f} ms, p95 {first['p95_ms']:.1f} ms, "
         f"max {first['max_ms']:.1f} ms",
         f"prediction, second pass: median {second['median_ms']:.1f} ms, p95 {second['p95_ms']:.1f} ms, "

@@ -2,9 +2,10 @@
 
 Usage: python -m benchmarks.run [--data-dir DIR] [--quick]
 
-- prediction: one film (poster + summary) through GenrePredictor.predict with every shipped model,
-  against calling the same Keras models directly on already-preprocessed tensors
-  (model(x, training=False)); median of N calls after warm-up.
+- prediction: 50 different validation films (poster file + summary), one at a time, through
+  GenrePredictor.predict with every shipped model: median and p95 of a first and a second pass
+  (benchmarks.latency). Secondary: one film repeated N times, against calling the same Keras models
+  directly and eagerly on already-preprocessed tensors (model(x, training=False)).
 - threshold update: the Evaluate page re-run (AppTest) after moving the threshold slider, scores cached.
 - data: second load of the dataset (cached posters) against the first (decode + resize).
 - training: one epoch of the project's training path (tf.data + callbacks + checkpoint) against a bare
@@ -43,37 +44,35 @@ def median_ms(function, repeats: int) -> float:
 
 
 def measure_prediction(data_dir: str, repeats: int) -> dict:
-    """Median ms of one film through the app's API vs the bare Keras calls it wraps."""
+    """Latency of one film through the app's API, film after film (benchmarks.latency: 50 different
+    validation films, median and p95 of a first and a second pass), and, as a secondary figure, one
+    film repeated against the bare eager Keras calls the API wraps on that film."""
     import tensorflow as tf
-    from PIL import Image
 
-    from genre_models.dataset import load_dataset
+    from benchmarks.latency import load_films, measure_latency
     from genre_models.inference import GenrePredictor
     from genre_models.inputs import prepare_overview, prepare_poster
 
     predictor = GenrePredictor.from_artifacts()
-    dataset = load_dataset(data_dir)
-    film = dataset.split_indices("test")[0]
-    poster = Image.open(dataset.poster_path(dataset.ids[film]))
-    poster.load()
-    overview = str(dataset.overviews[film])
+    latency = measure_latency(data_dir, films=50, repeats=repeats, predictor=predictor)
+    [(poster, overview)] = load_films(data_dir, "validation", 1)
     networks = [m for m in predictor.models if not m.is_fusion]
     tensors = {"poster": tf.constant(prepare_poster(poster)[None]),
                "overview": tf.constant([[prepare_overview(overview)[0]]])}
-
-    def through_api():
-        predictor.predict(poster=poster, overview=overview)
 
     def direct():
         for loaded in networks:
             loaded.model(tensors[loaded.input_kind], training=False)
 
-    for _ in range(10):  # warm-up: tracing, lazy initialisation
-        through_api()
+    for _ in range(3):  # warm-up: lazy initialisation
         direct()
-    api_ms, direct_ms = median_ms(through_api, repeats), median_ms(direct, repeats)
-    return {"predict_ms": round(api_ms, 2), "predict_reference_ms": round(direct_ms, 2),
-            "predict_ratio": round(api_ms / direct_ms, 3), "predict_models": len(predictor.models)}
+    repeated_ms, direct_ms = latency["one_film_repeated"]["median_ms"], median_ms(direct, repeats)
+    return {"predict_ms": latency["first_pass"]["median_ms"], "predict_p95_ms": latency["first_pass"]["p95_ms"],
+            "predict_second_pass_ms": latency["second_pass"]["median_ms"],
+            "predict_second_pass_p95_ms": latency["second_pass"]["p95_ms"], "predict_films": latency["films"],
+            "predict_repeated_ms": repeated_ms, "predict_reference_ms": round(direct_ms, 2),
+            "predict_ratio": round(repeated_ms / direct_ms, 3), "predict_models": latency["models"],
+            "latency": latency}
 
 
 def measure_threshold_update(data_dir: str, repeats: int) -> dict:
@@ -180,6 +179,7 @@ def measure_app_start(data_dir: str) -> dict:
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
+    from benchmarks.latency import describe as describe_latency
     from genre_models.config import resolve_data_dir
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -191,9 +191,11 @@ def main() -> None:
     figures = {}
 
     figures.update(measure_prediction(data_dir, repeats))
-    print(f"prediction, one film, {figures['predict_models']} models: {figures['predict_ms']:.1f} ms via the API, "
-          f"{figures['predict_reference_ms']:.1f} ms calling the Keras models directly "
-          f"-> ratio {figures['predict_ratio']:.2f} (median of {repeats})", flush=True)
+    for line in describe_latency(figures.pop("latency")):
+        print(line, flush=True)
+    print(f"(secondary) the same film {repeats} times: {figures['predict_repeated_ms']:.1f} ms via the API, "
+          f"{figures['predict_reference_ms']:.1f} ms calling the Keras models directly and eagerly "
+          f"-> ratio {figures['predict_ratio']:.2f} (medians)", flush=True)
     figures.update(measure_threshold_update(data_dir, 10 if args.quick else 30))
     print(f"threshold update on the Evaluate page: {figures['threshold_update_ms']:.0f} ms per re-run", flush=True)
     figures.update(measure_second_load(data_dir))
