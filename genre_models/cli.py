@@ -257,14 +257,9 @@ def command_predict(args: argparse.Namespace) -> int:
                     written += 1
             print_progress(min(start + PREDICT_CHUNK, len(film_ids)), len(film_ids), "predicting")
 
-    if args.out == "-":
-        write_lines(sys.stdout.buffer)
-        sys.stdout.buffer.flush()
-    else:
-        write_bytes_atomically(Path(args.out), write_lines)
+    write_output(args.out, write_lines)
     report_skips({model.name: skips.get(model.name, {}) for model in wanted})
-    sys.stderr.write(f"wrote {written} prediction(s) for {len(film_ids)} film(s) to "
-                     f"{'standard output' if args.out == '-' else args.out}\n")
+    sys.stderr.write(f"wrote {written} prediction(s) for {len(film_ids)} film(s) to {describe_output(args.out)}\n")
     return 0
 
 
@@ -366,14 +361,9 @@ def command_explain(args: argparse.Namespace) -> int:
             if len(films) > 1:
                 print_progress(number, len(films), "explaining")
 
-    if args.out == "-":
-        write_lines(sys.stdout.buffer)
-        sys.stdout.buffer.flush()
-    else:
-        write_bytes_atomically(Path(args.out), write_lines)
+    write_output(args.out, write_lines)
     report_skips({model.name: skips.get(model.name, {}) for model in wanted})
-    sys.stderr.write(f"wrote {written} explanation(s) for {len(films)} film(s) to "
-                     f"{'standard output' if args.out == '-' else args.out}\n")
+    sys.stderr.write(f"wrote {written} explanation(s) for {len(films)} film(s) to {describe_output(args.out)}\n")
     return 0
 
 
@@ -385,6 +375,20 @@ def report_skips(skips: dict[str, dict[str, str]]) -> None:
             reasons[reason] = reasons.get(reason, 0) + 1
         for reason, count in reasons.items():
             warn(f"{name}: skipped {count} film(s): {reason}")
+
+
+def write_output(out: str, write_lines) -> None:
+    """Run ``write_lines(binary file)`` into standard output ("-") or atomically into the file ``out``."""
+    if out == "-":
+        write_lines(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    else:
+        write_bytes_atomically(Path(out), write_lines)
+
+
+def describe_output(out: str) -> str:
+    """Return where output went, for the closing message."""
+    return "standard output" if out == "-" else out
 
 
 def check_output_path(out: str) -> None:

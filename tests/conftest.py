@@ -80,6 +80,19 @@ def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) ->
         writer.writerows(rows)
 
 
+def damage_rows(rows: list[dict]) -> list[dict]:
+    """Damage a synthetic dataset's rows, one of each kind a loader must drop: an empty overview
+    (row 1), no genre (row 2), a label that is not 0/1 (row 3), a duplicate Id (row 4 repeated at
+    the end) and an Id leaving the Images folder (row 5). Returns the rows (changed in place)."""
+    rows[1]["Overview"] = "   "
+    for genre in GENRES:
+        rows[2][genre] = "0"
+    rows[3]["Action"] = "7"
+    rows.append(dict(rows[4]))
+    rows[5]["Id"] = "../etc/passwd"
+    return rows
+
+
 def read_rows(path: Path) -> list[dict]:
     """Read a CSV into dict rows."""
     with open(path, newline="", encoding="utf-8") as handle:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import GENRES, read_rows, write_csv
+from conftest import damage_rows, GENRES, read_rows, write_csv
 from genre_models.config import CSV_NAME, IMAGES_DIR_NAME
 from genre_models.dataset import DatasetError, DatasetReport, catalog, load_dataset, read_catalog
 
@@ -19,13 +19,7 @@ def read(folder, require_labels: bool = True):
 
 
 def test_bad_rows_are_dropped_with_a_reason_each(synthetic_dataset):
-    rows = read_rows(synthetic_dataset / CSV_NAME)
-    rows[1]["Overview"] = "   "
-    for genre in GENRES:
-        rows[2][genre] = "0"
-    rows[3]["Action"] = "7"
-    rows.append(dict(rows[4]))  # duplicate Id
-    rows[5]["Id"] = "../etc/passwd"
+    rows = damage_rows(read_rows(synthetic_dataset / CSV_NAME))
     write_csv(synthetic_dataset / CSV_NAME, rows)
 
     table, genres, report = read(synthetic_dataset)

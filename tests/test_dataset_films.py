@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import GENRES, build_synthetic_dataset, read_rows, write_csv
+from conftest import damage_rows, GENRES, build_synthetic_dataset, read_rows, write_csv
 from genre_models.config import CSV_NAME, IMAGES_DIR_NAME, PROJECT_ROOT
 from genre_models.dataset import DatasetError, catalog, import_dataset_zip, load_dataset
 
@@ -31,13 +31,7 @@ def test_loads_synthetic_dataset_with_posters(synthetic_dataset):
 
 
 def test_bad_rows_and_posters_are_dropped_with_a_reason_each(synthetic_dataset):
-    rows = read_rows(synthetic_dataset / CSV_NAME)
-    rows[1]["Overview"] = "   "
-    for genre in GENRES:
-        rows[2][genre] = "0"
-    rows[3]["Action"] = "7"
-    rows.append(dict(rows[4]))  # duplicate Id
-    rows[5]["Id"] = "../etc/passwd"
+    rows = damage_rows(read_rows(synthetic_dataset / CSV_NAME))
     write_csv(synthetic_dataset / CSV_NAME, rows)
     (synthetic_dataset / IMAGES_DIR_NAME / f"{rows[6]['Id']}.jpg").unlink()
     (synthetic_dataset / IMAGES_DIR_NAME / f"{rows[7]['Id']}.jpg").write_bytes(b"not a jpeg at all")
