@@ -107,25 +107,37 @@ def dataset(image_size: tuple[int, int] | None = None) -> tuple[MovieDataset | N
         return None, str(error)
 
 
-@st.cache_resource(show_spinner="Scoring the films (once per model)...", max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def get_split_scores(model_name: str, location: str, split: str, stamp: str, artifacts_dir: str,
-                     promoted: tuple[tuple[str, str], ...] = ()):
-    """Score one split with one model; cached so threshold changes never re-run the model."""
-    from genre_models.inference import score_split
+                     promoted: tuple[tuple[str, str], ...] = (), _progress=None):
+    """Return one model's scores on one split; cached so threshold changes never re-run the model.
 
-    return score_split(
-        get_predictor(artifacts_dir, promoted), model_name,
+    The validation and test scores shipped beside the artifact (split_scores.npz) are read when
+    they still match the artifact and this dataset (genre_models.split_scores); anything else is
+    scored here, chunk by chunk, calling ``_progress(model, films done, films in total)``.
+    """
+    from genre_models.split_scores import read_split_scores, score_split_with_progress
+
+    models = get_predictor(artifacts_dir, promoted)
+    loaded = models.get(model_name)
+    stored = read_split_scores(loaded.folder, loaded.metadata, split, get_dataset(location, None, stamp).fingerprint)
+    if stored is not None:
+        return stored
+    return score_split_with_progress(
+        models, model_name,
         dataset_for=lambda image_size: get_dataset(location, image_size, stamp),
         split=split,
-        score_part=lambda name: get_split_scores(name, location, split, stamp, artifacts_dir, promoted),
+        score_part=lambda name: get_split_scores(name, location, split, stamp, artifacts_dir, promoted, _progress),
+        progress=(lambda done, total, what: _progress(model_name, done, total)) if _progress else None,
     )
 
 
-def split_scores(model_name: str, split: str):
-    """Return the cached scores of a model on a split of the configured dataset."""
+def split_scores(model_name: str, split: str, progress=None):
+    """Return the cached scores of a model on a split of the configured dataset; ``progress(model,
+    done, total)`` hears of any scoring that must run (widgets.ScoringProgress shows it)."""
     location = data_location()
     return get_split_scores(model_name, str(location), split, data_stamp(location), str(resolve_artifacts_dir()),
-                            promotions())
+                            promotions(), _progress=progress)
 
 
 def import_dataset_zip(uploaded_bytes: bytes, progress) -> Path:

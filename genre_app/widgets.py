@@ -178,6 +178,47 @@ def show_model_table(models: list[dict]) -> None:
     show_table([summarize_for_table(metadata) for metadata in models])
 
 
+# --- Scoring progress -------------------------------------------------------------------------------------------
+
+def format_duration(seconds: float) -> str:
+    """Return a rough duration for people: "5 s", "2 min 10 s"."""
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"
+
+
+def progress_text(name: str, done: int, total: int, elapsed: float) -> str:
+    """Say how far the scoring of a model is: films done / total and the time left (from the pace so far)."""
+    if total and done >= total:
+        return f"{name}: {total:,} / {total:,} films scored in {format_duration(elapsed)}"
+    left = "estimating the time left" if done <= 0 or elapsed <= 0 else \
+        f"about {format_duration(elapsed * (total - done) / done)} left"
+    return f"Scoring with {name}: {done:,} / {total:,} films, {left}"
+
+
+class ScoringProgress:
+    """Per-model progress bars for the scoring a page must run (scores not shipped with the artifact):
+    pass it as ``progress`` to state.split_scores; nothing is drawn when every score is read from a
+    file. ``clear()`` removes the bars once the page has its scores."""
+
+    def __init__(self, container=None):
+        self.container = container or st
+        self.bars, self.started = {}, {}
+
+    def __call__(self, name: str, done: int, total: int) -> None:
+        import time
+
+        now = time.perf_counter()
+        if name not in self.bars:
+            self.bars[name] = self.container.progress(0.0, text=progress_text(name, 0, total, 0.0))
+            self.started[name] = now
+        fraction = min(max(done / total, 0.0), 1.0) if total else 1.0
+        self.bars[name].progress(fraction, text=progress_text(name, done, total, now - self.started[name]))
+
+    def clear(self) -> None:
+        for bar in self.bars.values():
+            bar.empty()
+
+
 # --- Shared deployments -----------------------------------------------------------------------------------------
 
 def read_only_notice(actions: str) -> str | None:

@@ -163,11 +163,13 @@ def load_all_artifacts(root: Path | None = None, names: list[str] | None = None,
     return loaded, errors
 
 
-def publish_artifact(destination: Path, model, metadata: dict, history: dict) -> Path:
+def publish_artifact(destination: Path, model, metadata: dict, history: dict, split_scores: dict | None = None) -> Path:
     """Write model + metadata + history into a staging folder, then swap it in atomically.
 
     The optimizer state is left out (the model is re-compiled without it) to
     keep the repository lean; a crash at any point leaves the previous artifact.
+    ``split_scores`` ({split: fusion.ScoredSplit}, the validation and test scores computed for the
+    metadata) are written beside it (genre_models.split_scores), so pages need not score them again.
     """
     import keras
 
@@ -178,4 +180,8 @@ def publish_artifact(destination: Path, model, metadata: dict, history: dict) ->
             model.save(staging / MODEL_FILE)
         write_json_atomically(staging / HISTORY_FILE, history)
         write_json_atomically(staging / METADATA_FILE, metadata)
+        if split_scores:
+            from genre_models.split_scores import write_published_scores
+
+            write_published_scores(staging, metadata, split_scores)
     return Path(destination)

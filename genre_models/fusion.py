@@ -173,5 +173,8 @@ def fit_fusion(spec, recipe: FusionRecipe, config: TrainConfig, run_dir: Path,
     )
     home = Path(config.parts_dir) if config.parts_dir else resolve_artifacts_dir()
     destination = Path(config.out_dir) if config.out_dir else home / spec.name
-    publish_artifact(destination, None, metadata, history)
+    fused = {split: fuse_scores(weights, scores[split]) for split in scores}
+    from genre_models.split_scores import scored_splits  # split_scores imports this module
+
+    publish_artifact(destination, None, metadata, history, split_scores=scored_splits(dataset, splits, fused))
     return TrainResult(artifact_dir=destination, run_dir=run_dir, metadata=metadata)

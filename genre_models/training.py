@@ -36,6 +36,7 @@ from genre_models.models import build_model, get_model_spec
 from genre_models.runs import (
     CHECKPOINT_FILE, CONFIG_FILE, HEARTBEAT_SECONDS, TrainResult, beat, create_run_dir, hold_worker_lock, write_status,
 )
+from genre_models.split_scores import scored_splits
 
 # Training posters above this many megabytes are streamed from the memory-mapped cache instead of
 # being copied into memory (the real training split is 52 MB at 64x64 and 322 MB at 224x112).
@@ -386,17 +387,17 @@ def run_training(spec, recipe: Recipe, config: TrainConfig, run_dir: Path, progr
         "distribution": distribution.describe(config.distribute),
         **({"head_fitted_alone": head_facts} if head_facts else {}),
     }
+    scores = {split: score_inputs(model, take_rows(inputs, splits[split]), progress=progress)
+              for split in ("validation", "test")}
     metadata = assemble_metadata(
         spec, recipe, config, dataset, splits,
-        validation_scores=score_inputs(model, take_rows(inputs, splits["validation"]), progress=progress),
-        test_scores=score_inputs(model, take_rows(inputs, splits["test"]), progress=progress),
-        training_facts=training_facts,
+        validation_scores=scores["validation"], test_scores=scores["test"], training_facts=training_facts,
     )
     if isinstance(recipe, EncoderRecipe):
         from genre_models.encoders import describe_encoder
 
         metadata["encoder"] = describe_encoder(recipe.encoder, recipe.tuned_layers)
     destination = Path(config.out_dir) if config.out_dir else resolve_artifacts_dir() / spec.name
-    publish_artifact(destination, model, metadata, history)
+    publish_artifact(destination, model, metadata, history, split_scores=scored_splits(dataset, splits, scores))
     return TrainResult(artifact_dir=destination, run_dir=run_dir, metadata=metadata,
                        stopped=recorder.stopped_by_request)

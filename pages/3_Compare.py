@@ -24,11 +24,13 @@ if not names:
 
 # Top 3 and hits of every model over the whole test split, aligned by film Id.
 results = {}
+scoring = widgets.ScoringProgress()  # bars only for scores not shipped with the artifact
 for name in names:
-    scores = state.split_scores(name, "test")
+    scores = state.split_scores(name, "test", progress=scoring)
     top, hits = compute_top_k_hits(scores.labels, scores.scores, k=3)
     results[name] = {"rows": {str(i): r for r, i in enumerate(scores.ids)}, "top": top, "hits": hits,
                      "genres": scores.genres}
+scoring.clear()
 common = sorted(set.intersection(*(set(r["rows"]) for r in results.values())))
 rng = np.random.default_rng(int(seed))
 sample = list(rng.choice(common, size=min(int(sample_size), len(common)), replace=False)) if common else []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from genre_app import charts, state
+from genre_app import charts, state, widgets
 from genre_models.metrics import evaluate_scores
 
 st.set_page_config(page_title="Evaluate", layout="wide")
@@ -20,7 +20,9 @@ split = choice[1].selectbox("Split", ["test", "validation", "train", "all"],
 mode = choice[2].radio("Thresholds", ["tuned per genre", "one global threshold", "adjust one genre"])
 
 loaded = predictor.get(name)
-scores = state.split_scores(name, split)
+scoring = widgets.ScoringProgress()  # bars only for scores not shipped with the artifact (train, all)
+scores = state.split_scores(name, split, progress=scoring)
+scoring.clear()
 tuned = loaded.thresholds.copy()
 overrides = st.session_state.setdefault("threshold_overrides", {}).setdefault(name, {})
 if mode == "one global threshold":
@@ -70,7 +72,8 @@ others = [other for other in predictor.model_names() if other != name]
 if others:
     other = st.selectbox("Other model (its tuned thresholds)", others)
     other_loaded = predictor.get(other)
-    other_scores = state.split_scores(other, split)
+    other_scores = state.split_scores(other, split, progress=scoring)
+    scoring.clear()
     other_report = evaluate_scores(other_scores.labels, other_scores.scores, other_loaded.thresholds,
                                    other_scores.genres)
     st.plotly_chart(charts.plot_f1_comparison({name: report, other: other_report}), key="compare")

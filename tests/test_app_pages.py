@@ -157,6 +157,51 @@ def test_evaluate_confusion_matrices_and_live_threshold(app_env):
     assert before["micro AP"] == after["micro AP"]  # ranking metrics do not depend on thresholds
 
 
+@pytest.fixture
+def no_scoring(real_data_dir, monkeypatch):
+    """The full real dataset with the shipped artifacts, and any scoring of a split made to fail:
+    what opens must come from the artifacts' split_scores.npz files."""
+    from genre_models import split_scores
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a split was scored instead of read from split_scores.npz")
+
+    monkeypatch.setenv("GENRE_DATA_DIR", str(real_data_dir))
+    monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(PROJECT_ROOT / "artifacts"))
+    monkeypatch.setattr(split_scores, "score_split_with_progress", refuse)
+    return real_data_dir
+
+
+@pytest.mark.parametrize("page", ["pages/3_Compare.py", "pages/4_Evaluate.py"])
+def test_compare_and_evaluate_on_the_test_split_read_the_shipped_scores(no_scoring, page):
+    app = run_page(page)
+    assert not app.get("progress")
+    if page.endswith("Compare.py"):
+        assert set(app.dataframe[0].value["model"]) >= SHIPPED
+    else:
+        assert "499 films in the test split" in texts(app)
+        app.selectbox[1].set_value("validation").run()
+        assert not app.exception and "544 films in the validation split" in texts(app)
+
+
+def test_scoring_that_must_run_reports_films_done_per_model(app_env, monkeypatch):
+    from genre_app import state, widgets
+
+    calls = []
+    original = widgets.ScoringProgress.__call__
+    monkeypatch.setattr(widgets.ScoringProgress, "__call__",
+                        lambda self, name, done, total: (calls.append((name, done, total)),
+                                                         original(self, name, done, total)))
+    state.get_split_scores.clear()  # the small dataset is not the one the shipped scores were made on
+    run_page("pages/4_Evaluate.py")
+    by_model = {}
+    for name, done, total in calls:
+        by_model.setdefault(name, []).append((done, total))
+    assert by_model  # Evaluate's model and the model it is compared with
+    for name, steps in by_model.items():
+        assert steps[0][0] == 0 and steps[-1][0] == steps[-1][1] > 0, (name, steps)
+
+
 def make_fake_run(root, run_id: str, state: str, epochs_done: int, **status):
     """A run folder as a worker leaves it: status, metric lines, optionally an artifact."""
     import json
