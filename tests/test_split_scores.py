@@ -143,3 +143,23 @@ def test_training_writes_the_scores_it_evaluated_and_they_match_a_fresh_scoring(
                                       progress=lambda done, total, what: calls.append((done, total)))
     assert np.array_equal(again.scores, score_split(predictor, "tfidf_logreg", lambda size: dataset, "all").scores)
     assert calls[0] == (0, dataset.num_films) and calls[-1] == (dataset.num_films, dataset.num_films)
+
+
+def test_a_fitted_fusion_writes_the_fused_scores_of_its_parts(synthetic_dataset, tmp_path):
+    from genre_models.dataset import load_dataset
+    from genre_models.fusion import fuse_split
+    from genre_models.training import train_model
+
+    results = {name: train_model(TrainConfig(model_name=name, data_dir=str(synthetic_dataset), epochs=1,
+                                             out_dir=str(tmp_path / name), parts_dir=str(tmp_path), verbose=0,
+                                             command="test"))
+               for name in ("course_cnn", "course_lstm", "late_fusion")}
+    fingerprint = load_dataset(synthetic_dataset).fingerprint
+    fusion = load_artifact(results["late_fusion"].artifact_dir)
+    for split in STORED_SPLITS:
+        parts = [read_split_scores(results[name].artifact_dir, results[name].metadata, split, fingerprint)
+                 for name, _ in fusion.parts]
+        stored = read_split_scores(fusion.folder, fusion.metadata, split, fingerprint)
+        expected = fuse_split(fusion, parts)
+        assert list(stored.ids) == list(expected.ids)
+        assert np.allclose(stored.scores, expected.scores, atol=1e-6)
