@@ -1,12 +1,17 @@
 """Prediction latency the way users meet it: many different films, one at a time.
 
-Usage: python -m benchmarks.latency [--data-dir DIR] [--films 50] [--repeats 50]
+Usage: python -m benchmarks.latency [--data-dir DIR] [--films 50] [--repeats 50] [--browser 10]
 
 Method: load every shipped model (GenrePredictor.from_artifacts), warm up with one training-split
 film, then send N different validation films one at a time through GenrePredictor.predict, each as
 the app sends it (the poster file's bytes, as uploaded, and the overview string). Every film is
 timed once in a first pass and once more in a second pass; median and p95 of each pass are printed.
 The old figure (one film repeated) follows as a secondary line. Ends with one JSON line.
+
+With ``--browser N``: also the Predict page in headless Chromium (`streamlit run`), warm (after one
+prediction): N different test films picked from the dataset one after another, each timed from the
+click on Predict until the first model's answer shows, until every model's answer shows, and
+until every model's chart is drawn and the page's script has finished.
 """
 
 from __future__ import annotations
@@ -78,6 +83,75 @@ def measure_latency(data_dir: str, films: int = 50, repeats: int = 50, predictor
             "one_film_repeated": {"repeats": repeats, **summarise(repeated)}}
 
 
+def measure_click_to_answer(data_dir: str, films: int) -> dict:
+    """Seconds from a click on Predict to the answers on the Predict page (headless Chromium, warm)."""
+    import shutil
+    import socket
+    import subprocess
+
+    from genre_models.artifacts import read_artifact_metadata
+    from genre_models.config import PROJECT_ROOT
+    from genre_models.dataset import load_dataset
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        return {"browser_note": "chromium not installed"}
+    from playwright.sync_api import expect, sync_playwright
+
+    models = len(read_artifact_metadata(PROJECT_ROOT / "artifacts")[0])
+    dataset = load_dataset(data_dir)
+    film_ids = [str(film_id) for film_id in dataset.ids[dataset.split_indices("test")][1 : films + 2]]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env={**os.environ, "GENRE_DATA_DIR": data_dir}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    script_done = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+    times = {"first_answer": [], "all_answers": [], "all_charts": []}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.set_default_timeout(300_000)
+            while True:
+                try:
+                    page.goto(f"http://127.0.0.1:{port}/Predict")
+                    break
+                except Exception:  # the server is not listening yet
+                    time.sleep(0.2)
+            page.get_by_text("Pick a film from the dataset").click()
+            for index, film_id in enumerate(film_ids):  # the first film is the warm-up
+                page.locator("[data-testid='stSelectbox']").first.click()
+                page.keyboard.type(film_id)
+                page.keyboard.press("Enter")
+                page.get_by_text(film_id).first.wait_for()
+                page.wait_for_function(script_done)
+                expect(page.get_by_text("Top 3:")).to_have_count(0)
+                started = time.perf_counter()
+                page.get_by_role("button", name="Predict").click()
+                page.get_by_text("Top 3:").first.wait_for()
+                first = time.perf_counter() - started
+                expect(page.get_by_text("Top 3:")).to_have_count(models)
+                answers = time.perf_counter() - started
+                page.locator(".js-plotly-plot").nth(models - 1).wait_for()
+                page.wait_for_function(script_done)
+                charts = time.perf_counter() - started
+                if index:
+                    for key, value in zip(times, (first, answers, charts)):
+                        times[key].append(value)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"browser_films": len(times["all_answers"]), "browser_models": models,
+            **{f"{key}_s": {"median": round(statistics.median(values), 2), "max": round(max(values), 2)}
+               for key, values in times.items()}}
+
+
 def describe(figures: dict) -> list[str]:
     """Return the printed lines of a latency measurement."""
     first, second, repeated = figures["first_pass"], figures["second_pass"], figures["one_film_repeated"]
@@ -103,10 +177,24 @@ def main() -> None:
     parser.add_argument("--data-dir", help="dataset folder or zip (default: $GENRE_DATA_DIR)")
     parser.add_argument("--films", type=int, default=50, help="different validation films (default 50)")
     parser.add_argument("--repeats", type=int, default=50, help="repeats of the one-film secondary figure")
+    parser.add_argument("--browser", type=int, default=0, metavar="N",
+                        help="also time N films from click to answer on the Predict page (headless Chromium)")
     args = parser.parse_args()
-    figures = measure_latency(str(resolve_data_dir(args.data_dir)), args.films, args.repeats)
+    data_dir = str(resolve_data_dir(args.data_dir))
+    figures = measure_latency(data_dir, args.films, args.repeats)
     for line in describe(figures):
         print(line, flush=True)
+    if args.browser:
+        figures["browser"] = measure_click_to_answer(data_dir, args.browser)
+        browser = figures["browser"]
+        if "browser_note" in browser:
+            print(f"browser: {browser['browser_note']}", flush=True)
+        else:
+            print(f"browser, Predict page, warm, {browser['browser_films']} different test films: click to first "
+                  f"answer median {browser['first_answer_s']['median']:.2f} s, to all {browser['browser_models']} "
+                  f"answers {browser['all_answers_s']['median']:.2f} s, to all charts drawn "
+                  f"{browser['all_charts_s']['median']:.2f} s (max {browser['all_charts_s']['max']:.2f} s)",
+                  flush=True)
     print(json.dumps(figures))
 
 
