@@ -140,6 +140,41 @@ def split_scores(model_name: str, split: str, progress=None):
                             promotions(), _progress=progress)
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def get_answer_reference(folder: str, created_at: str | None, _metadata: dict):
+    """Return how decisive a model was on its validation films (genre_app.answers.Reference), from
+    the split scores shipped with it; None when it has none usable."""
+    from genre_app.answers import reference_from_scores
+    from genre_models.split_scores import read_split_scores
+
+    stored = read_split_scores(folder, _metadata, "validation")
+    return None if stored is None else reference_from_scores(stored.labels, stored.scores)
+
+
+def answer_reference(loaded):
+    """Return the cached validation reference of a loaded model (see get_answer_reference)."""
+    return get_answer_reference(str(loaded.folder), loaded.metadata.get("created_at"), loaded.metadata)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def get_baseline(path: str, stamp: float) -> dict | None:
+    """Return the genre-frequency baseline of artifacts/baselines.json, or None when absent or damaged."""
+    from genre_models.fileio import read_json
+
+    content = read_json(path)
+    return content.get("genre_frequency") if isinstance(content, dict) else None
+
+
+def baseline() -> dict | None:
+    """Return the "always the most common genres" baseline recorded beside the shipped artifacts."""
+    path = resolve_artifacts_dir() / "baselines.json"
+    try:
+        stamp = path.stat().st_mtime
+    except OSError:
+        return None
+    return get_baseline(str(path), stamp)
+
+
 def import_dataset_zip(uploaded_bytes: bytes, progress) -> Path:
     """Install an uploaded dataset zip as the default data folder; return that folder.
 
@@ -182,3 +217,40 @@ def require_dataset_and_models(activity: str):
         st.error("No usable model artifact is installed; see the Home page.")
         st.stop()
     return data, loaded
+
+
+# --- Explanations (issue 13) ------------------------------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def get_explainer(artifacts_dir: str, promoted: tuple[tuple[str, str], ...] = ()):
+    """Return the explainer of the cached predictor's models (its traced functions are built once)."""
+    from genre_models.explain import Explainer
+
+    return Explainer(get_predictor(artifacts_dir, promoted).models)
+
+
+@st.cache_data(show_spinner="Explaining...", max_entries=256)
+def get_explanation(model_name: str, poster_key: str | None, overview: str | None, genre: str, artifacts_dir: str,
+                    promoted: tuple[tuple[str, str], ...] = (), _poster=None):
+    """Explain one model's genre for one input; cached per (model, poster digest, overview, genre, models)."""
+    return get_explainer(artifacts_dir, promoted).explain(model_name, poster=_poster, overview=overview, genre=genre)
+
+
+def explanation(model_name: str, poster, overview: str | None, genre: str):
+    """Return why a model gave a genre its probability for this input, computed once per (model, input,
+    genre); only the inputs the model reads are used. Raises ValueError (a missing input, say)."""
+    import hashlib
+
+    import numpy as np
+
+    from genre_models.inputs import OVERVIEW, POSTER
+
+    kinds = predictor().get(model_name).input_kinds
+    poster = poster if POSTER in kinds and poster is not None else None
+    overview = overview if OVERVIEW in kinds else None
+    poster_key = None
+    if poster is not None:
+        pixels = np.ascontiguousarray(poster)
+        poster_key = hashlib.sha1(str(pixels.shape).encode() + pixels.tobytes()).hexdigest()
+    return get_explanation(model_name, poster_key, overview, genre, str(resolve_artifacts_dir()), promotions(),
+                           _poster=poster)

@@ -65,6 +65,14 @@ if view == "Films":
                  for p in result.predictions],
                 hide_index=True,
             )
+            if result.predictions:
+                explained = right.selectbox("Explain a model's answer", [p.model for p in result.predictions],
+                                            key="browser-explain-model")
+                chosen = next(p for p in result.predictions if p.model == explained)
+                widgets.explanation_panel(
+                    explained, predictor.get(explained).genres, chosen.top[0] if chosen.top else None,
+                    lambda genre: state.explanation(explained, poster, film.overview, genre),
+                    poster, key="browser-explain", container=right)
 
 else:
     first, second = st.columns(2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from genre_app import charts, state, widgets
+from genre_app import answers, charts, state, widgets
 
 st.set_page_config(page_title="Predict genres", layout="wide")
 st.title("Predict genres")
@@ -41,7 +41,11 @@ else:
     if not overview.strip() and upload is not None:
         overview = None
 
+# The answers stay on screen (for the Explain controls) until the inputs change.
+asked = widgets.input_fingerprint(source, poster, upload, overview)
 if st.button("Predict", type="primary"):
+    st.session_state["predicted_inputs"] = asked
+if st.session_state.get("predicted_inputs") == asked:
     try:
         if upload is not None:
             poster = widgets.read_upload(upload)
@@ -55,6 +59,31 @@ if st.button("Predict", type="primary"):
         st.info(note)
     if upload is not None:
         widgets.show_poster(poster, width=150, caption="Your poster")
+    # One recommended answer first, in plain words; every model follows for comparison.
+    given = ({"poster"} if poster is not None else set()) | ({"overview"} if overview else set())
+    truth = set(true_genres) if true_genres else None
+    best = answers.recommend(result.predictions, {m.name: m.metadata for m in predictor.models},
+                             both_given=len(given) == 2)
+    if best is not None:
+        with st.container(border=True):
+            st.subheader("Our answer")
+            st.markdown(f"This film is most likely {answers.plain_answer(best)}.")
+            if truth is not None:
+                st.markdown("**Against the true genres:** " + answers.hit_badges(
+                    [genre for genre, _ in answers.ranked_answer(best)[0]] or best.top[:1], truth))
+            figure = answers.validation_figure(predictor.get(best.model).metadata)
+            st.caption(f"From {best.model} (reads the {best.input_kind.replace('both', 'poster and the summary')}): "
+                       f"the best of the models that could answer, by validation macro average precision "
+                       f"({figure:.2f}).")
+            for doubt in answers.doubts(best, state.answer_reference(predictor.get(best.model)), poster, overview):
+                st.warning(f"Low confidence: {doubt}. Treat this answer with care.")
+    skipped = answers.skipped_fusions(predictor.models, given)
+    if skipped:
+        st.info(f"Not shown: {', '.join(skipped)}, which combine the poster and the summary; give both to see "
+                "their answers.")
+    st.subheader("Every model, for comparison")
+    st.caption("Top 3 ranks the genres by probability; a model's answer is the genres over their own tuned "
+               "thresholds, so it can include a less likely genre whose threshold is low.")
     # At most four models side by side; more wrap onto the next row.
     per_row = 4
     columns = [column for start in range(0, len(result.predictions), per_row)
@@ -63,9 +92,16 @@ if st.button("Predict", type="primary"):
         loaded = predictor.get(prediction.model)
         with column:
             st.subheader(prediction.model)
-            st.caption(f"input: {prediction.input_kind}")
-            marks = [f"{g} ✅" if true_genres and g in true_genres else g for g in prediction.top]
-            st.markdown("**Top 3:** " + ", ".join(marks))
-            st.markdown("**Over tuned threshold:** " + (", ".join(prediction.predicted) or "none"))
+            st.caption(f"input: {prediction.input_kind}"
+                       + (" · the recommended answer" if prediction.model == getattr(best, "model", None) else ""))
+            if prediction.model in answers.COURSE_MODELS:
+                st.caption("The course's reference model, not the app's answer: "
+                           + answers.baseline_comparison(loaded.metadata, state.baseline()) + ".")
+            st.markdown("**Top 3:** " + answers.hit_badges(prediction.top, truth))
+            st.markdown("**Answer:** " + answers.plain_answer(prediction))
             st.plotly_chart(charts.plot_probabilities(prediction, loaded.thresholds),
                             key=f"probabilities-{prediction.model}")
+            widgets.explanation_panel(
+                prediction.model, loaded.genres, prediction.top[0] if prediction.top else None,
+                lambda genre, name=prediction.model: state.explanation(name, poster, overview, genre),
+                poster, key=f"explain-{prediction.model}")

@@ -64,10 +64,16 @@ for film_id in sample:
     truth = set(film.genres)
     with st.container(border=True):
         poster, text, answers = st.columns([1, 2, 3])
-        widgets.show_poster(film.poster, width=100, caption=film.id, container=poster)
+        pixels = widgets.show_poster(film.poster, width=100, caption=film.id, container=poster)
         text.markdown(f"**{film.link}**")
         text.caption(film.overview)
         text.markdown("**True:** " + ", ".join(sorted(truth)))
         for name in names:
             marked = [f"✅ {g}" if g in truth else f"❌ {g}" for g in top_three(name, film_id)]
             answers.markdown(f"**{name}:** " + " · ".join(marked))
+        # On demand: nothing is explained until the film's Explain toggle is switched on.
+        explained = answers.selectbox("Model to explain", names, key=f"compare-model-{film_id}")
+        widgets.explanation_panel(
+            explained, results[explained]["genres"], top_three(explained, film_id)[0],
+            lambda genre: state.explanation(explained, pixels, film.overview, genre),
+            pixels, key=f"compare-explain-{film_id}", width=160)

@@ -541,3 +541,101 @@ def test_a_damaged_promotions_file_is_ignored_with_a_warning(app_env, fake_runs,
         assert any(runs.PROMOTIONS_FILE in warning.value for warning in app.warning)
     if page == "streamlit_app.py":
         assert SHIPPED <= set(app.dataframe[0].value["model"])
+
+
+# --- Issue 13: explanations, computed only when asked -----------------------------------------------------------
+
+def tinted_overviews(app: AppTest) -> list[str]:
+    """The overviews shown with their words tinted by an explanation (HTML)."""
+    return [str(m.value) for m in app.markdown if "explained-word" in str(m.value)]
+
+
+def heatmap_images(app: AppTest) -> list:
+    """The posters shown with a Grad-CAM heatmap over them."""
+    return [image for image in app.get("image") if any("Grad-CAM" in str(c) for c in image.captions)]
+
+
+def genre_pickers(app: AppTest) -> list:
+    return [box for box in app.selectbox if box.label == "Genre to explain"]
+
+
+def test_predict_explains_every_model_when_asked(app_env):
+    app = run_page("pages/2_Predict.py")
+    app.get("file_uploader")[0].set_value(("poster.jpg", jpeg_bytes(), "image/jpeg"))
+    app.text_area[0].input("A detective hunts a serial killer through a rainy city. <b>Not bold</b> *nor* $x$")
+    app.button[0].click().run()
+    assert not app.exception
+    # Nothing is explained before it is asked for.
+    assert not tinted_overviews(app) and not heatmap_images(app) and not genre_pickers(app)
+    for name in SHIPPED:
+        app.toggle(key=f"explain-{name}").set_value(True)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    metadata = {m["name"]: m for m in read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]}
+    poster_networks = [n for n, m in metadata.items() if m["input_kind"] == "poster"]
+    poster_parts = [part["name"] for m in metadata.values() for part in m.get("components", [])
+                    if part["input_kind"] == "poster"]
+    # One heatmap per poster network and one per poster part of a fused model (its own explanation).
+    assert len(heatmap_images(app)) == len(poster_networks) + len(poster_parts)
+    assert len([s for s in app.slider if s.label == "Heatmap opacity"]) == len(heatmap_images(app))
+    tinted = tinted_overviews(app)
+    assert tinted and all("raises" not in html for html in tinted)
+    # Words are escaped: the summary's HTML and Markdown marks show as text, never as markup.
+    assert all("<b>" not in html and "&#60;b&#62;Not" in html for html in tinted if "Not" in html)
+    assert any("raises" in str(m.value) and "lowers" in str(m.value) for m in app.markdown)  # the legend
+    assert "Share of the fused probability" in texts(app)
+    # Each genre picker starts on its model's top genre.
+    for picker in genre_pickers(app):
+        assert picker.value == picker.key.rsplit("-genre-", 1)[1]
+    # Another genre, another opacity: explained again, no error.
+    picker = next(p for p in genre_pickers(app) if p.key.startswith("explain-tfidf_logreg-"))
+    picker.set_value("Horror").run()
+    assert not app.exception
+    assert "Why Horror" in texts(app)
+    next(s for s in app.slider if s.label == "Heatmap opacity").set_value(0.9).run()
+    assert not app.exception
+    assert len(heatmap_images(app)) == len(poster_networks) + len(poster_parts)
+
+
+def test_predict_explanation_of_a_dataset_film_and_a_summary_only_input(app_env):
+    app = run_page("pages/2_Predict.py")
+    app.radio[0].set_value("Pick a film from the dataset").run()
+    app.button[0].click().run()
+    app.toggle(key="explain-course_cnn").set_value(True)
+    app.toggle(key="explain-late_fusion").set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert len(heatmap_images(app)) == 2 and tinted_overviews(app)
+    # A summary alone: the text models answer, and explain, without a poster.
+    app = run_page("pages/2_Predict.py")
+    app.text_area[0].input("Two friends open a bakery in Paris and fall in love.")
+    app.button[0].click().run()
+    app.toggle(key="explain-course_lstm").set_value(True).run()
+    assert not app.exception
+    assert tinted_overviews(app) and not heatmap_images(app)
+
+
+def test_dataset_browser_explains_the_opened_film(app_env):
+    app = run_page("pages/1_Dataset_browser.py")
+    assert not tinted_overviews(app) and not heatmap_images(app)
+    app.selectbox(key="browser-explain-model").set_value("poster_cnn")
+    app.toggle(key="browser-explain").set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert len(heatmap_images(app)) == 1 and len(app.get("image")) == 12 + 1 + 1
+    app.selectbox(key="browser-explain-model").set_value("tfidf_logreg").run()
+    assert not app.exception
+    assert tinted_overviews(app) and "exact TF-IDF contributions" in texts(app)
+
+
+def test_compare_explains_a_sampled_film_on_demand(app_env):
+    app = run_page("pages/3_Compare.py")
+    toggles = [t for t in app.toggle if t.key.startswith("compare-explain-")]
+    sampled = int(next(s.value for s in app.subheader if "sampled test films" in s.value).split()[0])
+    assert len(toggles) == sampled > 1 and not tinted_overviews(app)
+    film_id = toggles[0].key.removeprefix("compare-explain-")
+    app.selectbox(key=f"compare-model-{film_id}").set_value("multimodal_fusion")
+    app.toggle(key=f"compare-explain-{film_id}").set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert "Share of the fused probability" in texts(app)
+    assert len(heatmap_images(app)) == 1 and tinted_overviews(app)
+    # Only the film asked about is explained.
+    assert len(genre_pickers(app)) == 1
