@@ -79,8 +79,9 @@ if st.session_state.get("predicted_inputs") == asked:
                 st.warning(f"Low confidence: {doubt}. Treat this answer with care.")
     skipped = answers.skipped_fusions(predictor.models, given)
     if skipped:
-        st.info(f"Not shown: {', '.join(skipped)}, which combine the poster and the summary; give both to see "
-                "their answers.")
+        missing = "a poster" if "poster" not in given else "a summary"
+        st.info(f"Not shown: {', '.join(skipped)}: fused models that also need {missing}. Give a poster and a "
+                "summary to see their answers.")
     st.subheader("Every model, for comparison")
     st.caption("Top 3 ranks the genres by probability; a model's answer is the genres over their own tuned "
                "thresholds, so it can include a less likely genre whose threshold is low.")

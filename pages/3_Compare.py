@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from genre_app import state, widgets
+from genre_app.answers import hit_badges
 from genre_models.metrics import compute_top_k_hits
 
 st.set_page_config(page_title="Compare models", layout="wide")
@@ -69,8 +70,7 @@ for film_id in sample:
         text.caption(film.overview)
         text.markdown("**True:** " + ", ".join(sorted(truth)))
         for name in names:
-            marked = [f"✅ {g}" if g in truth else f"❌ {g}" for g in top_three(name, film_id)]
-            answers.markdown(f"**{name}:** " + " · ".join(marked))
+            answers.markdown(f"**{name}:** " + hit_badges(top_three(name, film_id), truth))
         # On demand: nothing is explained until the film's Explain toggle is switched on.
         explained = answers.selectbox("Model to explain", names, key=f"compare-model-{film_id}")
         widgets.explanation_panel(

@@ -1,0 +1,192 @@
+"""Answers a newcomer can read: which model to trust first, in plain words, and when not to trust it.
+
+Pure functions over the package's predictions and metadata (no Streamlit, no TensorFlow), used by
+the Predict and Compare pages and tested in tests/test_answers.py:
+
+- ``recommend``: the best fused model when both inputs are given, else the best model for the
+  given input, "best" by its recorded validation macro average precision (threshold-free, and
+  validation, not test, so the choice does not peek at the honest figures);
+- ``plain_answer``: a model's genres in words with percentages; the genres over their tuned
+  thresholds lead, ranked by probability, so "most likely" and "predicted" never contradict;
+- ``COURSE_MODELS``: the course's reference models, shown beside the "always the most common
+  genres" baseline so nobody takes their answer for the app's;
+- ``doubts``: reasons to doubt an answer: probabilities that barely move away from each genre's
+  base rate (less than on 95% of validation films), an overview far longer than the dataset's or
+  with hardly any ordinary English words, a poster with almost no detail (a plain colour or
+  gradient).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from genre_models.inputs import BOTH
+
+# The course's own models, reproduced as taught (reference figures, not the app's best answers).
+COURSE_MODELS = ("course_cnn", "course_lstm", "late_fusion")
+# The validation figure a recommendation is chosen by.
+RECOMMENDATION_METRIC = "macro_average_precision"
+# A film whose probabilities stray from the base rates less than on this share of validation
+# films gets a low-confidence notice.
+LOW_CONFIDENCE_QUANTILE = 0.05
+# The dataset's overviews have 1-68 words (median 26); far longer text is unlike anything seen.
+LONGEST_TRAINING_OVERVIEW_WORDS = 68
+TOO_LONG_FACTOR = 3
+# Ordinary words: 15-40% of a dataset overview's words (0.5th percentile 15%) are among these.
+COMMON_WORDS = frozenset(
+    "the a an of and to in is his her he she their they with for on at by from who as that it its when but after "
+    "into this be are was has have will one two life young man woman new".split())
+MIN_COMMON_SHARE = 0.05
+MIN_WORDS_FOR_TEXT_CHECK = 8
+# Mean difference between neighbouring pixels at 64x64: dataset posters 5.4-43 (0.5th percentile
+# 14.3); a plain gradient scores about 4.
+MIN_POSTER_DETAIL = 8.0
+
+
+def validation_figure(metadata: dict) -> float:
+    """Return the model's recorded validation macro AP (-inf when it has none)."""
+    value = ((metadata.get("metrics") or {}).get("validation") or {}).get(RECOMMENDATION_METRIC)
+    return float(value) if isinstance(value, (int, float)) else float("-inf")
+
+
+def recommend(predictions: list, metadata_by_name: dict[str, dict], both_given: bool):
+    """Return the prediction to lead with: the best fused model (input BOTH) when both inputs are
+    given and one answered, else the best of those that answered; None when none did."""
+    candidates = [p for p in predictions if p.input_kind == BOTH] if both_given else []
+    candidates = candidates or list(predictions)
+    if not candidates:
+        return None
+    return max(candidates, key=lambda p: validation_figure(metadata_by_name.get(p.model, {})))
+
+
+def skipped_fusions(models: list, given_kinds: set[str]) -> list[str]:
+    """Return the fused models that did not answer because one of their inputs is missing."""
+    return [m.name for m in models if m.is_fusion and not m.input_kinds <= given_kinds]
+
+
+def percent(probability: float) -> str:
+    """Return a probability as a whole percentage ("<1%" below one half percent)."""
+    return "<1%" if probability < 0.005 else f"{probability:.0%}"
+
+
+def ranked_answer(prediction) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    """Return (genres over their tuned thresholds, the next most likely up to three in all), each
+    as (genre, probability), most probable first."""
+    ranked = sorted(prediction.probabilities.items(), key=lambda item: -item[1])
+    chosen = set(prediction.predicted)
+    over = [(genre, p) for genre, p in ranked if genre in chosen]
+    others = [(genre, p) for genre, p in ranked if genre not in chosen][: max(0, 3 - len(over))]
+    return over, others
+
+
+def plain_answer(prediction) -> str:
+    """Return the answer in words, e.g. "**Drama** (72%) and **Romance** (41%)"."""
+    over, others = ranked_answer(prediction)
+
+    def listed(pairs):
+        words = [f"**{genre}** ({percent(p)})" for genre, p in pairs]
+        return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+    if over:
+        text = listed(over)
+        return text + (f"; next most likely {listed(others)}" if others else "")
+    return f"no genre reaches its threshold; the most likely are {listed(others)}"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """How decisive a model's answers were on validation films (from its stored split scores)."""
+
+    # Each genre's share of validation films (the base rate), in the model's genre order.
+    base_rates: np.ndarray
+    # The LOW_CONFIDENCE_QUANTILE of the validation films' distance from the base rates.
+    low_distance: float
+
+
+def distance_from_base_rates(probabilities: np.ndarray, base_rates: np.ndarray) -> np.ndarray:
+    """Return the mean absolute difference between probabilities and base rates (per film)."""
+    return np.abs(np.asarray(probabilities, dtype=np.float64) - base_rates).mean(axis=-1)
+
+
+def reference_from_scores(labels: np.ndarray, scores: np.ndarray) -> Reference:
+    """Return a model's Reference from its validation labels and probabilities."""
+    base_rates = np.asarray(labels, dtype=np.float64).mean(axis=0)
+    distances = distance_from_base_rates(scores, base_rates)
+    return Reference(base_rates, float(np.quantile(distances, LOW_CONFIDENCE_QUANTILE)))
+
+
+def overview_doubts(overview: str | None) -> list[str]:
+    """Return why an overview does not look like the dataset's plot summaries (empty: it does)."""
+    if not overview:
+        return []
+    words = str(overview).split()
+    doubts = []
+    if len(words) > TOO_LONG_FACTOR * LONGEST_TRAINING_OVERVIEW_WORDS:
+        doubts.append(f"the summary has {len(words):,} words; the models learnt from summaries of at most "
+                      f"{LONGEST_TRAINING_OVERVIEW_WORDS} words")
+    if len(words) >= MIN_WORDS_FOR_TEXT_CHECK:
+        share = np.mean([word.lower().strip(".,;:!?()\"'") in COMMON_WORDS for word in words])
+        if share < MIN_COMMON_SHARE:
+            doubts.append("the summary has hardly any ordinary English words (is it text about a film?)")
+    return doubts
+
+
+def poster_detail(pixels: np.ndarray) -> float:
+    """Return the mean difference between neighbouring pixels of the poster shrunk to 64x64."""
+    small = np.asarray(Image.fromarray(np.asarray(pixels, dtype=np.uint8)).convert("RGB").resize((64, 64)),
+                       dtype=np.float32)
+    return float(np.abs(np.diff(small, axis=0)).mean() + np.abs(np.diff(small, axis=1)).mean())
+
+
+def poster_doubts(pixels: np.ndarray | None) -> list[str]:
+    """Return why an image does not look like a poster (empty: it does, by this simple measure)."""
+    if pixels is None:
+        return []
+    if poster_detail(pixels) < MIN_POSTER_DETAIL:
+        return ["the image has almost no detail (a plain colour or a gradient?), unlike the posters the models "
+                "learnt from"]
+    return []
+
+
+def answer_doubts(prediction, reference: Reference | None) -> list[str]:
+    """Return why a model's answer is weak: probabilities hardly away from the genres' base rates."""
+    if reference is None:
+        return []
+    probabilities = np.array(list(prediction.probabilities.values()))
+    if len(probabilities) != len(reference.base_rates):
+        return []
+    if distance_from_base_rates(probabilities, reference.base_rates) < reference.low_distance:
+        return [f"{prediction.model}'s probabilities stay close to how common each genre is, less decisive "
+                f"than on {1 - LOW_CONFIDENCE_QUANTILE:.0%} of the validation films"]
+    return []
+
+
+def doubts(prediction, reference: Reference | None, poster: np.ndarray | None, overview: str | None) -> list[str]:
+    """Return every reason to doubt an answer (input unlike the training data, or an indecisive answer)."""
+    reads_poster = prediction.input_kind in ("poster", BOTH)
+    reads_overview = prediction.input_kind in ("overview", BOTH)
+    return [*(poster_doubts(poster) if reads_poster else []), *(overview_doubts(overview) if reads_overview else []),
+            *answer_doubts(prediction, reference)]
+
+
+def hit_badges(genres: list[str], truth: set[str] | None) -> str:
+    """Return genres as Markdown, each marked by text, colour and shape: a bold green "hit" badge for a
+    true genre, a grey "miss" badge otherwise (no emoji: they render as empty boxes without an emoji font)."""
+    if truth is None:
+        return ", ".join(genres)
+    return " ".join(f":green-badge[**hit** · {genre}]" if genre in truth else f":gray-badge[miss · {genre}]"
+                    for genre in genres)
+
+
+def baseline_comparison(metadata: dict, baseline: dict | None) -> str:
+    """Return a course model's test figures beside the "always the most common genres" baseline's."""
+    test = (metadata.get("metrics") or {}).get("test") or {}
+    if not baseline or "micro_f1" not in test:
+        return ""
+    figures = (baseline.get("metrics") or {}).get("test") or {}
+    always = " + ".join(baseline.get("predicts_always") or []) or "the most common genres"
+    return (f"test micro-F1 {test['micro_f1']:.2f} and macro-F1 {test['macro_f1']:.2f}; answering always "
+            f"{always} scores {figures.get('micro_f1', float('nan')):.2f} and {figures.get('macro_f1', float('nan')):.2f}")
