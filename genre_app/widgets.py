@@ -265,8 +265,8 @@ LOWERS_RGB = (33, 102, 172)
 MAX_TINT = 0.8
 WEIGHT_UNITS = {
     "probability": "a word's weight is how much the genre's probability falls when the word is removed",
-    "logit": "a word's weight is its exact share of the genre's logit (the weights add up to the logit minus "
-             "the bias)",
+    "logit": "a word's weight is its exact share of the genre's logit: the weights add up to the logit minus "
+             "the bias",
 }
 
 
@@ -366,14 +366,16 @@ def explanation_panel(model_name: str, genres: list[str], top_genre: str | None,
     container = container or st
     if not container.toggle("Explain", key=key, help=f"Show why {model_name} gave a genre its probability"):
         return
+    # One container (CSS class st-key-<key>-panel) holds everything the explanation shows.
+    panel = container.container(key=f"{key}-panel")
     default = genres.index(top_genre) if top_genre in genres else 0
-    genre = container.selectbox("Genre to explain", genres, index=default, key=f"{key}-genre-{top_genre}")
+    genre = panel.selectbox("Genre to explain", genres, index=default, key=f"{key}-genre-{top_genre}")
     try:
         explained = explain(genre)
     except ValueError as error:
-        container.info(f"No explanation: {error}")
+        panel.info(f"No explanation: {error}")
         return
-    show_explanation(explained, poster, key=key, container=container, width=width)
+    show_explanation(explained, poster, key=key, container=panel, width=width)
 
 
 def input_fingerprint(*inputs) -> str:

@@ -280,3 +280,61 @@ def test_bad_uploads_show_errors_and_the_page_stays_usable(page, app_url, tmp_pa
     assert page.get_by_text("Could not predict").count() == 0
     assert_no_exception(page)
     snapshot(page, "10-upload-valid-after-errors")
+
+
+def model_column(page, model: str):
+    """The Predict page's column of one model (its heading, answers and Explain control)."""
+    return page.locator("[data-testid='stColumn']", has=page.get_by_role("heading", name=model, exact=True))
+
+
+def explanation_screenshot(page, model: str, name: str) -> Path:
+    """Save a screenshot of one model's explanation panel (genre picker to legend) under test-output/browser/."""
+    panel = page.locator(f".st-key-explain-{model}-panel")
+    panel.scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)  # let the image, the tints and the legend paint
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    box = panel.bounding_box()
+    # A little margin: the last Markdown line hangs below the panel's box (Streamlit's negative margin).
+    page.screenshot(path=str(path), clip={"x": box["x"] - 8, "y": box["y"] - 8, "width": box["width"] + 16,
+                                          "height": box["height"] + 40})
+    return path
+
+
+def test_explanations_journey_poster_heatmap_and_tinted_overview(page, app_url):
+    # Tall enough for a whole explanation panel: Streamlit scrolls inside the page, so a screenshot
+    # shows only what fits in the window.
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    page.goto(f"{app_url}/Predict")
+    page.get_by_role("button", name="Predict").wait_for()
+    page.get_by_text("Pick a film from the dataset").click()
+    page.get_by_text("True genres:").wait_for()
+    wait_until_script_done(page)
+    page.get_by_role("button", name="Predict").click()
+    page.get_by_role("heading", name="course_cnn", exact=True).wait_for()
+    wait_until_script_done(page)
+
+    # A poster network: the Grad-CAM heatmap over the film's poster, with its opacity slider.
+    page.locator(".st-key-explain-course_cnn").get_by_text("Explain").click()
+    column = model_column(page, "course_cnn")
+    heatmap = column.locator("[data-testid='stImage'] img").first
+    heatmap.wait_for()
+    column.get_by_text("Heatmap opacity").wait_for()
+    wait_until_script_done(page)
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=heatmap.element_handle())
+    assert_no_exception(page)
+    explanation_screenshot(page, "course_cnn", "11-explain-poster-heatmap")
+
+    # A text model: the overview with each word tinted, and the legend of both colours.
+    page.locator(".st-key-explain-tfidf_logreg").get_by_text("Explain").click()
+    column = model_column(page, "tfidf_logreg")
+    column.locator(".explained-word").first.wait_for()
+    column.get_by_text("raises").first.wait_for()
+    wait_until_script_done(page)
+    words = column.locator(".explained-word")
+    assert words.count() >= 5
+    tints = {words.nth(i).evaluate("(span) => getComputedStyle(span).backgroundColor") for i in range(words.count())}
+    assert len(tints) > 2  # tinted by weight, not one colour for all
+    assert_no_exception(page)
+    explanation_screenshot(page, "tfidf_logreg", "12-explain-tinted-overview")
+    snapshot(page, "13-explain-predict-page")
