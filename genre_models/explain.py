@@ -396,10 +396,12 @@ class Explainer:
         import tensorflow as tf
 
         def build():
-            model = loaded.model
+            from genre_models.inference import make_network_call
+
             spec = (tf.TensorSpec([None, None, None, 3], tf.uint8) if loaded.input_kind == POSTER
                     else tf.TensorSpec([None, 1], tf.string))
-            return tf.function(lambda inputs: model(inputs, training=False), input_signature=[spec])
+            # The predictor's own call: course_lstm steps only to the batch's last real token.
+            return tf.function(make_network_call(loaded.model), input_signature=[spec])
 
         return self._function(("call", loaded.name), build)
 
@@ -538,7 +540,7 @@ class Explainer:
         words, spans = split_words(text)
         explanation = Explanation(model=loaded.name, input_kind=loaded.input_kind, genre=loaded.genres[index],
                                   probability=0.0, method=METHOD_OCCLUSION, text=text, words=words, spans=spans)
-        if linear_text_parts(loaded.model) is not None:
+        if self._function(("is_linear", loaded.name), lambda: linear_text_parts(loaded.model) is not None):
             exact = self._linear_contributions(loaded, text, words, index)
             if exact is not None:
                 explanation.weights, explanation.logit, explanation.bias, probability = exact
