@@ -65,13 +65,18 @@ if widgets.read_only_notice("Importing a dataset") is None:
                     st.info("GENRE_DATA_DIR points elsewhere; unset it to use the imported dataset.")
 
 st.subheader("Models")
+widgets.show_announcement()
 widgets.warn_if_promotions_damaged()
 models, errors = state.artifact_listing()
-if models:
-    widgets.show_model_table(models)
-else:
-    st.warning("No usable model artifact was found.")
 # Loading the models also checks the files behind the metadata (a damaged model.keras, say).
 load_errors = {**errors, **state.predictor().load_errors}
+# A fused model whose part was retrained since it was fitted is not broken: it needs refitting, offered below.
+needing_refit = widgets.fusions_needing_refit(load_errors)
+if models:
+    widgets.show_model_table(models, needs_refit=needing_refit)
+else:
+    st.warning("No usable model artifact was found.")
+widgets.offer_refits(needing_refit, key="home")
 for folder, reason in load_errors.items():
-    st.error(f"Skipped artifact `{folder}`: {reason.removeprefix(folder + ': ')} The other models still work.")
+    if folder not in needing_refit:
+        st.error(f"Skipped artifact `{folder}`: {reason.removeprefix(folder + ': ')} The other models still work.")

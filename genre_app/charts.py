@@ -17,16 +17,25 @@ def plot_probabilities(prediction: ModelPrediction, thresholds: np.ndarray) -> g
                           "probability": list(prediction.probabilities.values()), "threshold": thresholds})
     frame = frame.sort_values("probability")
     over = frame["genre"].isin(prediction.predicted).to_numpy()
+
+    def bars(mask, name: str, colour: str, verdict: str) -> go.Bar:
+        part = frame[mask]
+        return go.Bar(x=part["probability"], y=part["genre"], orientation="h", name=name, marker_color=colour,
+                      text=[f"{p:.0%}" for p in part["probability"]], textposition="outside", cliponaxis=False,
+                      customdata=part["threshold"],
+                      hovertemplate=f"<b>%{{y}}</b>: %{{x:.0%}} likely<br>{verdict} (threshold %{{customdata:.0%}})"
+                                    "<extra></extra>")
+
     return go.Figure(
         data=[
-            go.Bar(x=frame["probability"][over], y=frame["genre"][over], orientation="h", name="over threshold",
-                   marker_color="#d62728"),
-            go.Bar(x=frame["probability"][~over], y=frame["genre"][~over], orientation="h", name="below",
-                   marker_color="#9ecae1"),
+            bars(over, "over threshold", "#d62728", "predicted: over its threshold"),
+            bars(~over, "below", "#9ecae1", "not predicted: below its threshold"),
             go.Scatter(x=frame["threshold"], y=frame["genre"], mode="markers", name="tuned threshold",
-                       marker={"symbol": "line-ns-open", "size": 12, "color": "black"}),
+                       marker={"symbol": "line-ns-open", "size": 12, "color": "black"},
+                       hovertemplate="%{y}: threshold %{x:.0%}<extra></extra>"),
         ],
-        layout={"height": 560, "margin": {"l": 0, "r": 0, "t": 10, "b": 0}, "xaxis": {"range": [0, 1]},
+        layout={"height": 560, "margin": {"l": 0, "r": 30, "t": 10, "b": 0},
+                "xaxis": {"range": [0, 1.08], "tickformat": ".0%", "title": "probability"},
                 "yaxis": {"categoryorder": "array", "categoryarray": list(frame["genre"])},
                 "legend": {"orientation": "h", "y": -0.08}, "barmode": "overlay"},
     )
@@ -106,8 +115,15 @@ def plot_confusion_grid(report: dict, genres: list[str], columns: int = 5) -> go
         data=[go.Heatmap(z=shares, text=counts, texttemplate="%{text}", customdata=hover, colorscale="Blues",
                          zmin=0, zmax=1, showscale=False, xgap=2, ygap=2,
                          hovertemplate="%{customdata}<extra></extra>")],
-        layout={"height": 150 * rows, "margin": {"l": 0, "r": 0, "t": 10, "b": 0}, "annotations": annotations,
-                "xaxis": {"visible": False}, "yaxis": {"visible": False, "autorange": "reversed"},
+        layout={"height": 150 * rows + 60, "margin": {"l": 0, "r": 0, "t": 10, "b": 0}, "annotations": annotations,
+                # Each small matrix's rows and columns named on the axes: rows the truth, columns the prediction.
+                "xaxis": {"title": "predicted: yes | no (each genre's columns)", "showgrid": False,
+                          "zeroline": False, "tickvals": [c * 3 + j for c in range(columns) for j in (0, 1)],
+                          "ticktext": ["pred. yes", "pred. no"] * columns, "tickfont": {"size": 10}},
+                "yaxis": {"title": "true: yes | no (each genre's rows)", "autorange": "reversed",
+                          "showgrid": False, "zeroline": False,
+                          "tickvals": [r * 3 + 1 + i for r in range(rows) for i in (0, 1)],
+                          "ticktext": ["true yes", "true no"] * rows, "tickfont": {"size": 10}},
                 "plot_bgcolor": "rgba(0,0,0,0)"},
     )
     return figure
@@ -172,8 +188,19 @@ def smooth(values: list[float], weight: float = 0.8) -> list[float]:
     return smoothed
 
 
+def waiting_figure(title: str, note: str = "Waiting for the first epoch...", height: int = 300) -> go.Figure:
+    """A chart with no data yet: its title and a note in place of empty axes."""
+    return go.Figure(layout={
+        "title": title, "height": height, "margin": {"t": 40, "b": 0},
+        "xaxis": {"visible": False}, "yaxis": {"visible": False},
+        "annotations": [{"text": note, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                         "font": {"size": 14, "color": "#666"}}]})
+
+
 def plot_epoch_curves(epochs: list[dict], metric: str, title: str | None = None) -> go.Figure:
-    """Train and validation curves of one metric per epoch."""
+    """Train and validation curves of one metric per epoch (a waiting note before the first epoch ends)."""
+    if not epochs:
+        return waiting_figure(title or metric)
     figure = go.Figure()
     xs = [record["epoch"] for record in epochs]
     for key, name in ((metric, "train"), (f"val_{metric}", "validation")):
@@ -185,6 +212,8 @@ def plot_epoch_curves(epochs: list[dict], metric: str, title: str | None = None)
 
 def plot_batch_curve(batches: list[dict], metric: str = "loss", weight: float = 0.8) -> go.Figure:
     """Per-batch running metric, raw and smoothed, against the global step."""
+    if not batches:
+        return waiting_figure(f"{metric} per batch", "Waiting for the first batch...")
     steps = list(range(1, len(batches) + 1))
     values = [record.get(metric) for record in batches]
     figure = go.Figure()
@@ -196,15 +225,20 @@ def plot_batch_curve(batches: list[dict], metric: str = "loss", weight: float = 
 
 
 def plot_learning_rate(epochs: list[dict]) -> go.Figure:
-    """The learning rate per epoch."""
+    """The learning rate per epoch, on a log scale (schedules decay it by orders of magnitude)."""
+    if not epochs:
+        return waiting_figure("learning rate")
     return go.Figure(go.Scatter(x=[r["epoch"] for r in epochs], y=[r.get("learning_rate") for r in epochs],
-                                mode="lines+markers"),
-                     layout={"title": "learning rate", "xaxis": {"title": "epoch"}, "height": 300,
+                                mode="lines+markers", hovertemplate="epoch %{x}: %{y:.2e}<extra></extra>"),
+                     layout={"title": "learning rate (log scale)", "xaxis": {"title": "epoch"},
+                             "yaxis": {"type": "log", "exponentformat": "power"}, "height": 300,
                              "margin": {"t": 40, "b": 0}})
 
 
 def plot_runs_overlay(curves: dict[str, list[dict]], metric: str) -> go.Figure:
     """One metric per epoch for several runs, overlaid."""
+    if not any(curves.values()):
+        return waiting_figure(metric, "No finished epoch in the chosen runs yet.", height=350)
     figure = go.Figure()
     for run_id, epochs in curves.items():
         figure.add_scatter(x=[r["epoch"] for r in epochs], y=[r.get(metric) for r in epochs], mode="lines+markers",

@@ -19,7 +19,7 @@ import streamlit as st
 from PIL import Image
 
 from genre_models import runs
-from genre_models.config import read_only_reason
+from genre_models.config import read_only_reason, resolve_data_dir
 from genre_models.dataset import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, MovieDataset, decode_poster
 from genre_models.metadata import TABLE_METRICS, summarize_for_table
 
@@ -173,9 +173,14 @@ def show_table(rows: list[dict]) -> None:
     st.dataframe(frame, hide_index=True, column_config=metric_column_config(frame.columns))
 
 
-def show_model_table(models: list[dict]) -> None:
-    """Show one row per model's metadata: summarize_for_table, the one metadata-to-row conversion."""
-    show_table([summarize_for_table(metadata) for metadata in models])
+def show_model_table(models: list[dict], needs_refit: dict[str, str] | None = None) -> None:
+    """Show one row per model's metadata: summarize_for_table, the one metadata-to-row conversion; fused
+    models in ``needs_refit`` are marked so (they are left out of predictions until refitted)."""
+    rows = [summarize_for_table(metadata) for metadata in models]
+    if needs_refit:
+        for row in rows:
+            row["state"] = "needs refitting" if row["model"] in needs_refit else "ready"
+    show_table(rows)
 
 
 # --- Scoring progress -------------------------------------------------------------------------------------------
@@ -244,16 +249,95 @@ def is_in_use(run_folder: Path, promoted: dict[str, str]) -> bool:
 
 
 @contextmanager
-def errors_shown() -> Iterator[None]:
+def errors_shown(container=None, toast: bool = False) -> Iterator[None]:
     """Run an action that changes shared state, showing a refusal or a file-system failure as an
-    error message instead of a traceback (the rest of the block is skipped)."""
+    error message instead of a traceback (the rest of the block is skipped). ``container``: where
+    the message goes (somewhere the user is looking, not a folded expander); ``toast``: also pop it up."""
     try:
         yield
-    except runs.RunRefused as refusal:
-        st.error(str(refusal))
-    except OSError as error:
-        st.error(f"The action failed: {error.strerror or error}"
-                 + (f" ({error.filename})" if error.filename else "") + ".")
+    except (runs.RunRefused, OSError) as error:
+        if isinstance(error, runs.RunRefused):
+            message = str(error)
+        else:
+            message = (f"The action failed: {error.strerror or error}"
+                       + (f" ({error.filename})" if error.filename else "") + ".")
+        (container or st).error(message)
+        if toast:
+            st.toast(message, icon=":material/error:")
+
+
+# Session key of a success message kept across the rerun that follows an action (see announce).
+NOTICE_KEY = "genre-app-notice"
+
+
+def announce(message: str, rerun: bool = True) -> None:
+    """Confirm that an action succeeded with a toast that survives the page's rerun (and a success line
+    at the top of the page after it), then rerun so every table shows the change."""
+    st.session_state[NOTICE_KEY] = message
+    if rerun:
+        st.rerun()
+    show_announcement()
+
+
+def show_announcement() -> None:
+    """Show (once) the success message an action left before its rerun: a toast and a success line."""
+    message = st.session_state.pop(NOTICE_KEY, None)
+    if message:
+        st.toast(message, icon=":material/check_circle:")
+        st.success(message)
+
+
+# The reason genre_models.fusion.find_unusable_part gives for a fusion whose part was replaced.
+REFIT_REASON = "was retrained after the fusion was fitted"
+
+
+def fusions_needing_refit(load_errors: dict[str, str]) -> dict[str, str]:
+    """Return {fused model: reason} of the fused models that only need refitting (a part was retrained
+    or promoted after they were fitted); other load errors stay errors."""
+    return {name: reason for name, reason in load_errors.items() if REFIT_REASON in str(reason)}
+
+
+def unusable_fusions(models: list[dict]) -> dict[str, str]:
+    """Return {fused model: why it cannot run} from the models' metadata alone (no model is loaded):
+    genre_models.fusion.find_unusable_part on stand-ins carrying each model's metadata."""
+    from types import SimpleNamespace
+
+    from genre_models.fusion import find_unusable_part
+
+    standins = {m["name"]: SimpleNamespace(name=m["name"], metadata=m, is_fusion="components" in m,
+                                           genres=list(m.get("genres") or [])) for m in models
+                if isinstance(m, dict) and isinstance(m.get("name"), str)}
+    problems = {}
+    for name, model in standins.items():
+        if model.is_fusion:
+            try:
+                problem = find_unusable_part(model, standins)
+            except (KeyError, TypeError):
+                continue
+            if problem:
+                problems[name] = problem
+    return problems
+
+
+def offer_refits(needing: dict[str, str], key: str) -> None:
+    """Say which fused models need refitting, in plain words, each with a button starting its refit (a
+    background run, as on the Train page) unless the deployment is read-only."""
+    from genre_models.config import TrainConfig
+
+    read_only = read_only_reason()
+    for name, reason in needing.items():
+        part = reason.split("its part ", 1)[-1].split(" ", 1)[0]
+        box = st.container(border=True)
+        box.markdown(f"**{name} needs refitting.** Its part {part} was replaced (a newer run is in use) after "
+                     f"{name}'s weights and thresholds were fitted, so {name} is left out of predictions until it "
+                     "is refitted. Refitting takes a minute or two and trains no network.")
+        if box.button(f"Refit {name}", key=f"{key}-refit-{name}", disabled=bool(read_only),
+                      help=read_only or f"Starts a background run fitting {name} from the models in use; "
+                                        "follow it on the Train page."):
+            with errors_shown(container=box, toast=True):
+                run_dir = runs.start_run(TrainConfig(model_name=name, data_dir=str(resolve_data_dir()),
+                                                     command=f"refit offered by the app ({key})", verbose=2))
+                announce(f"Refitting {name} in run {run_dir.name}; follow it on the Train page.")
 
 
 # --- Explanations (issue 13) ------------------------------------------------------------------------------------

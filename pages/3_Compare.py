@@ -19,6 +19,14 @@ settings = st.columns(3)
 sample_size = settings[0].number_input("Films to sample", min_value=1, max_value=100, value=10)
 seed = settings[1].number_input("Seed", min_value=0, value=0, step=1)
 names = settings[2].multiselect("Models", predictor.model_names(), default=predictor.model_names())
+# Head to head, as in the course: two chosen models (the course CNN against the course LSTM to start with).
+if st.toggle("Focus on two models", key="compare-focus"):
+    available = predictor.model_names()
+    pair = st.columns(2)
+    names = [pair[i].selectbox(f"Model {'AB'[i]}", available, key=f"compare-focus-{i}",
+                               index=available.index(default) if default in available else min(i, len(available) - 1))
+             for i, default in enumerate(("course_cnn", "course_lstm"))]
+    names = list(dict.fromkeys(names))
 if not names:
     st.info("Choose at least one model.")
     st.stop()
@@ -51,7 +59,39 @@ for name, result in results.items():
                     "films with ≥1 hit (sample)": sum(h > 0 for h in sample_hits),
                     "hits per film (test split)": float(np.mean(all_hits)) if len(all_hits) else 0.0,
                     "films with ≥1 hit (test split)": float(np.mean(all_hits > 0)) if len(all_hits) else 0.0})
-st.dataframe(pd.DataFrame(summary), hide_index=True)
+# The baseline: every film gets the 3 genres most common among the training films, whatever its input.
+train_rows = dataset.splits == "train"
+common_genres = [dataset.genres[g] for g in np.argsort(-dataset.labels[train_rows].astype(np.int64).sum(axis=0), kind="stable")[:3]]
+truth_by_id = {str(film_id): row for row, film_id in enumerate(dataset.ids)}
+
+
+def baseline_hits(film_ids) -> np.ndarray:
+    columns = [dataset.genres.index(genre) for genre in common_genres]
+    rows = [truth_by_id[f] for f in film_ids if f in truth_by_id]
+    return dataset.labels[rows][:, columns].sum(axis=1) if rows else np.zeros(0)
+
+
+sample_baseline, all_baseline = baseline_hits(sample), baseline_hits(common)
+summary.append({"model": f"baseline: always {', '.join(common_genres)}", "hits in sample": int(sample_baseline.sum()),
+                "films with ≥1 hit (sample)": int((sample_baseline > 0).sum()),
+                "hits per film (test split)": float(np.mean(all_baseline)) if len(all_baseline) else 0.0,
+                "films with ≥1 hit (test split)": float(np.mean(all_baseline > 0)) if len(all_baseline) else 0.0})
+aggregate = pd.DataFrame(summary)
+aggregate["films with ≥1 hit (test split)"] *= 100  # shown as a percentage
+st.dataframe(aggregate, hide_index=True, column_config={
+    "films with ≥1 hit (test split)": st.column_config.NumberColumn(format="%.0f%%"),
+    "hits per film (test split)": st.column_config.NumberColumn(format="%.2f")})
+st.caption("The last row is the baseline a model must beat: it answers the three genres most common in the "
+           "training films for every film, without reading anything.")
+if len(names) == 2 and common:
+    first, second = names
+    rows_a = [results[first]["rows"][f] for f in common]
+    rows_b = [results[second]["rows"][f] for f in common]
+    difference = results[first]["hits"][rows_a].astype(int) - results[second]["hits"][rows_b].astype(int)
+    st.markdown(f"**Head to head on the {len(common)} test films:** {first} finds more true genres in its top 3 "
+                f"on {int((difference > 0).sum())} films ({np.mean(difference > 0):.0%}), {second} on "
+                f"{int((difference < 0).sum())} ({np.mean(difference < 0):.0%}); they tie on "
+                f"{int((difference == 0).sum())} ({np.mean(difference == 0):.0%}).")
 
 if len(names) > 1:
     disagreements = [f for f in common if len({top_three(n, f)[0] for n in names}) > 1]

@@ -12,15 +12,47 @@ import streamlit as st
 
 from genre_app import charts, state, widgets
 from genre_models import runs
+from genre_models.fileio import read_json, write_json_atomically
 from genre_models.config import EncoderRecipe, PosterRecipe, TextRecipe, TrainConfig
 from genre_models.models import MODEL_REGISTRY
 
 # Seconds between live refreshes of the active run.
 REFRESH_SECONDS = 2
+# The start form's last used settings, per model, kept in the runs folder so a reload keeps them.
+FORM_FILE = "start_form.json"
+
+
+def read_form_settings() -> dict:
+    """Return {"model": last model started, "models": {model: its last settings}} ({} when none or damaged)."""
+    stored = read_json(runs.resolve_runs_dir() / FORM_FILE, default={})
+    return stored if isinstance(stored, dict) and isinstance(stored.get("models", {}), dict) else {}
+
+
+def remember_form_settings(settings: dict) -> None:
+    """Keep the settings of the start form just used (atomically; a failure to write is not an error)."""
+    stored = read_form_settings()
+    kept = {key: value for key, value in settings.items() if key not in ("data_dir", "command")}
+    stored = {"model": settings["model_name"], "models": {**stored.get("models", {}), settings["model_name"]: kept}}
+    try:
+        runs.resolve_runs_dir().mkdir(parents=True, exist_ok=True)
+        write_json_atomically(runs.resolve_runs_dir() / FORM_FILE, stored)
+    except OSError:
+        pass
+
+
+def last_used(last: dict, key: str, low, high, fallback, kind):
+    """Return a setting as last used when it is of the expected type and within the widget's bounds,
+    else the recipe's default."""
+    try:
+        value = kind(last[key])
+    except (KeyError, TypeError, ValueError):
+        return fallback
+    return value if low <= value <= high else fallback
 
 st.set_page_config(page_title="Train a model", layout="wide")
 st.title("Train a model")
 
+widgets.show_announcement()
 widgets.warn_if_promotions_damaged()
 # A shared deployment is read-only: every button that changes shared state is hidden or disabled.
 read_only = widgets.read_only_notice("Training")
@@ -28,29 +60,48 @@ if read_only:
     st.caption("Visitors cannot start, promote, restore or delete runs here; past runs and their curves are "
                "still listed below.")
 else:
+    # A refusal is shown here, above the start panel, which is folded while a run is active.
+    start_notice = st.container()
+    form = read_form_settings()
+    model_names = list(MODEL_REGISTRY)
     with st.expander("Start a run", expanded=not runs.active_runs()):
-        name = st.selectbox("Model", list(MODEL_REGISTRY), format_func=lambda n: f"{n}: {MODEL_REGISTRY[n].description}")
+        name = st.selectbox("Model", model_names, format_func=lambda n: f"{n}: {MODEL_REGISTRY[n].description}",
+                            index=model_names.index(form["model"]) if form.get("model") in model_names else 0)
         spec = MODEL_REGISTRY[name]
         recipe = spec.defaults
+        last = form.get("models", {}).get(name)
+        last = last if isinstance(last, dict) else {}
+        if last:
+            st.caption("The settings you last started this model with.")
         settings = {"model_name": name, "data_dir": str(state.data_location()), "command": "Train page"}
         if spec.is_fusion:
             st.caption("Fits the fusion weights and thresholds on the validation split from the models in use "
                        "(promoted runs included); no network is trained.")
         else:
             first, second, third = st.columns(3)
-            settings["epochs"] = int(first.number_input("Epochs", 1, 500, recipe.epochs))
-            settings["batch_size"] = int(second.number_input("Batch size", 1, 1024, recipe.batch_size))
-            settings["learning_rate"] = float(third.number_input("Learning rate", 1e-6, 1.0, recipe.learning_rate,
-                                                                 format="%.5f"))
-            settings["seed"] = int(first.number_input("Seed", 0, 2**31 - 1, 42))
+
+            def bounded(key, low, high, fallback, kind):
+                return last_used(last, key, low, high, fallback, kind)
+
+            settings["epochs"] = int(first.number_input("Epochs", 1, 500, bounded("epochs", 1, 500, recipe.epochs, int)))
+            settings["batch_size"] = int(second.number_input("Batch size", 1, 1024,
+                                                             bounded("batch_size", 1, 1024, recipe.batch_size, int)))
+            settings["learning_rate"] = float(third.number_input(
+                "Learning rate", 1e-6, 1.0, bounded("learning_rate", 1e-6, 1.0, recipe.learning_rate, float),
+                format="%.5f"))
+            settings["seed"] = int(first.number_input("Seed", 0, 2**31 - 1, bounded("seed", 0, 2**31 - 1, 42, int)))
             settings["patience"] = int(second.number_input("Early-stopping patience (0: off)", 0, 500,
-                                                           recipe.patience))
+                                                           bounded("patience", 0, 500, recipe.patience, int)))
+            share = round(bounded("train_fraction", 0.05, 1.0, 1.0, float) / 0.05) * 0.05
             settings["train_fraction"] = float(third.slider(
-                "Share of the training data", 0.05, 1.0, 1.0, 0.05,
+                "Share of the training data", 0.05, 1.0, round(share, 2), 0.05,
                 help="0.1 makes a demo run that finishes in about a minute; validation and test stay whole."))
             if isinstance(recipe, PosterRecipe):
-                height = first.number_input("Image height", 16, 512, recipe.image_size[0])
-                width = second.number_input("Image width", 16, 512, recipe.image_size[1])
+                size = last.get("image_size")
+                size = dict(zip(("height", "width"), size)) if isinstance(size, list) and len(size) == 2 else {}
+                height = first.number_input("Image height", 16, 512,
+                                            last_used(size, "height", 16, 512, recipe.image_size[0], int))
+                width = second.number_input("Image width", 16, 512, last_used(size, "width", 16, 512, recipe.image_size[1], int))
                 settings["image_size"] = (int(height), int(width))
             elif isinstance(recipe, EncoderRecipe):
                 tuned = recipe.tuned_layers
@@ -58,14 +109,17 @@ else:
                 st.caption(f"Reads overviews through the pretrained {recipe.encoder} encoder "
                            f"(its own tokenizer); {trained}.")
             elif isinstance(recipe, TextRecipe):
-                settings["vocabulary_size"] = int(first.number_input("Vocabulary size", 100, 100_000,
-                                                                     recipe.vocabulary_size))
-                settings["sequence_length"] = int(second.number_input("Sequence length (tokens)", 4, 512,
-                                                                      recipe.sequence_length))
+                settings["vocabulary_size"] = int(first.number_input(
+                    "Vocabulary size", 100, 100_000, bounded("vocabulary_size", 100, 100_000, recipe.vocabulary_size,
+                                                             int)))
+                settings["sequence_length"] = int(second.number_input(
+                    "Sequence length (tokens)", 4, 512, bounded("sequence_length", 4, 512, recipe.sequence_length,
+                                                                int)))
         if st.button("Start training", type="primary"):
-            with widgets.errors_shown():
+            remember_form_settings(settings)
+            with widgets.errors_shown(container=start_notice, toast=True):
                 run_dir = runs.start_run(TrainConfig(**settings, verbose=2))
-                st.success(f"Started run `{run_dir.name}`.")
+                widgets.announce(f"Started run {run_dir.name}.")
 
 
 def show_run_curves(run_dir, key: str) -> None:
@@ -78,8 +132,7 @@ def show_run_curves(run_dir, key: str) -> None:
     right.plotly_chart(charts.plot_epoch_curves(epochs, "auc", "AUC"), key=f"{key}-auc")
     left.plotly_chart(charts.plot_epoch_curves(epochs, "precision"), key=f"{key}-precision")
     right.plotly_chart(charts.plot_epoch_curves(epochs, "recall"), key=f"{key}-recall")
-    if epochs:
-        left.plotly_chart(charts.plot_learning_rate(epochs), key=f"{key}-lr")
+    left.plotly_chart(charts.plot_learning_rate(epochs), key=f"{key}-lr")
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -106,31 +159,64 @@ def show_active_runs() -> None:
 st.subheader("Active run")
 show_active_runs()
 
-st.subheader("Runs")
-all_runs = runs.list_runs()
-promoted = runs.read_promotions()
-if not all_runs:
-    st.caption("No runs yet.")
-else:
+def run_state(status: dict) -> str:
+    """Return a run's state for people: a live worker that has reported progress is running, whatever
+    the status file (written "queued" at the start) still says."""
+    state_name = status.get("state")
+    if state_name == "queued" and (status.get("epoch") or status.get("activity")):
+        return "running"
+    return state_name
+
+
+def run_minutes(status: dict) -> float | None:
+    """Return the minutes a run has trained: the worker's own count, else (while it runs) the time since
+    it started."""
+    elapsed = status.get("elapsed")
+    if elapsed is None and status.get("state") in runs.ACTIVE_STATES and status.get("created"):
+        elapsed = time.time() - float(status["created"])
+    return round(float(elapsed) / 60, 1) if elapsed is not None else None
+
+
+def run_rows(all_runs: list[dict], promoted: dict) -> list[dict]:
+    """One table row per run, the active one with its live epoch, step and minutes."""
     rows = []
     for run in all_runs:
         status, config, metadata = run["status"], run["config"], run["metadata"]
         # The artifact's metadata is read as the worker left it: absent for a failed run, maybe damaged.
         training = metadata.get("training") if isinstance(metadata, dict) else None
+        active = status.get("state") in runs.ACTIVE_STATES
         rows.append({
-            "run": run["id"], "model": status.get("model") or config.get("model_name"), "status": status.get("state"),
+            "run": run["id"], "model": status.get("model") or config.get("model_name"), "status": run_state(status),
+            "progress": runs.describe_progress(status)["text"] if active else "",
             "epochs": config.get("epochs"), "batch": config.get("batch_size"), "lr": config.get("learning_rate"),
             "share": config.get("train_fraction"),
-            "minutes": round(float(status.get("elapsed") or 0) / 60, 1),
+            "minutes": run_minutes(status),
             "best val_loss": training.get("best_val_loss") if isinstance(training, dict) else None,
             **widgets.model_figures(metadata),
             "in use": "yes" if widgets.is_in_use(run["folder"], promoted) else "",
             "error": status.get("error", ""),
         })
-    widgets.show_table(rows)
-    latest = all_runs[0]
-    st.markdown(f"Latest run `{latest['id']}`: **{latest['status'].get('state')}**"
+    return rows
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def show_runs_table() -> None:
+    """The runs table, refreshed with the active run's live state every few seconds."""
+    listed = runs.list_runs()
+    if not listed:
+        st.caption("No runs yet.")
+        return
+    widgets.show_table(run_rows(listed, runs.read_promotions()))
+    latest = listed[0]
+    st.markdown(f"Latest run `{latest['id']}`: **{run_state(latest['status'])}**"
                 + (f" ({latest['status']['error']})" if latest["status"].get("error") else ""))
+
+
+st.subheader("Runs")
+show_runs_table()
+all_runs = runs.list_runs()
+promoted = runs.read_promotions()
+if all_runs:
 
     chosen = st.multiselect("Overlay the curves of", [run["id"] for run in all_runs], default=[all_runs[0]["id"]])
     metric = st.selectbox("Metric", ["val_loss", "loss", "val_binary_accuracy", "val_auc", "val_precision",
@@ -141,21 +227,34 @@ else:
     selected = st.selectbox("Run", [run["id"] for run in all_runs], key="manage")
     run_dir = next(run["folder"] for run in all_runs if run["id"] == selected)
     actions = st.columns(3)
+    action_notice = st.container()
     # Disabled (not hidden) on a read-only deployment, so visitors see what exists and why it is off.
     if actions[0].button("Use this model", disabled=bool(read_only),
                          help=read_only or "Predict, Compare and Evaluate will use this run's model."):
-        with widgets.errors_shown():
+        with widgets.errors_shown(container=action_notice, toast=True):
             model_name = runs.promote_run(run_dir)
-            st.success(f"{model_name} now uses run {selected}.")
-    if actions[1].button("Delete run", disabled=bool(read_only), help=read_only):
-        with widgets.errors_shown():
-            runs.delete_run(run_dir)
-            st.success(f"Deleted {selected}.")
-            time.sleep(0.5)
-            st.rerun()
+            widgets.announce(f"{model_name} now uses run {selected}.")
+    # Deleting asks first: the button only arms a confirmation naming the run.
+    if actions[1].button("Delete run", disabled=bool(read_only), help=read_only or "Asks for confirmation first."):
+        st.session_state["confirm-delete"] = selected
+    if st.session_state.get("confirm-delete") == selected and not read_only:
+        with action_notice.container(border=True):
+            st.warning(f"Delete run {selected} and all its files (curves, checkpoint, model)? This cannot be undone.")
+            yes, no = st.columns(2)
+            if yes.button("Yes, delete it", type="primary", key="confirm-delete-yes"):
+                st.session_state.pop("confirm-delete", None)
+                with widgets.errors_shown(container=action_notice, toast=True):
+                    runs.delete_run(run_dir)
+                    widgets.announce(f"Deleted run {selected}.")
+            if no.button("Cancel", key="confirm-delete-no"):
+                st.session_state.pop("confirm-delete", None)
+                st.rerun()
     if promoted:
         restore = actions[2].selectbox("Restore the shipped model for", sorted(promoted))
         if actions[2].button("Restore shipped", disabled=bool(read_only), help=read_only):
-            with widgets.errors_shown():
+            with widgets.errors_shown(container=action_notice, toast=True):
                 runs.restore_shipped(restore)
-                st.success(f"{restore} uses the shipped model again.")
+                widgets.announce(f"{restore} uses the shipped model again.")
+    # A fused model whose part was just replaced needs refitting: said here, with the fix.
+    widgets.offer_refits(widgets.fusions_needing_refit(widgets.unusable_fusions(state.artifact_listing()[0])),
+                     key="train")

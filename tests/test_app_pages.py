@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,7 +137,7 @@ def test_predict_from_a_dataset_film_shows_true_genres(app_env):
 def test_compare_samples_films_and_marks_hits(app_env):
     app = run_page("pages/3_Compare.py")
     summary = app.dataframe[0].value
-    assert set(summary["model"]) == SHIPPED
+    assert set(summary["model"]) - {m for m in summary["model"] if m.startswith("baseline: ")} == SHIPPED
     content = texts(app)
     assert "sampled test films" in content and ("**hit** ·" in content or "miss ·" in content)
     assert "✅" not in content and "❌" not in content  # emoji render as empty boxes without an emoji font
@@ -566,6 +567,8 @@ def test_train_page_shows_a_refused_action_as_an_error(app_env, promoted_run, mo
     app = run_page("pages/5_Train.py")
     monkeypatch.setattr(runs, action, refuse)
     next(button for button in app.button if button.label == label).click().run()
+    if label == "Delete run":  # deleting asks for confirmation first
+        next(button for button in app.button if button.label == "Yes, delete it").click().run()
     assert not app.exception, [e.value for e in app.exception]
     assert any("turned off" in error.value for error in app.error)
 
@@ -694,3 +697,146 @@ def test_compare_explains_a_sampled_film_on_demand(app_env):
     assert len(heatmap_images(app)) == 1 and tinted_overviews(app)
     # Only the film asked about is explained.
     assert len(genre_pickers(app)) == 1
+
+
+# --- Issue 18: the Train page without traps ---------------------------------------------------------------------
+
+@pytest.fixture
+def runs_root(tmp_path, monkeypatch):
+    """An empty runs folder of the app's own."""
+    root = tmp_path / "runs"
+    root.mkdir()
+    monkeypatch.setenv("GENRE_RUNS_DIR", str(root))
+    return root
+
+
+@pytest.fixture
+def live_run(runs_root):
+    """A run whose worker (this test process, holding its lock) has reported epoch 2 of 5 in its heartbeat
+    while its status file still says "queued", as start_run wrote it."""
+    import time
+
+    from genre_models import runs
+
+    folder = make_fake_run(runs_root, "20260104-000000-course_cnn", "queued", 1, pid=os.getpid())
+    runs.write_json_atomically(folder / runs.HEARTBEAT_FILE, {
+        "pid": os.getpid(), "heartbeat": time.time() + 3600, "epoch": 2, "epochs": 5, "step": 1, "steps": 3,
+        "elapsed": 120.0})
+    with open(folder / runs.LOCK_FILE, "a+") as lock:
+        runs.lock_file(lock)
+        yield folder
+
+
+def button_labelled(app: AppTest, label: str):
+    return next(button for button in app.button if button.label == label)
+
+
+def test_train_page_shows_a_refused_start_above_the_folded_form(app_env, live_run):
+    app = run_page("pages/5_Train.py")
+    button_labelled(app, "Start training").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    refusals = [error.value for error in app.error if live_run.name in error.value]
+    assert refusals and "Another training run is active" in refusals[0]
+    # Not inside the start panel (folded shut while a run is active), and popped up as a toast too.
+    assert not [error for expander in app.expander for error in expander.error if live_run.name in error.value]
+    assert any(live_run.name in toast.value for toast in app.toast)
+
+
+def test_train_page_start_form_keeps_the_last_used_settings(app_env, runs_root, monkeypatch):
+    from genre_models import runs
+
+    started = []
+    monkeypatch.setattr(runs, "start_run", lambda config: started.append(config) or runs_root / "20260105-fake")
+    app = run_page("pages/5_Train.py")
+    app.selectbox[0].set_value("course_lstm").run()
+    next(n for n in app.number_input if n.label == "Epochs").set_value(3)
+    next(s for s in app.slider if s.label == "Share of the training data").set_value(0.1)
+    button_labelled(app, "Start training").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert (started[0].model_name, started[0].epochs, started[0].train_fraction) == ("course_lstm", 3, 0.1)
+    assert any("20260105-fake" in toast.value for toast in app.toast)
+    # A reload (a new session) starts from the settings last used, not 40 epochs on all the data.
+    again = run_page("pages/5_Train.py")
+    assert again.selectbox[0].value == "course_lstm"
+    assert next(n for n in again.number_input if n.label == "Epochs").value == 3
+    assert next(s for s in again.slider if s.label == "Share of the training data").value == pytest.approx(0.1)
+
+
+def test_train_page_runs_table_shows_the_live_state_of_the_active_run(app_env, live_run):
+    app = run_page("pages/5_Train.py")
+    row = app.dataframe[0].value.iloc[0]
+    assert row["run"] == live_run.name
+    assert row["status"] == "running" and "epoch 2/5" in row["progress"] and row["minutes"] == 2.0
+
+
+def test_train_page_delete_asks_for_confirmation(app_env, runs_root):
+    folder = make_fake_run(runs_root, "20260101-000000-course_cnn", "completed", 2, elapsed=90)
+    app = run_page("pages/5_Train.py")
+    button_labelled(app, "Delete run").click().run()
+    assert not app.exception
+    assert folder.exists()
+    assert any("cannot be undone" in warning.value for warning in app.warning)
+    button_labelled(app, "Yes, delete it").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not folder.exists()
+    assert any("Deleted run" in toast.value for toast in app.toast)
+
+
+@pytest.fixture
+def replaced_fusion_part(app_env, runs_root):
+    """course_cnn promoted from a run (a copy of the shipped one, retrained later): late_fusion, fitted on
+    the shipped course_cnn, needs refitting."""
+    import json
+    import shutil
+
+    from genre_models import runs
+
+    folder = make_fake_run(runs_root, "20260106-000000-course_cnn", "completed", 2, elapsed=90)
+    shutil.copytree(PROJECT_ROOT / "artifacts" / "course_cnn", folder / runs.ARTIFACT_DIR)
+    metadata_path = folder / runs.ARTIFACT_DIR / "metadata.json"
+    metadata = json.loads(metadata_path.read_text())
+    metadata["created_at"] = "2026-11-23T10:00:00+00:00"
+    metadata_path.write_text(json.dumps(metadata))
+    runs.promote_run(folder)
+    return folder
+
+
+def test_home_marks_a_fusion_whose_part_was_replaced_as_needing_refit(app_env, replaced_fusion_part, monkeypatch):
+    from genre_models import runs
+
+    started = []
+    monkeypatch.setattr(runs, "start_run", lambda config: started.append(config) or replaced_fusion_part.parent / "x")
+    app = run_page("streamlit_app.py")
+    assert not [error for error in app.error if "late_fusion" in error.value]
+    table = app.dataframe[0].value.set_index("model")
+    assert table.loc["late_fusion", "state"] == "needs refitting"
+    assert table.loc["multimodal_fusion", "state"] == "ready"
+    assert "late_fusion needs refitting" in texts(app)
+    button_labelled(app, "Refit late_fusion").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert [config.model_name for config in started] == ["late_fusion"]
+    assert Path(started[0].data_dir) == Path(app_env)
+
+
+def test_train_page_offers_the_refit_of_a_fusion_whose_part_was_replaced(replaced_fusion_part, monkeypatch):
+    app = run_page("pages/5_Train.py")
+    assert "late_fusion needs refitting" in texts(app)
+    assert not button_labelled(app, "Refit late_fusion").disabled
+    monkeypatch.setenv("GENRE_READ_ONLY", "1")
+    assert button_labelled(run_page("pages/5_Train.py"), "Refit late_fusion").disabled
+
+
+# --- Issue 18: charts and Compare a newcomer can read -----------------------------------------------------------
+
+def test_compare_has_a_baseline_row_percentages_and_a_two_model_focus(app_env):
+    app = run_page("pages/3_Compare.py")
+    aggregate = app.dataframe[0].value
+    baseline = aggregate[aggregate["model"].str.startswith("baseline: always")]
+    assert len(baseline) == 1 and "Drama" in baseline["model"].iloc[0]
+    # The share of films with a hit is a percentage (0-100), not a fraction.
+    assert aggregate["films with ≥1 hit (test split)"].max() > 1
+    app.toggle(key="compare-focus").set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    focused = app.dataframe[0].value
+    assert list(focused["model"])[:2] == ["course_cnn", "course_lstm"] and len(focused) == 3
+    assert "Head to head" in texts(app)
