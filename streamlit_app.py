@@ -41,7 +41,13 @@ if dataset is None:
     st.warning(f"No dataset yet. {problem}")
 else:
     st.success(f"Found at `{dataset.folder}`: **{dataset.num_films:,} films**, **{dataset.num_genres} genres**.")
-    problems = dataset.report.summary_lines()[1:]
+    # Genres no film has are information, not a problem: the models keep them and rarely predict them.
+    if dataset.report.empty_genres:
+        st.info(f"For your information: {len(dataset.report.empty_genres)} of the {dataset.num_genres} genres have "
+                f"no film in this dataset ({', '.join(dataset.report.empty_genres)}). They are kept so every "
+                "model answers with the same genres; the models will rarely, if ever, predict them.")
+    empty_line = "genres with no positive film (kept): "
+    problems = [line for line in dataset.report.summary_lines()[1:] if not line.startswith(empty_line)]
     if problems:
         with st.expander(f"Problems found while loading ({len(problems)})"):
             for line in problems:
@@ -73,7 +79,25 @@ load_errors = {**errors, **state.predictor().load_errors}
 # A fused model whose part was retrained since it was fitted is not broken: it needs refitting, offered below.
 needing_refit = widgets.fusions_needing_refit(load_errors)
 if models:
-    widgets.show_model_table(models, needs_refit=needing_refit)
+    widgets.show_model_table(models, needs_refit=needing_refit, baseline=state.baseline())
+    with st.expander("How to read these figures"):
+        st.markdown(
+            "Each model gives every film a probability per genre; a genre whose probability reaches the model's "
+            "threshold is predicted. The figures are measured on the **test films**, which no model saw while "
+            "learning; 1.0 is perfect, higher is better.\n\n"
+            "- **micro-F1**: over all (film, genre) answers together, a balance of *precision* (how many predicted "
+            "genres are right) and *recall* (how many true genres are found). Common genres such as Drama "
+            "weigh the most.\n"
+            "- **macro-F1**: the same balance computed for each genre on its own, then averaged, so rare genres "
+            "(Western, Musical) count as much as Drama. It is lower than micro-F1 when rare genres are missed.\n"
+            "- **samples-F1**: the balance per film, averaged over films.\n"
+            "- **AP (average precision)**: how well the model *ranks* films, whatever the threshold: 1.0 means "
+            "every film with the genre got a higher probability than every film without it. *micro AP* pools "
+            "the genres, *macro AP* averages them.\n"
+            "- **precision@3 / recall@3**: how many of the model's top 3 genres are right, and how many true "
+            "genres are among them.\n\n"
+            "The **baseline** row answers the most common genres for every film without reading anything: a "
+            "model is only useful where it beats it.")
 else:
     st.warning("No usable model artifact was found.")
 widgets.offer_refits(needing_refit, key="home")

@@ -173,14 +173,35 @@ def show_table(rows: list[dict]) -> None:
     st.dataframe(frame, hide_index=True, column_config=metric_column_config(frame.columns))
 
 
-def show_model_table(models: list[dict], needs_refit: dict[str, str] | None = None) -> None:
+def show_model_table(models: list[dict], needs_refit: dict[str, str] | None = None,
+                     baseline: dict | None = None) -> None:
     """Show one row per model's metadata: summarize_for_table, the one metadata-to-row conversion; fused
     models in ``needs_refit`` are marked so (they are left out of predictions until refitted)."""
     rows = [summarize_for_table(metadata) for metadata in models]
+    for row, metadata in zip(rows, models):
+        # A fused model trains no network: it has no epochs, its weights are fitted on the validation films.
+        row["epochs"] = "fused (no epochs)" if metadata.get("components") else \
+            (str(row["epochs"]) if row["epochs"] else "")
     if needs_refit:
         for row in rows:
             row["state"] = "needs refitting" if row["model"] in needs_refit else "ready"
+    extra = baseline_row(baseline)
+    if extra:
+        rows.append({**extra, **({"state": "reference"} if needs_refit else {})})
     show_table(rows)
+
+
+def baseline_row(baseline: dict | None) -> dict | None:
+    """Return the models table's row for the "always the most common genres" baseline
+    (artifacts/baselines.json), or None when there is none."""
+    if not isinstance(baseline, dict):
+        return None
+    test = (baseline.get("metrics") or {}).get("test") or {}
+    always = " + ".join(baseline.get("predicts_always") or []) or "the most common genres"
+    return {"model": f"baseline: always {always}", "input": "none (reads nothing)", "fusion of": "",
+            "thresholds": "global", **{f"test {key}": test.get(key) for key in TABLE_METRICS},
+            "epochs": "", "trained": str(baseline.get("created_at", ""))[:10],
+            "command": baseline.get("command", "")}
 
 
 # --- Scoring progress -------------------------------------------------------------------------------------------

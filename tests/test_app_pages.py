@@ -840,3 +840,17 @@ def test_compare_has_a_baseline_row_percentages_and_a_two_model_focus(app_env):
     focused = app.dataframe[0].value
     assert list(focused["model"])[:2] == ["course_cnn", "course_lstm"] and len(focused) == 3
     assert "Head to head" in texts(app)
+
+
+def test_home_guides_the_figures_and_lists_the_baseline(app_env):
+    app = run_page("streamlit_app.py")
+    table = app.dataframe[0].value.set_index("model")
+    baseline = [name for name in table.index if name.startswith("baseline: always")]
+    assert baseline == ["baseline: always Comedy + Drama"]
+    assert table.loc[baseline[0], "test micro_f1"] > 0
+    assert table.loc["late_fusion", "epochs"] == "fused (no epochs)" and table.loc["course_cnn", "epochs"] == "40"
+    guide = [expander for expander in app.expander if expander.label == "How to read these figures"]
+    assert guide and "macro-F1" in guide[0].markdown[0].value and "average precision" in guide[0].markdown[0].value
+    # Genres no film has are information, not a problem.
+    assert any("For your information" in info.value and "no film" in info.value for info in app.info)
+    assert not any("genres with no positive film" in str(m.value) for m in app.markdown)
