@@ -17,6 +17,22 @@ if dataset is None:
     st.stop()
 
 PAGE_SIZE = 12
+# Cards per row; each row is its own set of columns, so cards line up and keep their order on a phone.
+CARDS_PER_ROW = 4
+# Overviews on a card are cut to about this many characters (the whole one is in the film's details).
+CARD_OVERVIEW_CHARACTERS = 160
+
+
+def open_film(film_id: str) -> None:
+    """Open a film's details (a card's button): select it in the "Open a film" box."""
+    st.session_state["browser-film"] = film_id
+
+
+def short(text: str, limit: int = CARD_OVERVIEW_CHARACTERS) -> str:
+    """Return a text cut at a word boundary to about ``limit`` characters."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+
 # Only the chosen view is built: hidden tabs would still draw every chart and slow the page down.
 view = st.segmented_control("View", ["Films", "Charts"], default="Films", key="view") or "Films"
 
@@ -37,18 +53,26 @@ if view == "Films":
     pages = max(1, int(np.ceil(len(matches) / PAGE_SIZE)))
     page = st.number_input(f"Page (of {pages}; {len(matches):,} films match)", min_value=1, max_value=pages, value=1)
     shown = matches[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    grid = st.columns(4)
-    for position, row in enumerate(shown):
-        film = widgets.film_at(dataset, row)
-        with grid[position % 4]:
-            widgets.show_poster(film.poster, width=120, caption=film.id)
-            st.markdown(f"**{film.link}** · {', '.join(film.genres)}")
-            st.caption(film.overview)
+    for start in range(0, len(shown), CARDS_PER_ROW):
+        for column, row in zip(st.columns(CARDS_PER_ROW), shown[start:start + CARDS_PER_ROW]):
+            film = widgets.film_at(dataset, row)
+            with column.container(border=True):
+                widgets.show_poster(film.poster, width=120, caption=film.id)
+                st.markdown(f"**{film.link}** · {', '.join(film.genres)}")
+                st.caption(short(film.overview))
+                st.button("Open details", key=f"open-{film.id}", on_click=open_film, args=(str(film.id),))
 
     if len(matches):
         st.divider()
-        film_id = st.selectbox("Open a film", [str(dataset.ids[row]) for row in matches[:500]],
-                               help="The first 500 matching films.")
+        choices = [str(dataset.ids[row]) for row in matches[:500]]
+        opened = st.session_state.get("browser-film")
+        if opened is not None and opened not in choices:
+            if opened in {str(dataset.ids[row]) for row in matches}:
+                choices.append(opened)  # a card beyond the first 500
+            else:
+                del st.session_state["browser-film"]  # filtered out since it was opened
+        film_id = st.selectbox("Open a film", choices, key="browser-film",
+                               help="The first 500 matching films, or click a card's Open details.")
         film = widgets.find_film(dataset, film_id)
         left, right = st.columns([1, 2])
         poster = widgets.show_poster(film.poster, width=220, caption=f"Poster of {film.id}", container=left)
@@ -60,11 +84,10 @@ if view == "Films":
         if predictor.models:
             # A poster that cannot be decoded leaves the overview models to answer.
             result = predictor.predict(poster=poster, overview=film.overview)
-            right.dataframe(
-                [{"model": p.model, "top 3": ", ".join(p.top), "over threshold": ", ".join(p.predicted)}
-                 for p in result.predictions],
-                hide_index=True,
-            )
+            # One line per model, wrapped rather than cut off as a table's cells were.
+            right.markdown("**What the models answer** (top 3 · genres over the model's threshold)\n\n" + "\n".join(
+                f"- **{p.model}**: {', '.join(p.top)} · over threshold: {', '.join(p.predicted) or 'none'}"
+                for p in result.predictions))
             if result.predictions:
                 explained = right.selectbox("Explain a model's answer", [p.model for p in result.predictions],
                                             key="browser-explain-model")
