@@ -15,6 +15,7 @@ import dataclasses
 import math
 import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,8 +99,12 @@ def make_schedule(hold_epochs: int, decay: float, kind: str = "course", base_rat
     return schedule
 
 
-def make_strategy(name: str):
-    """Return the tf.distribute strategy for a name (None for "none"), or raise ValueError."""
+def make_strategy(name: str, cluster=None):
+    """Return the tf.distribute strategy for a name (None for "none"), or raise ValueError.
+
+    "multi-worker" joins the cluster TF_CONFIG describes (or ``cluster``, a
+    genre_models.distribute.Cluster), waiting a bounded time for every peer; it must run before
+    TensorFlow runs anything in the process (see genre_models.distribute)."""
     import tensorflow as tf
 
     if name == "none":
@@ -110,9 +115,9 @@ def make_strategy(name: str):
         devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices=devices)
     if name == "multi-worker":
-        if not os.environ.get("TF_CONFIG"):
-            raise ValueError("multi-worker training needs the TF_CONFIG environment variable (see the README).")
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        from genre_models.distribute import join_cluster, read_cluster
+
+        return join_cluster(cluster or read_cluster())
     raise ValueError(f"Unknown distribution strategy {name!r}; choose one of {', '.join(DISTRIBUTE_CHOICES)}.")
 
 
@@ -122,18 +127,77 @@ class Distribution:
 
     # The tf.distribute strategy, or None (one device).
     strategy: object
-    # Replicas training in sync.
+    # Replicas training in sync (over every worker).
     replicas: int
     # Films per optimisation step across all replicas (the recipe's batch size is per replica).
     global_batch: int
+    # Under multi-worker: the cluster and this worker's place in it (genre_models.distribute.Cluster).
+    cluster: object = None
+
+    @property
+    def is_chief(self) -> bool:
+        """Whether this process publishes the artifact (always, unless it is a non-chief worker)."""
+        return self.cluster is None or self.cluster.is_chief
 
     def scope(self):
         """Return the context in which variables must be created."""
         return self.strategy.scope() if self.strategy else contextlib.nullcontext()
 
+    def guard(self):
+        """Return the context turning a lost peer's TensorFlow error into a one-line ValueError."""
+        from genre_models.distribute import peer_failures_as_errors
+
+        return peer_failures_as_errors(self.cluster)
+
     def describe(self, name: str) -> dict:
         """Return what the metadata records about it."""
-        return {"strategy": name, "replicas": self.replicas, "global_batch_size": self.global_batch}
+        described = {"strategy": name, "replicas": self.replicas, "global_batch_size": self.global_batch}
+        if self.cluster is not None:
+            described.update(per_replica_batch_size=self.global_batch // self.replicas, **self.cluster.describe())
+        return described
+
+    def build_before_fit(self, model, validation_data) -> None:
+        """Build the model's optimizer, loss and metric state on one local batch.
+
+        Keras 3 (3.15) builds them under a strategy from the first batch averaged across the
+        replicas (strategy.reduce("MEAN")), which fails on text inputs under
+        MultiWorkerMirroredStrategy; everything is built here instead and fit/evaluate's own
+        build step, which would find nothing left to build, is skipped. The batch comes from the
+        validation pipeline: drawing from the training one would advance its reshuffling, and
+        the epochs would no longer see the films in the order a one-process run sees them."""
+        if self.strategy is None:
+            return
+        batch = next(iter(validation_data.take(1)))
+        with self.scope():
+            model._symbolic_build(data_batch=batch)
+        model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
+
+
+def set_up_distribution(config: TrainConfig, recipe: Recipe, run_dir: Path | None = None) -> Distribution:
+    """Return the run's strategy and global batch. Called before anything else touches
+    TensorFlow (multi-worker requires it); a worker records its place in the cluster in the
+    run's status (worker_index, workers, chief) before waiting for its peers."""
+    cluster = None
+    if config.distribute == "multi-worker":
+        from genre_models.distribute import Timeouts, describe_tasks, read_cluster
+
+        cluster, timeouts = read_cluster(), Timeouts.from_env()
+        if run_dir is not None:
+            write_status(run_dir, "running", **cluster.describe())
+            beat(run_dir, activity=f"{cluster.whoami()}: waiting up to {timeouts.peer_wait:g} s for "
+                                   f"{describe_tasks(cluster.peers())}")
+    strategy = make_strategy(config.distribute, cluster)
+    replicas = strategy.num_replicas_in_sync if strategy else 1
+    return Distribution(strategy, replicas, recipe.batch_size * replicas, cluster)
+
+
+def check_global_batch(distribution: Distribution, splits: dict[str, np.ndarray], batch_size: int) -> None:
+    """Refuse splits smaller than one global batch (replicas need equal shares of every batch, so
+    a distributed run drops the last partial one)."""
+    for name in ("train", "validation"):
+        if distribution.replicas > 1 and len(splits[name]) < distribution.global_batch:
+            raise ValueError(f"The {name} split has {len(splits[name])} films, fewer than one global batch "
+                             f"({distribution.global_batch} = {batch_size} x {distribution.replicas} replicas).")
 
 
 def posters_should_stream(posters: np.ndarray, training_films: int) -> bool:
@@ -194,6 +258,9 @@ def train_model(config: TrainConfig, progress: ProgressCallback | None = None) -
     """Train one registry model end to end and publish its artifact; return where it went."""
     spec = get_model_spec(config.model_name)
     recipe = resolve_recipe(spec.defaults, config)  # Impossible settings are refused before anything is written.
+    if spec.is_fusion and config.distribute == "multi-worker":
+        raise ValueError(f"{spec.name} combines other models' probabilities and has no network to train across "
+                         "workers; fit it in one process (without --distribute multi-worker).")
     run_dir = open_run_dir(config, spec.name)
     if not (run_dir / CONFIG_FILE).exists():  # Started from the command line: record what it trains.
         write_json_atomically(run_dir / CONFIG_FILE, {"config": config.to_dict(), "model": spec.name,
@@ -276,19 +343,6 @@ def prepare_training_inputs(spec, recipe: Recipe, dataset: MovieDataset, progres
     return encode_for_training(recipe.encoder, recipe.tuned_layers, inputs, dataset.fingerprint, progress=progress)
 
 
-def set_up_distribution(config: TrainConfig, recipe: Recipe, splits: dict[str, np.ndarray]) -> Distribution:
-    """Return the run's strategy and global batch; refuse splits smaller than one global batch
-    (replicas need equal shares of every batch, so a distributed run drops the last partial one)."""
-    strategy = make_strategy(config.distribute)
-    replicas = strategy.num_replicas_in_sync if strategy else 1
-    distribution = Distribution(strategy, replicas, recipe.batch_size * replicas)
-    for name in ("train", "validation"):
-        if replicas > 1 and len(splits[name]) < distribution.global_batch:
-            raise ValueError(f"The {name} split has {len(splits[name])} films, fewer than one global batch "
-                             f"({distribution.global_batch} = {recipe.batch_size} x {replicas} replicas).")
-    return distribution
-
-
 def make_pipelines(spec, inputs, dataset: MovieDataset, splits: dict, distribution: Distribution, seed: int) -> tuple:
     """Return the training and validation tf.data pipelines. Large poster sets are read batch by
     batch from the memory-mapped cache; small ones (the real dataset) are copied into memory."""
@@ -361,20 +415,24 @@ def run_training(spec, recipe: Recipe, config: TrainConfig, run_dir: Path, progr
     import keras
 
     started = time.time()
+    # First: a multi-worker strategy must exist before TensorFlow runs anything in this process.
+    distribution = set_up_distribution(config, recipe, run_dir)
     dataset, splits = load_training_data(spec, recipe, config, progress)
+    check_global_batch(distribution, splits, recipe.batch_size)
     inputs, head_features = prepare_training_inputs(spec, recipe, dataset, progress)
     keras.utils.set_random_seed(config.seed)
-    distribution = set_up_distribution(config, recipe, splits)
-    with distribution.scope():
-        model = build_model(spec, dataset.num_genres, recipe, recipe.learning_rate,
-                            training_texts=dataset.overviews[splits["train"]])
-    head_facts = {}
-    if head_features is not None:
-        progress(0, 1, "fitting the head on the frozen encoder's features")
+    with distribution.guard():
         with distribution.scope():
-            head_facts = fit_head_alone(model, head_features, dataset.labels, splits, recipe, run_dir)
-    pipelines = make_pipelines(spec, inputs, dataset, splits, distribution, config.seed)
-    history, recorder = fit_network(model, pipelines, recipe, config, run_dir)
+            model = build_model(spec, dataset.num_genres, recipe, recipe.learning_rate,
+                                training_texts=dataset.overviews[splits["train"]])
+        head_facts = {}
+        if head_features is not None:
+            progress(0, 1, "fitting the head on the frozen encoder's features")
+            with distribution.scope():
+                head_facts = fit_head_alone(model, head_features, dataset.labels, splits, recipe, run_dir)
+        pipelines = make_pipelines(spec, inputs, dataset, splits, distribution, config.seed)
+        distribution.build_before_fit(model, pipelines[1])
+        history, recorder = fit_network(model, pipelines, recipe, config, run_dir)
     if not history["epochs"]:
         # Stopped before the first epoch ended: there is no validated model to publish.
         return TrainResult(artifact_dir=None, run_dir=run_dir, metadata={}, stopped=recorder.stopped_by_request)
@@ -398,6 +456,16 @@ def run_training(spec, recipe: Recipe, config: TrainConfig, run_dir: Path, progr
 
         metadata["encoder"] = describe_encoder(recipe.encoder, recipe.tuned_layers)
     destination = Path(config.out_dir) if config.out_dir else resolve_artifacts_dir() / spec.name
+    if not distribution.is_chief:
+        # Only the chief publishes; another worker writes the same artifact to a temporary folder
+        # (every worker runs the same steps) and removes it.
+        with tempfile.TemporaryDirectory(prefix=f"genre-{spec.name}-worker{distribution.cluster.position}-") as scratch:
+            publish_artifact(Path(scratch) / spec.name, model, metadata, history,
+                             split_scores=scored_splits(dataset, splits, scores))
+        chief = distribution.cluster.leader
+        sys.stderr.write(f"{distribution.cluster.whoami()} finished; only the chief ({chief.job} {chief.index} at "
+                         f"{chief.address}) publishes the artifact, so nothing was written to {destination} here\n")
+        return TrainResult(artifact_dir=None, run_dir=run_dir, metadata=metadata, stopped=recorder.stopped_by_request)
     publish_artifact(destination, model, metadata, history, split_scores=scored_splits(dataset, splits, scores))
     return TrainResult(artifact_dir=destination, run_dir=run_dir, metadata=metadata,
                        stopped=recorder.stopped_by_request)
