@@ -116,7 +116,8 @@ def get_split_scores(model_name: str, location: str, split: str, stamp: str, art
     they still match the artifact and this dataset (genre_models.split_scores); anything else is
     scored here, chunk by chunk, calling ``_progress(model, films done, films in total)``.
     """
-    from genre_models.split_scores import read_split_scores, score_split_with_progress
+    from genre_models.inference import score_split_with_progress
+    from genre_models.split_scores import read_split_scores
 
     models = get_predictor(artifacts_dir, promoted)
     loaded = models.get(model_name)

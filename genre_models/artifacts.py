@@ -17,6 +17,7 @@ from genre_models.config import resolve_artifacts_dir
 from genre_models.fileio import read_json, write_folder_atomically, write_json_atomically
 from genre_models.inputs import BOTH, OVERVIEW, POSTER
 from genre_models.metadata import MetadataError, validate_metadata
+from genre_models.split_scores import write_published_scores
 
 MODEL_FILE = "model.keras"
 METADATA_FILE = "metadata.json"
@@ -181,7 +182,5 @@ def publish_artifact(destination: Path, model, metadata: dict, history: dict, sp
         write_json_atomically(staging / HISTORY_FILE, history)
         write_json_atomically(staging / METADATA_FILE, metadata)
         if split_scores:
-            from genre_models.split_scores import write_published_scores
-
             write_published_scores(staging, metadata, split_scores)
     return Path(destination)

@@ -11,7 +11,6 @@ answer "which inputs and which parts make up this model?".
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,23 +23,10 @@ from genre_models.inputs import POSTER, model_inputs_for, score_inputs
 from genre_models.metadata import assemble_metadata
 from genre_models.metrics import evaluate_scores
 from genre_models.runs import TrainResult, read_promotions
+from genre_models.split_scores import ScoredSplit, scored_splits
 
 # Step of the grid the fusion weights are searched on.
 WEIGHT_STEP = 0.05
-
-
-@dataclass
-class ScoredSplit:
-    """One model's probabilities over one split of a dataset, with the labels, aligned by film."""
-
-    # Film Ids in row order.
-    ids: np.ndarray
-    # True multi-hot labels.
-    labels: np.ndarray
-    # Predicted probabilities.
-    scores: np.ndarray
-    # Genre names in column order.
-    genres: list[str]
 
 
 def fuse_scores(weights, part_scores) -> np.ndarray:
@@ -174,7 +160,6 @@ def fit_fusion(spec, recipe: FusionRecipe, config: TrainConfig, run_dir: Path,
     home = Path(config.parts_dir) if config.parts_dir else resolve_artifacts_dir()
     destination = Path(config.out_dir) if config.out_dir else home / spec.name
     fused = {split: fuse_scores(weights, scores[split]) for split in scores}
-    from genre_models.split_scores import scored_splits  # split_scores imports this module
 
     publish_artifact(destination, None, metadata, history, split_scores=scored_splits(dataset, splits, fused))
     return TrainResult(artifact_dir=destination, run_dir=run_dir, metadata=metadata)

@@ -11,13 +11,15 @@ import io
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from genre_models.artifacts import LoadedModel, load_all_artifacts
+from genre_models.config import ProgressCallback
 from genre_models.dataset import MovieDataset
-from genre_models.fusion import ScoredSplit, find_unusable_part, fuse_available, fuse_split
+from genre_models.fusion import find_unusable_part, fuse_available, fuse_split
 from genre_models.inputs import (
     MAX_OVERVIEW_CHARACTERS,
     OVERVIEW,
@@ -27,6 +29,7 @@ from genre_models.inputs import (
     prepare_poster,
     score_inputs,
 )
+from genre_models.split_scores import STORED_SPLITS, ScoredSplit, write_split_scores
 
 # How many genres a "top k" shows.
 TOP_K = 3
@@ -320,3 +323,49 @@ def open_image_bytes(raw: bytes) -> Image.Image:
         return image
     except OSError as error:
         raise ValueError(f"not a readable image ({error})") from error
+
+
+def score_split_with_progress(predictor, name: str, dataset_for: Callable, split: str,
+                              score_part: Callable | None = None,
+                              progress: ProgressCallback | None = None) -> ScoredSplit:
+    """Score a split with a loaded model like ``inference.score_split`` (same calls, same
+    probabilities), reporting ``progress(films done, films in total, what)`` after each chunk.
+
+    ``dataset_for(image_size)`` returns the dataset at a poster size; ``score_part(name)`` may
+    supply a fusion's part scores (cached); without it the parts are scored here.
+    """
+    loaded = predictor.get(name)
+    if loaded.is_fusion:
+        scorer = score_part or (lambda part: score_split_with_progress(predictor, part, dataset_for, split,
+                                                                       progress=progress))
+        return fuse_split(loaded, [scorer(part) for part, _ in loaded.parts])
+    dataset = dataset_for(loaded.image_size)
+    subset = dataset.subset(dataset.split_indices(split))
+    if progress:
+        progress(0, subset.num_films, "scoring films")
+    scores = score_inputs(loaded.model, model_inputs_for(loaded.input_kind, subset), progress=progress)
+    return ScoredSplit(subset.ids, subset.labels_for(loaded.genres), scores, list(loaded.genres))
+
+
+def record_split_scores(predictor, dataset_for: Callable, names: list[str] | None = None,
+                        splits: tuple[str, ...] = STORED_SPLITS,
+                        progress: Callable[[str, int, int, str], None] | None = None) -> dict[str, Path]:
+    """Score ``splits`` with every loaded model (or the named ones) and write each model's
+    split_scores.npz into its artifact folder; return {model: file}. Each network is scored once
+    per split, fusions are fused from their parts' scores. ``progress(model, done, total, what)``."""
+    fingerprint = dataset_for(None).fingerprint
+    cache: dict[tuple[str, str], ScoredSplit] = {}
+
+    def scored(name: str, split: str) -> ScoredSplit:
+        if (name, split) not in cache:
+            report = (lambda done, total, what: progress(name, done, total, f"{split}: {what}")) if progress else None
+            cache[(name, split)] = score_split_with_progress(
+                predictor, name, dataset_for, split, score_part=lambda part: scored(part, split), progress=report)
+        return cache[(name, split)]
+
+    written = {}
+    for name in names or predictor.model_names():
+        loaded = predictor.get(name)
+        written[name] = write_split_scores(loaded.folder, loaded.metadata,
+                                           {split: scored(name, split) for split in splits}, fingerprint)
+    return written

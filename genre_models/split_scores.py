@@ -10,7 +10,7 @@ describes its artifact and the data at hand:
 - it was scored on data with the same fingerprint as the dataset at hand (or, with no dataset
   configured, as the data the artifact was trained on), in full (not a ``--max-films`` sample).
 
-Otherwise the caller scores the split again (``score_split_with_progress``, chunk by chunk with a
+Otherwise the caller scores the split again (``inference.score_split_with_progress``, chunk by chunk with a
 progress callback). Probabilities are stored as float32, the dtype the networks return, so the
 figures computed from a file are those of a fresh scoring.
 """
@@ -20,15 +20,12 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from genre_models.config import ProgressCallback
 from genre_models.fileio import write_bytes_atomically
-from genre_models.fusion import ScoredSplit, fuse_split
-from genre_models.inputs import model_inputs_for, score_inputs
 
 # The file beside model.keras / metadata.json.
 SPLIT_SCORES_FILE = "split_scores.npz"
@@ -36,6 +33,20 @@ SPLIT_SCORES_FILE = "split_scores.npz"
 STORED_SPLITS = ("validation", "test")
 # Version of the file's layout.
 SPLIT_SCORES_FORMAT = 1
+
+
+@dataclass
+class ScoredSplit:
+    """One model's probabilities over one split of a dataset, with the labels, aligned by film."""
+
+    # Film Ids in row order.
+    ids: np.ndarray
+    # True multi-hot labels.
+    labels: np.ndarray
+    # Predicted probabilities.
+    scores: np.ndarray
+    # Genre names in column order.
+    genres: list[str]
 
 
 def describe_scores_for(metadata: dict, fingerprint: str | None, max_films: int | None = None) -> dict:
@@ -136,49 +147,3 @@ def read_split_scores(folder: str | os.PathLike, metadata: dict, split: str,
     if scores.shape != (len(ids), len(metadata["genres"])) or labels.shape != scores.shape:
         return None
     return ScoredSplit(ids, labels, scores, list(metadata["genres"]))
-
-
-def score_split_with_progress(predictor, name: str, dataset_for: Callable, split: str,
-                              score_part: Callable | None = None,
-                              progress: ProgressCallback | None = None) -> ScoredSplit:
-    """Score a split with a loaded model like ``inference.score_split`` (same calls, same
-    probabilities), reporting ``progress(films done, films in total, what)`` after each chunk.
-
-    ``dataset_for(image_size)`` returns the dataset at a poster size; ``score_part(name)`` may
-    supply a fusion's part scores (cached); without it the parts are scored here.
-    """
-    loaded = predictor.get(name)
-    if loaded.is_fusion:
-        scorer = score_part or (lambda part: score_split_with_progress(predictor, part, dataset_for, split,
-                                                                       progress=progress))
-        return fuse_split(loaded, [scorer(part) for part, _ in loaded.parts])
-    dataset = dataset_for(loaded.image_size)
-    subset = dataset.subset(dataset.split_indices(split))
-    if progress:
-        progress(0, subset.num_films, "scoring films")
-    scores = score_inputs(loaded.model, model_inputs_for(loaded.input_kind, subset), progress=progress)
-    return ScoredSplit(subset.ids, subset.labels_for(loaded.genres), scores, list(loaded.genres))
-
-
-def record_split_scores(predictor, dataset_for: Callable, names: list[str] | None = None,
-                        splits: tuple[str, ...] = STORED_SPLITS,
-                        progress: Callable[[str, int, int, str], None] | None = None) -> dict[str, Path]:
-    """Score ``splits`` with every loaded model (or the named ones) and write each model's
-    split_scores.npz into its artifact folder; return {model: file}. Each network is scored once
-    per split, fusions are fused from their parts' scores. ``progress(model, done, total, what)``."""
-    fingerprint = dataset_for(None).fingerprint
-    cache: dict[tuple[str, str], ScoredSplit] = {}
-
-    def scored(name: str, split: str) -> ScoredSplit:
-        if (name, split) not in cache:
-            report = (lambda done, total, what: progress(name, done, total, f"{split}: {what}")) if progress else None
-            cache[(name, split)] = score_split_with_progress(
-                predictor, name, dataset_for, split, score_part=lambda part: scored(part, split), progress=report)
-        return cache[(name, split)]
-
-    written = {}
-    for name in names or predictor.model_names():
-        loaded = predictor.get(name)
-        written[name] = write_split_scores(loaded.folder, loaded.metadata,
-                                           {split: scored(name, split) for split in splits}, fingerprint)
-    return written

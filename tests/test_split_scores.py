@@ -11,13 +11,13 @@ import pytest
 
 from genre_models.artifacts import METADATA_FILE, load_artifact
 from genre_models.config import PROJECT_ROOT, TrainConfig
-from genre_models.fusion import ScoredSplit
 from genre_models.metrics import evaluate_scores
+from genre_models.inference import score_split_with_progress
 from genre_models.split_scores import (
     SPLIT_SCORES_FILE,
     STORED_SPLITS,
+    ScoredSplit,
     read_split_scores,
-    score_split_with_progress,
     stored_scores_problem,
     write_split_scores,
 )
