@@ -25,285 +25,56 @@ Everything is computed only when asked, and cached per (model, input, genre) by 
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image
 
 from genre_models.artifacts import LoadedModel
+from genre_models.explain.heatmaps import (  # noqa: F401  (hide_pixels, overlay_heatmap: re-exported for pages and tests)
+    MAX_HEATMAP_SIDE,
+    find_feature_map,
+    heatmap_size,
+    hide_pixels,
+    overlay_heatmap,
+    sigmoid_dense_output,
+    upsample_heatmap,
+)
+from genre_models.explain.results import (  # noqa: F401  (re-exported)
+    METHOD_FUSION,
+    METHOD_GRAD_CAM,
+    METHOD_LINEAR,
+    METHOD_OCCLUSION,
+    UNIT_LOGIT,
+    UNIT_PROBABILITY,
+    Explanation,
+    PartShare,
+)
+from genre_models.explain.words import (  # noqa: F401  (remove_words: re-exported for the benchmark)
+    linear_text_parts,
+    ngram_widths,
+    occlusion_variants,
+    remove_words,
+    split_words,
+    standardize_words,
+    term_occurrences,
+)
 from genre_models.inputs import OVERVIEW, POSTER, prepare_overview, prepare_poster
 
-# Methods, as named in explanations and the UI.
-METHOD_GRAD_CAM = "Grad-CAM"
-METHOD_OCCLUSION = "leave-one-word-out occlusion"
-METHOD_LINEAR = "exact TF-IDF contributions"
-METHOD_FUSION = "fusion"
-# Units of the word weights.
-UNIT_PROBABILITY = "probability"  # the genre's probability minus its probability without the word
-UNIT_LOGIT = "logit"  # the word's share of the logit (logit minus bias, summed over words)
-
-# Heatmaps cover the whole poster at its own size, at most this many pixels on the longer side
-# (same aspect): a 4000-pixel upload needs no 16-million-value heatmap.
-MAX_HEATMAP_SIDE = 512
 # Text variants scored per model call (an overview has at most 68 words in the dataset: one call).
 OCCLUSION_BATCH = 128
 # Explanations (and occlusion results) kept per Explainer.
 CACHE_ENTRIES = 128
-# What the model's TextVectorization splits on ("whitespace": TensorFlow's ASCII whitespace); the
-# overview's words are these runs, so each word is exactly one of the model's tokens (or none).
-WORD_PATTERN = re.compile(r"[^ \t\n\v\f\r]+")
-# The punctuation Keras' TextVectorization strips ("lower_and_strip_punctuation"), same pattern.
-KERAS_PUNCTUATION = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
-# Layers that keep a feature map's layout (one channel in, one channel out, same place): Grad-CAM
-# reads the last convolution after these (its batch normalisation and activation).
-ELEMENTWISE_LAYERS = ("BatchNormalization", "ReLU", "Activation", "LeakyReLU", "ELU", "PReLU", "Dropout",
-                      "SpatialDropout2D", "GaussianDropout", "GaussianNoise")
-CONVOLUTIONS = ("Conv2D", "SeparableConv2D", "DepthwiseConv2D")
-
-
-@dataclass
-class PartShare:
-    """One part of a fused model and what it brought to the explained genre."""
-
-    # Part (model) name.
-    name: str
-    # POSTER or OVERVIEW.
-    input_kind: str
-    # Its fusion weight.
-    weight: float
-    # The part's own probability for the genre.
-    probability: float
-    # weight x probability / fused probability (the shares of all parts sum to 1).
-    share: float
-
-
-@dataclass
-class Explanation:
-    """Why one model gave one genre its probability for one input."""
-
-    # Model name.
-    model: str
-    # POSTER, OVERVIEW or BOTH.
-    input_kind: str
-    # The explained genre.
-    genre: str
-    # The model's probability for it.
-    probability: float
-    # How it was explained (METHOD_*).
-    method: str
-    # Heat per poster pixel, (rows, columns) in [0, 1], the poster's aspect; None without a poster.
-    heatmap: np.ndarray | None = None
-    # The overview as the model read it (trimmed); None without an overview.
-    text: str | None = None
-    # Its words in order, their (start, end) character spans in ``text`` and their weights.
-    words: list[str] | None = None
-    spans: list[tuple[int, int]] | None = None
-    weights: np.ndarray | None = None
-    # UNIT_PROBABILITY or UNIT_LOGIT.
-    weight_unit: str | None = None
-    # Exact TF-IDF explanations: the genre's logit and the Dense bias (logit - bias = sum of weights).
-    logit: float | None = None
-    bias: float | None = None
-    # Fused models: each part's share, and each part's own explanation of the same genre.
-    parts: list[PartShare] = field(default_factory=list)
-    part_explanations: list[Explanation] = field(default_factory=list)
-    # Anything the reader should know (a word cut by the model's length limit, say).
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def shares(self) -> dict[str, float] | None:
-        """A fused model's {"poster": share, "overview": share} of the genre's probability; None otherwise."""
-        if not self.parts:
-            return None
-        return {kind: float(sum(part.share for part in self.parts if part.input_kind == kind))
-                for kind in (POSTER, OVERVIEW)}
-
-    def word_weights(self) -> list[tuple[str, float]]:
-        """Return (word, weight) pairs in the overview's order (empty without an overview)."""
-        if self.words is None:
-            return []
-        return [(word, float(weight)) for word, weight in zip(self.words, self.weights)]
-
-    def to_record(self, film_id: str | None) -> dict:
-        """Return the JSON line of the ``explain`` command: id, model, genre, probability,
-        poster_heatmap (rows x columns in [0, 1] or null), words ([{word, weight}] or null),
-        parts ({poster, overview} shares or null)."""
-        heatmap = None if self.heatmap is None else np.round(self.heatmap.astype(np.float64), 3).tolist()
-        words = None if self.words is None else [{"word": word, "weight": round(weight, 6)}
-                                                 for word, weight in self.word_weights()]
-        shares = self.shares
-        return {"id": film_id, "model": self.model, "genre": self.genre, "probability": round(self.probability, 6),
-                "poster_heatmap": heatmap, "words": words,
-                "parts": None if shares is None else {kind: round(value, 6) for kind, value in shares.items()}}
 
 
 # --- Words ------------------------------------------------------------------------------------------------------
 
-def split_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
-    """Return the words of a text (runs of non-whitespace, as the text models split) and their spans."""
-    matches = list(WORD_PATTERN.finditer(text))
-    return [match.group() for match in matches], [match.span() for match in matches]
-
-
-def remove_words(text: str, spans: list[tuple[int, int]], indices: Iterable[int]) -> str:
-    """Return the text without the words at these indices (their whitespace is left: no model reads it)."""
-    pieces, position = [], 0
-    for index in sorted(set(indices)):
-        start, end = spans[index]
-        pieces.append(text[position:start])
-        position = end
-    pieces.append(text[position:])
-    return "".join(pieces)
-
-
-def occlusion_variants(text: str, spans: list[tuple[int, int]]) -> list[str]:
-    """Return the text followed by one copy of it without each word, in word order."""
-    return [text] + [text[:start] + text[end:] for start, end in spans]
-
 
 # --- Posters ----------------------------------------------------------------------------------------------------
 
-def heatmap_size(rows: int, columns: int, max_side: int = MAX_HEATMAP_SIDE) -> tuple[int, int]:
-    """Return the heatmap's (rows, columns) for a poster: its own size, scaled down (same aspect)
-    so that the longer side is at most ``max_side``."""
-    scale = min(1.0, max_side / max(rows, columns))
-    return max(1, round(rows * scale)), max(1, round(columns * scale))
-
-
-def upsample_heatmap(cam: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Return a non-negative coarse map resized (bilinear) to (rows, columns) and scaled to [0, 1]
-    (all zeros when nothing in the poster raises the genre)."""
-    cam = np.nan_to_num(np.maximum(np.asarray(cam, dtype=np.float32), 0.0))
-    resized = np.asarray(Image.fromarray(cam, mode="F").resize((size[1], size[0]), Image.Resampling.BILINEAR))
-    resized = np.maximum(resized, 0.0)
-    peak = float(resized.max()) if resized.size else 0.0
-    return (resized / peak if peak > 0 else np.zeros_like(resized)).astype(np.float32)
-
-
-# A perceptually ordered colour scale for heat (dark blue -> cyan -> yellow -> red), as RGB anchors.
-HEAT_COLOURS = np.array([[0, 0, 131], [0, 60, 255], [0, 220, 255], [120, 255, 120], [255, 230, 0],
-                         [255, 90, 0], [200, 0, 0]], dtype=np.float32)
-
-
-def heat_colours(heatmap: np.ndarray) -> np.ndarray:
-    """Return the RGB colours (uint8) of heat values in [0, 1]."""
-    positions = np.clip(np.asarray(heatmap, dtype=np.float32), 0, 1) * (len(HEAT_COLOURS) - 1)
-    low = np.floor(positions).astype(int)
-    high = np.minimum(low + 1, len(HEAT_COLOURS) - 1)
-    fraction = (positions - low)[..., None]
-    return np.round(HEAT_COLOURS[low] * (1 - fraction) + HEAT_COLOURS[high] * fraction).astype(np.uint8)
-
-
-def overlay_heatmap(poster: np.ndarray, heatmap: np.ndarray, opacity: float) -> np.ndarray:
-    """Return the poster (RGB uint8) with the heatmap's colours laid over it at an opacity in [0, 1]
-    (the heatmap is resized to the poster when their sizes differ)."""
-    poster = np.asarray(poster, dtype=np.uint8)[..., :3]
-    if heatmap.shape != poster.shape[:2]:
-        heatmap = np.asarray(Image.fromarray(heatmap.astype(np.float32), mode="F").resize(
-            (poster.shape[1], poster.shape[0]), Image.Resampling.BILINEAR))
-    opacity = float(np.clip(opacity, 0.0, 1.0))
-    mixed = (1 - opacity) * poster.astype(np.float32) + opacity * heat_colours(heatmap).astype(np.float32)
-    return np.clip(np.round(mixed), 0, 255).astype(np.uint8)
-
-
-def hide_pixels(poster: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Return a copy of the poster with the masked pixels filled with the poster's mean colour."""
-    hidden = np.array(poster, copy=True)
-    hidden[mask] = np.round(poster.reshape(-1, poster.shape[-1]).mean(axis=0)).astype(poster.dtype)
-    return hidden
-
 
 # --- Network internals ------------------------------------------------------------------------------------------
-
-def find_feature_map(model):
-    """Return the KerasTensor Grad-CAM reads: the output of the network's last convolution, after the
-    batch normalisation / activation / dropout layers that directly follow it. Raise ValueError when
-    the network has no 2-D convolution."""
-    layers = list(model.layers)
-    last = max((index for index, layer in enumerate(layers) if type(layer).__name__ in CONVOLUTIONS), default=None)
-    if last is None:
-        raise ValueError(f"{model.name} has no 2-D convolution layer to explain with Grad-CAM.")
-    tensor = layers[last].output
-    for layer in layers[last + 1:]:
-        if type(layer).__name__ not in ELEMENTWISE_LAYERS or layer.input is not tensor:
-            break
-        tensor = layer.output
-    return tensor
-
-
-def sigmoid_dense_output(model):
-    """Return the network's output layer when it is one sigmoid Dense layer (its pre-activation is
-    the logit), else None."""
-    import keras
-
-    layer = model.layers[-1]
-    if (len(model.outputs) == 1 and isinstance(layer, keras.layers.Dense) and layer.output is model.outputs[0]
-            and getattr(layer.activation, "__name__", "") == "sigmoid"):
-        return layer
-    return None
-
-
-def linear_text_parts(model):
-    """Return (vectorize layer, dense layer) when the network is TextVectorization (TF-IDF, count or
-    multi-hot, whitespace split, standard standardisation) -> [UnitNormalization] -> sigmoid Dense:
-    a linear model whose n-gram contributions are exact. Return None otherwise."""
-    import keras
-
-    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-    if len(layers) not in (2, 3) or len(model.inputs) != 1:
-        return None
-    vectorize, dense = layers[0], layers[-1]
-    if not isinstance(vectorize, keras.layers.TextVectorization) or sigmoid_dense_output(model) is not dense:
-        return None
-    if len(layers) == 3 and not isinstance(layers[1], keras.layers.UnitNormalization):
-        return None
-    config = vectorize.get_config()
-    if (config.get("output_mode") not in ("tf_idf", "count", "multi_hot") or config.get("split") != "whitespace"
-            or config.get("standardize") not in (None, "lower", "strip_punctuation", "lower_and_strip_punctuation")):
-        return None
-    vocabulary = vectorize.get_vocabulary()
-    if not vocabulary or vocabulary[0] != "[UNK]":
-        return None
-    return vectorize, dense
-
-
-def ngram_widths(ngrams) -> tuple[int, ...]:
-    """Return the n-gram widths a TextVectorization's ``ngrams`` setting produces."""
-    if ngrams is None:
-        return (1,)
-    if isinstance(ngrams, int):
-        return tuple(range(1, ngrams + 1))
-    return tuple(int(width) for width in ngrams)
-
-
-def standardize_words(words: list[str], standardize: str | None) -> list[str]:
-    """Return each word as the TextVectorization standardises it (the same TensorFlow ops)."""
-    import tensorflow as tf
-
-    if not words:
-        return []
-    tensor = tf.constant(words)
-    if standardize in ("lower", "lower_and_strip_punctuation"):
-        tensor = tf.strings.lower(tensor)
-    if standardize in ("strip_punctuation", "lower_and_strip_punctuation"):
-        tensor = tf.strings.regex_replace(tensor, KERAS_PUNCTUATION, "")
-    return [value.decode("utf-8", errors="replace") for value in tensor.numpy()]
-
-
-def term_occurrences(tokens: list[str], widths: tuple[int, ...]) -> list[tuple[str, tuple[int, ...]]]:
-    """Return every n-gram of the standardised words as (term, indices of the words it spans); words
-    standardised to nothing are no token (the model never sees them)."""
-    kept = [index for index, token in enumerate(tokens) if token]
-    occurrences = []
-    for width in widths:
-        for start in range(len(kept) - width + 1):
-            span = tuple(kept[start:start + width])
-            occurrences.append((" ".join(tokens[index] for index in span), span))
-    return occurrences
 
 
 # --- The explainer ----------------------------------------------------------------------------------------------
