@@ -75,10 +75,12 @@ def measure_latency(data_dir: str, films: int = 50, repeats: int = 50, predictor
     started = time.perf_counter()
     time_films(predictor.predict, warm_up)
     warm_up_s = time.perf_counter() - started
+    load_before = os.getloadavg()[0]
     first = time_films(predictor.predict, validation)
     second = time_films(predictor.predict, validation)
     repeated = time_films(predictor.predict, validation[:1] * repeats)
     return {"models": len(predictor.models), "films": len(validation), "load_s": load_s,
+            "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)], "cpus": os.cpu_count(),
             "warm_up_s": round(warm_up_s, 2), "first_pass": summarise(first), "second_pass": summarise(second),
             "one_film_repeated": {"repeats": repeats, **summarise(repeated)}}
 
@@ -159,7 +161,8 @@ def describe(figures: dict) -> list[str]:
     return [
         f"method: {figures['models']} shipped models via GenrePredictor.predict, {figures['films']} different "
         f"validation films one at a time (poster file bytes + overview), after loading{loading} and one warm-up "
-        f"film ({figures['warm_up_s']:.1f} s)",
+        f"film ({figures['warm_up_s']:.1f} s); 1-minute load average {figures['load_average'][0]:.1f} before, "
+        f"{figures['load_average'][1]:.1f} after, on {figures['cpus']} CPUs (other processes slow every figure)",
         f"prediction, first pass:  median {first['median_ms']:.1f} ms, p95 {first['p95_ms']:.1f} ms, "
         f"max {first['max_ms']:.1f} ms",
         f"prediction, second pass: median {second['median_ms']:.1f} ms, p95 {second['p95_ms']:.1f} ms, "
