@@ -17,6 +17,9 @@ import numpy as np
 # TensorFlow's C++ start-up chatter drowns the useful output; errors still show.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from genre_models.batch import (  # noqa: E402
+    check_output_path, describe_output, predict_lines, write_output,
+)
 from genre_models.config import DISTRIBUTE_CHOICES, TrainConfig, resolve_artifacts_dir, resolve_data_dir  # noqa: E402
 from genre_models.dataset import (  # noqa: E402
     ID_COLUMN,
@@ -30,12 +33,9 @@ from genre_models.dataset import (  # noqa: E402
     poster_path,
     read_catalog,
 )
-from genre_models.fileio import read_json, write_bytes_atomically  # noqa: E402
+from genre_models.fileio import read_json  # noqa: E402
 from genre_models.inputs import POSTER  # noqa: E402
 from genre_models.models import MODEL_REGISTRY  # noqa: E402
-
-# Posters decoded per prediction chunk: bounds memory on large folders.
-PREDICT_CHUNK = 256
 
 
 def print_progress(done: int, total: int, what: str) -> None:
@@ -172,56 +172,11 @@ def command_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def decode_chunk_posters(folder: Path, film_ids: list[str], skipped: dict[str, str]) -> list[tuple[list, np.ndarray]]:
-    """Return (ids, stacked posters) per group of equal-sized posters of one chunk of films, each
-    poster decoded once for every poster model; record why a film has no poster in ``skipped``."""
-    groups: dict[tuple, list] = {}
-    for film_id in film_ids:
-        path = poster_path(folder, film_id)
-        try:
-            if not path.is_file():
-                skipped[film_id] = REASON_MISSING_POSTER
-                continue
-            poster = decode_poster(path)
-        except (ValueError, OSError):
-            skipped[film_id] = REASON_BAD_POSTER
-            continue
-        groups.setdefault(poster.shape, []).append((film_id, poster))
-    return [([film_id for film_id, _ in members], np.stack([poster for _, poster in members]))
-            for members in groups.values()]
-
-
-def score_chunk(networks: list, folder: Path, film_ids: list[str], overviews: dict[str, str],
-                skips: dict[str, dict[str, str]]) -> dict[str, dict[str, np.ndarray]]:
-    """Return {network: {film: probabilities}} for one chunk of films; record skipped films per network."""
-    from genre_models.inputs import score_inputs
-
-    poster_skips: dict[str, str] = {}
-    posters = decode_chunk_posters(folder, film_ids, poster_skips) if any(
-        network.input_kind == POSTER for network in networks) else []
-    with_text = [film_id for film_id in film_ids if overviews[film_id]]
-    texts = np.array([[overviews[film_id]] for film_id in with_text], dtype=object)
-    scores = {}
-    for network in networks:
-        if network.input_kind == POSTER:
-            batches, skipped = posters, poster_skips
-        else:
-            batches = [(with_text, texts)] if with_text else []
-            skipped = {film_id: "empty overview" for film_id in film_ids if not overviews[film_id]}
-        skips.setdefault(network.name, {}).update(skipped)
-        scores[network.name] = {film_id: row for ids, inputs in batches
-                                for film_id, row in zip(ids, score_inputs(network.model, inputs))}
-    return scores
-
-
 def command_predict(args: argparse.Namespace) -> int:
     """Predict every film of a course-format folder with the requested models; write JSON lines.
 
     Films are scored PREDICT_CHUNK at a time and their lines written before the next chunk is
     read, so memory stays flat however large the folder is."""
-    from genre_models.fusion import fuse_available
-    from genre_models.inference import describe_scores
-
     check_output_path(args.out)
     predictor = load_predictor()
     wanted = [predictor.get(name) for name in selected_model_names(args.model) or predictor.model_names()]
@@ -238,24 +193,9 @@ def command_predict(args: argparse.Namespace) -> int:
 
     def write_lines(out_file) -> None:
         nonlocal written
-        for start in range(0, len(film_ids), PREDICT_CHUNK):
-            chunk = film_ids[start : start + PREDICT_CHUNK]
-            scores = score_chunk(networks, folder, chunk, overviews, skips)
-            for film_id in chunk:
-                film_scores = {name: rows[film_id] for name, rows in scores.items() if film_id in rows}
-                for model in wanted:
-                    probabilities = fuse_available(model, film_scores) if model.is_fusion else film_scores.get(
-                        model.name)
-                    if probabilities is None:
-                        if model.is_fusion:
-                            skips.setdefault(model.name, {})[film_id] = "an input one of its parts needs is missing"
-                        continue
-                    prediction = describe_scores(model, probabilities)
-                    line = {"id": film_id, "model": model.name, "probabilities": prediction.probabilities,
-                            "predicted": prediction.predicted}
-                    out_file.write((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
-                    written += 1
-            print_progress(min(start + PREDICT_CHUNK, len(film_ids)), len(film_ids), "predicting")
+        for line in predict_lines(wanted, networks, folder, film_ids, overviews, skips, progress=print_progress):
+            out_file.write((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
+            written += 1
 
     write_output(args.out, write_lines)
     report_skips({model.name: skips.get(model.name, {}) for model in wanted})
@@ -377,35 +317,6 @@ def report_skips(skips: dict[str, dict[str, str]]) -> None:
             warn(f"{name}: skipped {count} film(s): {reason}")
 
 
-def write_output(out: str, write_lines) -> None:
-    """Run ``write_lines(binary file)`` into standard output ("-") or atomically into the file ``out``."""
-    if out == "-":
-        write_lines(sys.stdout.buffer)
-        sys.stdout.buffer.flush()
-    else:
-        write_bytes_atomically(Path(out), write_lines)
-
-
-def describe_output(out: str) -> str:
-    """Return where output went, for the closing message."""
-    return "standard output" if out == "-" else out
-
-
-def check_output_path(out: str) -> None:
-    """Refuse an output path that is not a regular file or a new file in an existing folder
-    (a folder, a FIFO, a device or a symbolic link is never replaced); "-" means standard output."""
-    if out == "-":
-        return
-    path = Path(out)
-    if path.is_symlink():
-        raise ValueError(f"--out {out} is a symbolic link; give a regular file (or - for standard output).")
-    if path.exists() and not path.is_file():
-        raise ValueError(f"--out {out} exists and is not a regular file (a folder, FIFO or device); "
-                         "give a file path (or - for standard output).")
-    if not path.parent.is_dir():
-        raise ValueError(f"--out {out}: the folder {path.parent} does not exist.")
-
-
 def command_models(args: argparse.Namespace) -> int:
     """Print one JSON line per shipped model (the same row the app's tables show)."""
     from genre_models.artifacts import read_artifact_metadata
@@ -439,7 +350,8 @@ def command_baselines(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser for every sub-command."""
+    """Return the argument parser for every sub-command (long, on purpose: one line per flag, the
+    whole command line defined in one place)."""
     parser = argparse.ArgumentParser(prog="python -m genre_models",
                                      description="Multi-label movie-genre classification from posters and overviews.")
     commands = parser.add_subparsers(dest="command", required=True)
