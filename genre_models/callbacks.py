@@ -3,11 +3,16 @@ requests), the atomic best checkpoint, and a heartbeat while a head is fitted on
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
-from genre_models.fileio import append_json_line, replace_file_atomically, write_json_atomically
 from genre_models.artifacts import HISTORY_FILE
+from genre_models.fileio import (
+    append_json_line,
+    replace_file_atomically,
+    write_json_atomically,
+)
 from genre_models.runs import HEARTBEAT_SECONDS, METRICS_FILE, beat, stop_requested
 
 
@@ -87,3 +92,24 @@ def make_head_heartbeat(run_dir: Path):
             beat(run_dir, activity=f"fitting the head alone (epoch {epoch + 1})")
 
     return HeadHeartbeat()
+
+
+def make_schedule(hold_epochs: int, decay: float, kind: str = "course", base_rate: float = 1e-3,
+                  epochs: int = 1):
+    """Return a per-epoch schedule.
+
+    "course": keep the rate for ``hold_epochs``, then multiply by exp(-decay) each epoch.
+    "cosine": from ``base_rate`` down to nearly 0 over ``epochs`` along half a cosine.
+    """
+    if kind == "cosine":
+        def cosine(epoch: int, learning_rate: float) -> float:
+            return float(base_rate * 0.5 * (1 + math.cos(math.pi * epoch / max(epochs, 1))) + base_rate * 1e-3)
+
+        return cosine
+    if kind != "course":
+        raise ValueError(f"Unknown schedule {kind!r}; use 'course' or 'cosine'.")
+
+    def schedule(epoch: int, learning_rate: float) -> float:
+        return float(learning_rate if epoch < hold_epochs else learning_rate * math.exp(-decay))
+
+    return schedule

@@ -23,26 +23,44 @@ from pathlib import Path
 import numpy as np
 
 from genre_models.artifacts import publish_artifact
-from genre_models.callbacks import make_best_checkpoint, make_head_heartbeat, make_run_recorder
+from genre_models.callbacks import (
+    make_best_checkpoint,
+    make_head_heartbeat,
+    make_run_recorder,
+    make_schedule,
+)
 from genre_models.config import (
-    DISTRIBUTE_CHOICES, EncoderRecipe, PosterRecipe, ProgressCallback, Recipe, TextRecipe, TrainConfig,
+    DISTRIBUTE_CHOICES,
+    EncoderRecipe,
+    PosterRecipe,
+    ProgressCallback,
+    Recipe,
+    TextRecipe,
+    TrainConfig,
     resolve_artifacts_dir,
 )
 from genre_models.dataset import MovieDataset, load_dataset, select_films
 from genre_models.fileio import write_json_atomically
 from genre_models.fusion import fit_fusion
-from genre_models.inputs import model_inputs_for, prepare_network_inputs, score_inputs, take_rows
+from genre_models.inputs import (
+    model_inputs_for,
+    score_inputs,
+    take_rows,
+)
 from genre_models.metadata import assemble_metadata, utc_now
 from genre_models.models import build_model, get_model_spec
+from genre_models.pipelines import make_pipelines
 from genre_models.runs import (
-    CHECKPOINT_FILE, CONFIG_FILE, HEARTBEAT_SECONDS, TrainResult, beat, create_run_dir, hold_worker_lock, write_status,
+    CHECKPOINT_FILE,
+    CONFIG_FILE,
+    HEARTBEAT_SECONDS,
+    TrainResult,
+    beat,
+    create_run_dir,
+    hold_worker_lock,
+    write_status,
 )
 from genre_models.split_scores import scored_splits
-
-# Training posters above this many megabytes are streamed from the memory-mapped cache instead of
-# being copied into memory (the real training split is 52 MB at 64x64 and 322 MB at 224x112).
-STREAM_ABOVE_MB_ENV = "GENRE_STREAM_ABOVE_MB"
-DEFAULT_STREAM_ABOVE_MB = 400
 
 
 def check_number(name: str, value: float, low: float, high: float = math.inf, integer: bool = False) -> None:
@@ -76,27 +94,6 @@ def resolve_recipe(defaults: Recipe, config: TrainConfig) -> Recipe:
         check_number("sequence length", recipe.sequence_length, 1, integer=True)
     check_number("share of training data", config.train_fraction, 0.0001, 1.0)
     return recipe
-
-
-def make_schedule(hold_epochs: int, decay: float, kind: str = "course", base_rate: float = 1e-3,
-                  epochs: int = 1):
-    """Return a per-epoch schedule.
-
-    "course": keep the rate for ``hold_epochs``, then multiply by exp(-decay) each epoch.
-    "cosine": from ``base_rate`` down to nearly 0 over ``epochs`` along half a cosine.
-    """
-    if kind == "cosine":
-        def cosine(epoch: int, learning_rate: float) -> float:
-            return float(base_rate * 0.5 * (1 + math.cos(math.pi * epoch / max(epochs, 1))) + base_rate * 1e-3)
-
-        return cosine
-    if kind != "course":
-        raise ValueError(f"Unknown schedule {kind!r}; use 'course' or 'cosine'.")
-
-    def schedule(epoch: int, learning_rate: float) -> float:
-        return float(learning_rate if epoch < hold_epochs else learning_rate * math.exp(-decay))
-
-    return schedule
 
 
 def make_strategy(name: str, cluster=None):
@@ -198,45 +195,6 @@ def check_global_batch(distribution: Distribution, splits: dict[str, np.ndarray]
         if distribution.replicas > 1 and len(splits[name]) < distribution.global_batch:
             raise ValueError(f"The {name} split has {len(splits[name])} films, fewer than one global batch "
                              f"({distribution.global_batch} = {batch_size} x {distribution.replicas} replicas).")
-
-
-def posters_should_stream(posters: np.ndarray, training_films: int) -> bool:
-    """Return whether the training posters are too large to copy into memory."""
-    limit = float(os.environ.get(STREAM_ABOVE_MB_ENV, DEFAULT_STREAM_ABOVE_MB))
-    per_film = int(np.prod(posters.shape[1:])) * posters.dtype.itemsize
-    return per_film * training_films > limit * 1024 * 1024
-
-
-def make_tf_dataset(inputs: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool, seed: int,
-                    drop_remainder: bool = False, rows: np.ndarray | None = None):
-    """Return a batched, prefetched tf.data pipeline.
-
-    With ``rows``, ``inputs`` is the whole (memory-mapped) poster array and only the
-    given rows are used: each batch is gathered from it when needed, so the training
-    split is never copied into memory as a whole. Otherwise ``inputs`` are in memory.
-    """
-    import tensorflow as tf
-
-    labels = labels.astype(np.float32)
-    if rows is None:
-        pipeline = tf.data.Dataset.from_tensor_slices((prepare_network_inputs(inputs), labels))
-        if shuffle:
-            pipeline = pipeline.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-        return pipeline.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
-
-    def gather(batch_rows):
-        return np.asarray(inputs[np.asarray(batch_rows)])
-
-    def read_batch(batch_rows, batch_labels):
-        images = tf.numpy_function(gather, [batch_rows], tf.uint8)
-        images.set_shape([None, *inputs.shape[1:]])
-        return images, batch_labels
-
-    pipeline = tf.data.Dataset.from_tensor_slices((np.asarray(rows, dtype=np.int64), labels))
-    if shuffle:
-        pipeline = pipeline.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
-    pipeline = pipeline.batch(batch_size, drop_remainder=drop_remainder)
-    return pipeline.map(read_batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def with_heartbeat(run_dir: Path, progress: ProgressCallback | None) -> ProgressCallback:
@@ -341,24 +299,6 @@ def prepare_training_inputs(spec, recipe: Recipe, dataset: MovieDataset, progres
     from genre_models.encoders import encode_for_training
 
     return encode_for_training(recipe.encoder, recipe.tuned_layers, inputs, dataset.fingerprint, progress=progress)
-
-
-def make_pipelines(spec, inputs, dataset: MovieDataset, splits: dict, distribution: Distribution, seed: int) -> tuple:
-    """Return the training and validation tf.data pipelines. Large poster sets are read batch by
-    batch from the memory-mapped cache; small ones (the real dataset) are copied into memory."""
-    stream = not isinstance(inputs, dict) and inputs.dtype == np.uint8 and posters_should_stream(
-        inputs, len(splits["train"]))
-    uneven = distribution.replicas > 1
-
-    def pipeline(split: str, shuffle: bool):
-        labels = dataset.labels[splits[split]]
-        if stream:
-            return make_tf_dataset(inputs, labels, distribution.global_batch, shuffle, seed,
-                                   drop_remainder=uneven, rows=splits[split])
-        return make_tf_dataset(take_rows(inputs, splits[split]), labels, distribution.global_batch, shuffle, seed,
-                               drop_remainder=uneven)
-
-    return pipeline("train", shuffle=True), pipeline("validation", shuffle=False)
 
 
 def fit_head_alone(model, head_features: np.ndarray, labels: np.ndarray, splits: dict, recipe: EncoderRecipe,
