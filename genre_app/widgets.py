@@ -499,3 +499,10 @@ def input_fingerprint(*inputs) -> str:
             digest.update(str(value).encode("utf-8", errors="replace"))
         digest.update(b"\x00|")
     return digest.hexdigest()
+
+
+def describe_worker(status: dict) -> str:
+    """Say which worker of a multi-worker cluster a run is (started from the CLI with TF_CONFIG)."""
+    index, workers = status.get("worker_index"), status.get("workers")
+    role = "the chief: it publishes the artifact" if status.get("chief") else "the chief (worker 0) publishes the artifact"
+    return f"Multi-worker run: worker {index} of {workers} ({role})."

@@ -147,6 +147,8 @@ def show_active_runs() -> None:
         progress = runs.describe_progress(status)
         eta = progress["eta_seconds"]
         st.markdown(f"**Active run `{run['id']}`** ({status.get('model')}, {status['state']})")
+        if status.get("workers"):
+            st.caption(widgets.describe_worker(status))
         st.progress(progress["done"], text=progress["text"] + (f", about {eta / 60:.1f} min left" if eta else ""))
         if not runs.stop_requested(run["folder"]) and st.button("Stop training", key=f"stop-{run['id']}",
                                                                  disabled=bool(read_only), help=read_only):

@@ -868,3 +868,12 @@ def test_dataset_browser_cards_open_the_film_and_answers_are_not_cut_off(app_env
     # Every model's answer in full, one line each (no table cell to cut it off).
     answers = next(str(m.value) for m in app.markdown if "What the models answer" in str(m.value))
     assert all(f"**{name}**:" in answers for name in SHIPPED)
+
+
+def test_train_page_shows_a_multi_worker_run_as_one_of_n_workers(app_env, fake_runs):
+    from genre_models import runs
+
+    runs.write_status(fake_runs["running"], "running", worker_index=1, workers=2, chief=False)
+    app = run_page("pages/5_Train.py")
+    assert not app.exception
+    assert any("worker 1 of 2" in caption.value for caption in app.caption)
