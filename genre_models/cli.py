@@ -95,6 +95,13 @@ def command_train(args: argparse.Namespace) -> int:
 
     config = build_train_config(args)
     result = train_model(config, progress=print_progress)
+    distribution = (result.metadata.get("training") or {}).get("distribution") or {}
+    if result.artifact_dir is None and result.metadata and not distribution.get("chief", True):
+        test = result.metadata["metrics"]["test"]
+        print(json.dumps({"artifact": None, "run_dir": str(result.run_dir), "worker_index": distribution.get(
+            "worker_index"), "workers": distribution.get("workers"), "note": "the chief (worker 0) publishes",
+            "test": {key: test[key] for key in ("micro_f1", "macro_f1", "macro_average_precision", "recall_at_3")}}))
+        return 0
     if result.artifact_dir is None:
         print(json.dumps({"artifact": None, "run_dir": str(result.run_dir), "stopped": True,
                           "note": "stopped before the first epoch finished; nothing was published"}))
