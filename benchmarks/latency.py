@@ -88,8 +88,6 @@ def measure_latency(data_dir: str, films: int = 50, repeats: int = 50, predictor
 def measure_click_to_answer(data_dir: str, films: int) -> dict:
     """Seconds from a click on Predict to the answers on the Predict page (headless Chromium, warm)."""
     import shutil
-    import socket
-    import subprocess
 
     from genre_models.artifacts import read_artifact_metadata
     from genre_models.config import PROJECT_ROOT
@@ -98,33 +96,21 @@ def measure_click_to_answer(data_dir: str, films: int) -> dict:
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
         return {"browser_note": "chromium not installed"}
+    from benchmarks.browser import launch_chromium, open_when_listening, start_app
     from playwright.sync_api import expect, sync_playwright
 
     models = len(read_artifact_metadata(PROJECT_ROOT / "artifacts")[0])
     dataset = load_dataset(data_dir)
     film_ids = [str(film_id) for film_id in dataset.ids[dataset.split_indices("test")][1 : films + 2]]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env={**os.environ, "GENRE_DATA_DIR": data_dir}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+    server, port = start_app(data_dir, "--server.fileWatcherType", "none")
     script_done = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
     times = {"first_answer": [], "all_answers": [], "all_charts": []}
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+            browser = launch_chromium(playwright, chromium)
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.set_default_timeout(300_000)
-            while True:
-                try:
-                    page.goto(f"http://127.0.0.1:{port}/Predict")
-                    break
-                except Exception:  # the server is not listening yet
-                    time.sleep(0.2)
+            open_when_listening(page, f"http://127.0.0.1:{port}/Predict")
             page.get_by_text("Pick a film from the dataset").click()
             for index, film_id in enumerate(film_ids):  # the first film is the warm-up
                 page.locator("[data-testid='stSelectbox']").first.click()

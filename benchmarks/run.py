@@ -21,9 +21,7 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -143,28 +141,17 @@ def measure_app_start(data_dir: str) -> dict:
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
         return {"app_start_s": None, "app_start_note": "chromium not installed"}
+    from benchmarks.browser import launch_chromium, open_when_listening, start_app
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     started = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "GENRE_DATA_DIR": data_dir}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, port = start_app(data_dir)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+            browser = launch_chromium(playwright, chromium)
             page = browser.new_page()
             page.set_default_timeout(300_000)
-            while True:
-                try:
-                    page.goto(f"http://127.0.0.1:{port}/Predict")
-                    break
-                except Exception:  # the server is not listening yet
-                    time.sleep(0.2)
+            open_when_listening(page, f"http://127.0.0.1:{port}/Predict")
             page.get_by_text("Pick a film from the dataset").click()
             page.get_by_text("True genres:").wait_for()
             page.get_by_role("button", name="Predict").click()
