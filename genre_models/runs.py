@@ -193,8 +193,10 @@ def refresh_status(run_dir: Path) -> dict:
         return {}
     alive = is_worker_alive(run_dir)
     if alive:
-        if status.get("state") not in ACTIVE_STATES:
-            status["state"] = "running"  # The status file is damaged or behind; the lock says it runs.
+        # The lock says the worker runs: a damaged status, or one still saying "queued" (start_run writes
+        # it with the pid after the worker may already have reported), must not say otherwise.
+        if status.get("state") not in ACTIVE_STATES or (status.get("state") == "queued" and status.get("heartbeat")):
+            status["state"] = "running"
         silent = time.time() - float(status.get("heartbeat") or status.get("created") or time.time())
         status["not_reporting"] = silent > STALE_SECONDS
         return status

@@ -161,15 +161,6 @@ def show_active_runs() -> None:
 st.subheader("Active run")
 show_active_runs()
 
-def run_state(status: dict) -> str:
-    """Return a run's state for people: a live worker that has reported progress is running, whatever
-    the status file (written "queued" at the start) still says."""
-    state_name = status.get("state")
-    if state_name == "queued" and (status.get("epoch") or status.get("activity")):
-        return "running"
-    return state_name
-
-
 def run_minutes(status: dict) -> float | None:
     """Return the minutes a run has trained: the worker's own count, else (while it runs) the time since
     it started."""
@@ -188,7 +179,7 @@ def run_rows(all_runs: list[dict], promoted: dict) -> list[dict]:
         training = metadata.get("training") if isinstance(metadata, dict) else None
         active = status.get("state") in runs.ACTIVE_STATES
         rows.append({
-            "run": run["id"], "model": status.get("model") or config.get("model_name"), "status": run_state(status),
+            "run": run["id"], "model": status.get("model") or config.get("model_name"), "status": status.get("state"),
             "progress": runs.describe_progress(status)["text"] if active else "",
             "epochs": config.get("epochs"), "batch": config.get("batch_size"), "lr": config.get("learning_rate"),
             "share": config.get("train_fraction"),
@@ -210,7 +201,7 @@ def show_runs_table() -> None:
         return
     widgets.show_table(run_rows(listed, runs.read_promotions()))
     latest = listed[0]
-    st.markdown(f"Latest run `{latest['id']}`: **{run_state(latest['status'])}**"
+    st.markdown(f"Latest run `{latest['id']}`: **{latest['status'].get('state')}**"
                 + (f" ({latest['status']['error']})" if latest["status"].get("error") else ""))
 
 
