@@ -35,6 +35,7 @@ from genre_models.fileio import (
     read_json_lines,
     write_json_atomically,
 )
+from genre_models.metadata import utc_now
 
 # Environment variable overriding where run folders are created.
 RUNS_DIR_ENV = "GENRE_RUNS_DIR"
@@ -100,11 +101,6 @@ def max_active_runs() -> int:
         return max(1, int(os.environ.get(MAX_ACTIVE_RUNS_ENV, "1")))
     except ValueError:
         return 1
-
-
-def utc_now() -> str:
-    """Return the current UTC time in ISO 8601."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def create_run_dir(model_name: str, runs_dir: Path | None = None) -> Path:
