@@ -221,7 +221,8 @@ def test_training_journey_live_curve_stop_and_reload(page, app_url):
     page.wait_for_timeout(500)
     snapshot(page, "05-train-settings")
     page.get_by_role("button", name="Start training").click()
-    page.get_by_text("Started run").wait_for()
+    # Shown twice for a moment (a toast and a success line): either one will do.
+    page.get_by_text("Started run").first.wait_for()
     page.get_by_text(re.compile(r"^Active run \d")).wait_for()
     # The per-batch loss curve is the first chart of the active run; it grows while we watch.
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0")
