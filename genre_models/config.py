@@ -221,6 +221,14 @@ class PosterRecipe(Recipe):
 
     # Poster input size (height, width) the network resizes to.
     image_size: tuple[int, int] = (64, 64)
+    # Cross-modal distillation: registry name of an overview model whose probabilities for the
+    # training films are blended into the poster network's training targets ("" = labels alone).
+    # The overview carries far more genre signal than the poster; a soft target gives every poster
+    # more to learn from than a few 1s among 25 genres.
+    teacher: str = ""
+    # Share of the teacher's probabilities in the training targets: (1 - w) * labels + w * teacher.
+    # Validation keeps the true labels, so checkpoints and thresholds are chosen on them.
+    teacher_weight: float = 0.0
 
 
 @dataclass(frozen=True)

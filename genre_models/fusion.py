@@ -110,13 +110,18 @@ def fit_weights(labels: np.ndarray, part_scores: list[np.ndarray], genres: list[
     return best_score, best_weights, search
 
 
-def load_parts(recipe: FusionRecipe, config: TrainConfig) -> list[LoadedModel]:
-    """Load the artifacts a fusion combines: from ``config.parts_dir`` when given, otherwise the
-    models in use (the shipped folder, with promoted training runs in place of theirs)."""
+def locate_models_in_use(config: TrainConfig) -> dict[str, Path]:
+    """Return the artifact folders a training run builds on (a fusion's parts, a distilled model's
+    teacher): ``config.parts_dir`` when given, otherwise the models in use (the shipped folder, with
+    promoted training runs in place of theirs)."""
     if config.parts_dir:
-        folders = list_artifact_folders(Path(config.parts_dir))
-    else:
-        folders = list_artifact_folders(overrides=read_promotions())
+        return list_artifact_folders(Path(config.parts_dir))
+    return list_artifact_folders(overrides=read_promotions())
+
+
+def load_parts(recipe: FusionRecipe, config: TrainConfig) -> list[LoadedModel]:
+    """Load the artifacts a fusion combines (see locate_models_in_use)."""
+    folders = locate_models_in_use(config)
     missing = [name for name in recipe.components if name not in folders]
     if missing:
         raise ValueError(f"The fusion's part(s) {', '.join(missing)} are not installed; train them first.")

@@ -19,7 +19,12 @@ import numpy as np
 from genre_models.config import Recipe, SplitConfig, TrainConfig
 from genre_models.dataset import MovieDataset
 from genre_models.inputs import INPUT_KINDS
-from genre_models.metrics import choose_threshold_policy, evaluate_scores, tune_thresholds
+from genre_models.metrics import (
+    MAX_PREDICTED_RATE_RATIO,
+    choose_threshold_policy,
+    evaluate_scores,
+    tune_thresholds,
+)
 
 # Version of the metadata layout; bumped when it changes incompatibly.
 METADATA_FORMAT = 1
@@ -68,17 +73,37 @@ def describe_data(dataset: MovieDataset, splits: dict[str, np.ndarray]) -> dict:
     }
 
 
-def choose_thresholds(recipe: Recipe, validation_labels: np.ndarray, validation_scores: np.ndarray) -> dict:
-    """Return the thresholds of the recipe's policy, tuned on the validation split, with a note saying how."""
-    if recipe.threshold_policy == "auto":
+def choose_thresholds(policy: str, validation_labels: np.ndarray, validation_scores: np.ndarray) -> dict:
+    """Return the thresholds of a policy ("per_genre" or "auto"), tuned on the validation split,
+    with a note saying how."""
+    guard = (f"a genre's threshold may not predict it for more than {MAX_PREDICTED_RATE_RATIO:g}x as many "
+             "validation films as have it")
+    if policy == "auto":
         thresholds = choose_threshold_policy(validation_labels, validation_scores)
         note = (f"chosen on validation by 2-fold cross-validation (mean of micro- and macro-F1 on the "
-                f"held-out half: {thresholds['cross_validated_mean_f1']}), then tuned on all of validation")
+                f"held-out half: {thresholds['cross_validated_mean_f1']}), then tuned on all of validation; "
+                f"{guard}")
     else:
         thresholds = {**tune_thresholds(validation_labels, validation_scores), "policy": "per_genre"}
         note = ("each genre's F1-maximising threshold on the validation split; genres with fewer than "
-                f"{thresholds['min_positives']} validation positives use the global micro-F1-maximising threshold")
+                f"{thresholds['min_positives']} validation positives use the global micro-F1-maximising "
+                f"threshold; {guard}")
     return {**thresholds, "policy_note": note}
+
+
+def evaluate_with_thresholds(genres: list[str], thresholds: dict, validation_labels: np.ndarray,
+                             validation_scores: np.ndarray, test_labels: np.ndarray,
+                             test_scores: np.ndarray) -> dict:
+    """Return the metadata's "metrics": validation summary and the full test report at the chosen
+    per-genre thresholds, with the test micro-F1 at the one global threshold beside it."""
+    per_genre = np.asarray(thresholds["per_genre"])
+    test_report = evaluate_scores(test_labels, test_scores, per_genre, genres)
+    test_report["global_threshold_micro_f1"] = evaluate_scores(
+        test_labels, test_scores, thresholds["global"], genres)["micro_f1"]
+    return {
+        "validation": summarize(evaluate_scores(validation_labels, validation_scores, per_genre, genres)),
+        "test": test_report,
+    }
 
 
 def assemble_metadata(spec, recipe: Recipe, config: TrainConfig, dataset: MovieDataset,
@@ -86,12 +111,7 @@ def assemble_metadata(spec, recipe: Recipe, config: TrainConfig, dataset: MovieD
                       training_facts: dict, extra: dict | None = None) -> dict:
     """Tune thresholds on validation, evaluate the test split once, and gather the artifact metadata."""
     validation_labels = dataset.labels[splits["validation"]]
-    thresholds = choose_thresholds(recipe, validation_labels, validation_scores)
-    per_genre = np.asarray(thresholds["per_genre"])
-    test_labels = dataset.labels[splits["test"]]
-    test_report = evaluate_scores(test_labels, test_scores, per_genre, dataset.genres)
-    test_report["global_threshold_micro_f1"] = evaluate_scores(
-        test_labels, test_scores, thresholds["global"], dataset.genres)["micro_f1"]
+    thresholds = choose_thresholds(recipe.threshold_policy, validation_labels, validation_scores)
     return {
         "format": METADATA_FORMAT,
         "name": spec.name,
@@ -105,10 +125,8 @@ def assemble_metadata(spec, recipe: Recipe, config: TrainConfig, dataset: MovieD
         "recipe": {"family": type(recipe).__name__, **dataclasses.asdict(recipe)},
         "data": describe_data(dataset, splits),
         "training": {**training_facts, "finished_at": utc_now()},
-        "metrics": {
-            "validation": summarize(evaluate_scores(validation_labels, validation_scores, per_genre, dataset.genres)),
-            "test": test_report,
-        },
+        "metrics": evaluate_with_thresholds(dataset.genres, thresholds, validation_labels, validation_scores,
+                                            dataset.labels[splits["test"]], test_scores),
         "versions": collect_versions(),
         "created_at": utc_now(),
         **(extra or {}),

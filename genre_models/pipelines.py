@@ -55,15 +55,17 @@ def make_tf_dataset(inputs: np.ndarray, labels: np.ndarray, batch_size: int, shu
     return pipeline.map(read_batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def make_pipelines(spec, inputs, dataset: MovieDataset, splits: dict, distribution, seed: int) -> tuple:
+def make_pipelines(spec, inputs, dataset: MovieDataset, splits: dict, distribution, seed: int,
+                   targets: np.ndarray | None = None) -> tuple:
     """Return the training and validation tf.data pipelines. Large poster sets are read batch by
-    batch from the memory-mapped cache; small ones (the real dataset) are copied into memory."""
+    batch from the memory-mapped cache; small ones (the real dataset) are copied into memory.
+    ``targets`` (one row per film) replaces the labels when given (distillation's soft targets)."""
     stream = not isinstance(inputs, dict) and inputs.dtype == np.uint8 and posters_should_stream(
         inputs, len(splits["train"]))
     uneven = distribution.replicas > 1
 
     def pipeline(split: str, shuffle: bool):
-        labels = dataset.labels[splits[split]]
+        labels = (dataset.labels if targets is None else targets)[splits[split]]
         if stream:
             return make_tf_dataset(inputs, labels, distribution.global_batch, shuffle, seed,
                                    drop_remainder=uneven, rows=splits[split])

@@ -41,8 +41,9 @@ from genre_models.config import (
 )
 from genre_models.dataset import MovieDataset, load_dataset, select_films
 from genre_models.fileio import write_json_atomically
-from genre_models.fusion import fit_fusion
+from genre_models.fusion import fit_fusion, locate_models_in_use
 from genre_models.inputs import (
+    OVERVIEW,
     model_inputs_for,
     score_inputs,
     take_rows,
@@ -89,6 +90,7 @@ def resolve_recipe(defaults: Recipe, config: TrainConfig) -> Recipe:
     if isinstance(recipe, PosterRecipe):
         for side in recipe.image_size:
             check_number("image size", side, 8, 1024, integer=True)
+        check_number("teacher's share of the training targets", recipe.teacher_weight, 0.0, 1.0)
     if isinstance(recipe, TextRecipe):
         check_number("vocabulary size", recipe.vocabulary_size, 10, integer=True)
         check_number("sequence length", recipe.sequence_length, 1, integer=True)
@@ -288,6 +290,40 @@ def load_training_data(spec, recipe: Recipe, config: TrainConfig,
     return dataset, splits
 
 
+def make_training_targets(recipe: Recipe, config: TrainConfig, dataset: MovieDataset, splits: dict,
+                          progress: ProgressCallback) -> np.ndarray | None:
+    """Return the training targets of a distilled poster network, or None to train on the labels.
+
+    The teacher (an overview model in use) scores the training films' overviews; their targets
+    become (1 - w) * labels + w * teacher probabilities. Validation and test rows keep the true
+    labels, so the checkpoint, the thresholds and the reported figures are judged on them alone.
+    """
+    if not isinstance(recipe, PosterRecipe) or not recipe.teacher or recipe.teacher_weight == 0:
+        return None
+    from genre_models.artifacts import load_artifact
+    from genre_models.inference import score_dataset
+
+    folders = locate_models_in_use(config)
+    if recipe.teacher not in folders:
+        raise ValueError(f"The teacher model {recipe.teacher} is not installed; train it first.")
+    teacher = load_artifact(folders[recipe.teacher], listed_as=recipe.teacher)
+    if teacher.input_kind != OVERVIEW or teacher.is_fusion:
+        raise ValueError(f"The teacher {recipe.teacher} must be an overview network.")
+    missing = sorted(set(dataset.genres) - set(teacher.genres))
+    if missing:
+        raise ValueError(f"The teacher {recipe.teacher} does not predict {', '.join(missing)}.")
+    progress(0, 1, f"scoring the training overviews with the teacher {recipe.teacher}")
+    train_rows = splits["train"]
+    teacher_scores = score_dataset(teacher, dataset.subset(train_rows))
+    # The teacher's genre order may differ from the dataset's columns: align by name.
+    teacher_scores = teacher_scores[:, [teacher.genres.index(genre) for genre in dataset.genres]]
+    targets = dataset.labels.astype(np.float32)
+    weight = float(recipe.teacher_weight)
+    targets[train_rows] = (1 - weight) * targets[train_rows] + weight * teacher_scores
+    progress(1, 1, f"scoring the training overviews with the teacher {recipe.teacher}")
+    return targets
+
+
 def prepare_training_inputs(spec, recipe: Recipe, dataset: MovieDataset, progress: ProgressCallback):
     """Return (the network's inputs for every film, features to fit a fine-tuning head on or None).
 
@@ -360,6 +396,7 @@ def run_training(spec, recipe: Recipe, config: TrainConfig, run_dir: Path, progr
     dataset, splits = load_training_data(spec, recipe, config, progress)
     check_global_batch(distribution, splits, recipe.batch_size)
     inputs, head_features = prepare_training_inputs(spec, recipe, dataset, progress)
+    targets = make_training_targets(recipe, config, dataset, splits, progress)
     keras.utils.set_random_seed(config.seed)
     with distribution.guard():
         with distribution.scope():
@@ -370,7 +407,7 @@ def run_training(spec, recipe: Recipe, config: TrainConfig, run_dir: Path, progr
             progress(0, 1, "fitting the head on the frozen encoder's features")
             with distribution.scope():
                 head_facts = fit_head_alone(model, head_features, dataset.labels, splits, recipe, run_dir)
-        pipelines = make_pipelines(spec, inputs, dataset, splits, distribution, config.seed)
+        pipelines = make_pipelines(spec, inputs, dataset, splits, distribution, config.seed, targets=targets)
         distribution.build_before_fit(model, pipelines[1])
         history, recorder = fit_network(model, pipelines, recipe, config, run_dir)
     if not history["epochs"]:

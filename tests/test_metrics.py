@@ -77,6 +77,33 @@ def test_threshold_tuning_finds_the_separating_threshold_and_guards_rare_genres(
     assert tuned["per_genre"][1] == tuned["global"]
 
 
+def test_a_rare_genre_never_gets_a_threshold_that_answers_it_for_nearly_every_film():
+    # Genre A: 10 positives of 100 films, scored below every negative, so that without the guard
+    # its F1-maximising threshold answers it for every film (F1 = 2 * 0.1 / 1.1 = 0.18; any higher
+    # cut finds none of them: F1 0).
+    rng = np.random.default_rng(0)
+    labels = np.zeros((100, 2), dtype=int)
+    labels[:10, 0] = 1
+    labels[:50, 1] = 1
+    genre_a = np.where(labels[:, 0] == 1, 0.03, rng.uniform(0.05, 0.3, 100))
+    scores = np.column_stack([genre_a, np.where(labels[:, 1] == 1, 0.8, 0.2)])
+    unguarded = metrics.tune_thresholds(labels, scores, max_rate_ratio=1000)
+    assert (scores[:, 0] >= unguarded["per_genre"][0]).mean() > 0.9
+    guarded = metrics.tune_thresholds(labels, scores)
+    # At most twice the genre's share of films (10%) answer it, or the genre falls back to the
+    # global threshold (which answers it for none here).
+    assert (scores[:, 0] >= guarded["per_genre"][0]).mean() <= 2 * 0.10
+    assert guarded["max_predicted_rate_ratio"] == metrics.MAX_PREDICTED_RATE_RATIO
+    # A clean genre keeps its separating threshold.
+    assert 0.2 < guarded["per_genre"][1] <= 0.8
+
+
+@pytest.mark.parametrize("ratio", [0.5, float("nan"), float("inf")])
+def test_a_predicted_rate_cap_below_one_or_not_finite_is_refused(ratio):
+    with pytest.raises(ValueError, match="at least 1"):
+        metrics.tune_thresholds(LABELS, SCORES, max_rate_ratio=ratio)
+
+
 def test_mismatched_shapes_are_a_value_error():
     with pytest.raises(ValueError, match="same shape|one shape"):
         metrics.evaluate_scores(LABELS, SCORES[:, :2], 0.5, GENRES)
