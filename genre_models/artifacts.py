@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genre_models.cards import read_baselines, write_model_card
 from genre_models.config import resolve_artifacts_dir
 from genre_models.fileio import read_json, write_folder_atomically, write_json_atomically
 from genre_models.inputs import BOTH, OVERVIEW, POSTER
@@ -171,6 +172,7 @@ def publish_artifact(destination: Path, model, metadata: dict, history: dict, sp
     keep the repository lean; a crash at any point leaves the previous artifact.
     ``split_scores`` ({split: fusion.ScoredSplit}, the validation and test scores computed for the
     metadata) are written beside it (genre_models.split_scores), so pages need not score them again.
+    The model card (README.md, genre_models.cards) is written from the metadata with them.
     """
     import keras
 
@@ -183,4 +185,7 @@ def publish_artifact(destination: Path, model, metadata: dict, history: dict, sp
         write_json_atomically(staging / METADATA_FILE, metadata)
         if split_scores:
             write_published_scores(staging, metadata, split_scores)
+        # The model card (README.md) is generated from the metadata, so it is always in step with it;
+        # the baselines it quotes are those beside the destination folder.
+        write_model_card(staging, metadata, read_baselines(destination))
     return Path(destination)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m genre_models {train,evaluate,predict,explain,models,baselines}``.
+"""Command line: ``python -m genre_models {train,evaluate,predict,explain,models,baselines,cards}``.
 
 The only place that parses arguments; everything it does is a call into the package.
 """
@@ -356,6 +356,21 @@ def command_baselines(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_cards(args: argparse.Namespace) -> int:
+    """Rewrite the model card (README.md) of every installed artifact from its metadata.json."""
+    from genre_models.artifacts import list_artifact_folders
+    from genre_models.cards import write_installed_cards
+
+    written, errors = write_installed_cards(list_artifact_folders())
+    for name, reason in errors.items():
+        warn(f"no card for {name}: {reason}")
+    for name, path in written.items():
+        print(json.dumps({"model": name, "card": str(path)}))
+    if not written:
+        raise ValueError(f"No artifact with a usable metadata.json in {resolve_artifacts_dir()}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for every sub-command (long, on purpose: one line per flag, the
     whole command line defined in one place)."""
@@ -424,6 +439,10 @@ def build_parser() -> argparse.ArgumentParser:
     baselines.add_argument("--data-dir", help=data_help)
     baselines.add_argument("--out", help="output JSON (default: artifacts/baselines.json)")
     baselines.set_defaults(handler=command_baselines)
+
+    cards = commands.add_parser("cards", help="rewrite every installed artifact's model card (README.md) from its "
+                                              "metadata.json (run it after anything edits a metadata.json)")
+    cards.set_defaults(handler=command_cards)
     return parser
 
 
