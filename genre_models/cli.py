@@ -1,4 +1,4 @@
-"""Command line: ``python -m genre_models {train,evaluate,predict,explain,models,baselines,cards}``.
+"""Command line: ``python -m genre_models {train,evaluate,predict,explain,models,baselines,cards,export}``.
 
 The only place that parses arguments; everything it does is a call into the package.
 """
@@ -371,6 +371,15 @@ def command_cards(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_export(args: argparse.Namespace) -> int:
+    """Export an installed model as a TensorFlow SavedModel taking raw inputs; print what it takes and returns."""
+    from genre_models.export import export_model
+
+    info = export_model(args.model, args.out)
+    print(json.dumps({key: info[key] for key in ("model", "path", "inputs", "output", "parts", "load_with")}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for every sub-command (long, on purpose: one line per flag, the
     whole command line defined in one place)."""
@@ -443,6 +452,17 @@ def build_parser() -> argparse.ArgumentParser:
     cards = commands.add_parser("cards", help="rewrite every installed artifact's model card (README.md) from its "
                                               "metadata.json (run it after anything edits a metadata.json)")
     cards.set_defaults(handler=command_cards)
+
+    export = commands.add_parser(
+        "export", help="export an installed model as a TensorFlow SavedModel (raw poster/overview in, 25 "
+                       "probabilities out)",
+        description="Writes a SavedModel whose 'serve' function (signature serving_default) takes uint8 posters "
+                    "(films, height, width, 3) and/or overview strings (films, 1) and returns (films, 25) "
+                    "probabilities; export.json beside it lists the genres and thresholds. A fusion is exported "
+                    "as one graph running its parts; MiniLM exports need 'import tensorflow_text' before loading.")
+    export.add_argument("--model", required=True, help="installed model name")
+    export.add_argument("--out", required=True, help="output folder: new, empty, or an earlier export (replaced)")
+    export.set_defaults(handler=command_export)
     return parser
 
 
