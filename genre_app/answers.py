@@ -13,7 +13,8 @@ the Predict and Compare pages and tested in tests/test_answers.py:
 - ``doubts``: reasons to doubt an answer: probabilities that barely move away from each genre's
   base rate (less than on 95% of validation films), an overview far longer than the dataset's or
   with hardly any ordinary English words, a poster with almost no detail (a plain colour or
-  gradient).
+  gradient);
+- ``example_button_label``: what an example's button says (its title, else its overview's first words).
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from genre_models.examples import start_of
 from genre_models.inputs import BOTH
 
 # The course's own models, reproduced as taught (reference figures, not the app's best answers).
 COURSE_MODELS = ("course_cnn", "course_lstm", "late_fusion")
+# Words of an untitled example's overview on its button (the thumbnails are narrow).
+EXAMPLE_BUTTON_WORDS = 5
 # The validation figure a recommendation is chosen by.
 RECOMMENDATION_METRIC = "macro_average_precision"
 # A film whose probabilities stray from the base rates less than on this share of validation
@@ -190,3 +194,9 @@ def baseline_comparison(metadata: dict, baseline: dict | None) -> str:
     always = " + ".join(baseline.get("predicts_always") or []) or "the most common genres"
     return (f"test micro-F1 {test['micro_f1']:.2f} and macro-F1 {test['macro_f1']:.2f}; answering always "
             f"{always} scores {figures.get('micro_f1', float('nan')):.2f} and {figures.get('macro_f1', float('nan')):.2f}")
+
+
+def example_button_label(example) -> str:
+    """Return what an example's button says: its title, else the first words of its overview (a film is
+    recognised by its story; its Id is under the thumbnail)."""
+    return example.title or start_of(example.overview, EXAMPLE_BUTTON_WORDS)

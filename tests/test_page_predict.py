@@ -1,0 +1,114 @@
+"""AppTest of the Predict page (issues 15 and 14): the shipped examples with no dataset configured,
+answers kept across reruns, the film in the URL, and the downloads."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from genre_models.artifacts import read_artifact_metadata
+from genre_models.config import PROJECT_ROOT
+from genre_models.examples import EXAMPLES_DIR, EXAMPLES_FILE, load_examples
+
+TIMEOUT = 120
+PAGE = str(PROJECT_ROOT / "pages" / "2_Predict.py")
+SHIPPED = {metadata["name"] for metadata in read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]}
+EXAMPLES = load_examples(EXAMPLES_DIR)
+
+
+@pytest.fixture
+def no_dataset(tmp_path, monkeypatch):
+    """The app with the shipped models and examples but no dataset (an empty data folder)."""
+    empty = tmp_path / "no-dataset"
+    empty.mkdir()
+    monkeypatch.setenv("GENRE_DATA_DIR", str(empty))
+    monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(PROJECT_ROOT / "artifacts"))
+    monkeypatch.delenv("GENRE_EXAMPLES_DIR", raising=False)
+    return empty
+
+
+def run_page(query: dict[str, str] | None = None) -> AppTest:
+    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    for name, value in (query or {}).items():
+        app.query_params[name] = value
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def texts(app: AppTest) -> str:
+    parts = [e.value for e in (*app.markdown, *app.caption, *app.subheader, *app.info, *app.warning)]
+    return "\n".join(str(part) for part in parts)
+
+
+def example_buttons(app: AppTest) -> list:
+    return [button for button in app.button if button.key and button.key.startswith("example-")]
+
+
+def test_examples_predict_with_no_dataset_configured(no_dataset):
+    app = run_page()
+    assert app.radio[0].disabled  # no dataset to pick from
+    assert [button.key for button in example_buttons(app)] == [f"example-{i}" for i in EXAMPLES.ids]
+    thumbnails = [image for image in app.get("image") if any(c in EXAMPLES.ids for c in image.captions)]
+    assert len(thumbnails) == len(EXAMPLES.examples)  # a captioned thumbnail per example
+    assert "Our answer" not in texts(app)
+
+    example = EXAMPLES.examples[2]
+    app.button(key=f"example-{example.id}").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    # The example filled the summary and the poster, and every model answered (fused ones too).
+    assert app.text_area(key="summary").value == example.overview
+    assert any(f"Poster of the example {example.id}" in image.captions for image in app.get("image"))
+    assert SHIPPED <= {subheader.value for subheader in app.subheader}
+    assert len(app.get("plotly_chart")) == len(SHIPPED)
+    content = texts(app)
+    assert "Our answer" in content and "This film is most likely" in content
+    assert "**True genres:** " + ", ".join(example.genres) in content
+    assert "**Against the true genres:**" in content
+    # Each model's top 3 is marked against the example's true genres.
+    assert content.count("**Top 3:** :") == len(SHIPPED)
+    assert "**hit** ·" in content or "miss ·" in content
+
+
+def test_an_edited_example_summary_keeps_the_poster_but_not_the_true_genres(no_dataset):
+    app = run_page()
+    example = EXAMPLES.examples[0]
+    app.button(key=f"example-{example.id}").click().run()
+    app.text_area(key="summary").input("A detective hunts a serial killer through a rainy city.")
+    app.button[0].click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    content = texts(app)
+    assert "summary was edited, so its true genres are not shown" in content
+    assert "**Against the true genres:**" not in content
+    assert "From multimodal_fusion (reads the poster and the summary)" in content
+
+
+def test_damaged_examples_are_a_message_and_the_page_still_predicts(no_dataset, tmp_path, monkeypatch):
+    damaged = shutil.copytree(EXAMPLES_DIR, tmp_path / "examples")
+    (damaged / EXAMPLES_FILE).write_text('{"format": 1, "genres": ["Drama"], "films": [{"id": "tt1"}]}')
+    monkeypatch.setenv("GENRE_EXAMPLES_DIR", str(damaged))
+    app = run_page()
+    assert not example_buttons(app)
+    assert "No examples: The examples file" in texts(app) and "film tt1 has no overview" in texts(app)
+    app.text_area(key="summary").input("Two friends open a bakery in Paris and fall in love.")
+    app.button[0].click().run()
+    assert not app.exception
+    assert "Our answer" in texts(app)
+
+
+def test_an_example_with_a_broken_poster_answers_from_its_overview(no_dataset, tmp_path, monkeypatch):
+    damaged = shutil.copytree(EXAMPLES_DIR, tmp_path / "examples")
+    example = EXAMPLES.examples[0]
+    (damaged / "posters" / f"{example.id}.jpg").write_bytes(b"not a jpeg")
+    monkeypatch.setenv("GENRE_EXAMPLES_DIR", str(damaged))
+    app = run_page()
+    assert f"Example {example.id}'s poster" in texts(app)  # the note
+    app.button(key=f"example-{example.id}").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("poster cannot be decoded" in info.value for info in app.info)
+    overview_models = {m["name"] for m in read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]
+                       if m["input_kind"] == "overview"}
+    assert {subheader.value for subheader in app.subheader} & SHIPPED == overview_models
+    assert "**Against the true genres:**" in texts(app)
