@@ -241,6 +241,9 @@ class TextRecipe(Recipe):
     sequence_length: int = 64
     # L2 penalty on the output layer's weights (0: none).
     l2: float = 0.0
+    # TF-IDF models: keep only terms (words and word pairs) found in at least this many training
+    # overviews (1: every term); a term seen once is noise the weights can only memorise.
+    min_document_frequency: int = 1
 
 
 @dataclass(frozen=True)

@@ -220,13 +220,52 @@ def build_course_lstm(num_genres: int, defaults: TextRecipe, learning_rate: floa
     return compile_for_multilabel(keras.Model(overview, outputs, name="course_lstm"), learning_rate)
 
 
-def build_tfidf_logreg(num_genres: int, defaults: TextRecipe, learning_rate: float, training_texts=None):
-    """Baseline: TF-IDF over uni- and bigrams, one sigmoid unit per genre (logistic regression)."""
+def count_document_frequencies(texts: np.ndarray, ngrams: int) -> tuple[list[str], np.ndarray]:
+    """Return every term (word or word n-gram, after TextVectorization's standardisation) of the
+    texts and the number of texts containing it, in the vectoriser's vocabulary order."""
     import keras
 
-    overview, features = build_text_input(defaults, training_texts, output_mode="tf_idf", ngrams=2)
+    presence = keras.layers.TextVectorization(output_mode="multi_hot", ngrams=ngrams)
+    presence.adapt(texts)
+    counts = np.zeros(presence.vocabulary_size(), dtype=np.int64)
+    # In chunks: the whole training split as one multi-hot matrix would take over a gigabyte.
+    for start in range(0, len(texts), 512):
+        counts += np.asarray(presence(texts[start:start + 512].reshape(-1, 1))).sum(axis=0).astype(np.int64)
+    vocabulary = presence.get_vocabulary()
+    # Index 0 is the out-of-vocabulary token, not a term.
+    return vocabulary[1:], counts[1:]
+
+
+def build_tfidf_logreg(num_genres: int, defaults: TextRecipe, learning_rate: float, training_texts=None):
+    """TF-IDF over uni- and bigrams seen in at least ``min_document_frequency`` training overviews
+    (smoothed idf, as in scikit-learn), rows L2-normalised, one sigmoid unit per genre with an L2
+    penalty: a one-vs-rest logistic regression."""
+    import keras
+
+    if training_texts is None or len(training_texts) == 0:
+        raise ValueError("A text model needs training overviews to build its vocabulary.")
+    texts = np.asarray(training_texts, dtype=object).reshape(-1)
+    terms, frequencies = count_document_frequencies(texts, ngrams=2)
+    kept = frequencies >= defaults.min_document_frequency
+    if not kept.any():
+        raise ValueError(f"No term appears in {defaults.min_document_frequency} training overviews; "
+                         "lower the minimum document frequency or use more films.")
+    by_frequency = np.argsort(-frequencies[kept], kind="stable")[: defaults.vocabulary_size]
+    vocabulary = [terms[index] for index in np.flatnonzero(kept)[by_frequency]]
+    idf = np.log((1 + len(texts)) / (1 + frequencies[kept][by_frequency])) + 1
+    overview = keras.Input(shape=(1,), dtype="string", name=OVERVIEW_INPUT_NAME)
+    vectorizer = keras.layers.TextVectorization(output_mode="tf_idf", ngrams=2, vocabulary=vocabulary,
+                                                idf_weights=idf, name="vectorize")
+    # Column 0 counts out-of-vocabulary terms (every word and pair seen in fewer than
+    # min_document_frequency overviews) weighted by the mean idf: it would dominate each row's norm
+    # and drown the real terms (validation macro AP 0.295 with it, 0.40 without). Dropped with
+    # stock layers (reshape, crop the first position, reshape) so the saved model needs no custom code.
+    weighted = vectorizer(overview)
+    weighted = keras.layers.Reshape((len(vocabulary) + 1, 1), name="as_sequence")(weighted)
+    weighted = keras.layers.Cropping1D((1, 0), name="drop_out_of_vocabulary")(weighted)
+    weighted = keras.layers.Flatten(name="terms")(weighted)
     # Unit-length rows, as in the usual TF-IDF + logistic regression: raw tf-idf sums make logits explode.
-    features = keras.layers.UnitNormalization(name="l2_normalize")(features)
+    features = keras.layers.UnitNormalization(name="l2_normalize")(weighted)
     outputs = keras.layers.Dense(
         num_genres,
         activation="sigmoid",
@@ -288,10 +327,12 @@ MODEL_REGISTRY: dict[str, ModelSpec] = {
         ModelSpec(
             name="tfidf_logreg",
             input_kind=OVERVIEW,
-            description="Baseline: TF-IDF (uni+bigrams) logistic regression on overviews.",
-            # Chosen on the validation split: unit-normalised rows, no L2 (early stopping regularises).
-            defaults=TextRecipe(epochs=100, batch_size=64, learning_rate=3e-2, patience=5, hold_epochs=1000,
-                                vocabulary_size=20_000, l2=0.0),
+            description="Baseline: TF-IDF (uni+bigrams seen in 2+ overviews) logistic regression on overviews.",
+            # Chosen on the validation split (macro AP 0.332 -> ~0.40): terms in at least 2 training
+            # overviews, an L2 penalty and training to convergence instead of stopping early on val_loss
+            # (which stops while the ranking is still improving). Sublinear tf made no difference.
+            defaults=TextRecipe(epochs=60, batch_size=64, learning_rate=1e-2, patience=0, hold_epochs=1000,
+                                vocabulary_size=50_000, l2=3e-6, min_document_frequency=2),
             builder=build_tfidf_logreg,
         ),
         ModelSpec(

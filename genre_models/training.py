@@ -94,6 +94,7 @@ def resolve_recipe(defaults: Recipe, config: TrainConfig) -> Recipe:
     if isinstance(recipe, TextRecipe):
         check_number("vocabulary size", recipe.vocabulary_size, 10, integer=True)
         check_number("sequence length", recipe.sequence_length, 1, integer=True)
+        check_number("minimum document frequency", recipe.min_document_frequency, 1, integer=True)
     check_number("share of training data", config.train_fraction, 0.0001, 1.0)
     return recipe
 

@@ -90,3 +90,29 @@ def test_fused_model_has_no_network_of_its_own():
     # Its forward pass (weighted mean of its components) is tested in test_inference.
     with pytest.raises(ValueError, match="fitted from other artifacts"):
         build_model(get_model_spec("late_fusion"), num_genres=3)
+
+
+def test_tfidf_keeps_terms_of_two_or_more_overviews_and_ignores_the_rest():
+    import dataclasses
+
+    spec = get_model_spec("tfidf_logreg")
+    texts = np.array(["a hero fights crime", "a hero saves the city", "lonely words here"], dtype=object)
+    model = build_model(spec, num_genres=3, training_texts=texts)
+    vocabulary = model.get_layer("vectorize").get_vocabulary()
+    # "a", "hero" and the pair "a hero" appear in two overviews; everything else once.
+    assert sorted(term for term in vocabulary if term != "[UNK]") == ["a", "a hero", "hero"]
+    # Terms outside the vocabulary weigh nothing: an overview of them scores like an empty one.
+    import tensorflow as tf
+
+    unseen, empty = np.asarray(model(tf.constant([["lonely words here"], [""]])))
+    np.testing.assert_allclose(unseen, empty, atol=1e-7)
+    # With every term kept, the once-seen words count.
+    everything = dataclasses.replace(spec, defaults=dataclasses.replace(spec.defaults, min_document_frequency=1))
+    model = build_model(everything, num_genres=3, training_texts=texts)
+    assert "lonely" in model.get_layer("vectorize").get_vocabulary()
+
+
+def test_tfidf_with_no_term_frequent_enough_is_refused_clearly():
+    spec = get_model_spec("tfidf_logreg")
+    with pytest.raises(ValueError, match="No term appears in 2 training overviews"):
+        build_model(spec, num_genres=3, training_texts=np.array(["one", "two"], dtype=object))
