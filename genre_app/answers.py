@@ -14,12 +14,14 @@ the Predict and Compare pages and tested in tests/test_answers.py:
   base rate (less than on 95% of validation films), an overview far longer than the dataset's or
   with hardly any ordinary English words, a poster with almost no detail (a plain colour or
   gradient);
-- ``example_button_label``: what an example's button says (its title, else its overview's first words).
+- ``example_button_label``: what an example's button says (its title, else its overview's first words);
+- ``Answered``: what the Predict page last answered, kept in the session so the answers stay on screen
+  when another widget changes; ``film_choice_label``: a film in the film picker (Id and first words).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
@@ -200,3 +202,36 @@ def example_button_label(example) -> str:
     """Return what an example's button says: its title, else the first words of its overview (a film is
     recognised by its story; its Id is under the thumbnail)."""
     return example.title or start_of(example.overview, EXAMPLE_BUTTON_WORDS)
+
+
+def film_choice_label(film_id: str, overview: str) -> str:
+    """Return how the film picker lists a film: its Id and the first words of its overview."""
+    return f"{film_id} · {start_of(overview)}"
+
+
+@dataclass
+class Answered:
+    """The inputs the Predict page last answered and every model's answers, kept in the session so they
+    stay on screen (and explainable) when another widget changes, until the next prediction."""
+
+    # Digest of the inputs as they were (genre_app.widgets.input_fingerprint), to tell when they change.
+    fingerprint: str
+    # How the page names what was answered ("tt0086465 · A snobbish investor...", "your poster").
+    label: str
+    # The poster as the models saw it (RGB pixels), None when none was given or it could not be decoded.
+    poster: np.ndarray | None
+    # The summary as given, None when none was.
+    overview: str | None
+    # Every model's answers (genre_models.inference.PredictionResult).
+    result: object
+    # The film's Id (a dataset film or an example), the uploaded file's name, or None: the "id" of the
+    # downloaded prediction lines.
+    film_id: str | None = None
+    # The film's true genres, when known (a dataset film or an unedited example).
+    truth: list[str] | None = None
+    # A film (dataset or example) whose poster could not be decoded: only the text models answered.
+    poster_unusable: bool = False
+    # The inputs the models could read: {"poster", "overview"} or one of them.
+    given: set[str] = field(default_factory=set)
+    # Whether the poster was uploaded (shown with the answers; a film's poster is shown with the film).
+    uploaded: bool = False

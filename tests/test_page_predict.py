@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
-from genre_models.examples import EXAMPLES_DIR, EXAMPLES_FILE, load_examples
+from genre_models.examples import EXAMPLES_DIR, EXAMPLES_FILE, load_examples, start_of
 
 TIMEOUT = 120
 PAGE = str(PROJECT_ROOT / "pages" / "2_Predict.py")
@@ -112,3 +112,92 @@ def test_an_example_with_a_broken_poster_answers_from_its_overview(no_dataset, t
                        if m["input_kind"] == "overview"}
     assert {subheader.value for subheader in app.subheader} & SHIPPED == overview_models
     assert "**Against the true genres:**" in texts(app)
+
+
+# --- Issue 15: answers kept in the session, a readable film picker, a form, stable keys, captions ------------
+
+@pytest.fixture
+def with_dataset(small_real_dataset, monkeypatch):
+    """The app with the shipped models and examples and the small real dataset."""
+    monkeypatch.setenv("GENRE_DATA_DIR", str(small_real_dataset))
+    monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(PROJECT_ROOT / "artifacts"))
+    monkeypatch.delenv("GENRE_EXAMPLES_DIR", raising=False)
+    return small_real_dataset
+
+
+def test_test_films_are_listed_with_the_start_of_their_overview(with_dataset):
+    from genre_models.dataset import load_dataset
+
+    dataset = load_dataset(with_dataset)
+    app = run_page()
+    app.radio(key="predict-source").set_value("Pick a film from the dataset").run()
+    picker = app.selectbox(key="predict-film")
+    test_rows = dataset.split_indices("test")
+    assert picker.options == [f"{dataset.ids[row]} · {start_of(dataset.overviews[row])}" for row in test_rows]
+    assert picker.value == dataset.ids[test_rows[0]]
+
+
+def test_answers_stay_when_another_widget_changes_until_the_next_prediction(with_dataset):
+    app = run_page()
+    app.radio(key="predict-source").set_value("Pick a film from the dataset").run()
+    picker = app.selectbox(key="predict-film")
+    first, second = picker.value, picker.options[1].split(" · ")[0]
+    app.button(key="predict-submit").click().run()
+    answered_first = texts(app)
+    assert "Our answer" in answered_first and not any("These answers are for" in i.value for i in app.info)
+    # Another film: the first film's answers stay, marked as the answers for that film.
+    app.selectbox(key="predict-film").set_value(second).run()
+    assert not app.exception
+    assert SHIPPED <= {subheader.value for subheader in app.subheader}
+    stale = [info.value for info in app.info if "These answers are for" in info.value]
+    assert len(stale) == 1 and first in stale[0] and "Press Predict" in stale[0]
+    # An explanation toggled now explains the answers on screen, and they stay.
+    app.toggle(key="explain-tfidf_logreg").set_value(True).run()
+    assert not app.exception and "Why " in texts(app)
+    app.button(key="predict-submit").click().run()
+    assert not [info for info in app.info if "These answers are for" in info.value]
+    assert SHIPPED <= {subheader.value for subheader in app.subheader}
+
+
+def test_a_failed_prediction_removes_the_previous_answers(with_dataset):
+    app = run_page()
+    app.text_area(key="summary").input("Two friends open a bakery in Paris and fall in love.")
+    app.button(key="predict-submit").click().run()
+    assert "Our answer" in texts(app)
+    app.text_area(key="summary").input("   ")
+    app.button(key="predict-submit").click().run()
+    assert app.error and "Could not predict" in app.error[0].value
+    assert "Our answer" not in texts(app) and not (SHIPPED & {s.value for s in app.subheader})
+
+
+def widget_ids(app: AppTest) -> list[str]:
+    """The ids of every widget on the page: Streamlit ends them with the widget's key, or "None"."""
+    found = []
+
+    def visit(node) -> None:
+        widget_id = getattr(node, "id", None)
+        if isinstance(widget_id, str) and widget_id.startswith("$$ID"):
+            found.append(widget_id)
+        for child in getattr(node, "children", {}).values():
+            visit(child)
+
+    visit(app._tree)
+    return found
+
+
+def test_predict_is_a_form_every_widget_has_a_key_and_every_poster_a_caption(with_dataset):
+    app = run_page()
+    assert app.form_submit_button(key="predict-submit").label == "Predict"
+    app.button(key=f"example-{EXAMPLES.ids[0]}").click().run()
+    app.toggle(key="explain-course_cnn").set_value(True).run()
+    upload_ids = widget_ids(app)
+    app.radio(key="predict-source").set_value("Pick a film from the dataset").run()
+    app.button(key="predict-submit").click().run()
+    dataset_ids = widget_ids(app)
+    assert len(upload_ids) > len(EXAMPLES.ids) + len(SHIPPED) and dataset_ids
+    assert [widget for widget in upload_ids + dataset_ids if widget.endswith("-None")] == []
+    assert all(any(widget.endswith(f"-{key}") for widget in upload_ids)
+               for key in ("predict-source", "poster", "summary", "predict-submit", "predict-clear-example"))
+    assert any(widget.endswith("-predict-film") for widget in dataset_ids)
+    images = app.get("image")
+    assert images and all(image.captions and all(image.captions) for image in images)
