@@ -1,4 +1,4 @@
-"""Command line: ``python -m genre_models {train,evaluate,predict,explain,models,baselines,cards,export}``.
+"""Command line: ``python -m genre_models {train,evaluate,predict,explain,models,baselines,cards,export,report}``.
 
 The only place that parses arguments; everything it does is a call into the package.
 """
@@ -380,6 +380,22 @@ def command_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_report(args: argparse.Namespace) -> int:
+    """Build the self-contained HTML report of the dataset and the chosen models; write it to --out."""
+    from genre_models.report import build_report
+
+    check_output_path(args.out)
+    built = build_report(resolve_data_dir(args.data_dir), selected_model_names(args.models), args.split, args.sample,
+                         args.seed, command="python -m genre_models " + shlex.join(sys.argv[1:]),
+                         progress=print_progress)
+    write_output(args.out, lambda handle: handle.write(built.html.encode("utf-8")))
+    for note in built.content.notes:
+        warn(note)
+    sys.stderr.write(f"wrote the report of {len(built.content.models)} model(s) on the {args.split} split to "
+                     f"{describe_output(args.out)}: {built.size_bytes / 1e6:.1f} MB in {built.seconds:.1f} s\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for every sub-command (long, on purpose: one line per flag, the
     whole command line defined in one place)."""
@@ -463,6 +479,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--model", required=True, help="installed model name")
     export.add_argument("--out", required=True, help="output folder: new, empty, or an earlier export (replaced)")
     export.set_defaults(handler=command_export)
+
+    report = commands.add_parser(
+        "report", help="write one self-contained HTML report (dataset, results beside the baseline, training curves, "
+                       "per-genre figures, sampled films, how it was made); opens offline, prints cleanly")
+    report.add_argument("--data-dir", help=data_help)
+    report.add_argument("--models", default="all", help="comma-separated model names, or 'all' (default)")
+    report.add_argument("--split", default="test", choices=["test", "validation", "train", "all"],
+                        help="split to evaluate (default test; test and validation use the stored scores)")
+    report.add_argument("--sample", type=int, default=12, help="films shown with posters and answers (default 12)")
+    report.add_argument("--seed", type=int, default=0, help="seed drawing the sampled films (default 0)")
+    report.add_argument("--out", required=True, help="output .html file (a new or regular file), or - for stdout")
+    report.set_defaults(handler=command_report)
     return parser
 
 

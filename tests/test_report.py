@@ -1,0 +1,182 @@
+"""The HTML report: one self-contained file of every shipped model (size, no external resource,
+figures equal to those recorded at training, charts, seeded sample), the CLI, scoring when no
+stored scores fit, stale fusions, bad choices, and the Report page."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from genre_models.artifacts import read_artifact_metadata
+from genre_models.cli import main
+from genre_models.config import PROJECT_ROOT
+from genre_models.fileio import read_json
+from genre_models.report import build_report
+from genre_models.report.content import SCORED_HERE, STORED
+from genre_models.report.page import RESULT_COLUMNS
+
+SHIPPED = PROJECT_ROOT / "artifacts"
+MAX_BYTES = 20 * 1024 * 1024
+FIGURE_KEYS = [key for _, key in RESULT_COLUMNS]
+
+
+def read_figures(html: str) -> dict:
+    """Return the page's chart specs (the JSON block the drawing script reads)."""
+    block = re.search(r'<script type="application/json" id="figures">(.*?)</script>', html, re.S).group(1)
+    return json.loads(block.replace("<\\/", "</"))
+
+
+def expected_charts(names: list[str], root=SHIPPED) -> int:
+    """Charts a report should draw: 3 for the dataset, 2 per model (P/R/F1, PR curves), and 2 more
+    (loss, validation figures) per model whose history.json has epochs."""
+    with_epochs = sum(bool((read_json(root / name / "history.json") or {}).get("epochs")) for name in names)
+    return 3 + 2 * len(names) + 2 * with_epochs
+
+
+@pytest.fixture(scope="module")
+def full_report(real_data_dir):
+    return build_report(real_data_dir, command="pytest: every shipped model")
+
+
+def test_report_of_every_shipped_model_is_one_small_offline_file(full_report):
+    import plotly.offline
+
+    html = full_report.html
+    names = sorted(metadata["name"] for metadata in read_artifact_metadata(SHIPPED)[0])
+    assert [result.name for result in full_report.content.models] == names
+    assert full_report.size_bytes < MAX_BYTES
+    plotly_js = plotly.offline.get_plotlyjs()
+    assert html.count(plotly_js) == 1  # plotly.js inlined once
+    # Nothing is fetched: every src and href of the page (plotly.js aside) is inline data or an anchor.
+    assert re.findall(r'(?:src|href)="(?!data:|#)([^"]*)"', html.replace(plotly_js, "")) == []
+    for name in names:
+        assert f'<h2>Model: {name}</h2>' in html and f'href="#model-{name}"' in html
+    assert len(read_figures(html)) == expected_charts(names)
+    assert html.count('data:image/jpeg;base64,') == 12
+    assert "@media print" in html and "break-before: page" in html
+
+
+def test_report_figures_are_those_recorded_at_training(full_report):
+    for result in full_report.content.models:
+        assert result.source == STORED, result.name
+        recorded = result.metadata["metrics"]["test"]
+        for key in FIGURE_KEYS:
+            assert result.evaluation[key] == pytest.approx(recorded[key], abs=1e-6), (result.name, key)
+        assert result.evaluation["per_genre"]["Drama"]["confusion"] == recorded["per_genre"]["Drama"]["confusion"]
+        # Each figure is shown in the results table, three decimals.
+        row = re.search(rf"<tr><td>{result.name}</td>(.*?)</tr>", full_report.html).group(1)
+        cells = re.findall(r"<td>([^<]*)</td>", row)
+        assert cells[3:] == [f"{recorded[key]:.3f}" for key in FIGURE_KEYS]
+    baseline = read_json(SHIPPED / "baselines.json")["genre_frequency"]
+    assert full_report.content.baseline == baseline
+    assert "baseline: genre frequency (always Comedy + Drama)" in full_report.html
+
+
+def test_report_records_how_it_was_made(full_report, real_data_dir):
+    html, content = full_report.html, full_report.content
+    assert "pytest: every shipped model" in html
+    assert content.dataset.fingerprint in html and "default_rng(0)" in html
+    for library in ("numpy", "plotly", "tensorflow", "keras"):
+        assert re.search(rf"{library} \d+\.\d+", html), library
+    for result in content.models:
+        assert result.metadata["command"] in html
+
+
+def test_sampled_films_are_seeded_with_each_models_top_three(full_report, real_data_dir):
+    films = full_report.content.films
+    again = build_report(real_data_dir, ["tfidf_logreg", "minilm_mlp"], sample=12, seed=0).content.films
+    other = build_report(real_data_dir, ["tfidf_logreg"], sample=12, seed=1).content.films
+    assert [film["id"] for film in films] == [film["id"] for film in again]
+    assert [film["id"] for film in films] != [film["id"] for film in other]
+    test_ids = set(full_report.content.models[0].scored.ids)
+    for film in films:
+        assert film["id"] in test_ids and film["genres"]
+        assert set(film["answers"]) == {result.name for result in full_report.content.models}
+        for top in film["answers"].values():
+            probabilities = [probability for _, probability in top]
+            assert len(top) == 3 and probabilities == sorted(probabilities, reverse=True)
+
+
+def test_report_scores_a_model_without_stored_scores_to_the_same_figures(real_data_dir, tmp_path):
+    root = tmp_path / "artifacts"
+    shutil.copytree(SHIPPED / "tfidf_logreg", root / "tfidf_logreg", ignore=shutil.ignore_patterns("split_scores.npz"))
+    built = build_report(real_data_dir, ["tfidf_logreg"], sample=2, root=root)
+    result = built.content.models[0]
+    assert result.source == SCORED_HERE
+    assert any("Scored for this report" in note for note in built.content.notes)
+    for key in FIGURE_KEYS:
+        assert result.evaluation[key] == pytest.approx(result.metadata["metrics"]["test"][key], abs=1e-5)
+
+
+def stale_fusion_root(tmp_path):
+    """A copy of text_ensemble and its parts where the fusion records another tfidf_logreg than installed."""
+    root = tmp_path / "artifacts"
+    for name in ("text_ensemble", "minilm_tuned", "tfidf_logreg"):
+        shutil.copytree(SHIPPED / name, root / name)
+    metadata = read_json(root / "text_ensemble" / "metadata.json")
+    metadata["components"][1]["created_at"] = "2000-01-01T00:00:00+00:00"
+    (root / "text_ensemble" / "metadata.json").write_text(json.dumps(metadata))
+    return root
+
+
+def test_stale_fusion_is_left_out_with_a_note_or_refused_by_name(real_data_dir, tmp_path):
+    root = stale_fusion_root(tmp_path)
+    built = build_report(real_data_dir, sample=1, root=root)
+    assert [result.name for result in built.content.models] == ["minilm_tuned", "tfidf_logreg"]
+    assert any(note.startswith("text_ensemble left out: its part tfidf_logreg was retrained") for note in
+               built.content.notes)
+    assert "text_ensemble left out" in built.html
+    with pytest.raises(ValueError, match="text_ensemble cannot be reported: its part tfidf_logreg was retrained"):
+        build_report(real_data_dir, ["text_ensemble"], root=root)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--models", "tfidf_logreg,no_such_model"], "No model named 'no_such_model'; available: "),
+    (["--models", ","], "Name at least one model"),
+    (["--sample", "-1"], "The sample must be between 0 and 200 films"),
+])
+def test_report_cli_refuses_bad_choices(arguments, message, real_data_dir, tmp_path, capsys):
+    out = tmp_path / "report.html"
+    assert main(["report", "--data-dir", str(real_data_dir), *arguments, "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_report_cli_writes_the_file_for_other_data(small_real_dataset, tmp_path, capsys):
+    out = tmp_path / "report.html"
+    assert main(["report", "--data-dir", str(small_real_dataset), "--models", "tfidf_logreg,course_cnn",
+                 "--split", "all", "--sample", "3", "--seed", "5", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "wrote the report of 2 model(s) on the all split" in err
+    assert "Scored for this report" in err  # the stored scores are of the full dataset, not this copy
+    html = out.read_text(encoding="utf-8")
+    assert "<h2>Model: tfidf_logreg</h2>" in html and "<h2>Model: course_cnn</h2>" in html
+    assert "96 films" in html and html.count("data:image/jpeg;base64,") == 3
+    assert "computed for this report" in html  # the recorded baseline is of other data
+    assert len(read_figures(html)) == expected_charts(["tfidf_logreg", "course_cnn"])
+
+
+def test_report_cli_refuses_a_folder_as_output(real_data_dir, tmp_path, capsys):
+    assert main(["report", "--data-dir", str(real_data_dir), "--out", str(tmp_path)]) == 2
+    assert "is not a regular file" in capsys.readouterr().err
+
+
+def test_report_page_builds_the_file_and_offers_it(real_data_dir, monkeypatch):
+    monkeypatch.setenv("GENRE_DATA_DIR", str(real_data_dir))
+    monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(SHIPPED))
+    app = AppTest.from_file(str(PROJECT_ROOT / "pages" / "6_Report.py"), default_timeout=180)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    names = sorted(metadata["name"] for metadata in read_artifact_metadata(SHIPPED)[0])
+    assert app.multiselect[0].value == names
+    app.multiselect[0].set_value(["tfidf_logreg", "poster_cnn"]).run()
+    app.button[0].click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert "Report of 2 model(s) on the test split" in app.success[0].value
+    html = app.session_state["report"]["html"]
+    assert "<h2>Model: poster_cnn</h2>" in html and "python -m genre_models report" in html
+    assert len(app.get("download_button")) == 1
