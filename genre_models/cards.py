@@ -45,6 +45,11 @@ def format_figure(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def format_count(value) -> str:
+    """A count with thousands separators; anything else (a hand-edited field) as it is."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
 def format_threshold(value: float) -> str:
     """A threshold as stored (thresholds are chosen on a 0.01 grid; no rounding hides a change)."""
     return f"{float(value):g}"
@@ -132,10 +137,10 @@ def describe_data(metadata: dict) -> list[str]:
     sizes = data.get("split_sizes") or {}
     report = data.get("load_report") or {}
     lines = [
-        f"- Dataset: `{data.get('folder_name', '?')}`, {data.get('films', '?'):,} films, data fingerprint "
+        f"- Dataset: `{data.get('folder_name', '?')}`, {format_count(data.get('films', '?'))} films, data fingerprint "
         f"`{data.get('fingerprint', '?')}`.",
         f"- Split rule (by film Id alone, so adding films never moves another): `{data.get('split_rule', '?')}`.",
-        "- Split sizes: " + ", ".join(f"{name} {count:,}" for name, count in sizes.items()) + ". Weights, thresholds "
+        "- Split sizes: " + ", ".join(f"{name} {format_count(count)}" for name, count in sizes.items()) + ". Weights, thresholds "
         "and checkpoints were chosen on validation; the test split was evaluated once, by the training command.",
     ]
     dropped = report.get("dropped") or {}
