@@ -16,7 +16,9 @@ the Predict and Compare pages and tested in tests/test_answers.py:
   gradient);
 - ``example_button_label``: what an example's button says (its title, else its overview's first words);
 - ``Answered``: what the Predict page last answered, kept in the session so the answers stay on screen
-  when another widget changes; ``film_choice_label``: a film in the film picker (Id and first words).
+  when another widget changes; ``film_choice_label``: a film in the film picker (Id and first words);
+- ``locate_film``: where the film an address asks for (``/Predict?film=tt0086465``) is found, or why
+  it is not, in words safe to show.
 """
 
 from __future__ import annotations
@@ -204,9 +206,46 @@ def example_button_label(example) -> str:
     return example.title or start_of(example.overview, EXAMPLE_BUTTON_WORDS)
 
 
-def film_choice_label(film_id: str, overview: str) -> str:
-    """Return how the film picker lists a film: its Id and the first words of its overview."""
-    return f"{film_id} · {start_of(overview)}"
+def film_choice_label(film_id: str, overview: str, split: str = "test") -> str:
+    """Return how the film picker lists a film: its Id and the first words of its overview (and its split,
+    when it is not the test split the picker offers)."""
+    return f"{film_id} · {start_of(overview)}" + ("" if split == "test" else f" ({split} split)")
+
+
+# Where a film asked for by the address is found.
+FROM_DATASET, FROM_EXAMPLES = "dataset", "example"
+# Longest part of an address quoted back in a warning (an address can hold anything).
+MAX_QUOTED_ADDRESS = 80
+
+
+@dataclass(frozen=True)
+class FilmRequest:
+    """Where the film an address asks for is found (FROM_DATASET, FROM_EXAMPLES or None) and, when not
+    found, why not (a sentence to show)."""
+
+    kind: str | None
+    problem: str | None = None
+
+
+def quote_address_value(value: str) -> str:
+    """Return part of an address as a Markdown code span: cut short, without backticks or control
+    characters, so whatever a link holds shows as text."""
+    cleaned = "".join(character for character in str(value) if character.isprintable()).replace("`", "'")
+    shown = cleaned[:MAX_QUOTED_ADDRESS] + ("…" if len(cleaned) > MAX_QUOTED_ADDRESS else "")
+    return f"`{shown}`" if shown.strip() else "(an empty Id)"
+
+
+def locate_film(film_id: str, in_dataset: bool, example_ids, has_dataset: bool) -> FilmRequest:
+    """Return where the film an address asks for is found: the configured dataset first (any split), else
+    the shipped examples; or why it cannot be opened."""
+    if in_dataset:
+        return FilmRequest(FROM_DATASET)
+    if film_id in set(example_ids):
+        return FilmRequest(FROM_EXAMPLES)
+    where = ("in the dataset or among the examples" if has_dataset
+             else "among the examples (no dataset is configured, so only they can be opened by address)")
+    return FilmRequest(None, f"The address asks for the film {quote_address_value(film_id)}, which is not {where}. "
+                             "The page starts with empty inputs instead.")
 
 
 @dataclass

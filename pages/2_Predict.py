@@ -15,6 +15,8 @@ predictor = state.predictor()
 if not predictor.models:
     st.error("No usable model artifact is installed; see the Home page.")
     st.stop()
+for line in predictor.describe_unavailable():
+    st.info(f"Not answering here, unavailable on this machine (an optional package is missing): {line}.")
 
 dataset, problem = state.dataset()
 # The shipped examples work with or without a dataset (examples/, made by scripts/make_examples.py).
@@ -23,8 +25,11 @@ try:
 except ValueError as error:
     examples, examples_problem = None, str(error)
 sources = ["Upload a poster / paste a summary", "Pick a film from the dataset"]
-# Session keys: the example filling the inputs, a prediction asked for by a click, the last answers.
+# Session keys: the example filling the inputs, a prediction asked for by a click or an address, the
+# last answers, the film the address named when last read, and a film outside the test split opened by
+# address (listed in the picker too).
 EXAMPLE_KEY, REQUESTED_KEY, ANSWERED_KEY = "predict-example", "predict-requested", "predict-answered"
+ADDRESS_KEY, OTHER_SPLIT_KEY = "predict-address-film", "predict-other-split-film"
 
 
 def use_example(example_id: str) -> None:
@@ -43,6 +48,25 @@ def drop_example(clear_summary: bool = False) -> None:
         st.session_state["summary"] = ""
 
 
+# The address names the chosen film (/Predict?film=tt0086465): a new value opens that film and predicts.
+# It is read before the widgets are drawn, so they start on that film.
+addressed = st.query_params.get("film")
+if addressed is not None and addressed != st.session_state.get(ADDRESS_KEY):
+    st.session_state[ADDRESS_KEY] = addressed
+    in_dataset = dataset is not None and addressed in set(dataset.ids)
+    request = answers.locate_film(addressed, in_dataset, examples.ids if examples else [], dataset is not None)
+    if request.kind == answers.FROM_DATASET:
+        drop_example()
+        if dataset.splits[dataset.row_of(addressed)] != "test":
+            st.session_state[OTHER_SPLIT_KEY] = addressed
+        st.session_state["predict-source"] = sources[1]
+        st.session_state["predict-film"] = addressed
+        st.session_state[REQUESTED_KEY] = True
+    elif request.kind == answers.FROM_EXAMPLES:
+        use_example(addressed)
+    else:
+        st.warning(request.problem)
+
 source = st.radio("Input", sources, horizontal=True, disabled=dataset is None, key="predict-source",
                   help=None if dataset else f"No dataset: {problem}")
 
@@ -52,17 +76,24 @@ poster, upload, overview, truth, film_id, label = None, None, None, None, None, 
 poster_unusable = False
 example = examples.find(st.session_state.get(EXAMPLE_KEY, "")) if examples else None
 if source == sources[1] and dataset is not None:
-    test_overviews = {str(dataset.ids[row]): str(dataset.overviews[row]) for row in dataset.split_indices("test")}
-    chosen = st.selectbox("Film (test split: never seen in training)", list(test_overviews), key="predict-film",
-                          format_func=lambda shown: answers.film_choice_label(shown, test_overviews[shown]))
+    rows = list(dataset.split_indices("test"))
+    other = st.session_state.get(OTHER_SPLIT_KEY)
+    if other is not None and other in set(dataset.ids):
+        rows.insert(0, dataset.row_of(other))
+    listed = {str(dataset.ids[row]): answers.film_choice_label(str(dataset.ids[row]), str(dataset.overviews[row]),
+                                                               str(dataset.splits[row])) for row in rows}
+    chosen = st.selectbox("Film (test split: never seen in training)", list(listed), key="predict-film",
+                          format_func=listed.get)
     film = widgets.find_film(dataset, chosen)
-    overview, truth, film_id = film.overview, film.genres, film.id
-    label = answers.film_choice_label(film.id, film.overview)
+    overview, truth, film_id, label = film.overview, film.genres, film.id, listed[film.id]
     left, right = st.columns([1, 3])
     poster = widgets.show_poster(film.poster, width=150, caption=f"Poster of {film.id}", container=left)
     poster_unusable = poster is None
     right.markdown(f"**{film.link}**: {overview}")
     right.markdown("**True genres:** " + ", ".join(truth))
+    if film.split != "test":
+        right.info(f"{film.id} is in the {film.split} split: the models learnt from it, so their answers flatter "
+                   "them. Pick a test film for an honest check.")
     with right.form("predict-form", border=False):
         submitted = st.form_submit_button("Predict", type="primary", key="predict-submit")
 else:
@@ -99,6 +130,15 @@ else:
         label = "your summary"
 
 asked = widgets.input_fingerprint(source, poster, upload, overview)
+# The address follows the chosen film (a dataset film or the example in use), so it can be shared.
+chosen_film = film_id if source == sources[1] and dataset is not None else (
+    example.id if example is not None and upload is None else None)
+if st.query_params.get("film") != chosen_film:
+    if chosen_film is None:
+        del st.query_params["film"]
+    else:
+        st.query_params["film"] = chosen_film
+st.session_state[ADDRESS_KEY] = chosen_film
 # Messages about the prediction just asked for go right under the inputs.
 status = st.container()
 

@@ -201,3 +201,70 @@ def test_predict_is_a_form_every_widget_has_a_key_and_every_poster_a_caption(wit
     assert any(widget.endswith("-predict-film") for widget in dataset_ids)
     images = app.get("image")
     assert images and all(image.captions and all(image.captions) for image in images)
+
+
+# --- Issue 14: the chosen film in the address -------------------------------------------------------------------
+
+def test_the_address_opens_a_test_film_and_predicts(with_dataset):
+    from genre_models.dataset import load_dataset
+
+    dataset = load_dataset(with_dataset)
+    film = str(dataset.ids[dataset.split_indices("test")[2]])
+    app = run_page({"film": film})
+    assert app.radio(key="predict-source").value == "Pick a film from the dataset"
+    assert app.selectbox(key="predict-film").value == film
+    content = texts(app)
+    assert "Our answer" in content and "**True genres:**" in content and "**Against the true genres:**" in content
+    assert len(app.get("plotly_chart")) == len(SHIPPED)
+    assert app.query_params["film"] == film
+    # Another film chosen: the address follows it.
+    other = str(dataset.ids[dataset.split_indices("test")[0]])
+    app.selectbox(key="predict-film").set_value(other).run()
+    assert app.query_params["film"] == other
+
+
+def test_the_address_opens_a_training_film_saying_so(with_dataset):
+    app = run_page({"film": "tt0086465"})  # a training film of the course dataset
+    assert app.selectbox(key="predict-film").value == "tt0086465"
+    assert app.selectbox(key="predict-film").options[0].endswith("(train split)")
+    assert any("in the train split: the models learnt from it" in info.value for info in app.info)
+    assert "Our answer" in texts(app)
+    assert "A snobbish investor" in texts(app)
+
+
+def test_the_address_opens_an_example_without_a_dataset(no_dataset):
+    example = EXAMPLES.examples[4]
+    app = run_page({"film": example.id})
+    assert app.text_area(key="summary").value == example.overview
+    content = texts(app)
+    assert "Our answer" in content and "**True genres:** " + ", ".join(example.genres) in content
+    assert app.query_params["film"] == example.id
+    # Clicking another example moves the address to it; clearing it empties the address.
+    app.button(key=f"example-{EXAMPLES.ids[0]}").click().run()
+    assert app.query_params["film"] == EXAMPLES.ids[0]
+    app.button(key="predict-clear-example").click().run()
+    assert "film" not in app.query_params and app.text_area(key="summary").value == ""
+
+
+@pytest.mark.parametrize("film, expected", [
+    ("tt9999999", "`tt9999999`, which is not among the examples (no dataset is configured"),
+    ("tt0086465", "`tt0086465`, which is not among the examples"),  # a dataset film, but there is no dataset
+    ("**bold** <b>x</b> `code`" + "x" * 200, "`**bold** <b>x</b> 'code'xx"),
+    ("", "(an empty Id)"),
+])
+def test_an_unknown_film_in_the_address_is_a_warning_and_the_default(no_dataset, film, expected):
+    app = run_page({"film": film})
+    warnings = [warning.value for warning in app.warning]
+    assert len(warnings) == 1 and expected in warnings[0] and "starts with empty inputs" in warnings[0]
+    assert len(warnings[0]) < 400  # a long address is cut short
+    assert "Our answer" not in texts(app) and app.text_area(key="summary").value == ""
+    assert "film" not in app.query_params  # the address shows what the page shows
+    # The page works as usual afterwards, and the warning does not come back.
+    app.button(key=f"example-{EXAMPLES.ids[1]}").click().run()
+    assert not app.exception and not app.warning and "Our answer" in texts(app)
+
+
+def test_an_unknown_film_with_a_dataset_names_both_places(with_dataset):
+    app = run_page({"film": "tt0000000"})
+    assert "not in the dataset or among the examples" in app.warning[0].value
+    assert app.radio(key="predict-source").value == "Upload a poster / paste a summary"
