@@ -1,5 +1,6 @@
-"""What several pages show the same way, written once: a film's facts and IMDb link, a poster shown
-safely, the table of models, and the messages of a shared (read-only) deployment.
+"""What several pages show the same way, written once: a film's facts and IMDb link, the films matching
+a filter and their table, a poster shown safely, every model's answers for a film (cached), the table
+of models, choices kept in the address (?film=...), and the messages of a shared (read-only) deployment.
 
 Pages stay thin: they read their widgets, call these helpers and the package, and render.
 """
@@ -85,9 +86,50 @@ def film_at(dataset: MovieDataset, row: int) -> Film:
                 split=str(dataset.splits[row]), poster=dataset.poster_path(film_id))
 
 
+def has_film(dataset: MovieDataset, film_id: str) -> bool:
+    """Return whether the dataset has a film with this Id."""
+    return bool(np.any(dataset.ids == str(film_id)))
+
+
 def find_film(dataset: MovieDataset, film_id: str) -> Film:
     """Return the film with an Id (raises ValueError when the dataset has none)."""
     return film_at(dataset, dataset.row_of(str(film_id)))
+
+
+def filter_films(dataset: MovieDataset, genres: list[str], match: str, query: str) -> np.ndarray:
+    """Return the rows of the films labelled with any (``match="any"``) or all (``"all"``) of ``genres``
+    whose overview contains ``query`` (ignoring case); no genre or an empty query filters nothing.
+    Raises ValueError for an unknown genre or match."""
+    if match not in ("any", "all"):
+        raise ValueError(f"Match must be 'any' or 'all', not {match!r}.")
+    unknown = [genre for genre in genres if genre not in dataset.genres]
+    if unknown:
+        raise ValueError(f"Unknown genre {unknown[0]!r}; the dataset's genres are {', '.join(dataset.genres)}.")
+    mask = np.ones(dataset.num_films, dtype=bool)
+    if genres:
+        labelled = dataset.labels[:, [dataset.genres.index(genre) for genre in genres]] == 1
+        mask &= labelled.all(axis=1) if match == "all" else labelled.any(axis=1)
+    needle = str(query).strip().lower()
+    if needle:
+        mask &= np.array([needle in str(text).lower() for text in dataset.overviews], dtype=bool)
+    return np.flatnonzero(mask)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def get_film_catalogue(fingerprint: str, _dataset: MovieDataset) -> pd.DataFrame:
+    """Return one line per film (Id, genres, split, overview), built once per dataset."""
+    genres = np.asarray(_dataset.genres, dtype=object)
+    return pd.DataFrame({
+        "film": [str(film_id) for film_id in _dataset.ids],
+        "genres": [", ".join(genres[row == 1]) for row in np.asarray(_dataset.labels)],
+        "split": [str(split) for split in _dataset.splits],
+        "overview": [str(text) for text in _dataset.overviews],
+    })
+
+
+def film_table(dataset: MovieDataset, rows: np.ndarray) -> pd.DataFrame:
+    """Return the table of the films at ``rows`` (in that order, numbered from 0)."""
+    return get_film_catalogue(dataset.fingerprint, dataset).iloc[np.asarray(rows, dtype=int)].reset_index(drop=True)
 
 
 # --- Posters ----------------------------------------------------------------------------------------------------
@@ -204,6 +246,39 @@ def baseline_row(baseline: dict | None) -> dict | None:
             "command": baseline.get("command", "")}
 
 
+@st.cache_data(show_spinner="The models are reading the film...", max_entries=256)
+def get_film_answers(film_id: str, inputs: str, models: tuple[tuple[str, str], ...], artifacts_dir: str,
+                     promoted: tuple[tuple[str, str], ...], _poster: np.ndarray | None, _overview: str):
+    """Return every model's answers (genre_models.inference.PredictionResult) for a dataset film; cached
+    per film, digest of its inputs, and the models in use with their creation times."""
+    from genre_app import state
+
+    return state.get_predictor(artifacts_dir, promoted).predict(poster=_poster, overview=_overview)
+
+
+def film_answers(film: Film, poster: np.ndarray | None):
+    """Return every model's answers for a dataset film, computed once per film and set of models: paging,
+    searching or opening the film again never runs the models again, and a retrained or promoted model
+    (a new creation time) does. A poster that cannot be decoded leaves the overview models to answer."""
+    from genre_app import state
+    from genre_models.config import resolve_artifacts_dir
+
+    predictor = state.predictor()
+    models = tuple((loaded.name, str(loaded.metadata.get("created_at"))) for loaded in predictor.models)
+    return get_film_answers(film.id, input_fingerprint(poster, film.overview), models, str(resolve_artifacts_dir()),
+                            state.promotions(), _poster=poster, _overview=film.overview)
+
+
+def describe_answers(predictions: list) -> str:
+    """Return every model's answer as Markdown, one line each (wrapped, never cut off as table cells
+    were): its top 3 with their probabilities and the genres over its thresholds."""
+    lines = []
+    for prediction in predictions:
+        top = ", ".join(f"{genre} {prediction.probabilities[genre]:.0%}" for genre in prediction.top)
+        lines.append(f"- **{prediction.model}**: {top} · over threshold: {', '.join(prediction.predicted) or 'none'}")
+    return "**What the models answer** (top 3 · genres over the model's threshold)\n\n" + "\n".join(lines)
+
+
 # --- Scoring progress -------------------------------------------------------------------------------------------
 
 def format_duration(seconds: float) -> str:
@@ -243,6 +318,28 @@ class ScoringProgress:
     def clear(self) -> None:
         for bar in self.bars.values():
             bar.empty()
+
+
+# --- Addresses ----------------------------------------------------------------------------------------------------
+
+# Longest URL value quoted back in a warning (an address can hold anything).
+MAX_QUOTED_URL_VALUE = 80
+
+
+def read_url_choice(parameter: str, is_known, what: str, fallback: str) -> str | None:
+    """Return the value of the address's query parameter ``parameter`` (``?film=tt0086465``) when
+    ``is_known(value)``; an unknown value is taken out of the address with a warning naming it and
+    ``fallback`` (what the page shows instead), and None is returned, as when there is none."""
+    value = st.query_params.get(parameter)
+    if value is None:
+        return None
+    if is_known(value):
+        return value
+    # Quoted in a code span with its backticks replaced, so the address cannot inject Markdown.
+    shown = value.replace("`", "'")[:MAX_QUOTED_URL_VALUE]
+    st.warning(f"The address asks for {what} `{shown}`, which does not exist here; {fallback}.")
+    del st.query_params[parameter]
+    return None
 
 
 # --- Shared deployments -----------------------------------------------------------------------------------------

@@ -1,11 +1,16 @@
-"""Dataset browser: filter and page through the films, open one, and read the dataset's charts."""
+"""Dataset browser: filter and page through the films, open one (a card, a row of the table, or
+?film=<Id> in the address), and read the dataset's charts.
+
+Opening the page loads no model: a film's models answer in its details dialog, once per film (cached).
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import functools
+
 import streamlit as st
 
-from genre_app import charts, state, widgets
+from genre_app import dataset_charts, state, widgets
 
 st.set_page_config(page_title="Dataset browser", layout="wide")
 st.title("Dataset browser")
@@ -19,13 +24,15 @@ if dataset is None:
 PAGE_SIZE = 12
 # Cards per row; each row is its own set of columns, so cards line up and keep their order on a phone.
 CARDS_PER_ROW = 4
+# Every card has this height (pixels), so the cards of a row line up whatever their text.
+CARD_HEIGHT = 520
+POSTER_WIDTH = 110
 # Overviews on a card are cut to about this many characters (the whole one is in the film's details).
-CARD_OVERVIEW_CHARACTERS = 160
-
-
-def open_film(film_id: str) -> None:
-    """Open a film's details (a card's button): select it in the "Open a film" box."""
-    st.session_state["browser-film"] = film_id
+CARD_OVERVIEW_CHARACTERS = 150
+# The address parameter naming the opened film.
+FILM_PARAMETER = "film"
+# Session key counting the film table's versions: a new key clears its selected row once the film is closed.
+TABLE_VERSION = "browser-table-version"
 
 
 def short(text: str, limit: int = CARD_OVERVIEW_CHARACTERS) -> str:
@@ -33,79 +40,113 @@ def short(text: str, limit: int = CARD_OVERVIEW_CHARACTERS) -> str:
     text = str(text)
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
-# Only the chosen view is built: hidden tabs would still draw every chart and slow the page down.
-view = st.segmented_control("View", ["Films", "Charts"], default="Films", key="view") or "Films"
 
-if view == "Films":
-    filters = st.columns([3, 1, 3])
-    chosen = filters[0].multiselect("Genres", dataset.genres)
-    match = filters[1].radio("Match", ["any", "all"], horizontal=True)
-    query = filters[2].text_input("Search overviews", placeholder="e.g. vampire")
-    mask = np.ones(dataset.num_films, dtype=bool)
-    if chosen:
-        columns = [dataset.genres.index(g) for g in chosen]
-        selected = dataset.labels[:, columns] == 1
-        mask &= selected.all(axis=1) if match == "all" else selected.any(axis=1)
-    if query.strip():
-        needle = query.strip().lower()
-        mask &= np.array([needle in str(text).lower() for text in dataset.overviews])
-    matches = np.flatnonzero(mask)
-    pages = max(1, int(np.ceil(len(matches) / PAGE_SIZE)))
-    page = st.number_input(f"Page (of {pages}; {len(matches):,} films match)", min_value=1, max_value=pages, value=1)
-    shown = matches[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+def open_film(film_id: str) -> None:
+    """Open a film's details: the address names it, so a reload or a shared link opens it again."""
+    st.query_params[FILM_PARAMETER] = film_id
+
+
+def close_film() -> None:
+    """Closing the details dialog forgets the film (address and the table's selected row)."""
+    st.query_params.pop(FILM_PARAMETER, None)
+    st.session_state[TABLE_VERSION] = st.session_state.get(TABLE_VERSION, 0) + 1
+
+
+def open_selected_row(table_key: str, film_ids: list[str]) -> None:
+    """Open the film of the table's selected row (its position in the table as drawn)."""
+    rows = st.session_state[table_key].selection.rows
+    if rows:
+        open_film(film_ids[rows[0]])
+
+
+def go_to_first_page() -> None:
+    """A new filter starts from the first page of its matches."""
+    st.session_state["browser-page"] = 1
+
+
+@st.dialog("Film details", width="large", on_dismiss=close_film)
+def show_film(film_id: str) -> None:
+    """The film's poster and facts, every model's answer (computed once per film) and explanations.
+
+    A dialog reruns on its own: switching the explained model never reruns the page behind it."""
+    film = widgets.find_film(dataset, film_id)
+    left, right = st.columns([1, 2])
+    poster = widgets.show_poster(film.poster, width=220, caption=f"Poster of {film.id}", container=left)
+    right.markdown(f"### {film.link}")
+    right.write(film.overview)
+    right.markdown("**Genres:** " + ", ".join(film.genres))
+    right.markdown(f"**Split:** {film.split}")
+    if not state.predictor().models:
+        right.info("No usable model is installed; see the Home page.")
+        return
+    result = widgets.film_answers(film, poster)
+    right.markdown(widgets.describe_answers(result.predictions))
+    if result.predictions:
+        explained = st.selectbox("Explain a model's answer", [p.model for p in result.predictions],
+                                 key="browser-explain-model")
+        chosen = next(p for p in result.predictions if p.model == explained)
+        widgets.explanation_panel(
+            explained, state.predictor().get(explained).genres, chosen.top[0] if chosen.top else None,
+            lambda genre: state.explanation(explained, poster, film.overview, genre), poster, key="browser-explain")
+
+
+@st.fragment
+def show_cards(rows) -> None:
+    """A page of film cards; paging reruns only this part (the filters, the table and the charts stay)."""
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = st.columns([1, 3])[0].number_input(f"Page (of {pages}; {len(rows):,} films match)", min_value=1,
+                                              max_value=pages, key="browser-page")
+    shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    clicked = None
     for start in range(0, len(shown), CARDS_PER_ROW):
         for column, row in zip(st.columns(CARDS_PER_ROW), shown[start:start + CARDS_PER_ROW]):
             film = widgets.film_at(dataset, row)
-            with column.container(border=True):
-                widgets.show_poster(film.poster, width=120, caption=film.id)
+            with column.container(border=True, height=CARD_HEIGHT, key=f"card-{film.id}"):
+                widgets.show_poster(film.poster, width=POSTER_WIDTH, caption=None)
+                # Right under the poster, so the buttons of a row line up whatever the text below.
+                if st.button("Open details", key=f"open-{film.id}", width="stretch"):
+                    clicked = film.id
                 st.markdown(f"**{film.link}** · {', '.join(film.genres)}")
                 st.caption(short(film.overview))
-                st.button("Open details", key=f"open-{film.id}", on_click=open_film, args=(str(film.id),))
+    if clicked:
+        open_film(clicked)
+        st.rerun()  # The whole page: the dialog is opened there.
 
+
+# Only the chosen view is built: a hidden view would still draw every chart and slow the page down.
+view = st.segmented_control("View", ["Films", "Charts"], default="Films", key="view") or "Films"
+
+opened = widgets.read_url_choice(FILM_PARAMETER, lambda film_id: widgets.has_film(dataset, film_id), "the film",
+                                 "the browser opens without it")
+
+if view == "Films":
+    filters = st.columns([3, 1, 3])
+    chosen = filters[0].multiselect("Genres", dataset.genres, key="browser-genres", on_change=go_to_first_page)
+    match = filters[1].radio("Match", ["any", "all"], horizontal=True, key="browser-match",
+                             on_change=go_to_first_page)
+    query = filters[2].text_input("Search overviews", placeholder="e.g. vampire", key="browser-search",
+                                  on_change=go_to_first_page)
+    matches = widgets.filter_films(dataset, chosen, match, query)
+    show_cards(matches)
     if len(matches):
-        st.divider()
-        choices = [str(dataset.ids[row]) for row in matches[:500]]
-        opened = st.session_state.get("browser-film")
-        if opened is not None and opened not in choices:
-            if opened in {str(dataset.ids[row]) for row in matches}:
-                choices.append(opened)  # a card beyond the first 500
-            else:
-                del st.session_state["browser-film"]  # filtered out since it was opened
-        film_id = st.selectbox("Open a film", choices, key="browser-film",
-                               help="The first 500 matching films, or click a card's Open details.")
-        film = widgets.find_film(dataset, film_id)
-        left, right = st.columns([1, 2])
-        poster = widgets.show_poster(film.poster, width=220, caption=f"Poster of {film.id}", container=left)
-        right.markdown(f"### {film.link}")
-        right.write(film.overview)
-        right.markdown("**Genres:** " + ", ".join(film.genres))
-        right.markdown(f"**Split:** {film.split}")
-        predictor = state.predictor()
-        if predictor.models:
-            # A poster that cannot be decoded leaves the overview models to answer.
-            result = predictor.predict(poster=poster, overview=film.overview)
-            # One line per model, wrapped rather than cut off as a table's cells were.
-            right.markdown("**What the models answer** (top 3 · genres over the model's threshold)\n\n" + "\n".join(
-                f"- **{p.model}**: {', '.join(p.top)} · over threshold: {', '.join(p.predicted) or 'none'}"
-                for p in result.predictions))
-            if result.predictions:
-                explained = right.selectbox("Explain a model's answer", [p.model for p in result.predictions],
-                                            key="browser-explain-model")
-                chosen = next(p for p in result.predictions if p.model == explained)
-                widgets.explanation_panel(
-                    explained, predictor.get(explained).genres, chosen.top[0] if chosen.top else None,
-                    lambda genre: state.explanation(explained, poster, film.overview, genre),
-                    poster, key="browser-explain", container=right)
-
+        st.markdown(f"**Every matching film** ({len(matches):,}): click a row to open the film.")
+        table_key = f"browser-table-{st.session_state.get(TABLE_VERSION, 0)}"
+        film_ids = [str(dataset.ids[row]) for row in matches]
+        st.dataframe(widgets.film_table(dataset, matches), key=table_key, hide_index=True, height=320,
+                     on_select=functools.partial(open_selected_row, table_key, film_ids), selection_mode="single-row",
+                     column_config={"overview": st.column_config.TextColumn("overview", width="large")})
 else:
     first, second = st.columns(2)
     first.markdown("**Films per genre**")
-    first.plotly_chart(charts.plot_films_per_genre(dataset), key="per-genre")
+    first.vega_lite_chart(dataset_charts.build_films_per_genre(dataset), width="stretch", key="per-genre")
     second.markdown("**Genres per film**")
-    second.plotly_chart(charts.plot_genres_per_film(dataset), key="per-film")
+    second.vega_lite_chart(dataset_charts.build_genres_per_film(dataset), width="stretch", key="per-film")
     first.markdown("**Genre co-occurrence** (films labelled with both; a genre's own count is in the bars above)")
-    first.plotly_chart(charts.plot_cooccurrence(dataset), key="cooccurrence")
+    first.vega_lite_chart(dataset_charts.build_cooccurrence(dataset), width="stretch", key="cooccurrence")
     second.markdown("**Overview length**")
-    second.plotly_chart(charts.plot_overview_lengths(dataset), key="lengths")
+    second.vega_lite_chart(dataset_charts.build_overview_lengths(dataset), width="stretch", key="lengths")
     st.markdown("**Films per genre in each split** (train/validation/test from a hash of the Id)")
-    st.plotly_chart(charts.plot_split_sizes(dataset), key="splits")
+    st.vega_lite_chart(dataset_charts.build_split_sizes(dataset), width="stretch", key="splits")
+
+if opened:
+    show_film(opened)

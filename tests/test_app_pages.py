@@ -85,17 +85,17 @@ def test_home_refuses_a_malicious_zip_and_keeps_going(app_env, monkeypatch, tmp_
 
 def test_dataset_browser_grid_filters_and_charts(app_env):
     app = run_page("pages/1_Dataset_browser.py")
-    assert len(app.get("image")) == 12 + 1  # a page of posters plus the opened film
+    assert len(app.get("image")) == 12  # a page of posters; no film is open until one is clicked
     assert "imdb.com/title/" in texts(app)
     app.multiselect[0].set_value(["Drama"]).run()
     assert not app.exception
     assert "films match" in app.number_input[0].label
     app.text_input[0].input("zzzz-no-such-word").run()
     assert "0 films match" in app.number_input[0].label
-    assert not app.get("plotly_chart")  # charts are built only in the Charts view
+    assert not app.get("vega_lite_chart")  # charts are built only in the Charts view
     app.segmented_control(key="view").set_value("Charts").run()
     assert not app.exception
-    assert len(app.get("plotly_chart")) == 5
+    assert len(app.get("vega_lite_chart")) == 5
 
 
 def test_predict_with_uploaded_poster_and_summary(app_env):
@@ -424,11 +424,14 @@ def poster_placeholders(app: AppTest) -> list[str]:
 
 def test_dataset_browser_shows_a_placeholder_for_each_damaged_poster(damaged_env):
     app = run_page("pages/1_Dataset_browser.py")
-    # The first page shows the first 12 films; the opened film is the first one (a 0-byte poster), whose
-    # overview models still answer.
+    # The first page shows the first 12 films; the first one (a 0-byte poster) is opened: its overview
+    # models still answer.
     first_page = damaged_env["ids"][:12]
     bad = sum(is_undecodable(damaged_env, film_id) for film_id in first_page)
     assert bad >= 4 and is_undecodable(damaged_env, first_page[0])
+    assert len(poster_placeholders(app)) == bad
+    app.button(key=f"open-{first_page[0]}").click().run()
+    assert not app.exception, [e.value for e in app.exception]
     assert len(poster_placeholders(app)) == bad + 1
     assert len(app.get("image")) == 12 - bad
     assert any("What the models answer" in str(m.value) for m in app.markdown)
@@ -676,6 +679,7 @@ def test_predict_explanation_of_a_dataset_film_and_a_summary_only_input(app_env)
 
 def test_dataset_browser_explains_the_opened_film(app_env):
     app = run_page("pages/1_Dataset_browser.py")
+    next(button for button in app.button if button.label == "Open details").click().run()
     assert not tinted_overviews(app) and not heatmap_images(app)
     app.selectbox(key="browser-explain-model").set_value("poster_cnn")
     app.toggle(key="browser-explain").set_value(True).run()
@@ -865,7 +869,7 @@ def test_dataset_browser_cards_open_the_film_and_answers_are_not_cut_off(app_env
     fifth = openers[4].key.removeprefix("open-")
     openers[4].click().run()
     assert not app.exception, [e.value for e in app.exception]
-    assert app.selectbox(key="browser-film").value == fifth
+    assert app.query_params["film"] == fifth
     assert any(fifth in str(m.value) and m.value.startswith("### ") for m in app.markdown)
     # Every model's answer in full, one line each (no table cell to cut it off).
     answers = next(str(m.value) for m in app.markdown if "What the models answer" in str(m.value))

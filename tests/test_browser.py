@@ -210,7 +210,8 @@ def test_training_journey_live_curve_stop_and_reload(page, app_url):
     # Warm-up: the first visit loads the models; the figure we record is a later load during training.
     page.goto(f"{app_url}/Dataset_browser")
     page.locator("[data-testid='stImage']").first.wait_for()
-    # The opened film's model answers (one line each) are drawn last: the page has finished.
+    # Opening a film loads the models; its answers (one line each) are drawn last: the page has finished.
+    page.get_by_role("button", name="Open details").first.click()
     page.get_by_text("What the models answer").first.wait_for()
     page.goto(f"{app_url}/Train")
     page.get_by_role("button", name="Start training").wait_for()

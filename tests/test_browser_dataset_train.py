@@ -1,0 +1,169 @@
+"""Real-browser journeys of the Dataset browser and the Train page (issues 14, 15 and 18).
+
+- Dataset browser: open, page, search, pick a film by clicking a row of the table, read its details with
+  every model's answer, close it, open another from its card, and open one straight from the address.
+- Train: with no active run the page sends nothing to the server while it sits open (no polling); a run
+  that becomes active is followed live, and once it ends the page refreshes once and goes quiet again.
+
+Screenshots under test-output/browser/ (30-*).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect
+from test_browser import (  # noqa: F401
+    assert_no_exception,
+    browser,
+    free_port,
+    page,
+    snapshot,
+    wait_until_healthy,
+    wait_until_script_done,
+)
+
+from genre_models.artifacts import read_artifact_metadata
+from genre_models.config import PROJECT_ROOT
+
+SHIPPED = [metadata["name"] for metadata in read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]]
+# Streamlit's data grid: its header and rows are this tall (pixels); the row marker (selection) column sits left.
+GRID_ROW_PIXELS = 35
+ROW_MARKER_X = 18
+
+
+@pytest.fixture(scope="module")
+def served(small_real_dataset, tmp_path_factory):
+    """`streamlit run` on the small real dataset with a runs folder of its own; yields (url, runs folder)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    runs_dir = tmp_path_factory.mktemp("journey_runs")
+    env = {**os.environ, "GENRE_DATA_DIR": str(small_real_dataset), "GENRE_RUNS_DIR": str(runs_dir),
+           "GENRE_ARTIFACTS_DIR": str(PROJECT_ROOT / "artifacts"),
+           "GENRE_CACHE_DIR": str(tmp_path_factory.mktemp("journey_cache"))}
+    log = open(tmp_path_factory.mktemp("journey_log") / "streamlit.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_healthy(url, process)
+        yield url, runs_dir
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def settle(page, quiet_ms: int = 1000) -> None:
+    """Wait until the script has finished and stayed finished for ``quiet_ms`` (right after a click the
+    "running" indicator may not show yet)."""
+    while True:
+        wait_until_script_done(page)
+        page.wait_for_timeout(quiet_ms)
+        if not page.get_by_test_id("stStatusWidget").count():
+            return
+
+
+def card_film_ids(page) -> list[str]:
+    """The Ids of the films on the shown page of cards, in order (each card's button is keyed open-<Id>)."""
+    classes = page.locator('[class*="st-key-open-"]').evaluate_all("(nodes) => nodes.map((n) => n.className)")
+    return [re.search(r"st-key-open-(\S+)", name).group(1) for name in classes]
+
+
+def a_word_of(small_real_dataset, row: int) -> tuple[str, int]:
+    """A long word of a film's overview and how many films' overviews contain it (ignoring case)."""
+    with open(small_real_dataset / "IMDB_overview_genres.csv", newline="", encoding="utf-8") as handle:
+        overviews = [r["Overview"] for r in csv.DictReader(handle)]
+    word = max(re.findall(r"[A-Za-z]+", overviews[row]), key=len).lower()
+    return word, sum(word in text.lower() for text in overviews)
+
+
+def film_dialog(page):
+    return page.get_by_role("dialog")
+
+
+def expect_film_details(page, film_id: str) -> None:
+    """The details dialog shows the film and one answer line per shipped model."""
+    dialog = film_dialog(page)
+    dialog.get_by_role("heading", name=film_id).wait_for()
+    dialog.get_by_text("What the models answer").wait_for()
+    for model in SHIPPED:
+        expect(dialog.locator("li", has_text=re.compile(rf"^{re.escape(model)}:"))).to_have_count(1)
+    assert_no_exception(page)
+
+
+def close_details(page) -> None:
+    film_dialog(page).get_by_label("Close").click()
+    expect(film_dialog(page)).to_have_count(0)
+    settle(page)
+
+
+def test_dataset_browser_journey(page, served, small_real_dataset):
+    url, _ = served
+    page.goto(f"{url}/Dataset_browser")
+    expect(page.get_by_role("button", name="Open details")).to_have_count(12)
+    settle(page)
+    assert_no_exception(page)
+    # Cards line up: in each row the buttons are level and the cards equally tall.
+    buttons = page.get_by_role("button", name="Open details")
+    first_row = [buttons.nth(i).bounding_box() for i in range(4)]
+    assert max(box["y"] for box in first_row) - min(box["y"] for box in first_row) < 2
+    cards = page.locator("[class*='st-key-card-']")
+    heights = {round(cards.nth(i).bounding_box()["height"]) for i in range(4)}
+    assert len(heights) == 1, heights
+    snapshot(page, "30-dataset-browser-cards")
+
+    # Paging.
+    first_page = card_film_ids(page)
+    page.get_by_test_id("stNumberInput").first.get_by_test_id("stNumberInputStepUp").click()
+    page.wait_for_function("(first) => !document.querySelector(`.st-key-open-${first}`)", arg=first_page[0])
+    settle(page)
+    assert set(card_film_ids(page)).isdisjoint(first_page)
+
+    # Searching: the cards, the count and the table follow the search.
+    word, matching = a_word_of(small_real_dataset, 5)
+    search = page.get_by_label("Search overviews")
+    search.fill(word)
+    search.press("Enter")
+    page.get_by_text(f"Every matching film ({matching})").wait_for()
+    settle(page)
+    assert len(card_film_ids(page)) == min(matching, 12)
+    snapshot(page, "31-dataset-browser-search")
+
+    # Picking a film by clicking its row in the table (the row marker of the first row).
+    chosen = card_film_ids(page)[0]
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + ROW_MARKER_X, box["y"] + GRID_ROW_PIXELS * 1.5)
+    expect_film_details(page, chosen)
+    expect(page).to_have_url(re.compile(rf"[?&]film={chosen}\b"))
+    settle(page)
+    snapshot(page, "32-dataset-browser-film-details")
+    close_details(page)
+    expect(page).not_to_have_url(re.compile(r"film="))
+
+    # Opening a film from its card.
+    page.get_by_label("Search overviews").fill("")
+    page.get_by_label("Search overviews").press("Enter")
+    expect(page.get_by_role("button", name="Open details")).to_have_count(12)
+    settle(page)
+    fourth = card_film_ids(page)[3]
+    page.locator(f".st-key-open-{fourth}").get_by_role("button").click()
+    expect_film_details(page, fourth)
+    close_details(page)
+
+    # The address opens a film on its own (a reload or a shared link).
+    page.goto(f"{url}/Dataset_browser?film={first_page[5]}")
+    expect_film_details(page, first_page[5])
+    settle(page)
+    snapshot(page, "33-dataset-browser-film-from-address")

@@ -1,0 +1,192 @@
+"""The Dataset browser (issues 14 and 18): filters, the films table, each film's answers computed once,
+the film kept in the address (?film=<Id>), and the charts' counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import build_synthetic_dataset
+from genre_app import dataset_charts, widgets
+from genre_models.artifacts import read_artifact_metadata
+from genre_models.config import PROJECT_ROOT
+from genre_models.dataset import load_dataset
+
+PAGE = str(PROJECT_ROOT / "pages" / "1_Dataset_browser.py")
+TIMEOUT = 180
+SHIPPED = {metadata["name"] for metadata in read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]}
+
+
+@pytest.fixture
+def synthetic(tmp_path):
+    return load_dataset(build_synthetic_dataset(tmp_path / "data", num_films=40))
+
+
+@pytest.fixture
+def app_env(small_real_dataset, monkeypatch):
+    monkeypatch.setenv("GENRE_DATA_DIR", str(small_real_dataset))
+    monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(PROJECT_ROOT / "artifacts"))
+    return load_dataset(small_real_dataset)
+
+
+def open_browser(film: str | None = None) -> AppTest:
+    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    if film is not None:
+        app.query_params["film"] = film
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def details_heading(app: AppTest) -> list[str]:
+    """The film details' heading (a Markdown title linking the film's IMDb page), when a film is open."""
+    return [str(m.value) for m in app.markdown if str(m.value).startswith("### ")]
+
+
+def answers(app: AppTest) -> str:
+    return next((str(m.value) for m in app.markdown if "What the models answer" in str(m.value)), "")
+
+
+# --- Filters and the table ----------------------------------------------------------------------------------------
+
+def test_filter_films_by_any_or_all_genres_and_overview_words(synthetic):
+    genres = synthetic.genres[:2]
+    columns = synthetic.labels[:, [synthetic.genres.index(g) for g in genres]] == 1
+    assert list(widgets.filter_films(synthetic, [], "any", "")) == list(range(synthetic.num_films))
+    assert list(widgets.filter_films(synthetic, genres, "any", "")) == list(np.flatnonzero(columns.any(axis=1)))
+    assert list(widgets.filter_films(synthetic, genres, "all", "")) == list(np.flatnonzero(columns.all(axis=1)))
+    # Case and surrounding spaces do not matter; every match contains the words.
+    found = widgets.filter_films(synthetic, [], "any", "  STORY number 1 ")
+    assert len(found) and all("story number 1" in synthetic.overviews[row].lower() for row in found)
+    assert len(widgets.filter_films(synthetic, [], "any", "no such words anywhere")) == 0
+
+
+@pytest.mark.parametrize("genres, match, message", [(["Cartoons"], "any", "Unknown genre 'Cartoons'"),
+                                                    ([], "some", "Match must be 'any' or 'all'")])
+def test_filter_films_refuses_an_unknown_genre_or_match(synthetic, genres, match, message):
+    with pytest.raises(ValueError, match=message):
+        widgets.filter_films(synthetic, genres, match, "")
+
+
+def test_film_table_lists_the_given_rows_in_order_with_their_genres(synthetic):
+    rows = np.array([5, 2, 30])
+    table = widgets.film_table(synthetic, rows)
+    assert list(table["film"]) == [str(synthetic.ids[row]) for row in rows]
+    assert list(table.index) == [0, 1, 2]  # positions, as a selected row reports them
+    for position, row in enumerate(rows):
+        assert table["genres"][position].split(", ") == widgets.true_genres(synthetic, row)
+        assert table["overview"][position] == synthetic.overviews[row]
+        assert table["split"][position] == synthetic.splits[row]
+
+
+def test_has_film_knows_the_dataset_ids(synthetic):
+    assert widgets.has_film(synthetic, str(synthetic.ids[3]))
+    assert not widgets.has_film(synthetic, "tt0000000") and not widgets.has_film(synthetic, "")
+
+
+# --- The charts ---------------------------------------------------------------------------------------------------
+
+def test_chart_counts_add_up_to_the_dataset(synthetic):
+    labels = synthetic.labels
+    per_genre = {v["genre"]: v["films"] for v in dataset_charts.build_films_per_genre(synthetic)["data"]["values"]}
+    assert per_genre == {genre: int(count) for genre, count in zip(synthetic.genres, labels.sum(axis=0))}
+    per_film = dataset_charts.build_genres_per_film(synthetic)["data"]["values"]
+    assert sum(v["films"] for v in per_film) == synthetic.num_films
+    assert sum(v["films"] * v["genres per film"] for v in per_film) == int(labels.sum())
+    lengths = dataset_charts.build_overview_lengths(synthetic)["data"]["values"]
+    assert sum(v["films"] for v in lengths) == synthetic.num_films
+    splits = dataset_charts.build_split_sizes(synthetic)["data"]["values"]
+    assert sum(v["films"] for v in splits) == int(labels.sum())
+    assert {v["split"] for v in splits} == {"train", "validation", "test"}
+
+
+def test_cooccurrence_counts_pairs_and_leaves_out_a_genre_with_itself(synthetic):
+    values = dataset_charts.build_cooccurrence(synthetic)["data"]["values"]
+    genres = synthetic.genres
+    assert len(values) == len(genres) * (len(genres) - 1)
+    assert all(v["genre"] != v["with"] for v in values)
+    first, second = genres[0], genres[1]
+    both = int(((synthetic.labels[:, 0] == 1) & (synthetic.labels[:, 1] == 1)).sum())
+    assert next(v["films"] for v in values if (v["genre"], v["with"]) == (first, second)) == both
+
+
+# --- The page -----------------------------------------------------------------------------------------------------
+
+def test_opening_the_page_runs_no_model_and_opens_no_film(app_env):
+    app = open_browser()
+    assert not details_heading(app) and not answers(app)
+    assert len([b for b in app.button if b.label == "Open details"]) == 12
+    table = app.dataframe[0].value
+    assert len(table) == app_env.num_films  # every match, not the first 500
+
+
+def test_address_opens_the_film_with_every_model_answer(app_env):
+    film_id = str(app_env.ids[40])  # beyond the first page of cards
+    app = open_browser(film_id)
+    assert any(film_id in heading for heading in details_heading(app))
+    text = answers(app)
+    assert all(f"**{name}**:" in text for name in SHIPPED)
+    assert "%" in text  # probabilities, not only genre names
+
+
+def test_an_unknown_film_in_the_address_warns_and_opens_the_browser(app_env):
+    app = open_browser("tt9999999")
+    assert any("tt9999999" in w.value and "does not exist" in w.value for w in app.warning)
+    assert "film" not in app.query_params
+    assert not details_heading(app)
+    assert len([b for b in app.button if b.label == "Open details"]) == 12
+
+
+def test_a_hostile_film_value_is_quoted_as_text(app_env):
+    app = open_browser("`**bold**` [link](http://example.com)")
+    warning = app.warning[0].value
+    assert "`" not in warning.split("film `", 1)[1].split("`, which", 1)[0]  # the value cannot close its code span
+    assert not details_heading(app)
+
+
+def test_clicking_a_card_puts_the_film_in_the_address(app_env):
+    app = open_browser()
+    third = [b for b in app.button if b.label == "Open details"][2]
+    film_id = third.key.removeprefix("open-")
+    third.click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.query_params["film"] == film_id
+    assert any(film_id in heading for heading in details_heading(app))
+
+
+def test_a_new_filter_starts_on_the_first_page(app_env):
+    app = open_browser()
+    app.number_input(key="browser-page").set_value(3).run()
+    assert app.number_input(key="browser-page").value == 3
+    app.multiselect(key="browser-genres").set_value(["Drama"]).run()
+    assert not app.exception
+    assert app.number_input(key="browser-page").value == 1
+    drama = app_env.genres.index("Drama")
+    assert len(app.dataframe[0].value) == int(app_env.labels[:, drama].sum())
+
+
+def test_models_answer_a_film_once_whatever_is_paged_or_searched(app_env, monkeypatch):
+    """Paging, searching and reopening reuse the film's answers: the models run once per film."""
+    from genre_app import state
+    from genre_models.inference import GenrePredictor
+
+    widgets.get_film_answers.clear()
+    state.predictor()  # loaded outside the count
+    calls = []
+    real_predict = GenrePredictor.predict
+
+    def counted_predict(self, *args, **kwargs):
+        calls.append(kwargs.get("overview"))
+        return real_predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(GenrePredictor, "predict", counted_predict)
+    film_id = str(app_env.ids[1])
+    app = open_browser(film_id)
+    assert len(calls) == 1 and answers(app)
+    app.number_input(key="browser-page").set_value(2).run()
+    app.text_input(key="browser-search").input("the").run()
+    app.run()
+    again = open_browser(film_id)  # another visitor, same film
+    assert not app.exception and answers(again)
+    assert len(calls) == 1
