@@ -18,6 +18,8 @@ from genre_models.models import MODEL_REGISTRY
 
 # Seconds between live refreshes of the active run.
 REFRESH_SECONDS = 2
+# The address parameter naming the chosen run.
+RUN_PARAMETER = "run"
 # The start form's last used settings, per model, kept in the runs folder so a reload keeps them.
 FORM_FILE = "start_form.json"
 
@@ -205,10 +207,21 @@ def show_runs_table() -> None:
                 + (f" ({latest['status']['error']})" if latest["status"].get("error") else ""))
 
 
+def keep_run_in_address() -> None:
+    """The run chosen in the Run box goes into the address (?run=<id>)."""
+    st.query_params[RUN_PARAMETER] = st.session_state["manage"]
+
+
 st.subheader("Runs")
 show_runs_table()
 all_runs = runs.list_runs()
 promoted = runs.read_promotions()
+run_ids = [run["id"] for run in all_runs]
+# ?run=<id> chooses the run (a link or a reload); an unknown one is named in a warning and the newest is shown.
+addressed = widgets.read_url_choice(RUN_PARAMETER, lambda run_id: run_id in run_ids, "the run",
+                                    "the newest run is shown" if run_ids else "there are no runs yet")
+if addressed:
+    st.session_state["manage"] = addressed
 if all_runs:
 
     chosen = st.multiselect("Overlay the curves of", [run["id"] for run in all_runs], default=[all_runs[0]["id"]])
@@ -217,7 +230,8 @@ if all_runs:
     curves = {run["id"]: runs.read_metrics(run["folder"])[1] for run in all_runs if run["id"] in chosen}
     st.plotly_chart(charts.plot_runs_overlay(curves, metric), key="overlay")
 
-    selected = st.selectbox("Run", [run["id"] for run in all_runs], key="manage")
+    selected = st.selectbox("Run", run_ids, key="manage", on_change=keep_run_in_address,
+                            help="The chosen run is kept in the address (?run=...), so a link or a reload opens it.")
     run_dir = next(run["folder"] for run in all_runs if run["id"] == selected)
     actions = st.columns(3)
     action_notice = st.container()
@@ -238,6 +252,7 @@ if all_runs:
                 st.session_state.pop("confirm-delete", None)
                 with widgets.errors_shown(container=action_notice, toast=True):
                     runs.delete_run(run_dir)
+                    st.query_params.pop(RUN_PARAMETER, None)
                     widgets.announce(f"Deleted run {selected}.")
             if no.button("Cancel", key="confirm-delete-no"):
                 st.session_state.pop("confirm-delete", None)
