@@ -67,11 +67,12 @@ def show_home(pages: list[tuple[navigation.PageEntry, st.Page]]) -> None:
     st.subheader("Models")
     widgets.show_announcement()
     widgets.warn_if_promotions_damaged()
+    # Listed from their metadata alone: Home never waits for TensorFlow or the networks, which load in the
+    # background (show_model_loading); a damaged model.keras is reported once its load has failed.
     models, errors = state.artifact_listing()
-    # Loading the models also checks the files behind the metadata (a damaged model.keras, say).
-    load_errors = {**errors, **state.predictor().load_errors}
+    problems = {**errors, **widgets.unusable_fusions(models)}
     # A fused model whose part was retrained since it was fitted is not broken: it needs refitting, offered below.
-    needing_refit = widgets.fusions_needing_refit(load_errors)
+    needing_refit = widgets.fusions_needing_refit(problems)
     if models:
         widgets.show_model_table(models, needs_refit=needing_refit, baseline=state.baseline())
         with st.expander("How to read these figures"):
@@ -95,10 +96,43 @@ def show_home(pages: list[tuple[navigation.PageEntry, st.Page]]) -> None:
     else:
         st.warning("No usable model artifact was found.")
     widgets.offer_refits(needing_refit, key="home")
-    for folder, reason in load_errors.items():
-        if folder not in needing_refit:
-            st.error(f"Skipped artifact `{folder}`: {reason.removeprefix(folder + ': ')} The other models still work.")
+    show_skipped_artifacts({name: reason for name, reason in problems.items() if name not in needing_refit})
+    show_model_loading(reported=set(problems))
 
+
+def show_skipped_artifacts(problems: dict[str, str]) -> None:
+    """Say which artifacts cannot be used and why; the others still work."""
+    for name, reason in problems.items():
+        st.error(f"Skipped artifact `{name}`: {reason.removeprefix(name + ': ')} The other models still work.")
+
+
+def show_model_loading(reported: set[str]) -> None:
+    """Start loading the models in the background and show how far it is, live (a fragment polling every
+    second) until they are in; then the problems only loading finds (a damaged model.keras, a fused model
+    whose part did not load), leaving out the models already reported from their metadata."""
+    loading = state.start_loading_models()
+    polling = not loading.is_finished()
+
+    @st.fragment(run_every=1.0 if polling else None)
+    def show_status() -> None:
+        if not loading.is_finished():
+            st.progress(loading.fraction(), text=loading.describe())
+            st.caption("Everything on this page works now; Predict and the pages that score films wait for the models.")
+            return
+        if polling:
+            st.rerun()  # once, the whole page: the status below is final and needs no polling
+        if loading.error is not None:
+            st.error(f"The models could not be loaded: {loading.error}")
+            return
+        st.caption(f":material/check_circle: {loading.describe()}")
+        show_skipped_artifacts({name: reason for name, reason in loading.predictor.load_errors.items()
+                                if name not in reported})
+        # Not damage: the artifacts are sound, this machine lacks a package they need (issue 15).
+        for line in loading.predictor.describe_unavailable():
+            st.warning(f"Unavailable on this machine (an optional package is missing; the artifacts are fine): "
+                       f"{line}. The other models work.")
+
+    show_status()
 
 
 def show_home_page() -> None:
@@ -112,4 +146,9 @@ st.set_page_config(page_title="Movie genres from posters and plots", page_icon="
 page_entries = [(entry, st.Page(entry.script, title=entry.title, icon=entry.icon, url_path=entry.url_path))
                 for entry in navigation.list_pages()]
 home = st.Page(show_home_page, title="Home", icon=":material/home:", default=True)
-st.navigation([home, *(page for _, page in page_entries)]).run()
+try:
+    st.navigation([home, *(page for _, page in page_entries)]).run()
+finally:
+    # Whichever page opens first (Home, Train, a page stopped for want of data), the models start loading
+    # in the background now, so a later prediction finds them ready; a page that needs them waits for them.
+    state.start_loading_models()

@@ -1,18 +1,22 @@
 """Cached resources shared by the pages: models, datasets and per-split scores.
 
 Everything heavy (TensorFlow import, model loading, poster decoding, scoring a
-split) happens once per server process, not on every rerun.
+split) happens once per server process, not on every rerun. The models load in a
+background thread (ModelLoading), started by the first page view, so Home opens
+without waiting for TensorFlow and a page that needs the models shows which one loads.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from pathlib import Path
 
 import streamlit as st
 
-from genre_models.artifacts import read_artifact_metadata
+from genre_models.artifacts import list_artifact_folders, read_artifact_metadata
 from genre_models.config import (
     CSV_NAME,
     DATA_DIR_ENV,
@@ -69,12 +73,122 @@ def data_stamp(folder: Path) -> str:
         return "missing"
 
 
-@st.cache_resource(show_spinner="Loading the models...", max_entries=4)
-def get_predictor(artifacts_dir: str, promoted: tuple[tuple[str, str], ...] = ()):
-    """Load every shipped artifact once, promoted runs replacing theirs (TensorFlow is imported here)."""
-    from genre_models.inference import GenrePredictor
+# What the background load predicts once the models are in, so the first prediction of each input
+# combination does not wait for TensorFlow to trace its graph (~3 s each on this machine's 2 cores).
+WARM_UP_OVERVIEW = "A detective hunts a killer through a rainy city."
 
-    return GenrePredictor.from_artifacts(Path(artifacts_dir), overrides=dict(promoted))
+
+class ModelLoading:
+    """Every artifact loading in a background thread, one model after the other, into a GenrePredictor.
+
+    Pages read how far it is (``describe``, ``fraction``) and wait for it with ``result``; once the
+    models are in, the thread goes on to trace the predictor's graphs for an overview, a poster and
+    both (the predictor's own lock makes a page's first prediction wait for, not repeat, a trace).
+    """
+
+    def __init__(self, artifacts_dir: Path, overrides: dict[str, str], warm_up: bool = True):
+        self.artifacts_dir, self.overrides = Path(artifacts_dir), dict(overrides)
+        self.names = list(list_artifact_folders(self.artifacts_dir, self.overrides))
+        # What loads now ("TensorFlow" while it is imported, then each model's name); None once finished.
+        self.current: str | None = "TensorFlow"
+        self.loaded_count = 0
+        # Steps of the progress bar done: TensorFlow's import, then one per artifact.
+        self.steps_done = 0
+        self.predictor = None
+        self.error: BaseException | None = None
+        self.started = time.perf_counter()
+        self.seconds: float | None = None
+        self.finished = threading.Event()
+        self.warm_up = warm_up
+        # Not a daemon: a process ending mid-import of TensorFlow can crash at exit; it waits for the load instead.
+        self.thread = threading.Thread(target=self.run, name="genre-model-loading")
+        self.thread.start()
+
+    def run(self) -> None:
+        """Load every artifact (the thread's body), then warm the predictor's graphs up."""
+        try:
+            import tensorflow  # noqa: F401 - the first and longest step, named on its own
+
+            self.steps_done = 1
+            from genre_models.artifacts import load_all_artifacts
+            from genre_models.inference import GenrePredictor
+
+            models, errors = [], {}
+            for number, name in enumerate(self.names):
+                self.current = name
+                loaded, problems = load_all_artifacts(self.artifacts_dir, names=[name], overrides=self.overrides)
+                models += loaded
+                errors.update(problems)
+                self.loaded_count = number + 1
+                self.steps_done = number + 2
+            self.predictor = GenrePredictor(models, errors)
+        except BaseException as error:  # noqa: BLE001 - handed to the page that waits, which shows it
+            self.error = error
+        finally:
+            self.seconds = time.perf_counter() - self.started
+            self.current = None
+            self.finished.set()
+        if self.warm_up and self.predictor is not None:
+            self.warm_up_predictions()
+
+    def warm_up_predictions(self) -> None:
+        """Predict once for an overview, a poster and both, so each graph is traced before a user asks."""
+        import numpy as np
+
+        poster = np.full((300, 150, 3), 128, dtype=np.uint8)
+        for inputs in ({"overview": WARM_UP_OVERVIEW}, {"poster": poster, "overview": WARM_UP_OVERVIEW},
+                       {"poster": poster}):
+            try:
+                self.predictor.predict(**inputs)
+            except Exception as error:  # noqa: BLE001 - a page's own prediction will report the same problem
+                logging.getLogger(__name__).warning("Warming up the models failed: %s", error)
+                return
+
+    def is_finished(self) -> bool:
+        """Return whether every model has loaded (or the load failed)."""
+        return self.finished.is_set()
+
+    def fraction(self) -> float:
+        """Return the share of the load done (TensorFlow's import counts as one step, each artifact as one)."""
+        return 1.0 if self.is_finished() else self.steps_done / (len(self.names) + 1)
+
+    def describe(self) -> str:
+        """Say what loads now, for a progress bar or a status line."""
+        if self.is_finished():
+            return f"{len(self.names)} models loaded in {self.seconds:.1f} s."
+        step = "importing TensorFlow" if self.current == "TensorFlow" else \
+            f"{self.current} ({min(self.loaded_count + 1, len(self.names))} of {len(self.names)})"
+        return f"Loading the models: {step}, {time.perf_counter() - self.started:.0f} s so far..."
+
+    def result(self, timeout: float | None = None):
+        """Return the predictor once loaded (waiting up to ``timeout`` seconds, None: no limit); raise the
+        load's error if it failed."""
+        if not self.finished.wait(timeout):
+            raise TimeoutError(f"the models are still loading after {timeout} s")
+        if self.error is not None:
+            raise self.error
+        return self.predictor
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def get_model_loading(artifacts_dir: str, promoted: tuple[tuple[str, str], ...] = ()) -> ModelLoading:
+    """Start loading every artifact in the background, promoted runs replacing theirs; return the loading
+    (cached: one load per server process and set of artifacts)."""
+    return ModelLoading(Path(artifacts_dir), dict(promoted))
+
+
+def get_predictor(artifacts_dir: str, promoted: tuple[tuple[str, str], ...] = ()):
+    """Return the predictor of every artifact, waiting (without a progress bar) for the background load.
+
+    For code inside cached functions, where anything drawn would be replayed on every cache hit; pages
+    call predictor(), which shows the progress.
+    """
+    return get_model_loading(artifacts_dir, promoted).result()
+
+
+def start_loading_models() -> ModelLoading:
+    """Start loading the configured artifacts in the background (once: later calls return the same loading)."""
+    return get_model_loading(str(resolve_artifacts_dir()), promotions())
 
 
 def promotions() -> tuple[tuple[str, str], ...]:
@@ -83,8 +197,17 @@ def promotions() -> tuple[tuple[str, str], ...]:
 
 
 def predictor():
-    """Return the cached predictor for the configured artifacts folder and promotions."""
-    return get_predictor(str(resolve_artifacts_dir()), promotions())
+    """Return the cached predictor for the configured artifacts folder and promotions; while the models
+    are still loading, a progress bar says which one loads (the page waits for them)."""
+    loading = start_loading_models()
+    if not loading.is_finished():
+        bar = st.progress(loading.fraction(), text=loading.describe())
+        while not loading.finished.wait(0.25):
+            bar.progress(loading.fraction(), text=loading.describe())
+        bar.empty()
+    if loading.error is not None:
+        get_model_loading.clear()  # the next page view tries again instead of keeping the failure
+    return loading.result()
 
 
 def artifact_listing() -> tuple[list[dict], dict[str, str]]:

@@ -70,12 +70,23 @@ class LoadedModel:
         return tuple(size) if self.input_kind == POSTER and not self.is_fusion and size else None
 
 
-def check_metadata(metadata, folder: Path, listed_as: str | None = None) -> dict:
-    """Return the folder's metadata if it matches the schema and this Keras; raise ArtifactError."""
-    import keras
+def installed_keras_version() -> str:
+    """Return the installed Keras version, read from its package metadata: importing keras imports
+    TensorFlow (seconds), which listing the artifacts from their metadata (the Home page) must not wait for."""
+    from importlib.metadata import PackageNotFoundError, version
 
     try:
-        validate_metadata(metadata, folder.name, keras.__version__)
+        return version("keras")
+    except PackageNotFoundError:  # not installed as a package (a source checkout on the path, say)
+        import keras
+
+        return keras.__version__
+
+
+def check_metadata(metadata, folder: Path, listed_as: str | None = None) -> dict:
+    """Return the folder's metadata if it matches the schema and this Keras; raise ArtifactError."""
+    try:
+        validate_metadata(metadata, folder.name, installed_keras_version())
     except MetadataError as error:
         raise ArtifactError(str(error)) from error
     if listed_as is not None and metadata["name"] != listed_as:
