@@ -4,6 +4,7 @@ decoded once for every poster model; where the output goes is checked before any
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,6 +90,19 @@ def check_output_path(out: str) -> None:
         raise ValueError(f"--out {out}: the folder {path.parent} does not exist.")
 
 
+def prediction_line(film_id: str | None, prediction) -> dict:
+    """Return one line of ``predict``'s output: a film's Id (or None) and one model's answer
+    (a genre_models.inference.ModelPrediction) as ``{"id", "model", "probabilities", "predicted"}``.
+    The app's Predict page downloads the same lines."""
+    return {"id": film_id, "model": prediction.model, "probabilities": prediction.probabilities,
+            "predicted": prediction.predicted}
+
+
+def encode_line(line: dict) -> bytes:
+    """Return one JSON line as written to a .jsonl file: UTF-8, non-ASCII kept as it is, a newline at the end."""
+    return (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
+
+
 def predict_lines(wanted: list, networks: list, folder: Path, film_ids: list[str], overviews: dict[str, str],
                   skips: dict[str, dict[str, str]], progress: ProgressCallback | None = None) -> Iterator[dict]:
     """Yield one prediction line per film and wanted model (``{"id", "model", "probabilities",
@@ -106,8 +120,6 @@ def predict_lines(wanted: list, networks: list, folder: Path, film_ids: list[str
                     if model.is_fusion:
                         skips.setdefault(model.name, {})[film_id] = "an input one of its parts needs is missing"
                     continue
-                prediction = describe_scores(model, probabilities)
-                yield {"id": film_id, "model": model.name, "probabilities": prediction.probabilities,
-                       "predicted": prediction.predicted}
+                yield prediction_line(film_id, describe_scores(model, probabilities))
         if progress:
             progress(min(start + PREDICT_CHUNK, len(film_ids)), len(film_ids), "predicting")

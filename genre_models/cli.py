@@ -18,7 +18,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from genre_models.batch import (  # noqa: E402
-    check_output_path, describe_output, predict_lines, write_output,
+    check_output_path, describe_output, encode_line, predict_lines, write_output,
 )
 from genre_models.config import DISTRIBUTE_CHOICES, TrainConfig, resolve_artifacts_dir, resolve_data_dir  # noqa: E402
 from genre_models.dataset import (  # noqa: E402
@@ -201,7 +201,7 @@ def command_predict(args: argparse.Namespace) -> int:
     def write_lines(out_file) -> None:
         nonlocal written
         for line in predict_lines(wanted, networks, folder, film_ids, overviews, skips, progress=print_progress):
-            out_file.write((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
+            out_file.write(encode_line(line))
             written += 1
 
     write_output(args.out, write_lines)

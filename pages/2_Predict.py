@@ -16,7 +16,7 @@ if not predictor.models:
     st.error("No usable model artifact is installed; see the Home page.")
     st.stop()
 for line in predictor.describe_unavailable():
-    st.info(f"Not answering here, unavailable on this machine (an optional package is missing): {line}.")
+    st.info(f"Unavailable on this machine (an optional package is missing), so they do not answer here: {line}.")
 
 dataset, problem = state.dataset()
 # The shipped examples work with or without a dataset (examples/, made by scripts/make_examples.py).
@@ -214,9 +214,21 @@ if skipped:
 st.subheader("Every model, for comparison")
 st.caption("Top 3 ranks the genres by probability; a model's answer is the genres over their own tuned "
            "thresholds, so it can include a less likely genre whose threshold is low.")
+# Downloads: the lines `python -m genre_models predict` writes, and every probability as a table.
+predictions = answered.result.predictions
+answered_films = [(answered.film_id, predictions)]
+json_column, csv_column, _ = st.columns([1, 1, 2])
+json_column.download_button(
+    "Download the answers (JSON lines)", answers.prediction_lines_bytes(answered_films),
+    file_name=answers.download_name(answered.film_id, "jsonl"), mime="application/jsonl", key="download-answers",
+    help="One line per model, as `python -m genre_models predict` writes: id, model, probabilities, predicted.")
+csv_column.download_button(
+    "Download the probabilities (CSV)", answers.probability_csv_bytes(answered_films),
+    file_name=answers.download_name(answered.film_id, "csv"), mime="text/csv", key="download-probabilities",
+    help="One row per model: what it read, its answer (the genres over its thresholds) and one probability per "
+         "genre.")
 # At most four models side by side; more wrap onto the next row.
 per_row = 4
-predictions = answered.result.predictions
 columns = [column for start in range(0, len(predictions), per_row) for column in st.columns(per_row)][
     : len(predictions)]
 for column, prediction in zip(columns, predictions):
