@@ -1,6 +1,13 @@
-"""Plotly figures for the pages (data shaping in NumPy/pandas, no TensorFlow)."""
+"""Plotly figures for the pages (data shaping in NumPy/pandas, no TensorFlow), and each figure's
+description in words for the caption under it (a chart's text alternative).
+
+Figures read on the light and the dark theme alike: no black or white is hard-coded, marks that must stand
+out use NEUTRAL_COLOUR, and what a colour says is also said by text or a shape.
+"""
 
 from __future__ import annotations
+
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -10,35 +17,81 @@ from genre_models.dataset import MovieDataset
 from genre_models.inference import ModelPrediction
 from genre_models.metrics import rank_precision_recall
 
+# A mid grey, legible on Streamlit's light (white) and dark (#0e1117) backgrounds: contrast 3.5:1 and 5.3:1,
+# above the 3:1 that graphics need. Black threshold marks vanished on the dark theme.
+NEUTRAL_COLOUR = "#888888"
+# Characters per line of a chart title: a title as wide as a third of the page (the Train page's columns)
+# was cut at the figure's edge, mid-word, since Plotly never wraps titles itself.
+TITLE_CHARACTERS_PER_LINE = 32
+# Probability bars over and under their genre's threshold (colour, and the bar's text says it too).
+OVER_COLOUR, UNDER_COLOUR = "#d62728", "#9ecae1"
+# Bar patterns of a grouped bar chart's series, so they differ by shape as well as colour.
+SERIES_PATTERNS = ["", "/", ".", "x", "+", "-"]
+
+
+def wrap_title(text: str, characters_per_line: int = TITLE_CHARACTERS_PER_LINE) -> str:
+    """Return a chart title broken into lines between words (never inside one), joined by Plotly's <br>."""
+    lines = textwrap.wrap(str(text), characters_per_line, break_long_words=False, break_on_hyphens=False)
+    return "<br>".join(lines) or str(text)
+
+
+def title_layout(text: str) -> dict:
+    """Return the layout of a titled chart: the title wrapped by words, left-aligned, and a top margin
+    that fits its lines."""
+    wrapped = wrap_title(text)
+    return {"title": {"text": wrapped, "x": 0, "xanchor": "left", "font": {"size": 15}},
+            "margin": {"t": 24 + 20 * (wrapped.count("<br>") + 1), "b": 0}}
+
+
+def format_percent(value: float) -> str:
+    """Return a share as a whole percentage ("62%")."""
+    return f"{value:.0%}"
+
 
 def plot_probabilities(prediction: ModelPrediction, thresholds: np.ndarray) -> go.Figure:
-    """Horizontal bars of every genre's probability, predicted genres highlighted, thresholds marked."""
+    """Horizontal bars of every genre's probability, thresholds marked; a predicted genre's bar is coloured
+    and says "predicted" in its text, so the answer does not rest on colour alone."""
     frame = pd.DataFrame({"genre": list(prediction.probabilities),
                           "probability": list(prediction.probabilities.values()), "threshold": thresholds})
     frame = frame.sort_values("probability")
     over = frame["genre"].isin(prediction.predicted).to_numpy()
 
-    def bars(mask, name: str, colour: str, verdict: str) -> go.Bar:
+    def bars(mask, name: str, colour: str, verdict: str, suffix: str) -> go.Bar:
         part = frame[mask]
         return go.Bar(x=part["probability"], y=part["genre"], orientation="h", name=name, marker_color=colour,
-                      text=[f"{p:.0%}" for p in part["probability"]], textposition="outside", cliponaxis=False,
-                      customdata=part["threshold"],
+                      text=[format_percent(p) + suffix for p in part["probability"]], textposition="outside",
+                      cliponaxis=False, customdata=part["threshold"],
                       hovertemplate=f"<b>%{{y}}</b>: %{{x:.0%}} likely<br>{verdict} (threshold %{{customdata:.0%}})"
                                     "<extra></extra>")
 
     return go.Figure(
         data=[
-            bars(over, "over threshold", "#d62728", "predicted: over its threshold"),
-            bars(~over, "below", "#9ecae1", "not predicted: below its threshold"),
-            go.Scatter(x=frame["threshold"], y=frame["genre"], mode="markers", name="tuned threshold",
-                       marker={"symbol": "line-ns-open", "size": 12, "color": "black"},
+            bars(over, "over threshold: predicted", OVER_COLOUR, "predicted: over its threshold", " · predicted"),
+            bars(~over, "below threshold", UNDER_COLOUR, "not predicted: below its threshold", ""),
+            go.Scatter(x=frame["threshold"], y=frame["genre"], mode="markers", name="threshold (|)",
+                       marker={"symbol": "line-ns-open", "size": 14, "color": NEUTRAL_COLOUR,
+                               "line": {"width": 3, "color": NEUTRAL_COLOUR}},
                        hovertemplate="%{y}: threshold %{x:.0%}<extra></extra>"),
         ],
         layout={"height": 560, "margin": {"l": 0, "r": 30, "t": 10, "b": 0},
-                "xaxis": {"range": [0, 1.08], "tickformat": ".0%", "title": "probability"},
+                "xaxis": {"range": [0, 1.25], "tickformat": ".0%", "tickvals": [0, 0.25, 0.5, 0.75, 1],
+                          "title": "probability"},
                 "yaxis": {"categoryorder": "array", "categoryarray": list(frame["genre"])},
                 "legend": {"orientation": "h", "y": -0.08}, "barmode": "overlay"},
     )
+
+
+def describe_probabilities(prediction: ModelPrediction, thresholds: np.ndarray, shown: int = 5) -> str:
+    """Describe the probability bars in words (the chart's caption): the predicted genres with their
+    probability and threshold, then the most likely of the others."""
+    threshold_of = dict(zip(prediction.probabilities, np.asarray(thresholds, dtype=float)))
+    ranked = sorted(prediction.probabilities.items(), key=lambda item: -item[1])
+    predicted = [f"{genre} {format_percent(p)} (threshold {format_percent(threshold_of[genre])})"
+                 for genre, p in ranked if genre in prediction.predicted]
+    others = [f"{genre} {format_percent(p)}" for genre, p in ranked if genre not in prediction.predicted][:shown]
+    return (f"Probability of each of the {len(ranked)} genres, with its threshold marked. "
+            f"Over the threshold (predicted): {', '.join(predicted) or 'none'}. "
+            f"Most likely of the others: {', '.join(others) or 'none'}.")
 
 
 # Plain graph objects throughout: Plotly Express adds 50-70 ms per figure, felt on every rerun.
@@ -143,7 +196,8 @@ def plot_precision_recall_f1(report: dict) -> go.Figure:
     """Grouped bars of per-genre precision, recall and F1 (plain graph objects: fast enough for a live slider)."""
     frame = per_genre_frame(report)
     return go.Figure(
-        data=[go.Bar(x=frame["genre"], y=frame[metric], name=metric) for metric in ("precision", "recall", "f1")],
+        data=[go.Bar(x=frame["genre"], y=frame[metric], name=metric, marker_pattern_shape=pattern)
+              for metric, pattern in zip(("precision", "recall", "f1"), SERIES_PATTERNS)],
         layout={"barmode": "group", "yaxis": {"range": [0, 1]}, "height": 380, "margin": {"t": 20}},
     )
 
@@ -174,9 +228,70 @@ def plot_f1_comparison(reports: dict[str, dict]) -> go.Figure:
     bars = []
     for name, report in reports.items():
         frame = per_genre_frame(report)
-        bars.append(go.Bar(x=frame["genre"], y=frame["f1"], name=name))
+        bars.append(go.Bar(x=frame["genre"], y=frame["f1"], name=name,
+                           marker_pattern_shape=SERIES_PATTERNS[len(bars) % len(SERIES_PATTERNS)]))
     return go.Figure(data=bars, layout={"barmode": "group", "yaxis": {"range": [0, 1], "title": "F1"}, "height": 380,
                                         "margin": {"t": 20}})
+
+
+def genres_with_films(report: dict) -> list[str]:
+    """Return the report's genres that have positive films in its split (the others' figures mean nothing)."""
+    return [genre for genre, values in report["per_genre"].items() if values["support"] > 0]
+
+
+def describe_confusion_grid(report: dict) -> str:
+    """Describe the confusion matrices in words: what each cell counts, and the genres whose films were
+    found most and least often (recall)."""
+    found = sorted(((values["confusion"]["tp"], values["support"], genre)
+                    for genre, values in report["per_genre"].items() if values["support"] > 0),
+                   key=lambda item: (-item[0] / item[1], item[2]))
+    shares = [f"{genre} {hits} of {support} ({format_percent(hits / support)})" for hits, support, genre in found]
+    text = (f"One 2x2 matrix per genre ({len(report['per_genre'])}): rows say whether a film has the genre, "
+            "columns whether the model predicted it; each cell counts films.")
+    if shares:
+        text += (f" Films with the genre found most often: {', '.join(shares[:3])}; "
+                 f"least often: {', '.join(shares[-3:])}.")
+    return text
+
+
+def describe_precision_recall_f1(report: dict) -> str:
+    """Describe the per-genre bars in words: the genres with the highest and the lowest F1."""
+    ranked = sorted(genres_with_films(report), key=lambda genre: (-report["per_genre"][genre]["f1"], genre))
+    named = [f"{genre} {report['per_genre'][genre]['f1']:.2f}" for genre in ranked]
+    text = ("Precision (plain bars), recall (striped) and F1 (dotted) of each genre, from 0 to 1, at the "
+            "thresholds chosen above.")
+    if named:
+        text += f" Highest F1: {', '.join(named[:3])}; lowest: {', '.join(named[-3:])}."
+    return text
+
+
+def describe_precision_recall_curves(report: dict, selected: list[str]) -> str:
+    """Describe the precision-recall curves in words: each genre's average precision and where its
+    threshold puts it."""
+    parts = []
+    for genre in selected:
+        values = report["per_genre"][genre]
+        if values["support"] == 0:
+            parts.append(f"{genre}: no film with it in this split, so no curve")
+            continue
+        average = values["average_precision"]
+        parts.append(f"{genre}: average precision {'n/a' if average is None else f'{average:.2f}'}, at its "
+                     f"threshold precision {values['precision']:.2f} and recall {values['recall']:.2f} (the x)")
+    return ("Precision against recall as each genre's threshold moves from high to low. "
+            + ("; ".join(parts) if parts else "No genre chosen") + ".")
+
+
+def describe_f1_comparison(reports: dict[str, dict]) -> str:
+    """Describe the side-by-side F1 bars of two models in words: on how many genres each is ahead."""
+    if len(reports) != 2:
+        return f"Per-genre F1 of {', '.join(reports)} side by side (one bar pattern per model)."
+    (first, first_report), (second, second_report) = reports.items()
+    genres = [genre for genre in genres_with_films(first_report) if genre in second_report["per_genre"]]
+    differences = [first_report["per_genre"][g]["f1"] - second_report["per_genre"][g]["f1"] for g in genres]
+    ahead, behind = sum(d > 0 for d in differences), sum(d < 0 for d in differences)
+    return (f"Per-genre F1 of {first} (plain bars) and {second} (striped): over the {len(genres)} genres with "
+            f"films in this split, {first} is ahead on {ahead}, {second} on {behind}, "
+            f"and they tie on {len(genres) - ahead - behind}.")
 
 
 def smooth(values: list[float], weight: float = 0.8) -> list[float]:
@@ -191,10 +306,10 @@ def smooth(values: list[float], weight: float = 0.8) -> list[float]:
 def waiting_figure(title: str, note: str = "Waiting for the first epoch...", height: int = 300) -> go.Figure:
     """A chart with no data yet: its title and a note in place of empty axes."""
     return go.Figure(layout={
-        "title": title, "height": height, "margin": {"t": 40, "b": 0},
+        **title_layout(title), "height": height,
         "xaxis": {"visible": False}, "yaxis": {"visible": False},
         "annotations": [{"text": note, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
-                         "font": {"size": 14, "color": "#666"}}]})
+                         "font": {"size": 14, "color": NEUTRAL_COLOUR}}]})
 
 
 def plot_epoch_curves(epochs: list[dict], metric: str, title: str | None = None) -> go.Figure:
@@ -206,7 +321,7 @@ def plot_epoch_curves(epochs: list[dict], metric: str, title: str | None = None)
     for key, name in ((metric, "train"), (f"val_{metric}", "validation")):
         if epochs and key in epochs[0]:
             figure.add_scatter(x=xs, y=[record.get(key) for record in epochs], mode="lines+markers", name=name)
-    figure.update_layout(title=title or metric, xaxis_title="epoch", height=300, margin={"t": 40, "b": 0})
+    figure.update_layout(**title_layout(title or metric), xaxis_title="epoch", height=300)
     return figure
 
 
@@ -219,8 +334,8 @@ def plot_batch_curve(batches: list[dict], metric: str = "loss", weight: float = 
     figure = go.Figure()
     figure.add_scatter(x=steps, y=values, mode="lines", name="per batch", opacity=0.35)
     figure.add_scatter(x=steps, y=smooth(values, weight), mode="lines", name="smoothed")
-    figure.update_layout(title=f"{metric} per batch (running mean within the epoch)", xaxis_title="step",
-                         height=300, margin={"t": 40, "b": 0})
+    figure.update_layout(**title_layout(f"{metric} per batch (running mean within the epoch)"), xaxis_title="step",
+                         height=300)
     return figure
 
 
@@ -230,9 +345,8 @@ def plot_learning_rate(epochs: list[dict]) -> go.Figure:
         return waiting_figure("learning rate")
     return go.Figure(go.Scatter(x=[r["epoch"] for r in epochs], y=[r.get("learning_rate") for r in epochs],
                                 mode="lines+markers", hovertemplate="epoch %{x}: %{y:.2e}<extra></extra>"),
-                     layout={"title": "learning rate (log scale)", "xaxis": {"title": "epoch"},
-                             "yaxis": {"type": "log", "exponentformat": "power"}, "height": 300,
-                             "margin": {"t": 40, "b": 0}})
+                     layout={**title_layout("learning rate (log scale)"), "xaxis": {"title": "epoch"},
+                             "yaxis": {"type": "log", "exponentformat": "power"}, "height": 300})
 
 
 def plot_runs_overlay(curves: dict[str, list[dict]], metric: str) -> go.Figure:

@@ -55,9 +55,11 @@ st.caption(f"{report['films']} films in the {split} split; macro figures average
 st.subheader("Per-genre confusion matrices")
 st.caption("Rows: true yes/no; columns: predicted yes/no. Colour: share of the true row.")
 st.plotly_chart(charts.plot_confusion_grid(report, scores.genres), key="confusion")
+st.caption(charts.describe_confusion_grid(report))
 
 st.subheader("Per-genre precision, recall and F1")
 st.plotly_chart(charts.plot_precision_recall_f1(report), key="prf")
+st.caption(charts.describe_precision_recall_f1(report))
 with st.expander("Table"):
     st.dataframe(charts.per_genre_frame(report), hide_index=True)
 
@@ -66,6 +68,7 @@ by_support = [g for g in sorted(scores.genres, key=lambda g: -report["per_genre"
 selected = st.multiselect("Genres", scores.genres, default=by_support[:4])
 st.plotly_chart(charts.plot_precision_recall_curves(scores.labels, scores.scores, scores.genres, selected, report),
                 key="pr")
+st.caption(charts.describe_precision_recall_curves(report, selected))
 
 st.subheader("Compare per-genre F1 with another model")
 others = [other for other in predictor.model_names() if other != name]
@@ -77,3 +80,4 @@ if others:
     other_report = evaluate_scores(other_scores.labels, other_scores.scores, other_loaded.thresholds,
                                    other_scores.genres)
     st.plotly_chart(charts.plot_f1_comparison({name: report, other: other_report}), key="compare")
+    st.caption(charts.describe_f1_comparison({name: report, other: other_report}))
