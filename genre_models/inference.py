@@ -16,7 +16,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from genre_models.artifacts import LoadedModel, load_all_artifacts
+from genre_models.artifacts import (
+    LoadedModel,
+    describe_fusion_unavailable,
+    describe_unavailable,
+    is_unavailable,
+    load_all_artifacts,
+)
 from genre_models.config import ProgressCallback
 from genre_models.dataset import MovieDataset
 from genre_models.fusion import find_unusable_part, fuse_available, fuse_split
@@ -196,8 +202,13 @@ class GenrePredictor:
     """Every loaded model behind one call: predict(poster=..., overview=...)."""
 
     def __init__(self, models: list[LoadedModel], load_errors: dict[str, str] | None = None):
-        # Artifacts that could not be loaded (or fused models that cannot run), by model name, with the reason.
-        self.load_errors = dict(load_errors or {})
+        errors = dict(load_errors or {})
+        # Models this machine cannot run for want of an optional package (their artifacts are sound), by
+        # model name, with the reason; fused models with such a part included. Shown apart from damage.
+        self.unavailable = {name: reason for name, reason in errors.items() if is_unavailable(reason)}
+        # Artifacts that could not be loaded (damaged, incompatible) or fused models that cannot run, by
+        # model name, with the reason.
+        self.load_errors = {name: reason for name, reason in errors.items() if not is_unavailable(reason)}
         self.models = self.drop_unusable_fusions(models)
         self._networks = [loaded for loaded in self.models if not loaded.is_fusion]
         self._calls = {loaded.name: make_network_call(loaded.model) for loaded in self._networks}
@@ -209,12 +220,16 @@ class GenrePredictor:
         self._tracing = threading.Lock()
 
     def drop_unusable_fusions(self, models: list[LoadedModel]) -> list[LoadedModel]:
-        """Keep a fused model only if its parts are loaded and unchanged since it was fitted."""
+        """Keep a fused model only if its parts are loaded and unchanged since it was fitted; one whose
+        part is unavailable on this machine is unavailable too, not broken."""
         by_name = {m.name: m for m in models}
         usable = []
         for loaded in models:
             problem = find_unusable_part(loaded, by_name) if loaded.is_fusion else None
-            if problem:
+            missing = [part for part, _ in loaded.parts if part in self.unavailable]
+            if problem and missing:
+                self.unavailable[loaded.name] = describe_fusion_unavailable(missing)
+            elif problem:
                 self.load_errors[loaded.name] = problem
             else:
                 usable.append(loaded)
@@ -231,11 +246,19 @@ class GenrePredictor:
         """Return the loaded models' names, optionally only those of one input kind."""
         return [m.name for m in self.models if input_kind is None or m.input_kind == input_kind]
 
+    def describe_unavailable(self) -> list[str]:
+        """Return one line per reason models are unavailable on this machine, naming them (empty: none)."""
+        return describe_unavailable(self.unavailable)
+
     def get(self, name: str) -> LoadedModel:
-        """Return a loaded model by name, or raise ValueError."""
+        """Return a loaded model by name, or raise ValueError (saying why, for one that did not load)."""
         for loaded in self.models:
             if loaded.name == name:
                 return loaded
+        if name in self.unavailable:
+            raise ValueError(f"{name} is not available on this machine: {self.unavailable[name]}.")
+        if name in self.load_errors:
+            raise ValueError(f"{name} could not be loaded: {self.load_errors[name].removeprefix(name + ': ')}")
         raise ValueError(f"No shipped model named {name!r}; available: {', '.join(self.model_names()) or 'none'}.")
 
     def traced(self, key, names: list[str], kinds: list[str]):
