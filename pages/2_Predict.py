@@ -103,11 +103,11 @@ else:
     left.caption(widgets.upload_limits_text())
     upload = uploaded.getvalue() if uploaded is not None else None
     example_note = right.container()
-    # A form: the summary is sent with the button, and Ctrl+Enter in it predicts too.
+    # A form: the summary is sent with the button, and Ctrl+Enter in it predicts too (Streamlit shows
+    # the shortcut in the box; no help icon, whose label would also be "Plot summary").
     with right.form("predict-form", border=False):
         overview = st.text_area("Plot summary", height=150, key="summary",
-                                placeholder="A retired hitman is pulled back in for one last job...",
-                                help="Ctrl+Enter (Cmd+Enter on a Mac) predicts, as the button does.")
+                                placeholder="A retired hitman is pulled back in for one last job...")
         submitted = st.form_submit_button("Predict", type="primary", key="predict-submit")
     if upload is not None:
         film_id, label = uploaded.name, f"your poster {uploaded.name}" + (" and summary" if overview.strip() else "")

@@ -1,0 +1,146 @@
+"""The examples journey in a real browser (issue 15), with NO dataset configured: open Predict, click an
+example, see the answer marked against its true genres, download the answers, edit the summary and
+predict again with Ctrl+Enter, and open films from the address (issue 14).
+
+Screenshots under test-output/browser/ (40-*).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect
+from test_browser import (  # noqa: F401
+    SCREENSHOTS,
+    assert_no_exception,
+    browser,
+    free_port,
+    page,
+    snapshot,
+    wait_until_healthy,
+    wait_until_script_done,
+)
+
+from genre_app.answers import example_button_label
+from genre_models.artifacts import read_artifact_metadata
+from genre_models.config import PROJECT_ROOT
+from genre_models.examples import EXAMPLES_DIR, load_examples
+
+EXAMPLES = load_examples(EXAMPLES_DIR)
+SHIPPED = [metadata["name"] for metadata in read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]]
+
+
+@pytest.fixture(scope="module")
+def app_without_dataset(tmp_path_factory):
+    """`streamlit run` on a free port with an empty data folder: only the shipped examples to predict."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    empty = tmp_path_factory.mktemp("no_dataset")
+    env = {**os.environ, "GENRE_DATA_DIR": str(empty), "GENRE_RUNS_DIR": str(tmp_path_factory.mktemp("runs")),
+           "GENRE_ARTIFACTS_DIR": str(PROJECT_ROOT / "artifacts"),
+           "GENRE_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
+    env.pop("GENRE_EXAMPLES_DIR", None)
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def wait_for_answers(page) -> None:
+    """Wait until every model's answer and chart is drawn and the page's script has finished."""
+    page.get_by_role("heading", name="Our answer").wait_for()
+    for model in SHIPPED:
+        page.get_by_role("heading", name=model, exact=True).wait_for()
+    page.locator(".js-plotly-plot").nth(len(SHIPPED) - 1).wait_for()
+    wait_until_script_done(page)
+    page.wait_for_timeout(500)
+    wait_until_script_done(page)
+
+
+def test_examples_journey_without_a_dataset(page, app_without_dataset):
+    page.set_viewport_size({"width": 1400, "height": 1600})
+    page.goto(f"{app_without_dataset}/Predict")
+    predict = page.get_by_role("button", name="Predict", exact=True)
+    predict.wait_for()
+    # A thumbnail (captioned with the film's Id) and a button per example, though there is no dataset.
+    example = EXAMPLES.examples[1]
+    page.get_by_role("button", name=example_button_label(example)).wait_for()
+    for shown in EXAMPLES.examples:
+        expect(page.get_by_role("button", name=example_button_label(shown), exact=True)).to_have_count(1)
+    expect(page.locator("[data-testid='stImage']")).to_have_count(len(EXAMPLES.examples))
+    expect(page.get_by_role("radio", name="Pick a film from the dataset")).to_be_disabled()
+    wait_until_script_done(page)
+    assert_no_exception(page)
+    snapshot(page, "40-examples-no-dataset")
+
+    page.get_by_role("button", name=example_button_label(example), exact=True).click()
+    wait_for_answers(page)
+    expect(page.get_by_role("textbox", name="Plot summary")).to_have_value(example.overview)
+    page.get_by_text("True genres:").first.wait_for()
+    expect(page.get_by_text("Against the true genres:")).to_have_count(1)
+    expect(page.locator("figcaption, [data-testid='stImageCaption']", has_text=f"Poster of the example {example.id}")
+           ).to_have_count(1)
+    expect(page.get_by_text("Top 3:")).to_have_count(len(SHIPPED))
+    page.wait_for_url(re.compile(rf"/Predict\?film={example.id}$"))
+    assert_no_exception(page)
+    snapshot(page, "41-example-answered")
+
+    # The answers download holds the CLI's lines for this film, one per model on screen.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the answers (JSON lines)").click()
+    assert download.value.suggested_filename == f"genres-{example.id}.jsonl"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    saved = SCREENSHOTS / "41-example-answers.jsonl"
+    download.value.save_as(saved)
+    lines = [json.loads(line) for line in saved.read_text(encoding="utf-8").splitlines()]
+    assert sorted(line["model"] for line in lines) == sorted(SHIPPED)
+    assert {line["id"] for line in lines} == {example.id}
+    assert all(list(line) == ["id", "model", "probabilities", "predicted"] and len(line["probabilities"]) == 25
+               for line in lines)
+
+    # An edited summary, sent with Ctrl+Enter: new answers, the example's poster kept, no true genres.
+    summary = page.get_by_role("textbox", name="Plot summary")
+    summary.fill("A detective hunts a serial killer through a rainy city.")
+    summary.press("Control+Enter")
+    page.get_by_text("the summary was edited, so its true genres are not shown").wait_for()
+    expect(page.get_by_text("Against the true genres:")).to_have_count(0, timeout=60_000)
+    wait_for_answers(page)
+    page.get_by_text("From multimodal_fusion (reads the poster and the summary)").wait_for()
+    assert_no_exception(page)
+    snapshot(page, "42-example-edited-ctrl-enter")
+
+
+def test_films_open_from_the_address_without_a_dataset(page, app_without_dataset):
+    example = EXAMPLES.examples[5]
+    page.goto(f"{app_without_dataset}/Predict?film={example.id}")
+    wait_for_answers(page)
+    expect(page.get_by_role("textbox", name="Plot summary")).to_have_value(example.overview)
+    page.get_by_text("True genres:").first.wait_for()
+    assert_no_exception(page)
+    snapshot(page, "43-example-from-address")
+
+    page.goto(f"{app_without_dataset}/Predict?film=tt0000001")
+    page.get_by_text("The address asks for the film").wait_for()
+    page.get_by_text("no dataset is configured, so only they can be opened by address").wait_for()
+    wait_until_script_done(page)
+    expect(page.get_by_role("heading", name="Our answer")).to_have_count(0)
+    expect(page.get_by_role("textbox", name="Plot summary")).to_have_value("")
+    page.wait_for_url(re.compile(r"/Predict$"))  # the unknown Id left the address
+    assert_no_exception(page)
+    snapshot(page, "44-unknown-film-in-address")
