@@ -342,6 +342,68 @@ def read_url_choice(parameter: str, is_known, what: str, fallback: str) -> str |
     return None
 
 
+# --- Training curves --------------------------------------------------------------------------------------------
+
+# The multi-label figures every model records per epoch since issue 15 (genre_models.models.compile_for_multilabel).
+JUDGED_METRICS = ("micro_f1", "macro_f1", "pr_auc")
+# What the runs overlay can plot, validation figures first.
+OVERLAY_METRICS = ["val_loss", "val_micro_f1", "val_macro_f1", "val_pr_auc", "loss", "val_binary_accuracy", "val_auc",
+                   "val_precision", "val_recall"]
+
+
+def has_judged_metrics(epochs: list[dict]) -> bool:
+    """Return whether a history records micro-/macro-F1 and PR-AUC (runs trained before they were added do not)."""
+    return bool(epochs) and any(f"val_{name}" in record or name in record for record in epochs
+                                for name in JUDGED_METRICS)
+
+
+def accuracy_of_answering_nothing(baseline: dict | None) -> tuple[float, int, int] | None:
+    """Return the binary accuracy of answering no genre for any film of the test split, with the films and
+    genres it counts, from the per-genre supports the baseline recorded (artifacts/baselines.json); None
+    without them."""
+    test = ((baseline or {}).get("metrics") or {}).get("test") or {}
+    per_genre, films = test.get("per_genre"), test.get("films")
+    if not isinstance(per_genre, dict) or not per_genre or not isinstance(films, int) or films <= 0:
+        return None
+    try:
+        positives = sum(int(values["support"]) for values in per_genre.values())
+    except (KeyError, TypeError, ValueError):
+        return None
+    return 1 - positives / (films * len(per_genre)), films, len(per_genre)
+
+
+def explain_binary_accuracy(baseline: dict | None) -> str:
+    """Say why binary accuracy flatters multi-label models, with the score of answering nothing when known."""
+    nothing = accuracy_of_answering_nothing(baseline)
+    figure = (f": answering no genre at all for every film scores {nothing[0]:.2f} on the test split "
+              f"({nothing[1]:,} films x {nothing[2]} genres)") if nothing else ""
+    return ("Binary accuracy is misleading for multi-label data. It counts every (film, genre) pair, and most of the "
+            f"genres are 0 for every film{figure}. Judge a run by its loss, micro-/macro-F1 and PR-AUC instead.")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def get_shipped_histories(artifacts_dir: str, stamps: tuple[tuple[str, float], ...]) -> dict[str, list[dict]]:
+    """Return {shipped model: its per-epoch history}, read once per state of the history files."""
+    from genre_models.artifacts import list_artifact_folders
+
+    return {name: runs.read_history(folder) for name, folder in list_artifact_folders(Path(artifacts_dir)).items()}
+
+
+def shipped_histories() -> dict[str, list[dict]]:
+    """Return the per-epoch history of every shipped artifact (a fused model's is empty: no epochs)."""
+    from genre_models.artifacts import HISTORY_FILE, list_artifact_folders
+    from genre_models.config import resolve_artifacts_dir
+
+    folder = resolve_artifacts_dir()
+    stamps = []
+    for name, path in sorted(list_artifact_folders(folder).items()):
+        try:
+            stamps.append((name, (path / HISTORY_FILE).stat().st_mtime))
+        except OSError:
+            stamps.append((name, 0.0))
+    return get_shipped_histories(str(folder), tuple(stamps))
+
+
 # --- Shared deployments -----------------------------------------------------------------------------------------
 
 def read_only_notice(actions: str) -> str | None:

@@ -16,6 +16,8 @@ status file can neither hide a live run nor let a second one start.
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import os
 import shutil
 import signal
@@ -26,7 +28,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from genre_models.artifacts import METADATA_FILE
+from genre_models.artifacts import HISTORY_FILE, METADATA_FILE
 from genre_models.config import PROJECT_ROOT, TrainConfig, read_only_reason
 from genre_models.fileio import (
     is_locked,
@@ -412,3 +414,54 @@ def describe_progress(status: dict) -> dict:
     else:
         text = str(status.get("activity") or "starting")
     return {"done": done, "text": text, "eta_seconds": eta}
+
+
+# --- History and downloads --------------------------------------------------------------------------------------
+
+def read_history(folder: Path) -> list[dict]:
+    """Return the per-epoch records of a run folder or an artifact folder (its history.json; a run
+    with none yet, the epochs of its metrics.jsonl). A missing or damaged file gives []."""
+    folder = Path(folder)
+    history = read_json(folder / HISTORY_FILE)
+    if isinstance(history, dict) and isinstance(history.get("epochs"), list):
+        return [record for record in history["epochs"] if isinstance(record, dict)]
+    return read_metrics(folder)[1] if (folder / METRICS_FILE).exists() else []
+
+
+def replace_non_finite(value):
+    """Return a JSON-ready copy with NaN and infinite floats as None (a diverged loss is NaN, which
+    strict JSON readers refuse)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(key): replace_non_finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [replace_non_finite(item) for item in value]
+    return value
+
+
+def encode_json(document) -> bytes:
+    """Return a document as indented UTF-8 JSON (non-finite floats as null, paths as text)."""
+    return json.dumps(replace_non_finite(document), indent=2, default=str, allow_nan=False).encode("utf-8")
+
+
+def build_history_download(run_dir: Path) -> bytes:
+    """Return a run's history.json to download: its per-epoch metrics so far (a run still in its first
+    epoch, or one whose file is damaged, gives its model and the epochs its metric lines hold)."""
+    run_dir = Path(run_dir)
+    history = read_json(run_dir / HISTORY_FILE)
+    if not isinstance(history, dict) or not isinstance(history.get("epochs"), list):
+        history = {"model": read_run_identity(run_dir).get("model"), "run_dir": str(run_dir),
+                   "epochs": read_history(run_dir)}
+    return encode_json(history)
+
+
+def build_metadata_download(run_dir: Path) -> bytes:
+    """Return a run folder's metadata in one JSON document to download: the settings it trained
+    (config.json), its state with the latest heartbeat (status.json + heartbeat.json) and, once
+    published, its artifact's metadata.json (null before)."""
+    run_dir = Path(run_dir)
+    if not (run_dir / CONFIG_FILE).exists() and not (run_dir / STATUS_FILE).exists():
+        raise ValueError(f"{run_dir} is not a run folder (it has no {CONFIG_FILE} or {STATUS_FILE}).")
+    return encode_json({"run": run_dir.name, "config": read_run_identity(run_dir), "status": read_status(run_dir),
+                        "artifact_metadata": read_json(run_dir / ARTIFACT_DIR / METADATA_FILE)})

@@ -1,7 +1,10 @@
-"""Train: start a background training run, watch it live, stop it, compare past runs, promote one.
+"""Train: start a background training run, watch it live, stop it, compare past runs, promote one,
+download a run's history and metadata, and read the shipped models' training curves.
 
 Training runs in its own OS process (python -m genre_models train); this page only
-starts it and reads its run folder, so refreshing or closing the tab loses nothing.
+starts it and reads its run folder, so refreshing or closing the tab loses nothing. The page
+refreshes itself only while a run is active (a fragment re-running every few seconds); once the
+run ends it reruns once, whole, and goes quiet.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from genre_models.fileio import read_json, write_json_atomically
 from genre_models.config import EncoderRecipe, PosterRecipe, TextRecipe, TrainConfig
 from genre_models.models import MODEL_REGISTRY
 
-# Seconds between live refreshes of the active run.
+# Seconds between live refreshes of the active run (only while one is active).
 REFRESH_SECONDS = 2
+# Session key of the message saying which run ended, shown as a toast after the page's rerun.
+ENDED_KEY = "train-ended"
 # The address parameter naming the chosen run.
 RUN_PARAMETER = "run"
 # The start form's last used settings, per model, kept in the runs folder so a reload keeps them.
@@ -51,24 +56,17 @@ def last_used(last: dict, key: str, low, high, fallback, kind):
         return fallback
     return value if low <= value <= high else fallback
 
-st.set_page_config(page_title="Train a model", layout="wide")
-st.title("Train a model")
 
-widgets.show_announcement()
-widgets.warn_if_promotions_damaged()
-# A shared deployment is read-only: every button that changes shared state is hidden or disabled.
-read_only = widgets.read_only_notice("Training")
-if read_only:
-    st.caption("Visitors cannot start, promote, restore or delete runs here; past runs and their curves are "
-               "still listed below.")
-else:
+def start_form(read_only: str | None) -> None:
+    """The start panel: a model and its settings (remembered per model), and the Start button."""
     # A refusal is shown here, above the start panel, which is folded while a run is active.
     start_notice = st.container()
     form = read_form_settings()
     model_names = list(MODEL_REGISTRY)
     with st.expander("Start a run", expanded=not runs.active_runs()):
         name = st.selectbox("Model", model_names, format_func=lambda n: f"{n}: {MODEL_REGISTRY[n].description}",
-                            index=model_names.index(form["model"]) if form.get("model") in model_names else 0)
+                            index=model_names.index(form["model"]) if form.get("model") in model_names else 0,
+                            key="train-model")
         spec = MODEL_REGISTRY[name]
         recipe = spec.defaults
         last = form.get("models", {}).get(name)
@@ -85,25 +83,33 @@ else:
             def bounded(key, low, high, fallback, kind):
                 return last_used(last, key, low, high, fallback, kind)
 
-            settings["epochs"] = int(first.number_input("Epochs", 1, 500, bounded("epochs", 1, 500, recipe.epochs, int)))
-            settings["batch_size"] = int(second.number_input("Batch size", 1, 1024,
-                                                             bounded("batch_size", 1, 1024, recipe.batch_size, int)))
+            # Keys name the model: each model's form starts from its own defaults and last settings.
+            key = f"train-{name}"
+            settings["epochs"] = int(first.number_input("Epochs", 1, 500, bounded("epochs", 1, 500, recipe.epochs, int),
+                                                        key=f"{key}-epochs"))
+            settings["batch_size"] = int(second.number_input(
+                "Batch size", 1, 1024, bounded("batch_size", 1, 1024, recipe.batch_size, int), key=f"{key}-batch"))
             settings["learning_rate"] = float(third.number_input(
                 "Learning rate", 1e-6, 1.0, bounded("learning_rate", 1e-6, 1.0, recipe.learning_rate, float),
-                format="%.5f"))
-            settings["seed"] = int(first.number_input("Seed", 0, 2**31 - 1, bounded("seed", 0, 2**31 - 1, 42, int)))
-            settings["patience"] = int(second.number_input("Early-stopping patience (0: off)", 0, 500,
-                                                           bounded("patience", 0, 500, recipe.patience, int)))
+                format="%.5f", key=f"{key}-learning-rate"))
+            settings["seed"] = int(first.number_input("Seed", 0, 2**31 - 1, bounded("seed", 0, 2**31 - 1, 42, int),
+                                                      key=f"{key}-seed"))
+            settings["patience"] = int(second.number_input(
+                "Early-stopping patience (0: off)", 0, 500, bounded("patience", 0, 500, recipe.patience, int),
+                key=f"{key}-patience"))
             share = round(bounded("train_fraction", 0.05, 1.0, 1.0, float) / 0.05) * 0.05
             settings["train_fraction"] = float(third.slider(
-                "Share of the training data", 0.05, 1.0, round(share, 2), 0.05,
+                "Share of the training data", 0.05, 1.0, round(share, 2), 0.05, key=f"{key}-share",
                 help="0.1 makes a demo run that finishes in about a minute; validation and test stay whole."))
             if isinstance(recipe, PosterRecipe):
                 size = last.get("image_size")
                 size = dict(zip(("height", "width"), size)) if isinstance(size, list) and len(size) == 2 else {}
                 height = first.number_input("Image height", 16, 512,
-                                            last_used(size, "height", 16, 512, recipe.image_size[0], int))
-                width = second.number_input("Image width", 16, 512, last_used(size, "width", 16, 512, recipe.image_size[1], int))
+                                            last_used(size, "height", 16, 512, recipe.image_size[0], int),
+                                            key=f"{key}-height")
+                width = second.number_input("Image width", 16, 512,
+                                            last_used(size, "width", 16, 512, recipe.image_size[1], int),
+                                            key=f"{key}-width")
                 settings["image_size"] = (int(height), int(width))
             elif isinstance(recipe, EncoderRecipe):
                 tuned = recipe.tuned_layers
@@ -113,37 +119,61 @@ else:
             elif isinstance(recipe, TextRecipe):
                 settings["vocabulary_size"] = int(first.number_input(
                     "Vocabulary size", 100, 100_000, bounded("vocabulary_size", 100, 100_000, recipe.vocabulary_size,
-                                                             int)))
+                                                             int), key=f"{key}-vocabulary"))
                 settings["sequence_length"] = int(second.number_input(
                     "Sequence length (tokens)", 4, 512, bounded("sequence_length", 4, 512, recipe.sequence_length,
-                                                                int)))
-        if st.button("Start training", type="primary"):
+                                                                int), key=f"{key}-sequence"))
+        if st.button("Start training", type="primary", key="train-start"):
             remember_form_settings(settings)
             with widgets.errors_shown(container=start_notice, toast=True):
                 run_dir = runs.start_run(TrainConfig(**settings, verbose=2))
                 widgets.announce(f"Started run {run_dir.name}.")
 
 
-def show_run_curves(run_dir, key: str) -> None:
-    """Live curves of one run: loss/accuracy per epoch and per batch, precision/recall/AUC, learning rate."""
-    batches, epochs = runs.read_metrics(run_dir)
+def show_curves(epochs: list[dict], key: str, batches: list[dict] | None = None, subject: str = "This run") -> None:
+    """A run's or a model's curves: loss (per batch, smoothed, when given; per epoch), the figures the
+    models are judged by (micro-/macro-F1, PR-AUC) when the run recorded them, then binary accuracy with
+    why it flatters, ROC AUC, precision, recall and the learning rate."""
     left, right = st.columns(2)
-    left.plotly_chart(charts.plot_batch_curve(batches, "loss"), key=f"{key}-batch-loss")
+    if batches is not None:
+        # The chart first and its control under it, so it lines up with the epoch chart beside it.
+        batch_chart = left.container()
+        smoothing = left.slider("Smoothing of the per-batch curve", 0.0, 0.99, 0.8, 0.01, key=f"{key}-smoothing",
+                                help="Weight of the running average (as TensorBoard's): 0 shows the raw batches.")
+        batch_chart.plotly_chart(charts.plot_batch_curve(batches, "loss", smoothing), key=f"{key}-batch-loss")
     right.plotly_chart(charts.plot_epoch_curves(epochs, "loss"), key=f"{key}-loss")
+    if widgets.has_judged_metrics(epochs):
+        left, right = st.columns(2)
+        left.plotly_chart(charts.plot_epoch_curves(epochs, "micro_f1", "micro-F1 (threshold 0.5)"),
+                          key=f"{key}-micro-f1")
+        right.plotly_chart(charts.plot_epoch_curves(epochs, "macro_f1", "macro-F1 (threshold 0.5)"),
+                           key=f"{key}-macro-f1")
+        left.plotly_chart(charts.plot_epoch_curves(epochs, "pr_auc", "PR-AUC (mean over genres)"), key=f"{key}-pr-auc")
+    elif epochs:
+        st.caption(f"{subject} recorded no micro-/macro-F1 or PR-AUC: it was trained before every model recorded "
+                   "them. Precision and recall (at 0.5) are below.")
+    left, right = st.columns(2)
     left.plotly_chart(charts.plot_epoch_curves(epochs, "binary_accuracy", "binary accuracy"), key=f"{key}-acc")
-    right.plotly_chart(charts.plot_epoch_curves(epochs, "auc", "AUC"), key=f"{key}-auc")
+    left.caption(widgets.explain_binary_accuracy(state.baseline()))
+    right.plotly_chart(charts.plot_epoch_curves(epochs, "auc", "ROC AUC"), key=f"{key}-auc")
+    left, right = st.columns(2)
     left.plotly_chart(charts.plot_epoch_curves(epochs, "precision"), key=f"{key}-precision")
     right.plotly_chart(charts.plot_epoch_curves(epochs, "recall"), key=f"{key}-recall")
     left.plotly_chart(charts.plot_learning_rate(epochs), key=f"{key}-lr")
 
 
-@st.fragment(run_every=REFRESH_SECONDS)
-def show_active_runs() -> None:
-    """Re-runs on its own every few seconds while the page is open."""
+def follow_active_runs(followed: list[str]) -> None:
+    """The live part of the page, refreshed every REFRESH_SECONDS while a run is active (see below)."""
     active = runs.active_runs()
-    if not active:
-        st.caption("No run is active.")
-        return
+    if [run["id"] for run in active] != followed:
+        # A run ended (or another started): rerun the whole page once, so the runs table, the buttons and
+        # the start panel show it; with no run left active the page then stops refreshing.
+        states = {run["id"]: run["status"].get("state") for run in runs.list_runs()}
+        ended = [f"{run_id} {states.get(run_id, 'ended')}" for run_id in followed
+                 if run_id not in [run["id"] for run in active]]
+        if ended:
+            st.session_state[ENDED_KEY] = "Run " + ", ".join(ended) + "."
+        st.rerun()
     for run in active:
         status = run["status"]
         progress = runs.describe_progress(status)
@@ -151,17 +181,25 @@ def show_active_runs() -> None:
         st.markdown(f"**Active run `{run['id']}`** ({status.get('model')}, {status['state']})")
         if status.get("workers"):
             st.caption(widgets.describe_worker(status))
+        if status.get("not_reporting"):
+            st.warning("The worker has not reported for a few minutes; it may be stuck. Stop it if it does not "
+                       "move on.")
         st.progress(progress["done"], text=progress["text"] + (f", about {eta / 60:.1f} min left" if eta else ""))
         if not runs.stop_requested(run["folder"]) and st.button("Stop training", key=f"stop-{run['id']}",
                                                                  disabled=bool(read_only), help=read_only):
-            runs.request_stop(run["folder"])
+            with widgets.errors_shown(toast=True):
+                runs.request_stop(run["folder"])
+                st.toast(f"Stop requested for run {run['id']}.", icon=":material/stop_circle:")
         if runs.stop_requested(run["folder"]):
             st.warning("Stop requested: the run ends after its current step and keeps its best checkpoint.")
-        show_run_curves(run["folder"], run["id"])
+        batches, epochs = runs.read_metrics(run["folder"])
+        show_curves(epochs, key=run["id"], batches=batches)
 
 
-st.subheader("Active run")
-show_active_runs()
+# Decorated here, not with @: the refresh interval belongs to this one use, and the page calls it only
+# while a run is active, so an idle page sends nothing to the server.
+follow_active_runs_live = st.fragment(run_every=REFRESH_SECONDS)(follow_active_runs)
+
 
 def run_minutes(status: dict) -> float | None:
     """Return the minutes a run has trained: the worker's own count, else (while it runs) the time since
@@ -173,7 +211,7 @@ def run_minutes(status: dict) -> float | None:
 
 
 def run_rows(all_runs: list[dict], promoted: dict) -> list[dict]:
-    """One table row per run, the active one with its live epoch, step and minutes."""
+    """One table row per run, the active one with its epoch, step and minutes."""
     rows = []
     for run in all_runs:
         status, config, metadata = run["status"], run["config"], run["metadata"]
@@ -194,55 +232,37 @@ def run_rows(all_runs: list[dict], promoted: dict) -> list[dict]:
     return rows
 
 
-@st.fragment(run_every=REFRESH_SECONDS)
-def show_runs_table() -> None:
-    """The runs table, refreshed with the active run's live state every few seconds."""
-    listed = runs.list_runs()
-    if not listed:
-        st.caption("No runs yet.")
-        return
-    widgets.show_table(run_rows(listed, runs.read_promotions()))
-    latest = listed[0]
-    st.markdown(f"Latest run `{latest['id']}`: **{latest['status'].get('state')}**"
-                + (f" ({latest['status']['error']})" if latest["status"].get("error") else ""))
-
-
 def keep_run_in_address() -> None:
     """The run chosen in the Run box goes into the address (?run=<id>)."""
     st.query_params[RUN_PARAMETER] = st.session_state["manage"]
 
 
-st.subheader("Runs")
-show_runs_table()
-all_runs = runs.list_runs()
-promoted = runs.read_promotions()
-run_ids = [run["id"] for run in all_runs]
-# ?run=<id> chooses the run (a link or a reload); an unknown one is named in a warning and the newest is shown.
-addressed = widgets.read_url_choice(RUN_PARAMETER, lambda run_id: run_id in run_ids, "the run",
-                                    "the newest run is shown" if run_ids else "there are no runs yet")
-if addressed:
-    st.session_state["manage"] = addressed
-if all_runs:
-
-    chosen = st.multiselect("Overlay the curves of", [run["id"] for run in all_runs], default=[all_runs[0]["id"]])
-    metric = st.selectbox("Metric", ["val_loss", "loss", "val_binary_accuracy", "val_auc", "val_precision",
-                                     "val_recall"])
-    curves = {run["id"]: runs.read_metrics(run["folder"])[1] for run in all_runs if run["id"] in chosen}
+def manage_runs(all_runs: list[dict], promoted: dict, read_only: str | None) -> None:
+    """Overlay runs' curves, and act on the chosen run: use it, delete it, download its history and
+    metadata; restore a shipped model."""
+    run_ids = [run["id"] for run in all_runs]
+    chosen = st.multiselect("Overlay the curves of", run_ids, default=[st.session_state.get("manage", run_ids[0])],
+                            key="train-overlay")
+    metric = st.selectbox("Metric", widgets.OVERLAY_METRICS, key="train-overlay-metric",
+                          help="val_micro_f1, val_macro_f1 and val_pr_auc exist only for runs started since every "
+                               "model records them.")
+    curves = {run["id"]: runs.read_history(run["folder"]) for run in all_runs if run["id"] in chosen}
     st.plotly_chart(charts.plot_runs_overlay(curves, metric), key="overlay")
 
     selected = st.selectbox("Run", run_ids, key="manage", on_change=keep_run_in_address,
                             help="The chosen run is kept in the address (?run=...), so a link or a reload opens it.")
     run_dir = next(run["folder"] for run in all_runs if run["id"] == selected)
-    actions = st.columns(3)
+    actions = st.columns(4)
     action_notice = st.container()
     # Disabled (not hidden) on a read-only deployment, so visitors see what exists and why it is off.
-    if actions[0].button("Use this model", disabled=bool(read_only),
+    if actions[0].button("Use this model", disabled=bool(read_only), key="train-use",
                          help=read_only or "Predict, Compare and Evaluate will use this run's model."):
         with widgets.errors_shown(container=action_notice, toast=True):
             model_name = runs.promote_run(run_dir)
             widgets.announce(f"{model_name} now uses run {selected}.")
     # Deleting asks first: the button only arms a confirmation naming the run.
-    if actions[1].button("Delete run", disabled=bool(read_only), help=read_only or "Asks for confirmation first."):
+    if actions[1].button("Delete run", disabled=bool(read_only), key="train-delete",
+                         help=read_only or "Asks for confirmation first."):
         st.session_state["confirm-delete"] = selected
     if st.session_state.get("confirm-delete") == selected and not read_only:
         with action_notice.container(border=True):
@@ -257,12 +277,86 @@ if all_runs:
             if no.button("Cancel", key="confirm-delete-no"):
                 st.session_state.pop("confirm-delete", None)
                 st.rerun()
+    # Downloads need no permission: they change nothing.
+    actions[2].download_button("Download history.json", runs.build_history_download(run_dir),
+                               file_name=f"{selected}-history.json", mime="application/json",
+                               key="train-download-history", on_click="ignore",
+                               help="Every finished epoch's metrics, as the run wrote them.")
+    actions[3].download_button("Download run metadata", runs.build_metadata_download(run_dir),
+                               file_name=f"{selected}-metadata.json", mime="application/json",
+                               key="train-download-metadata", on_click="ignore",
+                               help="The run's settings (config.json), its status and, once published, its "
+                                    "artifact's metadata.json, in one file.")
     if promoted:
-        restore = actions[2].selectbox("Restore the shipped model for", sorted(promoted))
-        if actions[2].button("Restore shipped", disabled=bool(read_only), help=read_only):
+        restore = st.selectbox("Restore the shipped model for", sorted(promoted), key="train-restore-model")
+        if st.button("Restore shipped", disabled=bool(read_only), help=read_only, key="train-restore"):
             with widgets.errors_shown(container=action_notice, toast=True):
                 runs.restore_shipped(restore)
                 widgets.announce(f"{restore} uses the shipped model again.")
-    # A fused model whose part was just replaced needs refitting: said here, with the fix.
-    widgets.offer_refits(widgets.fusions_needing_refit(widgets.unusable_fusions(state.artifact_listing()[0])),
+
+
+def show_shipped_curves() -> None:
+    """The training curves of a shipped model, from its artifact's history.json."""
+    histories = widgets.shipped_histories()
+    trained = [name for name, epochs in histories.items() if epochs]
+    if not trained:
+        st.caption("No shipped model has a training history.")
+        return
+    name = st.selectbox("Model", trained, key="train-shipped-model")
+    fused = [name for name, epochs in histories.items() if not epochs]
+    if fused:
+        st.caption(f"Not listed: {', '.join(fused)} (fused: their weights are fitted on the validation films, "
+                   "with no epochs).")
+    show_curves(histories[name], key=f"shipped-{name}", subject=f"{name} (shipped)")
+
+
+st.set_page_config(page_title="Train a model", layout="wide")
+st.title("Train a model")
+
+widgets.show_announcement()
+ended = st.session_state.pop(ENDED_KEY, None)
+if ended:
+    st.toast(ended, icon=":material/flag:")
+widgets.warn_if_promotions_damaged()
+all_runs = runs.list_runs()
+run_ids = [run["id"] for run in all_runs]
+# ?run=<id> chooses the run (a link or a reload); an unknown one is named in a warning and the newest is shown.
+addressed = widgets.read_url_choice(RUN_PARAMETER, lambda run_id: run_id in run_ids, "the run",
+                                    "the newest run is shown" if run_ids else "there are no runs yet")
+if addressed:
+    st.session_state["manage"] = addressed
+elif st.session_state.get("manage") not in run_ids:
+    st.session_state.pop("manage", None)  # a run deleted since (here or elsewhere): the newest is shown
+# A shared deployment is read-only: every button that changes shared state is hidden or disabled.
+read_only = widgets.read_only_notice("Training")
+if read_only:
+    st.caption("Visitors cannot start, promote, restore or delete runs here; past runs and their curves are "
+               "still listed below.")
+else:
+    start_form(read_only)
+
+st.subheader("Active run")
+active_ids = [run["id"] for run in all_runs if run["status"].get("state") in runs.ACTIVE_STATES]
+if active_ids:
+    follow_active_runs_live(active_ids)
+else:
+    st.caption("No run is active.")
+    # Nothing refreshes an idle page: a run started elsewhere (the CLI, another tab) shows on a click here.
+    st.button("Check for a new run", key="train-check", help="Reads the runs folder again.")
+
+st.subheader("Runs")
+if all_runs:
+    promoted = runs.read_promotions()
+    widgets.show_table(run_rows(all_runs, promoted))
+    latest = all_runs[0]
+    st.markdown(f"Latest run `{latest['id']}`: **{latest['status'].get('state')}**"
+                + (f" ({latest['status']['error']})" if latest["status"].get("error") else ""))
+    manage_runs(all_runs, promoted, read_only)
+else:
+    st.caption("No runs yet.")
+# A fused model whose part was just replaced needs refitting: said here, with the fix.
+widgets.offer_refits(widgets.fusions_needing_refit(widgets.unusable_fusions(state.artifact_listing()[0])),
                      key="train")
+
+st.subheader("Training curves of the shipped models")
+show_shipped_curves()

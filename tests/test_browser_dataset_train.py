@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -167,3 +168,50 @@ def test_dataset_browser_journey(page, served, small_real_dataset):
     expect_film_details(page, first_page[5])
     settle(page)
     snapshot(page, "33-dataset-browser-film-from-address")
+
+
+def frames_sent_within(page, sent: list[float], seconds: float) -> int:
+    """How many websocket messages the page sends the server in the next ``seconds`` (reruns, fragment
+    refreshes: Streamlit's client only writes when it wants the script to run)."""
+    started = time.monotonic()
+    page.wait_for_timeout(seconds * 1000)
+    return sum(started <= moment for moment in sent)
+
+
+def test_train_page_polls_only_while_a_run_is_active(page, served):
+    from test_app_pages import make_fake_run
+    from test_page_train import add_judged_metrics
+
+    from genre_models import runs
+
+    url, runs_dir = served
+    sent: list[float] = []
+    page.on("websocket", lambda socket: socket.on("framesent", lambda payload: sent.append(time.monotonic())))
+    page.goto(f"{url}/Train")
+    page.get_by_text("No run is active.").wait_for()
+    settle(page)
+    assert frames_sent_within(page, sent, 7) == 0  # an idle page sends nothing
+    snapshot(page, "34-train-idle")
+
+    # A run becomes active (its worker is this test process, which holds the run's lock).
+    folder = make_fake_run(runs_dir, "20260107-000000-course_cnn", "running", 2, pid=os.getpid(),
+                           heartbeat=time.time() + 3600, epoch=3, epochs=5, step=1, steps=3, elapsed=60)
+    add_judged_metrics(folder)
+    with open(folder / runs.LOCK_FILE, "a+") as lock:
+        runs.lock_file(lock)
+        page.get_by_role("button", name="Check for a new run").click()
+        page.get_by_text(f"Active run {folder.name}").wait_for()
+        settle(page)
+        assert frames_sent_within(page, sent, 7) >= 2  # the live part refreshes itself every 2 s
+        assert page.get_by_text("Binary accuracy is misleading").count() >= 1
+        page.locator(".js-plotly-plot").nth(3).wait_for()
+        snapshot(page, "35-train-live")
+        runs.write_status(folder, "completed", elapsed=90)
+    # The lock is free and the run completed: the page reruns once, whole, says so and goes quiet.
+    page.get_by_text(f"Run {folder.name} completed.").first.wait_for(timeout=30_000)
+    page.get_by_text("No run is active.").wait_for()
+    settle(page)
+    expect(page.get_by_text(f"Active run {folder.name}")).to_have_count(0)
+    assert frames_sent_within(page, sent, 7) == 0
+    assert_no_exception(page)
+    snapshot(page, "36-train-run-ended")

@@ -78,3 +78,257 @@ def test_deleting_the_addressed_run_takes_it_out_of_the_address(finished_runs):
     assert "run" not in app.query_params
     assert not app.warning
     assert app.selectbox(key="manage").value == finished_runs["newer"].name
+
+
+# --- Polling only while a run is active (issue 15) ---------------------------------------------------------------
+
+def every_widget(app: AppTest) -> list:
+    """Every input widget on the page (buttons, boxes, sliders, downloads...), at any depth."""
+    from streamlit.testing.v1.element_tree import Widget
+
+    found = []
+
+    def walk(node) -> None:
+        if isinstance(node, Widget):
+            found.append(node)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(app.main)
+    walk(app.sidebar)
+    return found
+
+
+@pytest.fixture
+def active_run(runs_root):
+    """A running run whose worker is this test process (it holds the run's lock), with a fresh heartbeat."""
+    import os
+    import time
+
+    from genre_models import runs
+
+    folder = make_fake_run(runs_root, "20260103-000000-course_cnn", "running", 2, pid=os.getpid(),
+                           heartbeat=time.time() + 3600, epoch=3, epochs=5, step=1, steps=3, elapsed=60)
+    with open(folder / runs.LOCK_FILE, "a+") as lock:
+        runs.lock_file(lock)
+        yield folder
+
+
+def test_an_idle_page_has_no_live_part(finished_runs):
+    app = open_train()
+    assert "No run is active." in [c.value for c in app.caption]
+    assert not [m for m in app.markdown if "Active run `" in m.value]
+    # The page offers a check instead of polling.
+    assert any(b.label == "Check for a new run" for b in app.button)
+
+
+def test_an_active_run_is_followed_with_its_stop_button(active_run):
+    app = open_train()
+    assert any(f"Active run `{active_run.name}`" in m.value for m in app.markdown)
+    assert any(b.label == "Stop training" for b in app.button)
+    assert not any(b.label == "Check for a new run" for b in app.button)
+
+
+def test_stopping_confirms_with_a_toast(active_run):
+    from genre_models import runs
+
+    app = open_train()
+    next(b for b in app.button if b.label == "Stop training").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert runs.stop_requested(active_run)
+    assert any("Stop requested" in toast.value for toast in app.toast)
+
+
+@pytest.mark.parametrize("runs_fixture", ["finished_runs", "active_run"])
+def test_every_input_widget_has_a_stable_key(runs_fixture, request):
+    request.getfixturevalue(runs_fixture)
+    app = open_train()
+    widgets_without_key = [(w.type, getattr(w, "label", "")) for w in every_widget(app) if not w.key]
+    assert not widgets_without_key
+    assert len(every_widget(app)) > 10
+
+
+# --- Honest curves (issue 15) ----------------------------------------------------------------------------------
+
+def chart(app: AppTest, key: str) -> dict:
+    """The Plotly figure of the chart with this key."""
+    import json
+
+    element = next(e for e in app.get("plotly_chart") if e.key == key)
+    return json.loads(element.proto.spec)
+
+
+def add_judged_metrics(folder) -> None:
+    """Give a fake run's epoch lines the multi-label figures every new run records."""
+    import json
+
+    from genre_models import runs
+
+    lines = [json.loads(line) for line in (folder / runs.METRICS_FILE).read_text().splitlines()]
+    for line in lines:
+        if line["kind"] == "epoch":
+            epoch = line["epoch"]
+            line.update(micro_f1=0.3 + 0.05 * epoch, val_micro_f1=0.25 + 0.05 * epoch, macro_f1=0.1 * epoch,
+                        val_macro_f1=0.08 * epoch, pr_auc=0.2 * epoch, val_pr_auc=0.15 * epoch)
+    (folder / runs.METRICS_FILE).write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
+def test_live_curves_show_f1_and_pr_auc_when_the_run_recorded_them(active_run):
+    add_judged_metrics(active_run)
+    app = open_train()
+    figure = chart(app, f"{active_run.name}-macro-f1")
+    validation = next(trace for trace in figure["data"] if trace["name"] == "validation")
+    assert validation["y"] == pytest.approx([0.08, 0.16])
+    assert chart(app, f"{active_run.name}-micro-f1") and chart(app, f"{active_run.name}-pr-auc")
+    assert not any(c.value.startswith("This run recorded no") for c in app.caption)
+
+
+def test_curves_of_an_older_run_say_f1_was_not_recorded(active_run):
+    app = open_train()
+    assert not [e for e in app.get("plotly_chart") if e.key == f"{active_run.name}-micro-f1"]
+    assert any(c.value.startswith("This run recorded no micro-/macro-F1 or PR-AUC") for c in app.caption)
+
+
+def test_binary_accuracy_caption_gives_the_score_of_answering_nothing(active_run):
+    import json
+
+    from genre_app import widgets
+
+    baseline = json.loads((PROJECT_ROOT / "artifacts" / "baselines.json").read_text())["genre_frequency"]
+    test = baseline["metrics"]["test"]
+    expected = 1 - sum(v["support"] for v in test["per_genre"].values()) / (test["films"] * len(test["per_genre"]))
+    assert widgets.accuracy_of_answering_nothing(baseline)[0] == pytest.approx(expected)
+    app = open_train()
+    caption = next(c.value for c in app.caption if "Binary accuracy is misleading" in c.value)
+    assert f"{expected:.2f}" in caption and f"{test['films']:,} films" in caption
+
+
+def test_without_a_baseline_the_caption_gives_no_figure():
+    from genre_app import widgets
+
+    assert widgets.accuracy_of_answering_nothing(None) is None
+    assert widgets.accuracy_of_answering_nothing({"metrics": {"test": {"films": 0, "per_genre": {}}}}) is None
+    text = widgets.explain_binary_accuracy(None)
+    assert "misleading" in text and "scores" not in text
+
+
+def test_the_smoothing_control_changes_the_per_batch_curve(active_run):
+    app = open_train()
+    key = f"{active_run.name}-batch-loss"
+
+    def traces():
+        figure = chart(app, key)
+        return {trace["name"]: trace["y"] for trace in figure["data"]}
+
+    assert traces()["smoothed"] != pytest.approx(traces()["per batch"])
+    app.slider(key=f"{active_run.name}-smoothing").set_value(0.0).run()
+    assert not app.exception
+    assert traces()["smoothed"] == pytest.approx(traces()["per batch"])
+
+
+def test_the_shipped_models_curves_come_from_their_history(runs_root):
+    import json
+
+    from genre_app import widgets
+
+    app = open_train()
+    choices = app.selectbox(key="train-shipped-model").options
+    histories = widgets.shipped_histories()
+    assert set(choices) == {name for name, epochs in histories.items() if epochs}
+    assert "late_fusion" not in choices and "course_cnn" in choices
+    app.selectbox(key="train-shipped-model").set_value("course_lstm").run()
+    assert not app.exception
+    stored = json.loads((PROJECT_ROOT / "artifacts" / "course_lstm" / "history.json").read_text())["epochs"]
+    validation = next(t for t in chart(app, "shipped-course_lstm-loss")["data"] if t["name"] == "validation")
+    assert validation["y"] == pytest.approx([epoch["val_loss"] for epoch in stored])
+    assert any("late_fusion" in c.value and "fused" in c.value for c in app.caption)
+
+
+def test_a_new_run_records_micro_and_macro_f1_and_pr_auc(real_data_dir, tmp_path):
+    """Every network's compiled metrics include the multi-label figures (tfidf_logreg, 64 films, 1 epoch)."""
+    from genre_models import runs
+    from genre_models.config import TrainConfig
+    from genre_models.training import train_model
+
+    result = train_model(TrainConfig(model_name="tfidf_logreg", data_dir=str(real_data_dir), epochs=1, max_films=64,
+                                     out_dir=str(tmp_path / "artifact"), run_dir=str(tmp_path / "run"), verbose=0,
+                                     command="test"))
+    epoch = runs.read_history(result.run_dir)[0]
+    for name in ("micro_f1", "macro_f1", "pr_auc"):
+        assert 0.0 <= epoch[name] <= 1.0 and 0.0 <= epoch[f"val_{name}"] <= 1.0
+
+
+# --- Downloads (issue 14) --------------------------------------------------------------------------------------
+
+def test_history_download_is_the_runs_history_file(runs_root):
+    import json
+
+    from genre_models import runs
+
+    folder = make_fake_run(runs_root, "20260101-000000-course_cnn", "completed", 2)
+    history = {"model": "course_cnn", "run_dir": str(folder), "epochs": runs.read_metrics(folder)[1]}
+    (folder / "history.json").write_text(json.dumps(history))
+    assert json.loads(runs.build_history_download(folder)) == history
+
+
+def test_history_download_of_a_run_without_history_file_uses_its_metric_lines(runs_root):
+    import json
+
+    from genre_models import runs
+
+    folder = make_fake_run(runs_root, "20260101-000000-course_cnn", "running", 2)
+    downloaded = json.loads(runs.build_history_download(folder))
+    assert downloaded["model"] == "course_cnn"
+    assert [epoch["epoch"] for epoch in downloaded["epochs"]] == [1, 2]
+
+
+def test_downloads_write_a_diverged_loss_as_null_not_nan(runs_root):
+    import json
+
+    from genre_models import runs
+
+    folder = make_fake_run(runs_root, "20260101-000000-course_cnn", "failed", 0)
+    (folder / "history.json").write_text('{"model": "course_cnn", "epochs": [{"epoch": 1, "loss": NaN}]}')
+    raw = runs.build_history_download(folder)
+    assert b"NaN" not in raw
+    assert json.loads(raw)["epochs"][0]["loss"] is None
+
+
+def test_metadata_download_holds_config_status_and_artifact_metadata(runs_root):
+    import json
+    import shutil
+
+    from genre_models import runs
+
+    folder = make_fake_run(runs_root, "20260101-000000-course_cnn", "completed", 2, elapsed=90)
+    downloaded = json.loads(runs.build_metadata_download(folder))
+    assert downloaded["run"] == folder.name and downloaded["artifact_metadata"] is None
+    assert downloaded["config"]["config"]["model_name"] == "course_cnn"
+    assert downloaded["status"]["state"] == "completed" and downloaded["status"]["elapsed"] == 90
+    shutil.copytree(PROJECT_ROOT / "artifacts" / "course_cnn", folder / runs.ARTIFACT_DIR)
+    downloaded = json.loads(runs.build_metadata_download(folder))
+    assert downloaded["artifact_metadata"] == json.loads((PROJECT_ROOT / "artifacts" / "course_cnn" /
+                                                          "metadata.json").read_text())
+
+
+def test_metadata_download_of_a_folder_that_is_no_run_is_refused(tmp_path):
+    from genre_models import runs
+
+    with pytest.raises(ValueError, match="is not a run folder"):
+        runs.build_metadata_download(tmp_path)
+
+
+def test_the_page_offers_the_chosen_runs_downloads(finished_runs):
+    """The buttons serve exactly the bytes of the tested functions, for the run chosen in the address."""
+    from streamlit.runtime.memory_media_file_storage import _calculate_file_id
+
+    from genre_models import runs
+
+    chosen = finished_runs["older"]
+    app = open_train(chosen.name)
+    downloads = {d.key: d for d in app.get("download_button")}
+    # A download's address is a digest of its bytes, type and file name (Streamlit's media storage).
+    expected = {"train-download-history": (runs.build_history_download(chosen), f"{chosen.name}-history.json"),
+                "train-download-metadata": (runs.build_metadata_download(chosen), f"{chosen.name}-metadata.json")}
+    for key, (data, file_name) in expected.items():
+        assert downloads[key].proto.url.endswith(f"/{_calculate_file_id(data, 'application/json', file_name)}.json")
