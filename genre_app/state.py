@@ -100,8 +100,10 @@ class ModelLoading:
         self.seconds: float | None = None
         self.finished = threading.Event()
         self.warm_up = warm_up
-        # Not a daemon: a process ending mid-import of TensorFlow can crash at exit; it waits for the load instead.
-        self.thread = threading.Thread(target=self.run, name="genre-model-loading")
+        # Not a daemon (said explicitly: a thread inherits the flag of the one starting it, and Streamlit's script
+        # threads are daemons): a process ending while TensorFlow imports or traces in it aborts ("terminate
+        # called..."); the process waits for the load and the warm-up instead.
+        self.thread = threading.Thread(target=self.run, name="genre-model-loading", daemon=False)
         self.thread.start()
 
     def run(self) -> None:
