@@ -11,12 +11,18 @@ from genre_models.examples import load_examples
 st.set_page_config(page_title="Predict genres", layout="wide")
 st.title("Predict genres")
 
-predictor = state.predictor()
+# The models' loading bar and the page's notices each have a place that exists on every run, so the
+# elements below keep their places from one run to the next: a shifted element would be drawn anew
+# while the previous run's copy stays until the run ends (two Predict buttons for a moment).
+loading, notices = st.empty(), st.container()
+with loading:
+    predictor = state.predictor()
 if not predictor.models:
-    st.error("No usable model artifact is installed; see the Home page.")
+    notices.error("No usable model artifact is installed; see the Home page.")
     st.stop()
 for line in predictor.describe_unavailable():
-    st.info(f"Unavailable on this machine (an optional package is missing), so they do not answer here: {line}.")
+    notices.info(f"Unavailable on this machine (an optional package is missing), so they do not answer here: "
+                 f"{line}.")
 
 dataset, problem = state.dataset()
 # The shipped examples work with or without a dataset (examples/, made by scripts/make_examples.py).
@@ -65,7 +71,7 @@ if addressed is not None and addressed != st.session_state.get(ADDRESS_KEY):
     elif request.kind == answers.FROM_EXAMPLES:
         use_example(addressed)
     else:
-        st.warning(request.problem)
+        notices.warning(request.problem)
 
 source = st.radio("Input", sources, horizontal=True, disabled=dataset is None, key="predict-source",
                   help=None if dataset else f"No dataset: {problem}")
@@ -91,8 +97,9 @@ if source == sources[1] and dataset is not None:
     poster_unusable = poster is None
     right.markdown(f"**{film.link}**: {overview}")
     right.markdown("**True genres:** " + ", ".join(truth))
+    film_note = right.container()
     if film.split != "test":
-        right.info(f"{film.id} is in the {film.split} split: the models learnt from it, so their answers flatter "
+        film_note.info(f"{film.id} is in the {film.split} split: the models learnt from it, so their answers flatter "
                    "them. Pick a test film for an honest check.")
     with right.form("predict-form", border=False):
         submitted = st.form_submit_button("Predict", type="primary", key="predict-submit")
@@ -154,8 +161,9 @@ if examples is not None:
                           args=(shown.id,), help=f"Fill the poster and the summary with {shown.label} and predict")
     for note in examples.notes:
         st.caption(note)
+    clear_place = st.container()  # always there, so the answers below keep their places
     if example is not None and source == sources[0]:
-        st.button("Clear the example", key="predict-clear-example", on_click=drop_example, args=(True,),
+        clear_place.button("Clear the example", key="predict-clear-example", on_click=drop_example, args=(True,),
                   help="Remove the example's poster and summary from the inputs")
 else:
     st.caption(f"No examples: {examples_problem}")
@@ -179,15 +187,16 @@ if submitted or st.session_state.pop(REQUESTED_KEY, False):
 answered = st.session_state.get(ANSWERED_KEY)
 if answered is None:
     st.stop()
+messages = st.container()  # always there: the answers below keep their places (see notices)
 if answered.fingerprint != asked:
-    st.info(f"These answers are for {answered.label}; the inputs above have changed since. Press Predict to "
-            "answer for them.")
+    messages.info(f"These answers are for {answered.label}; the inputs above have changed since. Press Predict "
+                  "to answer for them.")
 if answered.poster_unusable:
-    st.info("This film's poster cannot be decoded, so only the models that read the summary answer.")
+    messages.info("This film's poster cannot be decoded, so only the models that read the summary answer.")
 for note in answered.result.notes:
-    st.info(note)
+    messages.info(note)
 if answered.uploaded and answered.poster is not None:
-    widgets.show_poster(answered.poster, width=150, caption="Your poster")
+    widgets.show_poster(answered.poster, width=150, caption="Your poster", container=messages)
 # One recommended answer first, in plain words; every model follows for comparison.
 truth = set(answered.truth) if answered.truth else None
 best = answers.recommend(answered.result.predictions, {m.name: m.metadata for m in predictor.models},
@@ -206,10 +215,10 @@ if best is not None:
         for doubt in answers.doubts(best, state.answer_reference(predictor.get(best.model)), answered.poster,
                                     answered.overview):
             st.warning(f"Low confidence: {doubt}. Treat this answer with care.")
-skipped = answers.skipped_fusions(predictor.models, answered.given)
+skipped, skipped_note = answers.skipped_fusions(predictor.models, answered.given), st.container()
 if skipped:
     missing = "a poster" if "poster" not in answered.given else "a summary"
-    st.info(f"Not shown: {', '.join(skipped)}: fused models that also need {missing}. Give a poster and a "
+    skipped_note.info(f"Not shown: {', '.join(skipped)}: fused models that also need {missing}. Give a poster and a "
             "summary to see their answers.")
 st.subheader("Every model, for comparison")
 st.caption("Top 3 ranks the genres by probability; a model's answer is the genres over their own tuned "

@@ -27,12 +27,15 @@ from test_browser import (  # noqa: F401
 )
 
 from genre_app.answers import example_button_label
+from genre_app.widgets import unusable_fusions
 from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
 from genre_models.examples import EXAMPLES_DIR, load_examples
 
 EXAMPLES = load_examples(EXAMPLES_DIR)
-SHIPPED = [metadata["name"] for metadata in read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]]
+# The shipped models that can answer (a fused model whose part was retrained waits for a refit).
+SHIPPED_METADATA = read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]
+SHIPPED = [m["name"] for m in SHIPPED_METADATA if m["name"] not in unusable_fusions(SHIPPED_METADATA)]
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +124,7 @@ def test_examples_journey_without_a_dataset(page, app_without_dataset):
     page.get_by_text("the summary was edited, so its true genres are not shown").wait_for()
     expect(page.get_by_text("Against the true genres:")).to_have_count(0, timeout=60_000)
     wait_for_answers(page)
-    page.get_by_text("From multimodal_fusion (reads the poster and the summary)").wait_for()
+    page.get_by_text("(reads the poster and the summary)").wait_for()  # a fused model leads
     assert_no_exception(page)
     snapshot(page, "42-example-edited-ctrl-enter")
 

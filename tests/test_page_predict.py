@@ -9,13 +9,17 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from genre_app.widgets import unusable_fusions
 from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
 from genre_models.examples import EXAMPLES_DIR, EXAMPLES_FILE, load_examples, start_of
 
 TIMEOUT = 120
 PAGE = str(PROJECT_ROOT / "pages" / "2_Predict.py")
-SHIPPED = {metadata["name"] for metadata in read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]}
+# The shipped models that can answer: all of them, less a fused model whose part was retrained since it
+# was fitted (it waits for a refit; genre_app.widgets.unusable_fusions, the Home page's check).
+SHIPPED_METADATA = read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]
+SHIPPED = {m["name"] for m in SHIPPED_METADATA} - set(unusable_fusions(SHIPPED_METADATA))
 EXAMPLES = load_examples(EXAMPLES_DIR)
 
 
@@ -83,7 +87,7 @@ def test_an_edited_example_summary_keeps_the_poster_but_not_the_true_genres(no_d
     content = texts(app)
     assert "summary was edited, so its true genres are not shown" in content
     assert "**Against the true genres:**" not in content
-    assert "From multimodal_fusion (reads the poster and the summary)" in content
+    assert "(reads the poster and the summary)" in content  # a fused model leads
 
 
 def test_damaged_examples_are_a_message_and_the_page_still_predicts(no_dataset, tmp_path, monkeypatch):
@@ -109,8 +113,7 @@ def test_an_example_with_a_broken_poster_answers_from_its_overview(no_dataset, t
     app.button(key=f"example-{example.id}").click().run()
     assert not app.exception, [e.value for e in app.exception]
     assert any("poster cannot be decoded" in info.value for info in app.info)
-    overview_models = {m["name"] for m in read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]
-                       if m["input_kind"] == "overview"}
+    overview_models = {m["name"] for m in SHIPPED_METADATA if m["input_kind"] == "overview"} & SHIPPED
     assert {subheader.value for subheader in app.subheader} & SHIPPED == overview_models
     assert "**Against the true genres:**" in texts(app)
 
