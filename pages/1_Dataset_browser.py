@@ -6,8 +6,6 @@ Opening the page loads no model: a film's models answer in its details dialog, o
 
 from __future__ import annotations
 
-import functools
-
 import streamlit as st
 
 from genre_app import dataset_charts, state, widgets
@@ -42,21 +40,19 @@ def short(text: str, limit: int = CARD_OVERVIEW_CHARACTERS) -> str:
 
 
 def open_film(film_id: str) -> None:
-    """Open a film's details: the address names it, so a reload or a shared link opens it again."""
+    """Open a film's details dialog; the address names the film, so a reload or a shared link opens it again.
+
+    Called from the part of the page that was clicked (the cards or the table, each a fragment), so opening
+    a film reruns neither the rest of the page nor the other part."""
     st.query_params[FILM_PARAMETER] = film_id
+    opened_this_run.append(film_id)
+    show_film(film_id)
 
 
 def close_film() -> None:
     """Closing the details dialog forgets the film (address and the table's selected row)."""
     st.query_params.pop(FILM_PARAMETER, None)
     st.session_state[TABLE_VERSION] = st.session_state.get(TABLE_VERSION, 0) + 1
-
-
-def open_selected_row(table_key: str, film_ids: list[str]) -> None:
-    """Open the film of the table's selected row (its position in the table as drawn)."""
-    rows = st.session_state[table_key].selection.rows
-    if rows:
-        open_film(film_ids[rows[0]])
 
 
 def go_to_first_page() -> None:
@@ -110,12 +106,26 @@ def show_cards(rows) -> None:
                 st.caption(short(film.overview))
     if clicked:
         open_film(clicked)
-        st.rerun()  # The whole page: the dialog is opened there.
+
+
+@st.fragment
+def show_table(rows) -> None:
+    """Every matching film, one row each: clicking a row opens the film (and reruns only this part)."""
+    st.markdown(f"**Every matching film** ({len(rows):,}): click a row to open the film.")
+    # A new key once the film is closed: the row clicked before is no longer selected.
+    table_key = f"browser-table-{st.session_state.get(TABLE_VERSION, 0)}"
+    chosen = st.dataframe(widgets.film_table(dataset, rows), key=table_key, hide_index=True, height=320,
+                          on_select="rerun", selection_mode="single-row", alt="Every film matching the filters",
+                          column_config={"overview": st.column_config.TextColumn("overview", width="large")})
+    if chosen.selection.rows:
+        open_film(str(dataset.ids[rows[chosen.selection.rows[0]]]))
 
 
 # Only the chosen view is built: a hidden view would still draw every chart and slow the page down.
 view = st.segmented_control("View", ["Films", "Charts"], default="Films", key="view") or "Films"
 
+# The films whose dialog this run opened (a click in the cards or the table): at most one is shown.
+opened_this_run: list[str] = []
 opened = widgets.read_url_choice(FILM_PARAMETER, lambda film_id: widgets.has_film(dataset, film_id), "the film",
                                  "the browser opens without it")
 
@@ -129,12 +139,7 @@ if view == "Films":
     matches = widgets.filter_films(dataset, chosen, match, query)
     show_cards(matches)
     if len(matches):
-        st.markdown(f"**Every matching film** ({len(matches):,}): click a row to open the film.")
-        table_key = f"browser-table-{st.session_state.get(TABLE_VERSION, 0)}"
-        film_ids = [str(dataset.ids[row]) for row in matches]
-        st.dataframe(widgets.film_table(dataset, matches), key=table_key, hide_index=True, height=320,
-                     on_select=functools.partial(open_selected_row, table_key, film_ids), selection_mode="single-row",
-                     column_config={"overview": st.column_config.TextColumn("overview", width="large")})
+        show_table(matches)
 else:
     first, second = st.columns(2)
     first.markdown("**Films per genre**")
@@ -148,5 +153,5 @@ else:
     st.markdown("**Films per genre in each split** (train/validation/test from a hash of the Id)")
     st.vega_lite_chart(dataset_charts.build_split_sizes(dataset), width="stretch", key="splits")
 
-if opened:
-    show_film(opened)
+if opened and not opened_this_run:
+    show_film(opened)  # from the address: a reload, a shared link, or the film still open

@@ -15,7 +15,9 @@ from genre_models.dataset import load_dataset
 
 PAGE = str(PROJECT_ROOT / "pages" / "1_Dataset_browser.py")
 TIMEOUT = 180
-SHIPPED = {metadata["name"] for metadata in read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]}
+# The models that answer: every artifact but a fusion whose part was replaced since it was fitted.
+METADATA = read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]
+ANSWERING = {metadata["name"] for metadata in METADATA} - set(widgets.unusable_fusions(METADATA))
 
 
 @pytest.fixture
@@ -126,7 +128,7 @@ def test_address_opens_the_film_with_every_model_answer(app_env):
     app = open_browser(film_id)
     assert any(film_id in heading for heading in details_heading(app))
     text = answers(app)
-    assert all(f"**{name}**:" in text for name in SHIPPED)
+    assert ANSWERING and all(f"**{name}**:" in text for name in ANSWERING)
     assert "%" in text  # probabilities, not only genre names
 
 
