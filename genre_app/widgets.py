@@ -1,6 +1,8 @@
 """What several pages show the same way, written once: a film's facts and IMDb link, the films matching
 a filter and their table, a poster shown safely, every model's answers for a film (cached), the table
-of models, choices kept in the address (?film=...), and the messages of a shared (read-only) deployment.
+of models, training curves (which metrics a history has, why binary accuracy flatters, the shipped
+models' histories), choices kept in the address (?film=...), and the messages of a shared (read-only)
+deployment.
 
 Pages stay thin: they read their widgets, call these helpers and the package, and render.
 """
