@@ -59,6 +59,28 @@ def keep_keras_session_between_reruns() -> bool:
 keep_keras_session_between_reruns()
 
 
+def run_through_the_apps_navigation() -> None:
+    """Make the entry point's st.navigation serve every page from the first visit on.
+
+    Streamlit serves the pages/ folder the legacy way (each script on its own, a sidebar listing the file
+    names under "streamlit app") until some run has called st.navigation. So a server's first visitor
+    opening a page's address (a shared link to /Evaluate, say) skipped streamlit_app.py altogether. Every
+    page imports this module: on that first run it switches the legacy mode off and reruns, and the rerun
+    goes through streamlit_app.py to the same page, address and query included. The switch is Streamlit's
+    own class attribute (st.navigation sets it the same way); tests/test_navigation.py fails when an
+    upgrade renames it.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+run_through_the_apps_navigation()
+
+
 def data_location() -> Path:
     """Return the configured dataset location (GENRE_DATA_DIR, else the default folder)."""
     return resolve_data_dir()

@@ -76,3 +76,4 @@ def test_old_page_urls_still_open_their_pages(page, app_url):
         page.goto(f"{app_url}/{entry.url_path}")
         wait_for_page(page, f"{app_url}/{entry.url_path}")
         assert entry.title in sidebar_entries(page)
+
