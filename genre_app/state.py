@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 import streamlit as st
@@ -254,14 +255,54 @@ def dataset(image_size: tuple[int, int] | None = None) -> tuple[MovieDataset | N
         return None, str(error)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def get_split_scores(model_name: str, location: str, split: str, stamp: str, artifacts_dir: str,
-                     promoted: tuple[tuple[str, str], ...] = (), _progress=None):
-    """Return one model's scores on one split; cached so threshold changes never re-run the model.
+class ServerCache:
+    """Results kept for the server's life, as st.cache_resource keeps them, for work that draws its progress
+    while it runs: st.cache_resource replays whatever its function drew on every later hit, so a scoring's
+    progress bars came back, finished and never cleared, on each later page view that read those scores.
+
+    One computation per key at a time (a second caller of the same key waits for the first's result);
+    past ``max_entries`` the least recently used entry goes. ``clear()`` forgets every entry.
+    """
+
+    def __init__(self, compute, max_entries: int):
+        self.compute, self.max_entries = compute, max_entries
+        self.entries: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+        self.key_locks: dict = {}
+
+    def __call__(self, *key, progress=None):
+        """Return ``compute(*key, progress=progress)``, computed once per key."""
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]
+            key_lock = self.key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self.lock:
+                if key in self.entries:
+                    return self.entries[key]
+            value = self.compute(*key, progress=progress)
+            with self.lock:
+                self.entries[key] = value
+                while len(self.entries) > self.max_entries:
+                    self.entries.popitem(last=False)
+                self.key_locks.pop(key, None)
+        return value
+
+    def clear(self) -> None:
+        """Forget every entry (a new dataset was imported, say)."""
+        with self.lock:
+            self.entries.clear()
+
+
+def score_split_of(model_name: str, location: str, split: str, stamp: str, artifacts_dir: str,
+                   promoted: tuple[tuple[str, str], ...] = (), progress=None):
+    """Return one model's scores on one split (get_split_scores caches them, so threshold changes never re-run
+    the model).
 
     The validation and test scores shipped beside the artifact (split_scores.npz) are read when
     they still match the artifact and this dataset (genre_models.split_scores); anything else is
-    scored here, chunk by chunk, calling ``_progress(model, films done, films in total)``.
+    scored here, chunk by chunk, calling ``progress(model, films done, films in total)``.
     """
     from genre_models.inference import score_split_with_progress
     from genre_models.split_scores import read_split_scores
@@ -275,9 +316,14 @@ def get_split_scores(model_name: str, location: str, split: str, stamp: str, art
         models, model_name,
         dataset_for=lambda image_size: get_dataset(location, image_size, stamp),
         split=split,
-        score_part=lambda name: get_split_scores(name, location, split, stamp, artifacts_dir, promoted, _progress),
-        progress=(lambda done, total, what: _progress(model_name, done, total)) if _progress else None,
+        score_part=lambda name: get_split_scores(name, location, split, stamp, artifacts_dir, promoted,
+                                                 progress=progress),
+        progress=(lambda done, total, what: progress(model_name, done, total)) if progress else None,
     )
+
+
+# Scores by (model, dataset location, split, data stamp, artifacts folder, promotions).
+get_split_scores = ServerCache(score_split_of, max_entries=32)
 
 
 def split_scores(model_name: str, split: str, progress=None):
@@ -285,7 +331,7 @@ def split_scores(model_name: str, split: str, progress=None):
     done, total)`` hears of any scoring that must run (widgets.ScoringProgress shows it)."""
     location = data_location()
     return get_split_scores(model_name, str(location), split, data_stamp(location), str(resolve_artifacts_dir()),
-                            promotions(), _progress=progress)
+                            promotions(), progress=progress)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -365,6 +411,41 @@ def require_dataset_and_models(activity: str):
         st.error("No usable model artifact is installed; see the Home page.")
         st.stop()
     return data, loaded
+
+
+# --- Links you can share (issue 14) ------------------------------------------------------------------------------
+# A page keeps its choices in the URL by binding each widget to a query parameter (bind="query-params", the
+# widget's key naming the parameter): a copied URL opens the same view. A bound widget silently drops a value
+# it does not offer; warn_about_unknown_link_values says so first.
+
+def warn_about_unknown_link_values(parameter: str, allowed, what: str,
+                                   instead: str = "so the page shows its default instead") -> list[str]:
+    """Warn about the values of a URL query parameter that the page cannot show (a link naming a model that
+    is not installed here, say), before the widget bound to it falls back to its default; return them.
+
+    ``allowed``: the values offered, or a function telling whether a value is acceptable (numbers);
+    ``instead``: what the page does about it."""
+    accepts = allowed if callable(allowed) else (lambda value, offered=set(map(str, allowed)): value in offered)
+    unknown = [value for value in st.query_params.get_all(parameter) if not accepts(value)]
+    if unknown:
+        # Shown as code, cut short and without backticks: the value comes from whoever wrote the link.
+        named = ", ".join(f"`{value[:60].replace('`', chr(39))}`" for value in unknown)
+        offered = "" if callable(allowed) else f" Available: {', '.join(map(str, allowed))}."
+        st.warning(f"This link asks for {what} {named} (`{parameter}=` in the address), which this page cannot "
+                   f"show here, {instead}.{offered}")
+    return unknown
+
+
+def is_whole_number_between(low: int, high: int | None = None):
+    """Return a check that a URL value is a whole number in [low, high] (no upper bound when high is None)."""
+    def accepts(value: str) -> bool:
+        try:
+            number = int(value)
+        except ValueError:
+            return False
+        return number >= low and (high is None or number <= high)
+
+    return accepts
 
 
 # --- Explanations (issue 13) ------------------------------------------------------------------------------------

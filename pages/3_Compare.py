@@ -1,31 +1,39 @@
-"""Compare: sampled test films, each model's top 3 against the true genres, and where models disagree."""
+"""Compare: sampled test films, each model's top 3 against the true genres, and where models disagree.
+
+The choices live in the URL (sample size, seed, models, the two-model focus), so a copied link shows the same
+films and models: /Compare?models=course_cnn&models=minilm_tuned&films=5&seed=3.
+"""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from genre_app import state, widgets
+from genre_app import comparison, state, widgets
 from genre_app.answers import hit_badges
-from genre_models.metrics import compute_top_k_hits
 
 st.set_page_config(page_title="Compare models", layout="wide")
 st.title("Compare models against the true genres")
 
 dataset, predictor = state.require_dataset_and_models("Comparing")
+available = predictor.model_names()
 
+state.warn_about_unknown_link_values("films", state.is_whole_number_between(1, 100), "a sample size")
+state.warn_about_unknown_link_values("seed", state.is_whole_number_between(0), "a seed")
+state.warn_about_unknown_link_values("models", available, "the model", "so it is left out")
 settings = st.columns(3)
-sample_size = settings[0].number_input("Films to sample", min_value=1, max_value=100, value=10)
-seed = settings[1].number_input("Seed", min_value=0, value=0, step=1)
-names = settings[2].multiselect("Models", predictor.model_names(), default=predictor.model_names())
+sample_size = settings[0].number_input("Films to sample", min_value=1, max_value=100, value=10, key="films",
+                                       bind="query-params")
+seed = settings[1].number_input("Seed", min_value=0, value=0, step=1, key="seed", bind="query-params")
+names = settings[2].multiselect("Models", available, default=available, key="models", bind="query-params")
 # Head to head, as in the course: two chosen models (the course CNN against the course LSTM to start with).
-if st.toggle("Focus on two models", key="compare-focus"):
-    available = predictor.model_names()
+if st.toggle("Focus on two models", key="compare-focus", bind="query-params"):
     pair = st.columns(2)
-    names = [pair[i].selectbox(f"Model {'AB'[i]}", available, key=f"compare-focus-{i}",
-                               index=available.index(default) if default in available else min(i, len(available) - 1))
-             for i, default in enumerate(("course_cnn", "course_lstm"))]
+    names = []
+    for place, (parameter, default) in enumerate((("model_a", "course_cnn"), ("model_b", "course_lstm"))):
+        state.warn_about_unknown_link_values(parameter, available, f"model {'AB'[place]}")
+        index = available.index(default) if default in available else min(place, len(available) - 1)
+        names.append(pair[place].selectbox(f"Model {'AB'[place]}", available, index=index, key=parameter,
+                                           bind="query-params"))
     names = list(dict.fromkeys(names))
 if not names:
     st.info("Choose at least one model.")
@@ -35,73 +43,40 @@ if not names:
 results = {}
 scoring = widgets.ScoringProgress()  # bars only for scores not shipped with the artifact
 for name in names:
-    scores = state.split_scores(name, "test", progress=scoring)
-    top, hits = compute_top_k_hits(scores.labels, scores.scores, k=3)
-    results[name] = {"rows": {str(i): r for r, i in enumerate(scores.ids)}, "top": top, "hits": hits,
-                     "genres": scores.genres}
+    results[name] = comparison.rank_top_three(state.split_scores(name, "test", progress=scoring))
 scoring.clear()
-common = sorted(set.intersection(*(set(r["rows"]) for r in results.values())))
-rng = np.random.default_rng(int(seed))
-sample = list(rng.choice(common, size=min(int(sample_size), len(common)), replace=False)) if common else []
-
-
-def top_three(name: str, film_id: str) -> list[str]:
-    result = results[name]
-    return [result["genres"][g] for g in result["top"][result["rows"][film_id]]]
-
+common = comparison.find_common_films(results)
+sample = comparison.sample_films(common, int(sample_size), int(seed))
 
 st.subheader("Aggregate: top-3 hits (true genres among each model's top 3)")
-summary = []
-for name, result in results.items():
-    sample_hits = [int(result["hits"][result["rows"][f]]) for f in sample]
-    all_hits = result["hits"][[result["rows"][f] for f in common]]
-    summary.append({"model": name, "hits in sample": sum(sample_hits),
-                    "films with ≥1 hit (sample)": sum(h > 0 for h in sample_hits),
-                    "hits per film (test split)": float(np.mean(all_hits)) if len(all_hits) else 0.0,
-                    "films with ≥1 hit (test split)": float(np.mean(all_hits > 0)) if len(all_hits) else 0.0})
-# The baseline: every film gets the 3 genres most common among the training films, whatever its input.
-train_rows = dataset.splits == "train"
-common_genres = [dataset.genres[g] for g in np.argsort(-dataset.labels[train_rows].astype(np.int64).sum(axis=0), kind="stable")[:3]]
-truth_by_id = {str(film_id): row for row, film_id in enumerate(dataset.ids)}
-
-
-def baseline_hits(film_ids) -> np.ndarray:
-    columns = [dataset.genres.index(genre) for genre in common_genres]
-    rows = [truth_by_id[f] for f in film_ids if f in truth_by_id]
-    return dataset.labels[rows][:, columns].sum(axis=1) if rows else np.zeros(0)
-
-
-sample_baseline, all_baseline = baseline_hits(sample), baseline_hits(common)
-summary.append({"model": f"baseline: always {', '.join(common_genres)}", "hits in sample": int(sample_baseline.sum()),
-                "films with ≥1 hit (sample)": int((sample_baseline > 0).sum()),
-                "hits per film (test split)": float(np.mean(all_baseline)) if len(all_baseline) else 0.0,
-                "films with ≥1 hit (test split)": float(np.mean(all_baseline > 0)) if len(all_baseline) else 0.0})
-aggregate = pd.DataFrame(summary)
-aggregate["films with ≥1 hit (test split)"] *= 100  # shown as a percentage
+aggregate = comparison.summarize_hits(results, sample, common, dataset)
+aggregate[comparison.SPLIT_FILMS_HIT] *= 100  # shown as a percentage
 st.dataframe(aggregate, hide_index=True, column_config={
-    "films with ≥1 hit (test split)": st.column_config.NumberColumn(format="%.0f%%"),
-    "hits per film (test split)": st.column_config.NumberColumn(format="%.2f")})
+    comparison.SPLIT_FILMS_HIT: st.column_config.NumberColumn(format="%.0f%%"),
+    comparison.SPLIT_HITS_PER_FILM: st.column_config.NumberColumn(format="%.2f")})
 st.caption("The last row is the baseline a model must beat: it answers the three genres most common in the "
            "training films for every film, without reading anything.")
 if len(names) == 2 and common:
     first, second = names
-    rows_a = [results[first]["rows"][f] for f in common]
-    rows_b = [results[second]["rows"][f] for f in common]
-    difference = results[first]["hits"][rows_a].astype(int) - results[second]["hits"][rows_b].astype(int)
+    duel = comparison.compare_head_to_head(results[first], results[second], common)
+    shares = {side: count / len(common) for side, count in duel.items()}
     st.markdown(f"**Head to head on the {len(common)} test films:** {first} finds more true genres in its top 3 "
-                f"on {int((difference > 0).sum())} films ({np.mean(difference > 0):.0%}), {second} on "
-                f"{int((difference < 0).sum())} ({np.mean(difference < 0):.0%}); they tie on "
-                f"{int((difference == 0).sum())} ({np.mean(difference == 0):.0%}).")
+                f"on {duel['first']} films ({shares['first']:.0%}), {second} on {duel['second']} "
+                f"({shares['second']:.0%}); they tie on {duel['tie']} ({shares['tie']:.0%}).")
 
 if len(names) > 1:
-    disagreements = [f for f in common if len({top_three(n, f)[0] for n in names}) > 1]
+    disagreements = comparison.find_disagreements(results, common)
     st.markdown(f"**Disagreement:** the models' first choices differ on {len(disagreements)} of {len(common)} "
                 f"test films ({len(disagreements) / max(len(common), 1):.0%}); "
-                f"{sum(f in disagreements for f in sample)} of the {len(sample)} sampled films.")
+                f"{len(set(disagreements) & set(sample))} of the {len(sample)} sampled films.")
 
 st.subheader(f"{len(sample)} sampled test films")
-for film_id in sample:
-    film = widgets.find_film(dataset, film_id)
+films = {film_id: widgets.find_film(dataset, film_id) for film_id in sample}
+st.download_button(
+    "Download the sample (CSV)", comparison.build_sample_csv(results, sample, {f: films[f].genres for f in sample}),
+    file_name=f"compare-sample-seed{int(seed)}-{len(sample)}-films.csv", mime="text/csv", key="compare-download",
+    disabled=not sample, help="One row per film and model: the true genres, the model's top 3 and its hits.")
+for film_id, film in films.items():
     truth = set(film.genres)
     with st.container(border=True):
         poster, text, answers = st.columns([1, 2, 3])
@@ -110,10 +85,10 @@ for film_id in sample:
         text.caption(film.overview)
         text.markdown("**True:** " + ", ".join(sorted(truth)))
         for name in names:
-            answers.markdown(f"**{name}:** " + hit_badges(top_three(name, film_id), truth))
+            answers.markdown(f"**{name}:** " + hit_badges(results[name].genres_of(film_id), truth))
         # On demand: nothing is explained until the film's Explain toggle is switched on.
         explained = answers.selectbox("Model to explain", names, key=f"compare-model-{film_id}")
         widgets.explanation_panel(
-            explained, results[explained]["genres"], top_three(explained, film_id)[0],
+            explained, results[explained].genres, results[explained].genres_of(film_id)[0],
             lambda genre: state.explanation(explained, pixels, film.overview, genre),
             pixels, key=f"compare-explain-{film_id}", width=160)
