@@ -18,8 +18,8 @@ from genre_models.training import make_schedule, resolve_recipe, train_model
 @pytest.mark.parametrize("name", sorted(MODEL_REGISTRY))
 def test_one_epoch_on_64_real_films_gives_a_loadable_artifact(tiny_trained, name):
     result = tiny_trained[name]
-    files = ["history.json", "metadata.json"] + (["model.keras"] if MODEL_REGISTRY[name].builder else []) + [
-        "split_scores.npz"]
+    files = ["README.md", "history.json", "metadata.json"] + (
+        ["model.keras"] if MODEL_REGISTRY[name].builder else []) + ["split_scores.npz"]
     assert sorted(p.name for p in result.artifact_dir.iterdir()) == files
     metadata = json.loads((result.artifact_dir / "metadata.json").read_text())
     assert metadata["name"] == name and len(metadata["genres"]) == 25
