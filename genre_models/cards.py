@@ -160,7 +160,7 @@ def describe_data(metadata: dict) -> list[str]:
     return lines
 
 
-def figures_table(metadata: dict, baselines: dict) -> list[str]:
+def tabulate_figures(metadata: dict, baselines: dict) -> list[str]:
     """Return the test (and validation) figures beside the baselines' test figures, as a Markdown table."""
     metrics = metadata.get("metrics") or {}
     test = metrics.get("test") or {}
@@ -185,7 +185,7 @@ def figures_table(metadata: dict, baselines: dict) -> list[str]:
     return lines
 
 
-def genres_table(metadata: dict) -> list[str]:
+def tabulate_genres(metadata: dict) -> list[str]:
     """Return every genre in output order with its threshold and its test figures, as a Markdown table."""
     per_genre = ((metadata.get("metrics") or {}).get("test") or {}).get("per_genre") or {}
     lines = ["| # | genre | threshold | test films | precision | recall | F1 | AP |", "|---|---|---|---|---|---|---|---|"]
@@ -283,8 +283,8 @@ def render_model_card(metadata: dict, baselines: dict | None = None) -> str:
         f"Test split, {len(metadata['genres'])} genres, macro figures over the "
         f"{((metadata.get('metrics') or {}).get('test') or {}).get('genres_with_positives', 'n/a')} genres with "
         "positive test films; thresholds as below.", "",
-        *figures_table(metadata, baselines), "",
-        "## Genres and thresholds", "", *describe_thresholds(metadata), "", *genres_table(metadata), "",
+        *tabulate_figures(metadata, baselines), "",
+        "## Genres and thresholds", "", *describe_thresholds(metadata), "", *tabulate_genres(metadata), "",
         "## Training data and split", "", *describe_data(metadata), "",
         "## Intended use and limits", "", *describe_limits(metadata, baselines), "",
         "## How to load it", "", *describe_loading(metadata), "",

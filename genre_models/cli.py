@@ -354,6 +354,13 @@ def command_baselines(args: argparse.Namespace) -> int:
                      "data_fingerprint": dataset.fingerprint, "created_at": utc_now()})
     out_path = Path(args.out) if args.out else resolve_artifacts_dir() / "baselines.json"
     write_json_atomically(out_path, {"genre_frequency": baseline})
+    if not args.out:
+        from genre_models.artifacts import list_artifact_folders
+        from genre_models.cards import write_installed_cards
+
+        # Every model card quotes this baseline: keep the installed ones in step with it.
+        written, _ = write_installed_cards(list_artifact_folders())
+        sys.stderr.write(f"rewrote {len(written)} model card(s) beside it\n")
     test = baseline["metrics"]["test"]
     print(json.dumps({"name": "genre_frequency", "predicts_always": baseline["predicts_always"],
                       **{key: test[key] for key in ("micro_f1", "macro_f1", "macro_average_precision")}}))
@@ -490,7 +497,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--data-dir", help=data_help)
     report.add_argument("--models", default="all", help="comma-separated model names, or 'all' (default)")
     report.add_argument("--split", default="test", choices=["test", "validation", "train", "all"],
-                        help="split to evaluate (default test; test and validation use the stored scores)")
+                        help="split to evaluate (default test); the scores stored with each model are read "
+                             "where they fit")
     report.add_argument("--sample", type=int, default=12, help="films shown with posters and answers (default 12)")
     report.add_argument("--seed", type=int, default=0, help="seed drawing the sampled films (default 0)")
     report.add_argument("--out", required=True, help="output .html file (a new or regular file), or - for stdout")

@@ -68,7 +68,7 @@ def clean_overviews(overviews):
     return tf.strings.substr(tf.strings.strip(text), 0, MAX_OVERVIEW_CHARACTERS, unit="UTF8_CHAR")
 
 
-def input_specs(kinds: list[str]) -> list:
+def make_input_specs(kinds: list[str]) -> list:
     """Return the TensorSpecs of the raw inputs, in the endpoint's argument order (poster first)."""
     import tensorflow as tf
 
@@ -147,7 +147,7 @@ def export_model(name: str, out_dir: str | os.PathLike, root: str | os.PathLike 
     archive = keras.export.ExportArchive()
     for network, _ in networks:
         archive.track(network.model)
-    archive.add_endpoint(ENDPOINT, make_serving_function(networks, kinds), input_signature=input_specs(kinds))
+    archive.add_endpoint(ENDPOINT, make_serving_function(networks, kinds), input_signature=make_input_specs(kinds))
     info = describe_export(model, parts, kinds)
     with write_folder_atomically(out_dir) as staging:
         # write_out makes its own folder: it refuses the staging folder made for it.

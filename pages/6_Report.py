@@ -7,7 +7,7 @@ import shlex
 
 import streamlit as st
 
-from genre_app import state
+from genre_app import state, widgets
 from genre_models.report import REPORT_SPLITS, build_report
 from genre_models.report.content import MAX_SAMPLE
 
@@ -30,10 +30,14 @@ if not names:
     st.warning("No model is installed; train one on the Train page.")
     st.stop()
 
-models = st.multiselect("Models", names, default=names)
+# A fused model whose part was retrained cannot be reported until it is refitted (Train page).
+needing_refit = widgets.unusable_fusions(found)
+for name, reason in needing_refit.items():
+    st.caption(f"{name} is not selected: {reason}.")
+models = st.multiselect("Models", names, default=[name for name in names if name not in needing_refit])
 choice = st.columns(3)
-split = choice[0].selectbox("Split", REPORT_SPLITS, help="Test and validation read the scores stored with each "
-                                                         "model (seconds); train and all score every film first.")
+split = choice[0].selectbox("Split", REPORT_SPLITS, help="The scores stored with each model are read where they "
+                                                         "fit (seconds); any other split is scored first.")
 sample = int(choice[1].number_input("Sampled films", min_value=0, max_value=MAX_SAMPLE, value=12))
 seed = int(choice[2].number_input("Seed of the sample", min_value=0, max_value=2**31 - 1, value=0))
 

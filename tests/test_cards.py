@@ -132,6 +132,20 @@ def test_cards_command_rewrites_cards_from_edited_metadata(tmp_path, monkeypatch
     assert next(row for row in read_table(card, "rows") if row[0] == "test")[2] == "0.123"
 
 
+def test_recording_the_baseline_rewrites_the_cards(real_data_dir, tmp_path, monkeypatch):
+    root = copy_metadata_only(["poster_cnn"], tmp_path / "artifacts")
+    (root / "baselines.json").unlink()
+    monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(root))
+    assert main(["cards"]) == 0
+    assert "baseline genre_frequency" not in (root / "poster_cnn" / CARD_FILE).read_text()
+    assert main(["baselines", "--data-dir", str(real_data_dir)]) == 0
+    baseline = read_json(root / "baselines.json")["genre_frequency"]["metrics"]["test"]
+    card = (root / "poster_cnn" / CARD_FILE).read_text()
+    row = next(row for row in read_table(card, "rows") if row[0].startswith("baseline genre_frequency"))
+    for (title, key), cell in zip(CARD_METRICS, row[2:]):
+        assert_figure(cell, baseline[key], f"baseline {title}")
+
+
 def test_cards_command_with_no_artifact_is_an_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(tmp_path))
     assert main(["cards"]) == 2

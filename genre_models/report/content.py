@@ -76,7 +76,7 @@ class ReportContent:
     seed: int = 0
 
 
-def shell_of(metadata: dict, folder: Path) -> LoadedModel:
+def make_shell(metadata: dict, folder: Path) -> LoadedModel:
     """Return a LoadedModel without its network (enough to check a fusion's parts from metadata)."""
     return LoadedModel(name=metadata["name"], input_kind=metadata["input_kind"], genres=list(metadata["genres"]),
                        thresholds=np.asarray(metadata["thresholds"]["per_genre"], dtype=np.float64),
@@ -88,7 +88,7 @@ def choose_models(found: list[dict], errors: dict[str, str], folders: dict[str, 
     """Return the metadata of the models to report, in the order asked (default: every usable one,
     by name); raise ValueError for a named model that is unknown or unusable, note skipped ones."""
     by_name = {metadata["name"]: metadata for metadata in found}
-    shells = {name: shell_of(metadata, folders[name]) for name, metadata in by_name.items()}
+    shells = {name: make_shell(metadata, folders[name]) for name, metadata in by_name.items()}
     problems = {name: problem for name, shell in shells.items() if shell.is_fusion
                 for problem in [find_unusable_part(shell, shells)] if problem}
     if names is None:
@@ -118,13 +118,13 @@ class SplitScorer:
         self.load_predictor, self.progress = load_predictor, progress
         self.predictor, self.cache, self.sources, self.datasets = None, {}, {}, {None: dataset}
 
-    def dataset_for(self, image_size) -> MovieDataset:
+    def get_dataset(self, image_size) -> MovieDataset:
         """Return the dataset with posters at a size (loaded once per size)."""
         if image_size not in self.datasets:
             self.datasets[image_size] = load_dataset(self.data_dir, image_size=image_size, progress=self.progress)
         return self.datasets[image_size]
 
-    def scores(self, name: str) -> ScoredSplit:
+    def read_scores(self, name: str) -> ScoredSplit:
         """Return a model's scores on the split (fusions from their parts' scores when scored here)."""
         if name in self.cache:
             return self.cache[name]
@@ -139,8 +139,8 @@ class SplitScorer:
         if self.predictor is None:
             self.predictor = self.load_predictor()
         report = (lambda done, total, what: self.progress(done, total, f"{name}: {what}")) if self.progress else None
-        self.cache[name] = score_split_with_progress(self.predictor, name, self.dataset_for, self.split,
-                                                     score_part=self.scores, progress=report)
+        self.cache[name] = score_split_with_progress(self.predictor, name, self.get_dataset, self.split,
+                                                     score_part=self.read_scores, progress=report)
         self.sources[name] = SCORED_HERE
         return self.cache[name]
 
@@ -220,7 +220,7 @@ def gather_report(data_dir: str | os.PathLike, names: list[str] | None = None, s
     scorer = SplitScorer(dataset, data_dir, split, folders, by_name, load_predictor or load_default_predictor, progress)
     models = []
     for number, metadata in enumerate(chosen, start=1):
-        scored = scorer.scores(metadata["name"])
+        scored = scorer.read_scores(metadata["name"])
         thresholds = np.asarray(metadata["thresholds"]["per_genre"], dtype=np.float64)
         models.append(ModelResult(metadata, scored, evaluate_scores(scored.labels, scored.scores, thresholds,
                                                                    scored.genres),

@@ -124,7 +124,7 @@ class Charts:
         return (f'<figure><figcaption>{escape(caption)}</figcaption>'
                 f'<div class="chart" id="{element_id}" style="height: {height}px"></div></figure>')
 
-    def script(self) -> str:
+    def render_script(self) -> str:
         """Return the JSON block of every chart (safe inside a script element)."""
         payload = json.dumps(self.specs, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
         return f'<script type="application/json" id="figures">{payload}</script>'
@@ -320,5 +320,5 @@ def render_report(content: ReportContent, command: str, built_at: str, versions:
         f'<p class="muted">{len(content.models)} models ({escape(names)}) on the {escape(content.split)} split of '
         f"{content.dataset.num_films:,} films; built {escape(built_at)}.</p>"
         f'<nav class="contents">{contents}</nav>'
-        + "".join(body) + charts.script() + f"<script>{DRAW_SCRIPT}</script></body></html>\n"
+        + "".join(body) + charts.render_script() + f"<script>{DRAW_SCRIPT}</script></body></html>\n"
     )
