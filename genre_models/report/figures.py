@@ -14,8 +14,10 @@ from genre_models.metrics import rank_precision_recall
 
 # Decimals kept for probabilities and figures in the charts' data.
 DECIMALS = 4
-# Per-epoch figures drawn in the "validation figures" chart, when the history has them.
-VALIDATION_FIGURES = ("val_auc", "val_precision", "val_recall", "val_binary_accuracy")
+# Per-epoch figures drawn in the "validation figures" chart, when the history has them (models
+# trained before micro/macro-F1 and PR-AUC were recorded per epoch have only the last four).
+VALIDATION_FIGURES = ("val_micro_f1", "val_macro_f1", "val_pr_auc", "val_auc", "val_precision", "val_recall",
+                      "val_binary_accuracy")
 
 
 def round_values(values) -> list:
@@ -116,6 +118,6 @@ def plot_training_curves(history: dict | None) -> list[tuple[str, dict]]:
     validation = [key for key in VALIDATION_FIGURES if any(key in record for record in epochs)]
     curves = [("Loss per epoch (training and validation)", plot_epoch_figures(epochs, losses, "loss"))]
     if validation:
-        curves.append(("Validation figures per epoch (at 0.5 for precision, recall and accuracy)",
+        curves.append(("Validation figures per epoch (F1, precision, recall and accuracy at a 0.5 threshold)",
                        plot_epoch_figures(epochs, validation, "")))
     return curves
