@@ -23,7 +23,7 @@ from genre_models.inputs import POSTER, model_inputs_for, score_inputs
 from genre_models.metadata import assemble_metadata
 from genre_models.metrics import evaluate_scores
 from genre_models.runs import TrainResult, read_promotions
-from genre_models.split_scores import ScoredSplit, scored_splits
+from genre_models.split_scores import STORED_SPLITS, ScoredSplit, read_split_scores, scored_splits
 
 # Step of the grid the fusion weights are searched on.
 WEIGHT_STEP = 0.05
@@ -133,6 +133,21 @@ def load_parts(recipe: FusionRecipe, config: TrainConfig) -> list[LoadedModel]:
     return parts
 
 
+def score_part_on_split(part: LoadedModel, dataset, rows: np.ndarray, split: str) -> np.ndarray:
+    """Return a part's probabilities for the given rows of the dataset, in row order: its stored
+    split scores when they describe this part and this data (split_scores.py), else a fresh scoring.
+
+    The stored scores are what the part's network returned for these films (same model version,
+    same data fingerprint), so reading them only saves minutes of MiniLM scoring."""
+    stored = read_split_scores(part.folder, part.metadata, split, dataset.fingerprint)
+    if stored is not None:
+        position = {film: index for index, film in enumerate(stored.ids)}
+        wanted = dataset.ids[rows]
+        if all(film in position for film in wanted) and list(stored.genres) == list(dataset.genres):
+            return stored.scores[[position[film] for film in wanted]]
+    return score_inputs(part.model, model_inputs_for(part.input_kind, dataset)[rows])
+
+
 def fit_fusion(spec, recipe: FusionRecipe, config: TrainConfig, run_dir: Path,
                progress: ProgressCallback | None) -> TrainResult:
     """Fit a late fusion of installed artifacts: weights and thresholds chosen on validation."""
@@ -144,8 +159,8 @@ def fit_fusion(spec, recipe: FusionRecipe, config: TrainConfig, run_dir: Path,
     if any(dataset.genres != part.genres for part in parts):
         raise ValueError("The parts were trained on other genre columns than this dataset has.")
     splits = {name: dataset.split_indices(name) for name in ("train", "validation", "test")}
-    scores = {split: [score_inputs(part.model, model_inputs_for(part.input_kind, dataset)[splits[split]])
-                      for part in parts] for split in ("validation", "test")}
+    scores = {split: [score_part_on_split(part, dataset, splits[split], split) for part in parts]
+              for split in STORED_SPLITS}
     best_score, weights, search = fit_weights(dataset.labels[splits["validation"]], scores["validation"],
                                               dataset.genres)
     history = {"model": spec.name, "run_dir": str(run_dir), "epochs": [],

@@ -29,8 +29,10 @@ from genre_models.fileio import write_bytes_atomically
 
 # The file beside model.keras / metadata.json.
 SPLIT_SCORES_FILE = "split_scores.npz"
-# The splits stored: what Evaluate and Compare open on (train and "all" are scored on demand).
-STORED_SPLITS = ("validation", "test")
+# The splits stored: every film of the data the model was trained on, so Evaluate and Compare open
+# any split (and "all", their union) without running a model. The train split is where the models
+# fit, so its figures are optimistic; it is stored for the dataset view, not for judging a model.
+STORED_SPLITS = ("train", "validation", "test")
 # Version of the file's layout.
 SPLIT_SCORES_FORMAT = 1
 
@@ -134,7 +136,15 @@ def stored_scores_problem(folder: str | os.PathLike, metadata: dict, split: str,
 def read_split_scores(folder: str | os.PathLike, metadata: dict, split: str,
                       fingerprint: str | None = None) -> ScoredSplit | None:
     """Return the stored scores of a split when they still describe this artifact and data (see
-    stored_scores_problem), else None (the caller scores the split)."""
+    stored_scores_problem), else None (the caller scores the split). "all" is the union of the
+    stored splits, when every one of them is stored."""
+    if split == "all":
+        parts = [read_split_scores(folder, metadata, name, fingerprint) for name in STORED_SPLITS]
+        if any(part is None for part in parts):
+            return None
+        return ScoredSplit(np.concatenate([part.ids for part in parts]),
+                           np.concatenate([part.labels for part in parts]),
+                           np.concatenate([part.scores for part in parts]), list(metadata["genres"]))
     if stored_scores_problem(folder, metadata, split, fingerprint) is not None:
         return None
     try:

@@ -61,7 +61,7 @@ from genre_models.runs import (
     hold_worker_lock,
     write_status,
 )
-from genre_models.split_scores import scored_splits
+from genre_models.split_scores import STORED_SPLITS, scored_splits
 
 
 def check_number(name: str, value: float, low: float, high: float = math.inf, integer: bool = False) -> None:
@@ -423,8 +423,9 @@ def run_training(spec, recipe: Recipe, config: TrainConfig, run_dir: Path, progr
         "distribution": distribution.describe(config.distribute),
         **({"head_fitted_alone": head_facts} if head_facts else {}),
     }
+    # Every split is scored and stored with the artifact (split_scores.py), so no page re-runs it.
     scores = {split: score_inputs(model, take_rows(inputs, splits[split]), progress=progress)
-              for split in ("validation", "test")}
+              for split in STORED_SPLITS}
     metadata = assemble_metadata(
         spec, recipe, config, dataset, splits,
         validation_scores=scores["validation"], test_scores=scores["test"], training_facts=training_facts,
