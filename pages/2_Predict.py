@@ -41,8 +41,11 @@ ADDRESS_KEY, OTHER_SPLIT_KEY = "predict-address-film", "predict-other-split-film
 def use_example(example_id: str) -> None:
     """Fill the inputs with an example (its poster in place of an upload, its overview as the summary)
     and ask for a prediction; runs before the page, so the widgets start with the example's values."""
+    chosen_example = examples.find(example_id)
+    if chosen_example is None:  # a button of an examples folder rebuilt since it was drawn
+        return
     st.session_state[EXAMPLE_KEY] = example_id
-    st.session_state["summary"] = examples.find(example_id).overview
+    st.session_state["summary"] = chosen_example.overview
     st.session_state["predict-source"] = sources[0]
     st.session_state[REQUESTED_KEY] = True
 
@@ -59,7 +62,7 @@ def drop_example(clear_summary: bool = False) -> None:
 addressed = st.query_params.get("film")
 if addressed is not None and addressed != st.session_state.get(ADDRESS_KEY):
     st.session_state[ADDRESS_KEY] = addressed
-    in_dataset = dataset is not None and addressed in set(dataset.ids)
+    in_dataset = dataset is not None and widgets.has_film(dataset, addressed)
     request = answers.locate_film(addressed, in_dataset, examples.ids if examples else [], dataset is not None)
     if request.kind == answers.FROM_DATASET:
         drop_example()
@@ -84,7 +87,7 @@ example = examples.find(st.session_state.get(EXAMPLE_KEY, "")) if examples else 
 if source == sources[1] and dataset is not None:
     rows = list(dataset.split_indices("test"))
     other = st.session_state.get(OTHER_SPLIT_KEY)
-    if other is not None and other in set(dataset.ids):
+    if other is not None and widgets.has_film(dataset, other):
         rows.insert(0, dataset.row_of(other))
     listed = {str(dataset.ids[row]): answers.film_choice_label(str(dataset.ids[row]), str(dataset.overviews[row]),
                                                                str(dataset.splits[row])) for row in rows}
@@ -99,8 +102,8 @@ if source == sources[1] and dataset is not None:
     right.markdown("**True genres:** " + ", ".join(truth))
     film_note = right.container()
     if film.split != "test":
-        film_note.info(f"{film.id} is in the {film.split} split: the models learnt from it, so their answers flatter "
-                   "them. Pick a test film for an honest check.")
+        film_note.info(f"{film.id} is in the {film.split} split: the models learnt from it, so their answers "
+                       "flatter them. Pick a test film for an honest check.")
     with right.form("predict-form", border=False):
         submitted = st.form_submit_button("Predict", type="primary", key="predict-submit")
 else:
@@ -164,7 +167,7 @@ if examples is not None:
     clear_place = st.container()  # always there, so the answers below keep their places
     if example is not None and source == sources[0]:
         clear_place.button("Clear the example", key="predict-clear-example", on_click=drop_example, args=(True,),
-                  help="Remove the example's poster and summary from the inputs")
+                           help="Remove the example's poster and summary from the inputs")
 else:
     st.caption(f"No examples: {examples_problem}")
 
