@@ -338,7 +338,10 @@ class Explainer:
             by_term.setdefault(vocabulary.get(term, 0), []).append(span)
         if set(np.flatnonzero(values)) != {term for term in by_term if values[term] != 0}:
             return None
-        contributions = features * kernel[:, index]
+        # The Dense layer reads every term's value, or every one but the out-of-vocabulary column 0
+        # (models.build_tfidf_logreg drops it): then term t is its input t - 1, and column 0 adds nothing.
+        offset = len(values) - len(features)
+        contributions = np.concatenate([np.zeros(offset), features * kernel[:, index]])
         weights = np.zeros(len(words), dtype=np.float64)
         for term, spans in by_term.items():
             for span in spans:

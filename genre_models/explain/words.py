@@ -41,17 +41,26 @@ def occlusion_variants(text: str, spans: list[tuple[int, int]]) -> list[str]:
 
 def linear_text_parts(model):
     """Return (vectorize layer, dense layer) when the network is TextVectorization (TF-IDF, count or
-    multi-hot, whitespace split, standard standardisation) -> [UnitNormalization] -> sigmoid Dense:
+    multi-hot, whitespace split, standard standardisation) -> [out-of-vocabulary column dropped] ->
+    [UnitNormalization] -> sigmoid Dense:
     a linear model whose n-gram contributions are exact. Return None otherwise."""
     import keras
 
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-    if len(layers) not in (2, 3) or len(model.inputs) != 1:
+    if len(layers) < 2 or len(model.inputs) != 1:
         return None
-    vectorize, dense = layers[0], layers[-1]
+    vectorize, dense, between = layers[0], layers[-1], layers[1:-1]
     if not isinstance(vectorize, keras.layers.TextVectorization) or sigmoid_dense_output(model) is not dense:
         return None
-    if len(layers) == 3 and not isinstance(layers[1], keras.layers.UnitNormalization):
+    # Allowed between them: dropping the out-of-vocabulary column (reshape, crop its position,
+    # flatten: models.build_tfidf_logreg), then a row normalisation. Both keep the model linear in
+    # each term's value up to one positive factor per text, so the contributions stay exact.
+    if between[:3] and [type(layer) for layer in between[:3]] == [keras.layers.Reshape, keras.layers.Cropping1D,
+                                                                   keras.layers.Flatten]:
+        if tuple(between[1].get_config()["cropping"]) != (1, 0):
+            return None
+        between = between[3:]
+    if between and (len(between) > 1 or not isinstance(between[0], keras.layers.UnitNormalization)):
         return None
     config = vectorize.get_config()
     if (config.get("output_mode") not in ("tf_idf", "count", "multi_hot") or config.get("split") != "whitespace"
