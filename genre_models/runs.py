@@ -144,10 +144,29 @@ def beat(run_dir: Path, **progress) -> None:
     write_json_atomically(Path(run_dir) / HEARTBEAT_FILE, {"pid": os.getpid(), "heartbeat": time.time(), **progress})
 
 
+def is_windows_process_alive(pid: int) -> bool:
+    """Return whether a Windows process is still running. On Windows os.kill(pid, 0) is not a
+    probe: any signal number terminates the process, so the process is asked for its exit code."""
+    import ctypes
+
+    query_limited_information, still_active = 0x1000, 259
+    kernel = ctypes.windll.kernel32
+    handle = kernel.OpenProcess(query_limited_information, False, pid)
+    if not handle:
+        return False
+    try:
+        code = ctypes.c_ulong()
+        return bool(kernel.GetExitCodeProcess(handle, ctypes.byref(code))) and code.value == still_active
+    finally:
+        kernel.CloseHandle(handle)
+
+
 def is_process_alive(pid: int | None) -> bool:
     """Return whether a process exists and is not a zombie."""
     if not pid:
         return False
+    if os.name == "nt":
+        return is_windows_process_alive(int(pid))
     try:
         os.kill(int(pid), 0)
     except (OSError, ValueError):
@@ -334,7 +353,7 @@ def kill_run(run_dir: Path) -> None:
     """Terminate a run's worker at once (tests and emergencies; the Stop button uses request_stop)."""
     pid = read_status(run_dir).get("pid")
     if pid and is_process_alive(pid):
-        os.kill(int(pid), signal.SIGKILL)
+        os.kill(int(pid), getattr(signal, "SIGKILL", signal.SIGTERM))  # Windows has no SIGKILL
 
 
 def delete_run(run_dir: Path) -> None:
