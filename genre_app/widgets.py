@@ -173,7 +173,7 @@ def show_poster(source: str | os.PathLike | bytes | np.ndarray | None, width: in
     """Show a poster at a width, or a short text in its place when it cannot be decoded; return its pixels.
 
     Every poster the app shows goes through here, so a bad file costs one placeholder, never the page.
-    The caption doubles as the image's alternative text.
+    The caption is also passed as the image's alternative text (a caption alone is not one).
     """
     container = container or st
     pixels, problem = (None, "no poster") if source is None else read_poster(source)
@@ -182,7 +182,7 @@ def show_poster(source: str | os.PathLike | bytes | np.ndarray | None, width: in
         return None
     thumbnail = Image.fromarray(pixels)
     thumbnail.thumbnail((width * DISPLAY_SCALE, width * DISPLAY_SCALE * 4))
-    container.image(thumbnail, width=width, caption=caption)
+    container.image(thumbnail, width=width, caption=caption, alt=caption or "Film poster")
     return pixels
 
 
@@ -586,8 +586,9 @@ def show_heatmap(explanation, poster: np.ndarray, width: int, key: str, containe
     opacity = container.slider("Heatmap opacity", 0.0, 1.0, 0.5, 0.05, key=f"{key}-opacity")
     thumbnail = Image.fromarray(np.asarray(poster, dtype=np.uint8))
     thumbnail.thumbnail((width * DISPLAY_SCALE, width * DISPLAY_SCALE * 4))
+    description = f"Grad-CAM heatmap: where the poster raised {explanation.genre} for {explanation.model}"
     container.image(overlay_heatmap(np.asarray(thumbnail), explanation.heatmap, opacity), width=width,
-                    caption=f"Grad-CAM heatmap: where the poster raised {explanation.genre} for {explanation.model}")
+                    caption=description, alt=description)
     container.caption("Dark blue: no influence; yellow to red: what raised the genre most (gradient of its logit "
                       "on the network's last convolution, scaled to the poster).")
 
