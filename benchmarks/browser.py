@@ -15,15 +15,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
-def start_app(data_dir: str, *extra_args: str) -> tuple[subprocess.Popen, int]:
-    """Start the app on a free 127.0.0.1 port (extra streamlit flags appended); return the process and port."""
+def start_app(data_dir: str, *extra_args: str, checkout: Path = ROOT) -> tuple[subprocess.Popen, int]:
+    """Start the app on a free 127.0.0.1 port (extra streamlit flags appended) from ``checkout`` (this one by
+    default; another copy of the project to time an earlier version); return the process and port."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", *extra_args],
-        cwd=ROOT, env={**os.environ, "GENRE_DATA_DIR": data_dir}, stdout=subprocess.DEVNULL,
+        cwd=checkout, env={**os.environ, "GENRE_DATA_DIR": data_dir}, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     return server, port
 

@@ -1,13 +1,20 @@
 """How soon a new user can use the app (issue 15): seconds from `streamlit run` to Home being interactive,
 and to the first prediction on the Predict page, in headless Chromium.
 
-Usage: python -m benchmarks.first_use [--data-dir DIR] [--runs 3]
+Usage: python -m benchmarks.first_use [--data-dir DIR] [--runs 3] [--think-seconds 0] [--reference DIR]
+
+--think-seconds waits that long once the Predict page takes input, before typing, as a person reading the
+page and writing a summary would (0: the script types at once, the worst case for a background warm-up).
+
+With --reference, each run also times the app in another copy of the project (an earlier version, for
+instance `git archive <commit> | tar -x -C DIR`), alternating with this one so both meet the same load.
 
 Each run starts a fresh server (nothing cached in it) and drives the app as a user would, as fast as a
 script can: open the app's address, wait until Home is interactive (its title, page links and models table
 drawn and its script run over), click Predict in the sidebar, type an overview, press Predict and wait for
-"Our answer". Figures per run, then their medians, and the 1-minute load average (other jobs on this
-machine's cores move every figure); ends with one JSON line.
+"Our answer". Figures per run, then their medians, the server process's CPU seconds at both points (which
+other jobs move far less than the wall-clock figures) and the 1-minute load average (other jobs on this
+machine's cores move every wall-clock figure); ends with one JSON line.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 OVERVIEW = "A retired hitman is pulled back in for one last job in Tokyo."
 TIMEOUT_MS = 300_000
 # JavaScript: true while Streamlit's "running" indicator is shown (a script run in progress).
@@ -38,6 +46,13 @@ def seconds_until_listening(port: int, started: float) -> float:
             time.sleep(0.05)
 
 
+def read_cpu_seconds(pid: int) -> float:
+    """Return the CPU seconds (user + system) a process has used so far: unlike the wall-clock figures, this
+    hardly moves with other jobs on the machine's cores."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_until_home_is_interactive(page) -> None:
     """Wait for Home's title, its page links and the models table, then for its script run to end."""
     page.get_by_text("Movie genres from posters and plot summaries").wait_for()
@@ -46,7 +61,7 @@ def wait_until_home_is_interactive(page) -> None:
     page.wait_for_function(f"() => !({RUNNING_JS})()")
 
 
-def measure_run(data_dir: str, chromium: str) -> dict:
+def measure_run(data_dir: str, chromium: str, checkout: Path = ROOT, think_seconds: float = 0.0) -> dict:
     """One fresh server: the seconds from its start to listening, Home interactive, the Predict page's inputs
     shown and the first answer; plus how long the Predict page itself took from the click."""
     from playwright.sync_api import sync_playwright
@@ -58,28 +73,49 @@ def measure_run(data_dir: str, chromium: str) -> dict:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(TIMEOUT_MS)
         started = time.perf_counter()
-        server, port = start_app(data_dir, "--server.fileWatcherType", "none")
+        server, port = start_app(data_dir, "--server.fileWatcherType", "none", checkout=checkout)
         try:
             listening = seconds_until_listening(port, started)
             open_when_listening(page, f"http://127.0.0.1:{port}/")
             wait_until_home_is_interactive(page)
             home = time.perf_counter() - started
+            home_cpu = read_cpu_seconds(server.pid)
             page.get_by_test_id("stSidebarNav").get_by_text("Predict", exact=True).click()
             clicked = time.perf_counter()
             summary = page.get_by_role("textbox", name="Plot summary")
             summary.wait_for()
             inputs_shown = time.perf_counter() - started
+            time.sleep(think_seconds)
             summary.fill(OVERVIEW)
+            pressed = time.perf_counter()
             page.get_by_role("button", name="Predict", exact=True).click()
             page.get_by_text("Our answer").wait_for()
             answered = time.perf_counter()
+            answered_cpu = read_cpu_seconds(server.pid)
         finally:
             browser.close()
             server.terminate()
             server.wait(timeout=30)
     return {"listening_s": round(listening, 2), "home_interactive_s": round(home, 2),
             "predict_inputs_s": round(inputs_shown, 2), "first_prediction_s": round(answered - started, 2),
-            "predict_page_after_click_s": round(answered - clicked, 2)}
+            "predict_page_after_click_s": round(answered - clicked, 2),
+            "predict_button_to_answer_s": round(answered - pressed, 2), "server_cpu_home_s": round(home_cpu, 2),
+            "server_cpu_first_prediction_s": round(answered_cpu, 2)}
+
+
+def summarize(runs: list[dict]) -> dict:
+    """Return the median of each figure over the runs."""
+    return {key: round(statistics.median(run[key] for run in runs), 2) for key in runs[0]}
+
+
+def describe(medians: dict, count: int) -> str:
+    """Say the medians in one line."""
+    return (f"server start -> listening {medians['listening_s']:.2f} s, -> Home interactive "
+            f"{medians['home_interactive_s']:.2f} s (target < 3 s), -> first prediction "
+            f"{medians['first_prediction_s']:.2f} s (target < 8 s; Predict pressed -> answer "
+            f"{medians['predict_button_to_answer_s']:.2f} s); the server's CPU time by then "
+            f"{medians['server_cpu_home_s']:.2f} s and {medians['server_cpu_first_prediction_s']:.2f} s; medians of "
+            f"{count} runs")
 
 
 def main() -> None:
@@ -88,23 +124,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", help="dataset folder or zip (default: $GENRE_DATA_DIR)")
     parser.add_argument("--runs", type=int, default=3, help="fresh servers to time (default 3)")
+    parser.add_argument("--think-seconds", type=float, default=0.0,
+                        help="seconds between the Predict page taking input and typing (default 0)")
+    parser.add_argument("--reference", type=Path, help="another copy of the project to time alternately")
     args = parser.parse_args()
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
         raise SystemExit("error: chromium is not installed (apt-get install chromium)")
+    if args.reference is not None and not (args.reference / "streamlit_app.py").is_file():
+        raise SystemExit(f"error: {args.reference} has no streamlit_app.py")
     data_dir = str(resolve_data_dir(args.data_dir))
     load_before = os.getloadavg()[0]
-    runs = []
+    runs, reference_runs = [], []
     for number in range(1, args.runs + 1):
-        runs.append(measure_run(data_dir, chromium))
+        runs.append(measure_run(data_dir, chromium, think_seconds=args.think_seconds))
         print(f"run {number}: " + ", ".join(f"{key} {value}" for key, value in runs[-1].items()), flush=True)
-    medians = {key: round(statistics.median(run[key] for run in runs), 2) for key in runs[0]}
+        if args.reference is not None:
+            reference_runs.append(measure_run(data_dir, chromium, args.reference, args.think_seconds))
+            print(f"reference run {number}: "
+                  + ", ".join(f"{key} {value}" for key, value in reference_runs[-1].items()), flush=True)
     load_after = os.getloadavg()[0]
-    print(f"server start -> listening {medians['listening_s']:.2f} s, -> Home interactive "
-          f"{medians['home_interactive_s']:.2f} s (target < 3 s), -> first prediction "
-          f"{medians['first_prediction_s']:.2f} s (target < 8 s); medians of {len(runs)} runs, "
-          f"1-minute load average {load_before:.1f} before, {load_after:.1f} after")
-    print(json.dumps({"runs": runs, "medians": medians, "load_average": [load_before, load_after]}))
+    figures = {"runs": runs, "medians": summarize(runs), "load_average": [load_before, load_after]}
+    print(describe(figures["medians"], len(runs)) + f", 1-minute load average {load_before:.1f} before, "
+          f"{load_after:.1f} after")
+    if reference_runs:
+        figures.update(reference_runs=reference_runs, reference_medians=summarize(reference_runs))
+        print(f"reference ({args.reference}): " + describe(figures["reference_medians"], len(reference_runs)))
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":
