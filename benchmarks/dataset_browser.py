@@ -49,6 +49,16 @@ def wait_for_cards(page, previous: str | None = None) -> str:
     return page.evaluate(FIRST_CARD_JS)
 
 
+def settle(page, quiet_ms: int = 500) -> None:
+    """Wait until the page's script is done and stays done for ``quiet_ms`` (untimed, before a click: the
+    cards of the previous run may still be on screen for a moment after the indicator goes)."""
+    while True:
+        page.wait_for_function(SCRIPT_DONE)
+        page.wait_for_timeout(quiet_ms)
+        if page.evaluate(SCRIPT_DONE):
+            return
+
+
 def open_page(page, url: str) -> float:
     """Seconds from opening the Dataset browser to its first page of cards."""
     started = time.perf_counter()
@@ -59,6 +69,7 @@ def open_page(page, url: str) -> float:
 
 def time_paging(page) -> float:
     """Seconds from moving to the next page of cards to the new cards."""
+    settle(page)
     before = page.evaluate(FIRST_CARD_JS)
     started = time.perf_counter()
     page.get_by_test_id("stNumberInput").first.get_by_test_id("stNumberInputStepUp").click()
@@ -68,6 +79,7 @@ def time_paging(page) -> float:
 
 def time_search(page, word: str) -> float:
     """Seconds from searching the overviews for a word to the matching cards."""
+    settle(page)
     before = page.evaluate(FIRST_CARD_JS)
     box = page.get_by_label("Search overviews")
     started = time.perf_counter()
@@ -79,6 +91,7 @@ def time_search(page, word: str) -> float:
 
 def time_open_film(page, index: int) -> float | None:
     """Seconds from a click on a card's Open details to every model's answer."""
+    settle(page)
     button = page.locator('[class*="st-key-open-"]').nth(index)
     film_id = next(name.removeprefix("st-key-open-") for name in button.get_attribute("class").split()
                    if name.startswith("st-key-open-"))
@@ -108,6 +121,7 @@ def close_film(page) -> None:
 
 def time_charts(page) -> float:
     """Seconds from choosing the Charts view to its charts drawn."""
+    settle(page)
     started = time.perf_counter()
     page.get_by_test_id("stButtonGroup").get_by_text("Charts").click()
     page.locator(DRAWN_CHART).nth(CHART_COUNT - 1).wait_for()

@@ -52,8 +52,9 @@ def build_cooccurrence(dataset: MovieDataset) -> dict:
               for i, first in enumerate(dataset.genres) for j, second in enumerate(dataset.genres) if i != j]
     order = list(dataset.genres)
     return build_chart(values, {"type": "rect", "tooltip": True}, {
-        "x": {"field": "with", "type": "nominal", "sort": order, "title": None},
-        "y": {"field": "genre", "type": "nominal", "sort": order, "title": None},
+        # Every genre named on both axes (Vega-Lite would drop every other label to avoid overlaps).
+        "x": {"field": "with", "type": "nominal", "sort": order, "title": None, "axis": {"labelOverlap": False}},
+        "y": {"field": "genre", "type": "nominal", "sort": order, "title": None, "axis": {"labelOverlap": False}},
         "color": {"field": "films", "type": "quantitative", "scale": {"scheme": "blues"}}}, height=480)
 
 
