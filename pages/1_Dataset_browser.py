@@ -1,5 +1,5 @@
-"""Dataset browser: filter and page through the films, open one (a card, a row of the table, or
-?film=<Id> in the address), and read the dataset's charts.
+"""Dataset browser: filter the films, page through their cards or pick one in the table of every match,
+open one (a card, a row of the table, or ?film=<Id> in the address), and read the dataset's charts.
 
 Opening the page loads no model: a film's models answer in its details dialog, once per film (cached).
 """
@@ -27,6 +27,9 @@ CARD_HEIGHT = 520
 POSTER_WIDTH = 110
 # Overviews on a card are cut to about this many characters (the whole one is in the film's details).
 CARD_OVERVIEW_CHARACTERS = 150
+# The page's views: film cards with posters, a table of every matching film, the dataset's charts.
+VIEWS = ["Cards", "Table", "Charts"]
+TABLE_HEIGHT = 640
 # The address parameter naming the opened film.
 FILM_PARAMETER = "film"
 # Session key counting the film table's versions: a new key clears its selected row once the film is closed.
@@ -111,25 +114,27 @@ def show_cards(rows) -> None:
 @st.fragment
 def show_table(rows) -> None:
     """Every matching film, one row each: clicking a row opens the film (and reruns only this part)."""
-    st.markdown(f"**Every matching film** ({len(rows):,}): click a row to open the film.")
+    st.markdown(f"**{len(rows):,} films match**: click a row to open the film.")
     # A new key once the film is closed: the row clicked before is no longer selected.
     table_key = f"browser-table-{st.session_state.get(TABLE_VERSION, 0)}"
-    chosen = st.dataframe(widgets.film_table(dataset, rows), key=table_key, hide_index=True, height=320,
+    chosen = st.dataframe(widgets.film_table(dataset, rows), key=table_key, hide_index=True, height=TABLE_HEIGHT,
                           on_select="rerun", selection_mode="single-row", alt="Every film matching the filters",
                           column_config={"overview": st.column_config.TextColumn("overview", width="large")})
     if chosen.selection.rows:
         open_film(str(dataset.ids[rows[chosen.selection.rows[0]]]))
 
 
-# Only the chosen view is built: a hidden view would still draw every chart and slow the page down.
-view = st.segmented_control("View", ["Films", "Charts"], default="Films", key="view") or "Films"
+# Only the chosen view is built: a hidden view would still be sent and drawn (the table of every film alone
+# took about 1 s of each visit in the browser, the charts 3-4 s when they were Plotly's).
+view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="view") or VIEWS[0]
 
 # The films whose dialog this run opened (a click in the cards or the table): at most one is shown.
 opened_this_run: list[str] = []
 opened = widgets.read_url_choice(FILM_PARAMETER, lambda film_id: widgets.has_film(dataset, film_id), "the film",
                                  "the browser opens without it")
 
-if view == "Films":
+if view in ("Cards", "Table"):
+    # The same filters (same keys) in both views: switching between cards and table keeps them.
     filters = st.columns([3, 1, 3])
     chosen = filters[0].multiselect("Genres", dataset.genres, key="browser-genres", on_change=go_to_first_page)
     match = filters[1].radio("Match", ["any", "all"], horizontal=True, key="browser-match",
@@ -137,9 +142,12 @@ if view == "Films":
     query = filters[2].text_input("Search overviews", placeholder="e.g. vampire", key="browser-search",
                                   on_change=go_to_first_page)
     matches = widgets.filter_films(dataset, chosen, match, query)
-    show_cards(matches)
-    if len(matches):
+    if view == "Cards":
+        show_cards(matches)
+    elif len(matches):
         show_table(matches)
+    else:
+        st.info("No film matches these filters.")
 else:
     first, second = st.columns(2)
     first.markdown("**Films per genre**")

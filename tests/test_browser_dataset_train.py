@@ -1,6 +1,6 @@
 """Real-browser journeys of the Dataset browser and the Train page (issues 14, 15 and 18).
 
-- Dataset browser: open, page, search, pick a film by clicking a row of the table, read its details with
+- Dataset browser: open, page, search, pick a film by clicking a row of the table view, read its details with
   every model's answer, close it, open another from its card, and open one straight from the address.
 - Train: with no active run the page sends nothing to the server while it sits open (no polling); a run
   that becomes active is followed live, and once it ends the page refreshes once and goes quiet again.
@@ -138,14 +138,18 @@ def test_dataset_browser_journey(page, served, small_real_dataset):
     search = page.get_by_label("Search overviews")
     search.fill(word)
     search.press("Enter")
-    page.get_by_text(f"Every matching film ({matching})").wait_for()
+    page.get_by_text(f"{matching} films match").wait_for()
     settle(page)
     assert len(card_film_ids(page)) == min(matching, 12)
     snapshot(page, "31-dataset-browser-search")
 
-    # Picking a film by clicking its row in the table (the row marker of the first row).
+    # Picking a film by clicking its row in the table view (the row marker of the first row); the search stays.
     chosen = card_film_ids(page)[0]
+    page.get_by_test_id("stButtonGroup").get_by_text("Table").click()
     grid = page.get_by_test_id("stDataFrame").first
+    grid.wait_for()
+    page.get_by_text(f"{matching} films match").wait_for()
+    settle(page)
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     page.mouse.click(box["x"] + ROW_MARKER_X, box["y"] + GRID_ROW_PIXELS * 1.5)
@@ -157,6 +161,7 @@ def test_dataset_browser_journey(page, served, small_real_dataset):
     expect(page).not_to_have_url(re.compile(r"film="))
 
     # Opening a film from its card.
+    page.get_by_test_id("stButtonGroup").get_by_text("Cards").click()
     page.get_by_label("Search overviews").fill("")
     page.get_by_label("Search overviews").press("Enter")
     expect(page.get_by_role("button", name="Open details")).to_have_count(12)

@@ -119,8 +119,21 @@ def test_opening_the_page_runs_no_model_and_opens_no_film(app_env):
     app = open_browser()
     assert not details_heading(app) and not answers(app)
     assert len([b for b in app.button if b.label == "Open details"]) == 12
-    table = app.dataframe[0].value
-    assert len(table) == app_env.num_films  # every match, not the first 500
+    assert not app.dataframe  # the table is a view of its own, sent only when chosen
+
+
+def test_the_table_view_lists_every_match_and_keeps_the_filters(app_env):
+    app = open_browser()
+    app.text_input(key="browser-search").input("the").run()
+    app.segmented_control(key="view").set_value("Table").run()
+    assert not app.exception, [e.value for e in app.exception]
+    expected = widgets.filter_films(app_env, [], "any", "the")
+    assert 12 < len(expected) < app_env.num_films
+    assert list(app.dataframe[0].value["film"]) == [str(app_env.ids[row]) for row in expected]
+    assert app.text_input(key="browser-search").value == "the"
+    assert not [b for b in app.button if b.label == "Open details"]
+    app.text_input(key="browser-search").input("").run()
+    assert len(app.dataframe[0].value) == app_env.num_films  # every match, not the first 500
 
 
 def test_address_opens_the_film_with_every_model_answer(app_env):
@@ -165,7 +178,7 @@ def test_a_new_filter_starts_on_the_first_page(app_env):
     assert not app.exception
     assert app.number_input(key="browser-page").value == 1
     drama = app_env.genres.index("Drama")
-    assert len(app.dataframe[0].value) == int(app_env.labels[:, drama].sum())
+    assert f"{int(app_env.labels[:, drama].sum())} films match" in app.number_input(key="browser-page").label
 
 
 def test_models_answer_a_film_once_whatever_is_paged_or_searched(app_env, monkeypatch):
