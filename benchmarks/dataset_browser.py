@@ -1,6 +1,6 @@
 """How long the Dataset browser takes in a real browser (headless Chromium, `streamlit run`, full dataset).
 
-Usage: python -m benchmarks.dataset_browser [--data-dir DIR] [--repeats 5]
+Usage: python -m benchmarks.dataset_browser [--data-dir DIR] [--repeats 5] [--reference CHECKOUT]
 
 Prints, in seconds (medians of ``--repeats`` for the warm figures):
 
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from benchmarks.browser import launch_chromium, open_when_listening, start_app
+from benchmarks.browser import ROOT, launch_chromium, open_when_listening, start_app
 
 SCRIPT_DONE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
 # The first card's "Open details" button carries the film's Id in its CSS class (st-key-open-<Id>).
@@ -129,13 +129,14 @@ def time_charts(page) -> float:
     return time.perf_counter() - started
 
 
-def measure(data_dir: str, repeats: int) -> dict:
+def measure(data_dir: str, repeats: int, checkout: Path = ROOT) -> dict:
+    """Time one server of ``checkout`` (this one by default): a cold visit, then ``repeats`` warm tabs."""
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
         raise SystemExit("chromium is not installed (apt-get install chromium)")
-    server, port = start_app(data_dir, "--server.fileWatcherType", "none")
+    server, port = start_app(data_dir, "--server.fileWatcherType", "none", checkout=checkout)
     url = f"http://127.0.0.1:{port}/Dataset_browser"
     figures: dict[str, list[float]] = {}
 
@@ -193,16 +194,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get("GENRE_DATA_DIR"))
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--reference", type=Path, metavar="CHECKOUT",
+                        help="also time another copy of the project (an earlier version, e.g. `git archive` of a "
+                             "commit), alternately with this one, two servers each; its figures are printed first")
     args = parser.parse_args()
     if not args.data_dir:
         raise SystemExit("give --data-dir or set GENRE_DATA_DIR")
-    figures = measure(str(Path(args.data_dir).resolve()), args.repeats)
+    data_dir = str(Path(args.data_dir).resolve())
+    if args.reference:
+        # Alternately, so both meet the same load from other work on the machine.
+        for round_number in (1, 2):
+            for name, checkout in (("reference", args.reference.resolve()), ("this checkout", ROOT)):
+                print(f"{name}, round {round_number} (load {os.getloadavg()[0]:.1f}):", flush=True)
+                print_figures(measure(data_dir, args.repeats, checkout))
+        return
+    print_figures(measure(data_dir, args.repeats))
+
+
+def print_figures(figures: dict) -> None:
+    """Print one line per figure and the load after the run, then the figures as one JSON line."""
     for key, text in DESCRIPTIONS.items():
         target = " (target < 2 s)" if key in ("warm_open", "paging", "search", "charts_warm", "open_film_again") else ""
         shown = "   n/a" if figures[key] is None else f"{figures[key]:6.2f}"
         print(f"{text:55s} {shown} s{target}")
     print(f"1-minute load average after the run: {os.getloadavg()[0]:.1f}")
-    print(json.dumps(figures))
+    print(json.dumps(figures), flush=True)
 
 
 if __name__ == "__main__":
