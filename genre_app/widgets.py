@@ -169,11 +169,12 @@ def upload_limits_text() -> str:
 
 
 def show_poster(source: str | os.PathLike | bytes | np.ndarray | None, width: int, caption: str | None = None,
-                container=None) -> np.ndarray | None:
+                container=None, alt: str | None = None) -> np.ndarray | None:
     """Show a poster at a width, or a short text in its place when it cannot be decoded; return its pixels.
 
     Every poster the app shows goes through here, so a bad file costs one placeholder, never the page.
-    The caption is also passed as the image's alternative text (a caption alone is not one).
+    The caption is also passed as the image's alternative text (a caption alone is not one); ``alt`` gives
+    one to a poster shown without a caption.
     """
     container = container or st
     pixels, problem = (None, "no poster") if source is None else read_poster(source)
@@ -182,7 +183,7 @@ def show_poster(source: str | os.PathLike | bytes | np.ndarray | None, width: in
         return None
     thumbnail = Image.fromarray(pixels)
     thumbnail.thumbnail((width * DISPLAY_SCALE, width * DISPLAY_SCALE * 4))
-    container.image(thumbnail, width=width, caption=caption, alt=caption or "Film poster")
+    container.image(thumbnail, width=width, caption=caption, alt=alt or caption or "Film poster")
     return pixels
 
 

@@ -91,7 +91,7 @@ def show_film(film_id: str) -> None:
 
 @st.fragment
 def show_cards(rows) -> None:
-    """A page of film cards; paging reruns only this part (the filters, the table and the charts stay)."""
+    """A page of film cards; paging reruns only this part (the filters above stay as they are)."""
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = st.columns([1, 3])[0].number_input(f"Page (of {pages}; {len(rows):,} films match)", min_value=1,
                                               max_value=pages, key="browser-page")
@@ -101,7 +101,7 @@ def show_cards(rows) -> None:
         for column, row in zip(st.columns(CARDS_PER_ROW), shown[start:start + CARDS_PER_ROW]):
             film = widgets.film_at(dataset, row)
             with column.container(border=True, height=CARD_HEIGHT, key=f"card-{film.id}"):
-                widgets.show_poster(film.poster, width=POSTER_WIDTH, caption=None)
+                widgets.show_poster(film.poster, width=POSTER_WIDTH, alt=f"Poster of {film.id}")
                 # Right under the poster, so the buttons of a row line up whatever the text below.
                 if st.button("Open details", key=f"open-{film.id}", width="stretch"):
                     clicked = film.id
