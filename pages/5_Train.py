@@ -57,7 +57,7 @@ def last_used(last: dict, key: str, low, high, fallback, kind):
     return value if low <= value <= high else fallback
 
 
-def start_form(read_only: str | None) -> None:
+def start_form() -> None:
     """The start panel: a model and its settings (remembered per model), and the Start button."""
     # A refusal is shown here, above the start panel, which is folded while a run is active.
     start_notice = st.container()
@@ -162,7 +162,7 @@ def show_curves(epochs: list[dict], key: str, batches: list[dict] | None = None,
     left.plotly_chart(charts.plot_learning_rate(epochs), key=f"{key}-lr")
 
 
-def follow_active_runs(followed: list[str]) -> None:
+def follow_active_runs(followed: list[str], read_only: str | None) -> None:
     """The live part of the page, refreshed every REFRESH_SECONDS while a run is active (see below)."""
     active = runs.active_runs()
     if [run["id"] for run in active] != followed:
@@ -333,12 +333,12 @@ if read_only:
     st.caption("Visitors cannot start, promote, restore or delete runs here; past runs and their curves are "
                "still listed below.")
 else:
-    start_form(read_only)
+    start_form()
 
 st.subheader("Active run")
 active_ids = [run["id"] for run in all_runs if run["status"].get("state") in runs.ACTIVE_STATES]
 if active_ids:
-    follow_active_runs_live(active_ids)
+    follow_active_runs_live(active_ids, read_only)
 else:
     st.caption("No run is active.")
     # Nothing refreshes an idle page: a run started elsewhere (the CLI, another tab) shows on a click here.
