@@ -5,6 +5,7 @@ Screenshots of every step are saved under test-output/browser/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -65,15 +66,19 @@ def browser():
         instance.close()
 
 
-@pytest.fixture(scope="module")
-def app_url(small_real_dataset, tmp_path_factory):
+@contextlib.contextmanager
+def serve_app(tmp_path_factory, data_dir, runs_dir, name: str, drop_env: tuple[str, ...] = ()):
+    """Run `streamlit run streamlit_app.py` on a free localhost port over ``data_dir`` with the shipped
+    artifacts, its own runs folder and cache; yield the URL; stop the server afterwards. Every browser
+    journey starts its server here."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    runs_dir = tmp_path_factory.mktemp("browser_runs")
-    env = {**os.environ, "GENRE_DATA_DIR": str(small_real_dataset), "GENRE_RUNS_DIR": str(runs_dir),
+    env = {**os.environ, "GENRE_DATA_DIR": str(data_dir), "GENRE_RUNS_DIR": str(runs_dir),
            "GENRE_ARTIFACTS_DIR": str(PROJECT_ROOT / "artifacts"),
-           "GENRE_CACHE_DIR": str(tmp_path_factory.mktemp("browser_cache"))}
-    log = open(tmp_path_factory.mktemp("browser_log") / "streamlit.log", "w")
+           "GENRE_CACHE_DIR": str(tmp_path_factory.mktemp(f"{name}_cache"))}
+    for variable in drop_env:
+        env.pop(variable, None)
+    log = open(tmp_path_factory.mktemp(f"{name}_log") / "streamlit.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
@@ -85,16 +90,26 @@ def app_url(small_real_dataset, tmp_path_factory):
         wait_until_healthy(url, process)
         yield url
     finally:
-        from genre_models import runs
-
-        for run in runs.list_runs(runs_dir):
-            runs.kill_run(run["folder"])
         process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(small_real_dataset, tmp_path_factory):
+    runs_dir = tmp_path_factory.mktemp("browser_runs")
+    with serve_app(tmp_path_factory, small_real_dataset, runs_dir, "browser") as url:
+        try:
+            yield url
+        finally:
+            # The training journey starts real workers; none may outlive the test.
+            from genre_models import runs
+
+            for run in runs.list_runs(runs_dir):
+                runs.kill_run(run["folder"])
 
 
 @pytest.fixture

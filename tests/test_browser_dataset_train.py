@@ -13,8 +13,6 @@ from __future__ import annotations
 import csv
 import os
 import re
-import subprocess
-import sys
 import time
 
 import pytest
@@ -22,10 +20,9 @@ from playwright.sync_api import expect
 from test_browser import (  # noqa: F401
     assert_no_exception,
     browser,
-    free_port,
     page,
+    serve_app,
     snapshot,
-    wait_until_healthy,
     wait_until_script_done,
 )
 
@@ -44,27 +41,9 @@ ROW_MARKER_X = 18
 @pytest.fixture(scope="module")
 def served(small_real_dataset, tmp_path_factory):
     """`streamlit run` on the small real dataset with a runs folder of its own; yields (url, runs folder)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     runs_dir = tmp_path_factory.mktemp("journey_runs")
-    env = {**os.environ, "GENRE_DATA_DIR": str(small_real_dataset), "GENRE_RUNS_DIR": str(runs_dir),
-           "GENRE_ARTIFACTS_DIR": str(PROJECT_ROOT / "artifacts"),
-           "GENRE_CACHE_DIR": str(tmp_path_factory.mktemp("journey_cache"))}
-    log = open(tmp_path_factory.mktemp("journey_log") / "streamlit.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until_healthy(url, process)
+    with serve_app(tmp_path_factory, small_real_dataset, runs_dir, "journey") as url:
         yield url, runs_dir
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def settle(page, quiet_ms: int = 1000) -> None:

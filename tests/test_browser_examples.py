@@ -8,10 +8,7 @@ Screenshots under test-output/browser/ (40-*).
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
@@ -19,10 +16,9 @@ from test_browser import (  # noqa: F401
     SCREENSHOTS,
     assert_no_exception,
     browser,
-    free_port,
     page,
+    serve_app,
     snapshot,
-    wait_until_healthy,
     wait_until_script_done,
 )
 
@@ -41,28 +37,10 @@ SHIPPED = [m["name"] for m in SHIPPED_METADATA if m["name"] not in unusable_fusi
 @pytest.fixture(scope="module")
 def app_without_dataset(tmp_path_factory):
     """`streamlit run` on a free port with an empty data folder: only the shipped examples to predict."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     empty = tmp_path_factory.mktemp("no_dataset")
-    env = {**os.environ, "GENRE_DATA_DIR": str(empty), "GENRE_RUNS_DIR": str(tmp_path_factory.mktemp("runs")),
-           "GENRE_ARTIFACTS_DIR": str(PROJECT_ROOT / "artifacts"),
-           "GENRE_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
-    env.pop("GENRE_EXAMPLES_DIR", None)
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until_healthy(url, process)
+    with serve_app(tmp_path_factory, empty, tmp_path_factory.mktemp("runs"), "examples",
+                   drop_env=("GENRE_EXAMPLES_DIR",)) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def wait_for_answers(page) -> None:

@@ -5,38 +5,20 @@ test-output/browser/."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from test_browser import SCREENSHOTS, browser  # noqa: F401  (the one Chromium fixture)
 
 from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
 from genre_models.fileio import read_json
 from genre_models.report import build_report
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-SCREENSHOTS = PROJECT_ROOT / "test-output" / "browser"
 SHIPPED = PROJECT_ROOT / "artifacts"
 # Parsing 5 MB of plotly.js and drawing ~30 charts on two shared cores.
 DRAW_TIMEOUT_MS = 180_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; setup.sh installs it with apt-get")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")
