@@ -1,9 +1,13 @@
 """Keras callbacks of a training run: the run recorder (metrics, history, heartbeat, stop
-requests), the atomic best checkpoint, and a heartbeat while a head is fitted on its own."""
+requests), the atomic best checkpoint, the run's backup (keras.callbacks.BackupAndRestore) and early
+stopping that both carry their state over to a resumed run, and a heartbeat while a head is fitted on
+its own."""
 
 from __future__ import annotations
 
 import math
+import os
+import shutil
 import time
 from pathlib import Path
 
@@ -16,13 +20,17 @@ from genre_models.fileio import (
 from genre_models.runs import HEARTBEAT_SECONDS, METRICS_FILE, beat, stop_requested
 
 
-def make_run_recorder(run_dir: Path, history: dict, epochs: int):
-    """Return a callback that logs every batch and epoch, beats the heartbeat and honours stop requests."""
+def make_run_recorder(run_dir: Path, history: dict, epochs: int, elapsed_before: float = 0.0):
+    """Return a callback that logs every batch and epoch, beats the heartbeat and honours stop requests.
+
+    A resumed run passes the history so far (its epochs are kept and new ones appended) and the seconds
+    its earlier processes trained (``elapsed_before``), so its progress and time left stay right."""
     import keras
 
     class RunRecorder(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            self.started = self.epoch_started = self.last_beat = time.time()
+            self.epoch_started = self.last_beat = time.time()
+            self.started = self.epoch_started - elapsed_before
             self.epoch = 0
             self.stopped_by_request = False
 
@@ -58,18 +66,22 @@ def make_run_recorder(run_dir: Path, history: dict, epochs: int):
     return RunRecorder()
 
 
-def make_best_checkpoint(path: Path):
+def make_best_checkpoint(path: Path, best: float = float("inf"), links_dir: Path | None = None):
     """Return a callback saving the whole model whenever val_loss improves, via temp file + rename.
 
     Keras' own ModelCheckpoint writes in place, so a worker killed mid-save would
-    leave a broken file; this one always leaves the last good checkpoint loadable.
+    leave a broken file; this one always leaves the last good checkpoint loadable. A resumed run
+    passes the best val_loss so far. With ``links_dir`` (the run's backup), each new best is also
+    hard-linked there as epoch-NNNN.keras (no copy: best.keras is replaced by rename, so the link
+    keeps the old file), the previous one kept: a run killed after saving a checkpoint but before its
+    backup of that epoch gets back the checkpoint of the epoch it resumes after (see best_link).
     """
     import keras
 
     class AtomicBestCheckpoint(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
-            self.best = float("inf")
+            self.best = float(best)
 
         def on_epoch_end(self, epoch, logs=None):
             value = (logs or {}).get("val_loss")
@@ -78,8 +90,80 @@ def make_best_checkpoint(path: Path):
             self.best = float(value)
             with replace_file_atomically(path, suffix=".keras") as temp_path:
                 self.model.save(temp_path)
+            if links_dir is not None:
+                keep_best_link(path, links_dir, epoch + 1)
 
     return AtomicBestCheckpoint()
+
+
+def best_link(links_dir: Path, epoch: int) -> Path:
+    """Return where the backup keeps the best checkpoint saved at the end of ``epoch`` (1-based)."""
+    return Path(links_dir) / f"epoch-{epoch:04d}.keras"
+
+
+def keep_best_link(path: Path, links_dir: Path, epoch: int) -> None:
+    """Link (or, where links are impossible, copy) the checkpoint just saved into the backup as
+    best_link(epoch); keep the previous link and remove older ones."""
+    links_dir = Path(links_dir)
+    links_dir.mkdir(parents=True, exist_ok=True)
+    target = best_link(links_dir, epoch)
+    with replace_file_atomically(target, suffix=".keras") as temp_path:
+        temp_path.unlink()
+        try:
+            os.link(path, temp_path)
+        except OSError:
+            shutil.copyfile(path, temp_path)
+    for old in sorted(links_dir.glob("epoch-*.keras"))[:-2]:
+        old.unlink(missing_ok=True)
+
+
+def replay_early_stopping(validation_losses: list, patience: int) -> dict:
+    """Return the state keras.callbacks.EarlyStopping(monitor="val_loss", patience) reaches after these
+    epochs' val_loss: the best value, its 0-based epoch, the epochs waited since, and whether it stopped."""
+    best, best_epoch, wait, stopped = None, 0, 0, False
+    for epoch, value in enumerate(validation_losses):
+        if value is None:
+            continue  # Keras skips an epoch with no monitored value (a NaN counts, and never improves).
+        wait += 1
+        if best is None or value < best:
+            best, best_epoch, wait = float(value), epoch, 0
+            continue
+        if patience > 0 and wait >= patience and epoch > 0:
+            stopped = True
+    return {"best": best, "best_epoch": best_epoch, "wait": wait, "stopped": stopped}
+
+
+def make_early_stopping(patience: int, resumed: dict | None = None):
+    """Return keras.callbacks.EarlyStopping on val_loss; a resumed run passes replay_early_stopping's
+    state of its earlier epochs, which Keras would otherwise reset (it starts a fit with no best)."""
+    import keras
+
+    class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+        def on_train_begin(self, logs=None):
+            super().on_train_begin(logs)
+            if resumed and resumed.get("best") is not None:
+                self.best, self.best_epoch, self.wait = resumed["best"], resumed["best_epoch"], resumed["wait"]
+
+    return ResumableEarlyStopping(monitor="val_loss", patience=patience)
+
+
+def make_backup(run_dir: Path, keras_dir: Path):
+    """Return keras.callbacks.BackupAndRestore keeping the model and optimizer weights and the epoch in
+    ``keras_dir`` after every epoch, and restoring them when fit() starts (a resumed run). The backup is
+    kept when fit() ends (a stopped run may be resumed; training removes it once the run completes), and a
+    backup that cannot be restored raises a ValueError naming the run instead of Keras' traceback."""
+    import keras
+
+    class RunBackup(keras.callbacks.BackupAndRestore):
+        def on_train_begin(self, logs=None):
+            try:
+                super().on_train_begin(logs)
+            except Exception as error:  # h5py, JSON and shape errors alike: the backup is unusable.
+                raise ValueError(f"The training backup of run {Path(run_dir).name} is damaged and cannot be "
+                                 f"restored ({type(error).__name__}: {error}); start a new run with the same "
+                                 "settings instead.") from error
+
+    return RunBackup(backup_dir=str(keras_dir), delete_checkpoint=False)
 
 
 def make_head_heartbeat(run_dir: Path):

@@ -6,6 +6,7 @@ The only place that parses arguments; everything it does is a call into the pack
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shlex
@@ -59,7 +60,10 @@ def report_dataset(report: DatasetReport) -> None:
 
 
 def build_train_config(args: argparse.Namespace) -> TrainConfig:
-    """Return the run's TrainConfig: read from --config (the Train page's worker), else built from the flags."""
+    """Return the run's TrainConfig: read from --config (the Train page's worker) or, with --resume, from
+    --run-dir's config.json; else built from the flags."""
+    if getattr(args, "resume", False):
+        return build_resume_config(args)
     if args.config:
         stored = read_json(args.config)
         if not isinstance(stored, dict) or not isinstance(stored.get("config"), dict):
@@ -89,12 +93,35 @@ def build_train_config(args: argparse.Namespace) -> TrainConfig:
     )
 
 
+# Flags that set what a run trains: a resumed run trains the settings it started with, so --resume refuses them.
+TRAINING_FLAGS = ("model", "config", "parts_dir", "data_dir", "epochs", "batch_size", "learning_rate", "patience",
+                  "max_films", "image_size", "vocabulary_size", "sequence_length", "out")
+
+
+def build_resume_config(args: argparse.Namespace) -> TrainConfig:
+    """Return the TrainConfig stored in --run-dir's config.json for --resume; refuse other training flags."""
+    if not args.run_dir:
+        raise ValueError("--resume needs --run-dir: the folder of the stopped or failed run to go on with.")
+    given = [f"--{name.replace('_', '-')}" for name in TRAINING_FLAGS if getattr(args, name, None) is not None]
+    defaults = {"--seed": (args.seed, 42), "--train-fraction": (args.train_fraction, 1.0),
+                "--distribute": (args.distribute, "none")}
+    given += [flag for flag, (value, default) in defaults.items() if value != default]
+    if given:
+        raise ValueError(f"--resume trains the settings the run started with; leave out {', '.join(given)} "
+                         "(or start a new run with them).")
+    stored = read_json(Path(args.run_dir) / "config.json")
+    if not isinstance(stored, dict) or not isinstance(stored.get("config"), dict):
+        raise ValueError(f"{args.run_dir} is not a run folder (it has no readable config.json); nothing to resume.")
+    return dataclasses.replace(TrainConfig.from_dict(stored["config"]), run_dir=args.run_dir,
+                               verbose=1 if sys.stdout.isatty() else 2)
+
+
 def command_train(args: argparse.Namespace) -> int:
-    """Train a model and publish its artifact."""
+    """Train a model and publish its artifact (or, with --resume, go on with a stopped or failed run)."""
     from genre_models.training import train_model
 
     config = build_train_config(args)
-    result = train_model(config, progress=print_progress)
+    result = train_model(config, progress=print_progress, resume=bool(getattr(args, "resume", False)))
     distribution = (result.metadata.get("training") or {}).get("distribution") or {}
     if result.artifact_dir is None and result.metadata and not distribution.get("chief", True):
         test = result.metadata["metrics"]["test"]
@@ -437,6 +464,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--distribute", default="none", choices=DISTRIBUTE_CHOICES,
                        help="tf.distribute strategy; --batch-size is per replica (default: none)")
     train.add_argument("--run-dir", help="train in this run folder (status, metrics, checkpoint); default: a new one in runs/")
+    train.add_argument("--resume", action="store_true",
+                       help="go on with the stopped or failed run in --run-dir from the epoch after its last finished "
+                            "one (its backup: model and optimizer weights, history, early stopping), with the "
+                            "settings it started with")
     train.set_defaults(handler=command_train)
 
     evaluate = commands.add_parser("evaluate", help="evaluate shipped models; prints JSON")

@@ -5,7 +5,8 @@ when; written once), ``status.json`` (the state: queued, running, completed, sto
 replaced atomically on every change of state), ``heartbeat.json`` (pid, time and progress,
 refreshed every few seconds by the worker), ``worker.lock`` (locked by the worker for as long
 as it lives), ``metrics.jsonl`` (one line per batch and per epoch), ``history.json``,
-``best.keras`` (the best checkpoint so far), ``log.txt`` and, once finished, ``artifact/``.
+``best.keras`` (the best checkpoint so far), ``log.txt``, ``backup/`` while a network trains (what
+resuming needs: see ``resume_run``) and, once finished, ``artifact/``.
 
 Training never runs inside the web server: ``start_run`` launches ``python -m genre_models
 train --config <run>/config.json`` as its own OS process and the dashboard only reads these
@@ -56,6 +57,18 @@ STOP_FILE = "stop"
 LOG_FILE = "log.txt"
 ARTIFACT_DIR = "artifact"
 PROMOTIONS_FILE = "promoted.json"
+# The training backup of a run (removed when the run completes): keras.callbacks.BackupAndRestore's files
+# (model and optimizer weights, the last finished epoch) in backup/keras/, hard links to the best checkpoint
+# of recent epochs in backup/best/, and backup/state.json (the settings it was made with, resumes so far).
+BACKUP_DIR = "backup"
+BACKUP_KERAS_DIR = "keras"
+BACKUP_BEST_DIR = "best"
+BACKUP_STATE_FILE = "state.json"
+BACKUP_WEIGHTS_FILE = "latest.weights.h5"
+BACKUP_EPOCH_FILE = "training_metadata.json"
+# TrainConfig fields that may differ between the run that made a backup and the one resuming it (the run
+# folder is the backup's own, whatever path names it).
+RESUME_FREE_FIELDS = ("verbose", "command", "run_dir")
 
 ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("completed", "stopped", "failed")
@@ -127,11 +140,14 @@ def read_run_identity(run_dir: Path) -> dict:
     return stored if isinstance(stored, dict) else {}
 
 
-def write_status(run_dir: Path, state: str, **details) -> dict:
-    """Merge ``details`` into the run's status and set its state (atomically). A damaged status
-    file is replaced; the run's identity lives in config.json and is never lost with it."""
+def write_status(run_dir: Path, state: str, forget: tuple[str, ...] = (), **details) -> dict:
+    """Merge ``details`` into the run's status and set its state (atomically), dropping the keys in
+    ``forget``. A damaged status file is replaced; the run's identity lives in config.json and is never
+    lost with it."""
     status = read_json(Path(run_dir) / STATUS_FILE, default={})
     status = status if isinstance(status, dict) else {}
+    for key in forget:
+        status.pop(key, None)
     status.update(details)
     status.update({"state": state, "updated_at": utc_now()})
     write_json_atomically(Path(run_dir) / STATUS_FILE, status)
@@ -219,11 +235,14 @@ def refresh_status(run_dir: Path) -> dict:
         return status
     if status.get("state") in FINAL_STATES:
         return status
-    if status.get("state") == "queued" and time.time() - float(status.get("created") or 0) < 30 \
+    queued_at = status.get("queued_at") or status.get("created") or 0  # a resumed run was queued again
+    if status.get("state") == "queued" and time.time() - float(queued_at) < 30 \
             and is_process_alive(status.get("pid")):
         return status  # Starting: the worker has not taken its lock yet.
     checkpoint = run_dir / CHECKPOINT_FILE
     note = " Its best checkpoint so far is kept." if checkpoint.is_file() else ""
+    if has_backup(run_dir):
+        note += " It can be resumed from its last finished epoch."
     reason = "the training process ended unexpectedly (killed or crashed)."
     write_status(run_dir, "failed", error=reason + note, finished_at=utc_now())
     return read_status(run_dir)
@@ -282,9 +301,12 @@ def start_lock(root: Path):
         yield  # Closing the file releases the lock.
 
 
-def build_worker_command(run_dir: Path) -> list[str]:
-    """Return the command that trains the configuration stored in ``run_dir``."""
-    command = [sys.executable, "-m", "genre_models", "train", "--config", str(Path(run_dir) / CONFIG_FILE)]
+def build_worker_command(run_dir: Path, resume: bool = False) -> list[str]:
+    """Return the command that trains the configuration stored in ``run_dir`` (or resumes it there)."""
+    if resume:
+        command = [sys.executable, "-m", "genre_models", "train", "--resume", "--run-dir", str(run_dir)]
+    else:
+        command = [sys.executable, "-m", "genre_models", "train", "--config", str(Path(run_dir) / CONFIG_FILE)]
     # Niced where possible, so the web app stays responsive while the worker uses every core.
     return (["nice", "-n", "10"] + command) if shutil.which("nice") else command
 
@@ -314,25 +336,149 @@ def start_run(config: TrainConfig, runs_dir: Path | None = None) -> Path:
     except OSError as error:
         raise RunRefused(f"Cannot create the runs folder {root}: {error.strerror or error}.") from error
     with start_lock(root):
-        active = active_runs(root)
-        if len(active) >= max_active_runs():
-            names = ", ".join(f"{run['id']} ({run['status'].get('state')})" for run in active)
-            raise RunRefused(f"Another training run is active: {names}. Stop it or wait for it to finish.")
+        refuse_if_too_many_active(root)
         try:
             run_dir, command = prepare_run(config, root)
-            log = open(run_dir / LOG_FILE, "w", encoding="utf-8")
-            lock = open(run_dir / LOCK_FILE, "a+", encoding="utf-8")
         except OSError as error:
             raise RunRefused(f"Cannot write the run folder in {root}: {error.strerror or error}.") from error
-        with log, lock:
-            lock_file(lock, blocking=True)
-            inherit = os.name == "posix"
-            # Its own session: the worker outlives a Streamlit restart and a closed tab.
-            process = subprocess.Popen(
-                command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, pass_fds=(lock.fileno(),) if inherit else (),
-                env={**os.environ, "PYTHONUNBUFFERED": "1", INHERITED_LOCK_ENV: "1" if inherit else ""})
-        write_status(run_dir, "queued", pid=process.pid)
+        launch_worker(run_dir, command)
+    return run_dir
+
+
+def refuse_if_too_many_active(root: Path) -> None:
+    """Raise RunRefused naming the active runs when no other may start (call under start_lock)."""
+    active = active_runs(root)
+    if len(active) >= max_active_runs():
+        names = ", ".join(f"{run['id']} ({run['status'].get('state')})" for run in active)
+        raise RunRefused(f"Another training run is active: {names}. Stop it or wait for it to finish.")
+
+
+def launch_worker(run_dir: Path, command: list[str], append_log: bool = False, **status) -> None:
+    """Start ``command`` as the run's worker in its own session, holding the run's lock from its first
+    instant (inherited on POSIX), its output in log.txt; record it as queued with its pid."""
+    try:
+        log = open(run_dir / LOG_FILE, "a" if append_log else "w", encoding="utf-8")
+        lock = open(run_dir / LOCK_FILE, "a+", encoding="utf-8")
+    except OSError as error:
+        raise RunRefused(f"Cannot write the run folder {run_dir}: {error.strerror or error}.") from error
+    with log, lock:
+        if append_log:
+            log.write(f"\n--- resumed at {utc_now()} ---\n")
+            log.flush()
+        lock_file(lock, blocking=True)
+        inherit = os.name == "posix"
+        # Its own session: the worker outlives a Streamlit restart and a closed tab.
+        process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, pass_fds=(lock.fileno(),) if inherit else (),
+            env={**os.environ, "PYTHONUNBUFFERED": "1", INHERITED_LOCK_ENV: "1" if inherit else ""})
+    write_status(run_dir, "queued", pid=process.pid, **status)
+
+
+# --- Resuming a stopped or crashed run --------------------------------------------------------------------------
+
+def backup_dir(run_dir: Path) -> Path:
+    """Return the run's backup folder (it may not exist)."""
+    return Path(run_dir) / BACKUP_DIR
+
+
+def has_backup(run_dir: Path) -> bool:
+    """Return whether the run holds a backup of at least one finished epoch (it can be resumed)."""
+    return (backup_dir(run_dir) / BACKUP_KERAS_DIR / BACKUP_EPOCH_FILE).is_file()
+
+
+def comparable_config(config: dict) -> dict:
+    """Return a TrainConfig dict as stored in JSON (tuples as lists) without the fields a resumed run may
+    change (RESUME_FREE_FIELDS)."""
+    return json.loads(json.dumps({key: value for key, value in config.items() if key not in RESUME_FREE_FIELDS},
+                                 default=str))
+
+
+def describe_config_change(before: dict, after: dict) -> str:
+    """Return the settings that differ between two TrainConfig dicts, in words."""
+    before, after = comparable_config(before), comparable_config(after)
+    changed = sorted(key for key in set(before) | set(after) if before.get(key) != after.get(key))
+    return ", ".join(f"{key} {before.get(key)!r} -> {after.get(key)!r}" for key in changed)
+
+
+def check_backup(run_dir: Path, config: dict | None = None) -> dict:
+    """Return the run's backup state (backup/state.json with "epoch": the last finished epoch it holds),
+    or raise ValueError naming the run when it has none, when it is damaged, or when ``config`` (a
+    TrainConfig dict; default: the one in config.json) is not the one the backup was made with."""
+    run_dir = Path(run_dir)
+    folder = backup_dir(run_dir)
+    if not has_backup(run_dir):
+        raise ValueError(f"Run {run_dir.name} has no training backup to resume from (a run keeps one only while "
+                         "its network trains: it completed, it is a fusion, or it ended before its first epoch).")
+    state = read_json(folder / BACKUP_STATE_FILE)
+    marker = read_json(folder / BACKUP_KERAS_DIR / BACKUP_EPOCH_FILE)
+    damaged = f"The training backup of run {run_dir.name} is damaged"
+    advice = "; it cannot be resumed: start a new run with the same settings instead."
+    if not isinstance(state, dict) or not isinstance(state.get("config"), dict):
+        raise ValueError(f"{damaged} ({BACKUP_DIR}/{BACKUP_STATE_FILE} is missing or unreadable){advice}")
+    epoch = marker.get("epoch") if isinstance(marker, dict) else None
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise ValueError(f"{damaged} ({BACKUP_DIR}/{BACKUP_KERAS_DIR}/{BACKUP_EPOCH_FILE} is unreadable){advice}")
+    weights = folder / BACKUP_KERAS_DIR / BACKUP_WEIGHTS_FILE
+    try:
+        import h5py
+
+        with h5py.File(weights, "r") as handle:
+            if not len(handle.keys()):
+                raise OSError("it holds no weights")
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{damaged} ({BACKUP_DIR}/{BACKUP_KERAS_DIR}/{BACKUP_WEIGHTS_FILE}: {error}){advice}") \
+            from error
+    if config is None:
+        config = read_run_identity(run_dir).get("config")
+        if not isinstance(config, dict):
+            raise ValueError(f"Run {run_dir.name} has no readable {CONFIG_FILE}; it cannot be resumed.")
+    if comparable_config(config) != comparable_config(state["config"]):
+        raise ValueError(f"Run {run_dir.name} cannot be resumed with changed settings "
+                         f"({describe_config_change(state['config'], config)}); a resumed run trains the settings "
+                         "it started with. Start a new run to train others.")
+    return {**state, "epoch": epoch}
+
+
+def can_resume(run: dict) -> bool:
+    """Return whether a listed run (list_runs) is stopped or failed and holds a backup to resume."""
+    return run["status"].get("state") in ("stopped", "failed") and has_backup(run["folder"])
+
+
+def resume_run(run_dir: Path, config: TrainConfig | None = None) -> Path:
+    """Re-launch the worker of a stopped or failed run on its folder and settings; it goes on from the
+    epoch after the last finished one (keras.callbacks.BackupAndRestore restores the model and optimizer
+    weights, the run's history, metric lines and callbacks' state continue).
+
+    Refused (RunRefused, a ValueError, naming the run) on a read-only deployment, when the run is still
+    alive, when another run is active, when ``config`` differs from the stored one, and when the run has
+    no backup or a damaged one."""
+    refuse_if_read_only("Resuming training")
+    run_dir = Path(run_dir)
+    if is_worker_alive(run_dir):
+        raise RunRefused(f"Run {run_dir.name} is still running; only a stopped or failed run can be resumed.")
+    stored = read_run_identity(run_dir).get("config")
+    if config is not None and isinstance(stored, dict) \
+            and comparable_config(config.to_dict()) != comparable_config(stored):
+        raise RunRefused(f"Run {run_dir.name} cannot be resumed with changed settings "
+                         f"({describe_config_change(stored, config.to_dict())}); start a new run instead.")
+    with start_lock(run_dir.parent):
+        state = refresh_status(run_dir).get("state")
+        if state in ACTIVE_STATES:
+            raise RunRefused(f"Run {run_dir.name} is still {state}; only a stopped or failed run can be resumed.")
+        if state == "completed":
+            raise RunRefused(f"Run {run_dir.name} completed; there is nothing to resume.")
+        try:
+            backup = check_backup(run_dir)
+        except ValueError as error:
+            raise RunRefused(str(error)) from error
+        refuse_if_too_many_active(run_dir.parent)
+        Path(run_dir, STOP_FILE).unlink(missing_ok=True)  # the Stop that ended it must not end the resumed run
+        write_json_atomically(run_dir / HEARTBEAT_FILE, {"heartbeat": time.time(),
+                                                         "activity": f"resuming after epoch {backup['epoch']}"})
+        launch_worker(run_dir, build_worker_command(run_dir, resume=True), append_log=True,
+                      queued_at=time.time(), resumed_at=utc_now(), resumed_after_epoch=backup["epoch"],
+                      forget=("error", "finished_at", "artifact"))
     return run_dir
 
 

@@ -6,14 +6,20 @@ short list of named steps: load the data, prepare the inputs (a pretrained encod
 film, cached), build the network inside the distribution strategy, fit a fine-tuning model's
 head alone first, fit the network with the recipe's schedule and the best-val_loss checkpoint,
 then tune thresholds on validation, evaluate the test split once and publish.
+
+While a network trains its run folder holds a backup (runs.BACKUP_DIR, kept by
+keras.callbacks.BackupAndRestore after every epoch); ``train_model(..., resume=True)`` goes on from
+it after a stop or a crash: see ``prepare_resume``. The backup is removed once the run completes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -24,10 +30,14 @@ import numpy as np
 
 from genre_models.artifacts import publish_artifact
 from genre_models.callbacks import (
+    best_link,
+    make_backup,
     make_best_checkpoint,
+    make_early_stopping,
     make_head_heartbeat,
     make_run_recorder,
     make_schedule,
+    replay_early_stopping,
 )
 from genre_models.config import (
     DISTRIBUTE_CHOICES,
@@ -40,7 +50,8 @@ from genre_models.config import (
     resolve_artifacts_dir,
 )
 from genre_models.dataset import MovieDataset, load_dataset, select_films
-from genre_models.fileio import write_json_atomically
+from genre_models.artifacts import HISTORY_FILE
+from genre_models.fileio import read_json, read_json_lines, replace_file_atomically, write_json_atomically
 from genre_models.fusion import fit_fusion, locate_models_in_use
 from genre_models.inputs import (
     OVERVIEW,
@@ -52,13 +63,22 @@ from genre_models.metadata import assemble_metadata, utc_now
 from genre_models.models import build_model, get_model_spec
 from genre_models.pipelines import make_pipelines
 from genre_models.runs import (
+    BACKUP_BEST_DIR,
+    BACKUP_KERAS_DIR,
+    BACKUP_STATE_FILE,
     CHECKPOINT_FILE,
     CONFIG_FILE,
     HEARTBEAT_SECONDS,
+    FINAL_STATES,
+    METRICS_FILE,
+    STOP_FILE,
     TrainResult,
+    backup_dir,
     beat,
+    check_backup,
     create_run_dir,
     hold_worker_lock,
+    read_status,
     write_status,
 )
 from genre_models.split_scores import STORED_SPLITS, scored_splits
@@ -215,26 +235,49 @@ def with_heartbeat(run_dir: Path, progress: ProgressCallback | None) -> Progress
     return report
 
 
-def train_model(config: TrainConfig, progress: ProgressCallback | None = None) -> TrainResult:
-    """Train one registry model end to end and publish its artifact; return where it went."""
+def train_model(config: TrainConfig, progress: ProgressCallback | None = None, resume: bool = False) -> TrainResult:
+    """Train one registry model end to end and publish its artifact; return where it went.
+
+    ``resume``: go on in ``config.run_dir`` from its backup (a stopped or crashed run, see
+    prepare_resume); refused with ValueError naming the run when there is none, when it is damaged or
+    when ``config`` is not the one it was made with."""
     spec = get_model_spec(config.model_name)
     recipe = resolve_recipe(spec.defaults, config)  # Impossible settings are refused before anything is written.
     if spec.is_fusion and config.distribute == "multi-worker":
         raise ValueError(f"{spec.name} combines other models' probabilities and has no network to train across "
                          "workers; fit it in one process (without --distribute multi-worker).")
+    if resume:
+        if not config.run_dir or not (Path(config.run_dir) / CONFIG_FILE).is_file():
+            raise ValueError(f"Resuming needs the folder of an earlier run; {config.run_dir or 'none'} is not one.")
+        if spec.is_fusion:
+            raise ValueError(f"{spec.name} is a fusion (no network, fitted in seconds); start it again instead "
+                             "of resuming it.")
     run_dir = open_run_dir(config, spec.name)
+    # The run folder is part of the settings a backup is checked against when the run is resumed.
+    config = dataclasses.replace(config, run_dir=str(config.run_dir or run_dir))
     if not (run_dir / CONFIG_FILE).exists():  # Started from the command line: record what it trains.
         write_json_atomically(run_dir / CONFIG_FILE, {"config": config.to_dict(), "model": spec.name,
                                                       "command": config.command, "created": time.time()})
     with hold_worker_lock(run_dir):
-        write_status(run_dir, "running", started_at=utc_now())
+        if resume:
+            before = read_status(run_dir).get("state")
+            try:
+                check_backup(run_dir, config.to_dict())
+            except ValueError as error:
+                # Refused: a stopped or failed run stays as it was; one queued by runs.resume_run says why.
+                if before == "queued":
+                    record_failure(run_dir, error)
+                raise
+            if before in FINAL_STATES:  # Resumed from the command line: the Stop that ended it is done with.
+                (run_dir / STOP_FILE).unlink(missing_ok=True)
+        write_status(run_dir, "running", started_at=utc_now(), forget=("error", "finished_at", "artifact"))
         try:
-            beat(run_dir, activity="starting")
+            beat(run_dir, activity="resuming" if resume else "starting")
             reporter = with_heartbeat(run_dir, progress)
             if spec.is_fusion:
                 result = fit_fusion(spec, recipe, config, run_dir, reporter)
             else:
-                result = run_training(spec, recipe, config, run_dir, reporter)
+                result = run_training(spec, recipe, config, run_dir, reporter, resume=resume)
         except BaseException as error:
             record_failure(run_dir, error)
             raise
@@ -365,35 +408,142 @@ def fit_head_alone(model, head_features: np.ndarray, labels: np.ndarray, splits:
     return {"epochs_run": len(losses), "best_epoch": int(np.argmin(losses)) + 1, "best_val_loss": float(min(losses))}
 
 
-def fit_network(model, pipelines: tuple, recipe: Recipe, config: TrainConfig, run_dir: Path) -> tuple[dict, object]:
-    """Fit with the recipe's schedule, early stopping and the atomic best-val_loss checkpoint;
-    return the per-epoch history and the recorder (which knows whether a stop was requested)."""
+@dataclass
+class ResumePoint:
+    """Where a run goes on from: its backup's last finished epoch and what the callbacks knew then."""
+
+    # Epochs finished and backed up (fit() goes on with the next one).
+    epoch: int
+    # The history's epochs up to it (later ones, trained after the last backup, are dropped).
+    epochs: list[dict]
+    # EarlyStopping's state after those epochs (replay_early_stopping).
+    early_stopping: dict
+    # Whether fit() had ended (all epochs or early stopping) before the run broke off.
+    fit_finished: bool
+    # The backup's state.json (settings, resumes so far, the head fitted alone).
+    state: dict
+
+
+def backup_state_path(run_dir: Path) -> Path:
+    """Return the run's backup/state.json."""
+    return backup_dir(run_dir) / BACKUP_STATE_FILE
+
+
+def update_backup_state(run_dir: Path, **changes) -> dict:
+    """Merge ``changes`` into the backup's state.json (atomically); return it."""
+    state = read_json(backup_state_path(run_dir), default={})
+    state = {**(state if isinstance(state, dict) else {}), **changes}
+    write_json_atomically(backup_state_path(run_dir), state)
+    return state
+
+
+def start_backup(run_dir: Path, config: TrainConfig) -> None:
+    """Begin a fresh backup for a run training from its first epoch (an old one is removed)."""
+    shutil.rmtree(backup_dir(run_dir), ignore_errors=True)
+    update_backup_state(run_dir, config=config.to_dict(), model=config.model_name, created=utc_now(), resumes=[])
+
+
+def remove_backup(run_dir: Path) -> None:
+    """Remove the run's backup (the run completed: no optimizer state is kept)."""
+    shutil.rmtree(backup_dir(run_dir), ignore_errors=True)
+
+
+def prepare_resume(run_dir: Path, config: TrainConfig, recipe: Recipe) -> ResumePoint:
+    """Bring a run folder back to the last epoch its backup holds, and return that point.
+
+    The backup is checked (check_backup: it exists, it is readable, its settings are ``config``'s).
+    history.json and metrics.jsonl keep the epochs up to it and drop anything later (an epoch
+    recorded after the last backup is trained again, so no epoch appears twice and the curves read
+    as one run); best.keras goes back to the best of the kept epochs (its link in backup/best/);
+    early stopping's wait and best are replayed from the kept val_loss. Keras restores the model and
+    optimizer weights, the learning rate with them, when fit() starts (make_backup)."""
+    backup = check_backup(run_dir, config.to_dict())
+    last = backup["epoch"]
+    stored = read_json(run_dir / HISTORY_FILE)
+    records = stored.get("epochs") if isinstance(stored, dict) else None
+    if not isinstance(records, list):  # No history.json: the epoch lines of metrics.jsonl.
+        records = [r for r in read_json_lines(run_dir / METRICS_FILE) if r.get("kind") == "epoch"]
+    kept = [r for r in records if isinstance(r, dict) and isinstance(r.get("epoch"), int) and r["epoch"] <= last]
+    kept = list({r["epoch"]: r for r in kept}.values())  # one record per epoch, the latest
+    if [r["epoch"] for r in kept] != list(range(1, last + 1)):
+        raise ValueError(f"The training backup of run {run_dir.name} holds {last} epoch(s) but its history has "
+                         f"{[r['epoch'] for r in kept]}; it cannot be resumed: start a new run instead.")
+    write_json_atomically(run_dir / HISTORY_FILE, {"model": config.model_name, "run_dir": str(run_dir),
+                                                   "epochs": kept})
+    lines = [r for r in read_json_lines(run_dir / METRICS_FILE) if int(r.get("epoch") or 0) <= last]
+    with replace_file_atomically(run_dir / METRICS_FILE, suffix=".jsonl") as temp_path:
+        temp_path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    losses = [r.get("val_loss") for r in kept]
+    finite = [(value, index) for index, value in enumerate(losses) if value is not None and value == value]
+    if finite:
+        best_epoch = min(finite)[1] + 1
+        link = best_link(backup_dir(run_dir) / BACKUP_BEST_DIR, best_epoch)
+        if link.is_file():
+            with replace_file_atomically(run_dir / CHECKPOINT_FILE, suffix=".keras") as temp_path:
+                temp_path.unlink()
+                try:
+                    os.link(link, temp_path)
+                except OSError:
+                    shutil.copyfile(link, temp_path)
+    early_stopping = replay_early_stopping(losses, recipe.patience)
+    fit_finished = bool(backup.get("fit_finished")) or last >= recipe.epochs or early_stopping["stopped"]
+    state = update_backup_state(run_dir, resumes=[*backup.get("resumes", []), {"after_epoch": last,
+                                                                                "at": utc_now()}])
+    return ResumePoint(last, kept, early_stopping, fit_finished, state)
+
+
+def fit_network(model, pipelines: tuple, recipe: Recipe, config: TrainConfig, run_dir: Path,
+                resume: ResumePoint | None = None, backup: bool = True) -> tuple[dict, object]:
+    """Fit with the recipe's schedule, early stopping, the atomic best-val_loss checkpoint and the
+    run's backup; return the per-epoch history and the recorder (which knows whether a stop was
+    requested). A resumed run goes on after ``resume.epoch`` (restored by the backup callback)."""
     import keras
 
-    history = {"model": config.model_name, "run_dir": str(run_dir), "epochs": []}
-    recorder = make_run_recorder(run_dir, history, recipe.epochs)
-    # The checkpoint goes first: an epoch is announced only once its checkpoint is safely on disk.
+    kept = list(resume.epochs) if resume else []
+    history = {"model": config.model_name, "run_dir": str(run_dir), "epochs": kept}
+    recorder = make_run_recorder(run_dir, history, recipe.epochs,
+                                 elapsed_before=sum(float(r.get("seconds") or 0) for r in kept))
+    best = min((r["val_loss"] for r in kept if r.get("val_loss") is not None and r["val_loss"] == r["val_loss"]),
+               default=float("inf"))
+    links = backup_dir(run_dir) / BACKUP_BEST_DIR if backup else None
+    # The checkpoint goes first: an epoch is announced only once its checkpoint is safely on disk; the
+    # backup comes after the recorder and early stopping, so a backed-up epoch is always in the history.
     callbacks = [
-        make_best_checkpoint(run_dir / CHECKPOINT_FILE),
+        make_best_checkpoint(run_dir / CHECKPOINT_FILE, best=best, links_dir=links),
         recorder,
         keras.callbacks.LearningRateScheduler(make_schedule(recipe.hold_epochs, recipe.decay, recipe.schedule,
                                                             recipe.learning_rate, recipe.epochs)),
     ]
     if recipe.patience > 0:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.patience))
+        callbacks.append(make_early_stopping(recipe.patience, resume.early_stopping if resume else None))
+    if backup:
+        callbacks.append(make_backup(run_dir, backup_dir(run_dir) / BACKUP_KERAS_DIR))
     train_data, validation_data = pipelines
+    if resume and resume.fit_finished:
+        # Training had ended before the run broke off (while publishing): nothing is trained again.
+        recorder.stopped_by_request = False
+        return history, recorder
     model.fit(train_data, validation_data=validation_data, epochs=recipe.epochs,
               callbacks=callbacks, verbose=config.verbose, shuffle=False)
+    if backup and not recorder.stopped_by_request:
+        update_backup_state(run_dir, fit_finished=True)
     return history, recorder
 
 
-def run_training(spec, recipe: Recipe, config: TrainConfig, run_dir: Path, progress: ProgressCallback) -> TrainResult:
-    """Train a network in named steps (see the module docstring) and publish it."""
+def run_training(spec, recipe: Recipe, config: TrainConfig, run_dir: Path, progress: ProgressCallback,
+                 resume: bool = False) -> TrainResult:
+    """Train a network in named steps (see the module docstring) and publish it (``resume``: go on from
+    the run's backup)."""
     import keras
 
     started = time.time()
     # First: a multi-worker strategy must exist before TensorFlow runs anything in this process.
     distribution = set_up_distribution(config, recipe, run_dir)
+    # Workers of a cluster have no backup (resuming one alone would leave its peers behind).
+    backup = distribution.cluster is None
+    point = prepare_resume(run_dir, config, recipe) if resume else None
+    if backup and point is None:
+        start_backup(run_dir, config)
     dataset, splits = load_training_data(spec, recipe, config, progress)
     check_global_batch(distribution, splits, recipe.batch_size)
     inputs, head_features = prepare_training_inputs(spec, recipe, dataset, progress)
@@ -403,23 +553,30 @@ def run_training(spec, recipe: Recipe, config: TrainConfig, run_dir: Path, progr
         with distribution.scope():
             model = build_model(spec, dataset.num_genres, recipe, recipe.learning_rate,
                                 training_texts=dataset.overviews[splits["train"]])
-        head_facts = {}
-        if head_features is not None:
+        head_facts = (point.state.get("head_fitted_alone") or {}) if point else {}
+        if head_features is not None and point is None:
             progress(0, 1, "fitting the head on the frozen encoder's features")
             with distribution.scope():
                 head_facts = fit_head_alone(model, head_features, dataset.labels, splits, recipe, run_dir)
+            if backup:
+                update_backup_state(run_dir, head_fitted_alone=head_facts)
+        # (A resumed run's head comes back with the rest of the weights from the backup.)
         pipelines = make_pipelines(spec, inputs, dataset, splits, distribution, config.seed, targets=targets)
         distribution.build_before_fit(model, pipelines[1])
-        history, recorder = fit_network(model, pipelines, recipe, config, run_dir)
+        history, recorder = fit_network(model, pipelines, recipe, config, run_dir, resume=point, backup=backup)
     if not history["epochs"]:
-        # Stopped before the first epoch ended: there is no validated model to publish.
+        # Stopped before the first epoch ended: there is no validated model to publish, nor epoch to resume.
+        remove_backup(run_dir)
         return TrainResult(artifact_dir=None, run_dir=run_dir, metadata={}, stopped=recorder.stopped_by_request)
     model = keras.models.load_model(run_dir / CHECKPOINT_FILE)
     validation_losses = [epoch["val_loss"] for epoch in history["epochs"]]
     training_facts = {
         "epochs_run": len(history["epochs"]), "best_epoch": int(np.argmin(validation_losses)) + 1,
-        "best_val_loss": float(np.min(validation_losses)), "seconds": round(time.time() - started, 1),
+        "best_val_loss": float(np.min(validation_losses)),
+        "seconds": round(time.time() - started + sum(float(r.get("seconds") or 0) for r in point.epochs), 1)
+        if point else round(time.time() - started, 1),
         "run_dir": run_dir.name, "stopped_by_request": recorder.stopped_by_request,
+        **({"resumed": point.state.get("resumes", [])} if point else {}),
         "distribution": distribution.describe(config.distribute),
         **({"head_fitted_alone": head_facts} if head_facts else {}),
     }
@@ -446,5 +603,7 @@ def run_training(spec, recipe: Recipe, config: TrainConfig, run_dir: Path, progr
                          f"{chief.address}) publishes the artifact, so nothing was written to {destination} here\n")
         return TrainResult(artifact_dir=None, run_dir=run_dir, metadata=metadata, stopped=recorder.stopped_by_request)
     publish_artifact(destination, model, metadata, history, split_scores=scored_splits(dataset, splits, scores))
+    if not recorder.stopped_by_request:
+        remove_backup(run_dir)  # Completed: the optimizer state is not kept. A stopped run keeps it to resume.
     return TrainResult(artifact_dir=destination, run_dir=run_dir, metadata=metadata,
                        stopped=recorder.stopped_by_request)
