@@ -259,3 +259,67 @@ def test_unwritable_runs_folder_refuses_the_start_with_that_message(tmp_path, mo
     monkeypatch.setenv("GENRE_RUNS_DIR", str(blocker))
     with pytest.raises(runs.RunRefused, match="Cannot create the runs folder"):
         runs.start_run(TrainConfig("course_cnn"))
+
+
+# --- Resuming (issue 15) -----------------------------------------------------------------------------------------
+
+def crashed_in_runs_folder(real_data_dir, runs_dir, monkeypatch) -> Path:
+    """A tfidf_logreg run (4 epochs, 60 films) in the runs folder that crashed as its epoch 3 began."""
+    from test_training import crashed_run
+
+    run_dir = runs_dir / "20260101-000000-tfidf_logreg"
+    crashed_run(real_data_dir, run_dir, monkeypatch, verbose=2)
+    return run_dir
+
+
+def test_resume_run_relaunches_the_worker_which_finishes_the_run(real_data_dir, runs_dir, monkeypatch):
+    run_dir = crashed_in_runs_folder(real_data_dir, runs_dir, monkeypatch)
+    assert runs.can_resume(runs.list_runs()[0])
+    assert runs.resume_run(run_dir) == run_dir
+    status = runs.read_status(run_dir)
+    assert "error" not in status and status["resumed_after_epoch"] == 2
+    final = wait_for(lambda: state_of(run_dir) in runs.FINAL_STATES and state_of(run_dir))
+    assert final == "completed", log_of(run_dir)
+    assert [epoch["epoch"] for epoch in runs.read_history(run_dir)] == [1, 2, 3, 4]
+    assert [record["epoch"] for record in runs.read_metrics(run_dir)[1]] == [1, 2, 3, 4]
+    assert not (run_dir / runs.BACKUP_DIR).exists() and not runs.can_resume(runs.list_runs()[0])
+    assert load_artifact(run_dir / runs.ARTIFACT_DIR).metadata["training"]["epochs_run"] == 4
+    assert "--- resumed at" in log_of(run_dir)
+    with pytest.raises(runs.RunRefused, match="completed; there is nothing to resume"):
+        runs.resume_run(run_dir)
+
+
+def test_resuming_a_live_run_is_refused(real_data_dir, runs_dir, monkeypatch):
+    run_dir = crashed_in_runs_folder(real_data_dir, runs_dir, monkeypatch)
+    with open(run_dir / runs.LOCK_FILE, "a+") as lock:  # this process plays its live worker
+        runs.lock_file(lock)
+        with pytest.raises(ValueError, match=f"Run {run_dir.name} is still running"):
+            runs.resume_run(run_dir)
+    # From the command line too: the worker finds the lock held.
+    from genre_models.cli import main
+
+    with open(run_dir / runs.LOCK_FILE, "a+") as lock:
+        runs.lock_file(lock)
+        assert main(["train", "--resume", "--run-dir", str(run_dir)]) == 2
+
+
+def test_resume_refusals_name_the_run_and_why(real_data_dir, runs_dir, monkeypatch):
+    import json
+
+    run_dir = crashed_in_runs_folder(real_data_dir, runs_dir, monkeypatch)
+    stored = json.loads((run_dir / runs.CONFIG_FILE).read_text())
+    with pytest.raises(runs.RunRefused, match=r"changed settings \(epochs 4 -> 9\)"):
+        runs.resume_run(run_dir, TrainConfig(**{**stored["config"], "epochs": 9}))
+    edited = {**stored, "config": {**stored["config"], "max_films": 80}}
+    (run_dir / runs.CONFIG_FILE).write_text(json.dumps(edited))
+    with pytest.raises(runs.RunRefused, match=f"Run {run_dir.name} cannot be resumed with changed settings"):
+        runs.resume_run(run_dir)
+    (run_dir / runs.CONFIG_FILE).write_text(json.dumps(stored))
+    weights = run_dir / runs.BACKUP_DIR / runs.BACKUP_KERAS_DIR / runs.BACKUP_WEIGHTS_FILE
+    weights.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(runs.RunRefused, match=f"The training backup of run {run_dir.name} is damaged"):
+        runs.resume_run(run_dir)
+    monkeypatch.setenv("GENRE_READ_ONLY", "1")
+    with pytest.raises(runs.RunRefused, match="Resuming training is turned off"):
+        runs.resume_run(run_dir)
+    assert runs.read_status(run_dir)["state"] == "failed"  # every refusal left the run as it was
