@@ -387,6 +387,13 @@ def has_backup(run_dir: Path) -> bool:
     return (backup_dir(run_dir) / BACKUP_KERAS_DIR / BACKUP_EPOCH_FILE).is_file()
 
 
+def backup_epoch(run_dir: Path) -> int | None:
+    """Return the last finished epoch the run's backup holds (None without a readable one)."""
+    marker = read_json(backup_dir(run_dir) / BACKUP_KERAS_DIR / BACKUP_EPOCH_FILE)
+    epoch = marker.get("epoch") if isinstance(marker, dict) else None
+    return epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else None
+
+
 def comparable_config(config: dict) -> dict:
     """Return a TrainConfig dict as stored in JSON (tuples as lists) without the fields a resumed run may
     change (RESUME_FREE_FIELDS)."""

@@ -1,5 +1,5 @@
-"""Train: start a background training run, watch it live, stop it, compare past runs, promote one,
-download a run's history and metadata, and read the shipped models' training curves.
+"""Train: start a background training run, watch it live, stop it, resume a stopped or failed one, compare
+past runs, promote one, download a run's history and metadata, and read the shipped models' training curves.
 
 Training runs in its own OS process (python -m genre_models train); this page only
 starts it and reads its run folder, so refreshing or closing the tab loses nothing. The page
@@ -16,7 +16,8 @@ import streamlit as st
 from genre_app import charts, state, widgets
 from genre_models import runs
 from genre_models.fileio import read_json, write_json_atomically
-from genre_models.config import EncoderRecipe, PosterRecipe, TextRecipe, TrainConfig
+from genre_models.artifacts import METADATA_FILE, list_artifact_folders
+from genre_models.config import EncoderRecipe, PosterRecipe, TextRecipe, TrainConfig, resolve_artifacts_dir
 from genre_models.models import MODEL_REGISTRY
 
 # Seconds between live refreshes of the active run (only while one is active).
@@ -130,10 +131,13 @@ def start_form() -> None:
                 widgets.announce(f"Started run {run_dir.name}.")
 
 
-def show_curves(epochs: list[dict], key: str, batches: list[dict] | None = None, subject: str = "This run") -> None:
+def show_curves(epochs: list[dict], key: str, batches: list[dict] | None = None, subject: str = "This run",
+                metadata: dict | None = None) -> None:
     """A run's or a model's curves: loss (per batch, smoothed, when given; per epoch), the figures the
-    models are judged by (micro-/macro-F1, PR-AUC) when the run recorded them, then binary accuracy with
+    models are judged by (micro-/macro-F1 at 0.5 per epoch, starred at the tuned thresholds once the run has
+    finished: ``metadata``, its artifact's; PR-AUC) when the run recorded them, then binary accuracy with
     why it flatters, ROC AUC, precision, recall and the learning rate."""
+    tuned = charts.tuned_figures(metadata)
     left, right = st.columns(2)
     if batches is not None:
         # The chart first and its control under it, so it lines up with the epoch chart beside it.
@@ -144,14 +148,18 @@ def show_curves(epochs: list[dict], key: str, batches: list[dict] | None = None,
     right.plotly_chart(charts.plot_epoch_curves(epochs, "loss"), key=f"{key}-loss")
     if widgets.has_judged_metrics(epochs):
         left, right = st.columns(2)
-        left.plotly_chart(charts.plot_epoch_curves(epochs, "micro_f1", "micro-F1 (threshold 0.5)"),
+        left.plotly_chart(charts.plot_epoch_curves(epochs, "micro_f1", "micro-F1 (threshold 0.5)", tuned),
                           key=f"{key}-micro-f1")
-        right.plotly_chart(charts.plot_epoch_curves(epochs, "macro_f1", "macro-F1 (threshold 0.5)"),
+        right.plotly_chart(charts.plot_epoch_curves(epochs, "macro_f1", "macro-F1 (threshold 0.5)", tuned),
                            key=f"{key}-macro-f1")
         left.plotly_chart(charts.plot_epoch_curves(epochs, "pr_auc", "PR-AUC (mean over genres)"), key=f"{key}-pr-auc")
+        if tuned:
+            right.caption(charts.describe_tuned_figures(tuned, epochs))
     elif epochs:
         st.caption(f"{subject} recorded no micro-/macro-F1 or PR-AUC: it was trained before every model recorded "
                    "them. Precision and recall (at 0.5) are below.")
+        if tuned:
+            st.caption(charts.describe_tuned_figures(tuned, epochs).replace(" (the stars)", ""))
     left, right = st.columns(2)
     left.plotly_chart(charts.plot_epoch_curves(epochs, "binary_accuracy", "binary accuracy"), key=f"{key}-acc")
     left.caption(widgets.explain_binary_accuracy(state.baseline()))
@@ -232,6 +240,21 @@ def run_rows(all_runs: list[dict], promoted: dict) -> list[dict]:
     return rows
 
 
+def resume_button(run: dict, read_only: str | None, notice) -> None:
+    """The Resume button of a stopped or failed run that holds a backup: its worker starts again on the same
+    folder and settings and goes on from the epoch after the last finished one."""
+    epoch = runs.backup_epoch(run["folder"])
+    epochs = run["config"].get("epochs")
+    what = f"after epoch {epoch}" + (f" of {epochs}" if epochs else "")
+    st.info(f"Run {run['id']} {run['status'].get('state')} {what}; its backup (model and optimizer weights, "
+            "early stopping) lets it go on where it was, as one run.")
+    if st.button("Resume training", type="primary", key="train-resume", disabled=bool(read_only),
+                 help=read_only or f"Goes on with epoch {epoch + 1 if epoch is not None else '?'}, same settings."):
+        with widgets.errors_shown(container=notice, toast=True):
+            runs.resume_run(run["folder"])
+            widgets.announce(f"Resumed run {run['id']} {what}.")
+
+
 def keep_run_in_address() -> None:
     """The run chosen in the Run box goes into the address (?run=<id>)."""
     st.query_params[RUN_PARAMETER] = st.session_state["manage"]
@@ -247,13 +270,23 @@ def manage_runs(all_runs: list[dict], promoted: dict, read_only: str | None) -> 
                           help="val_micro_f1, val_macro_f1 and val_pr_auc exist only for runs started since every "
                                "model records them.")
     curves = {run["id"]: runs.read_history(run["folder"]) for run in all_runs if run["id"] in chosen}
-    st.plotly_chart(charts.plot_runs_overlay(curves, metric), key="overlay")
+    tuned = {run["id"]: charts.tuned_figures(run["metadata"]) for run in all_runs if run["id"] in chosen}
+    st.plotly_chart(charts.plot_runs_overlay(curves, metric, tuned), key="overlay")
+    if metric in ("val_micro_f1", "val_macro_f1") and any(tuned.values()):
+        st.caption("The curves are at the threshold 0.5, epoch by epoch; a star is a finished run's figure at the "
+                   "thresholds tuned on the validation films after the run, for its best checkpoint.")
 
     selected = st.selectbox("Run", run_ids, key="manage", on_change=keep_run_in_address,
                             help="The chosen run is kept in the address (?run=...), so a link or a reload opens it.")
-    run_dir = next(run["folder"] for run in all_runs if run["id"] == selected)
-    actions = st.columns(4)
+    run = next(run for run in all_runs if run["id"] == selected)
+    run_dir = run["folder"]
+    chosen_tuned = charts.tuned_figures(run["metadata"])
+    if chosen_tuned:
+        st.caption(f"Run {selected}: " + charts.describe_tuned_figures(chosen_tuned, runs.read_history(run_dir)))
     action_notice = st.container()
+    if runs.can_resume(run):
+        resume_button(run, read_only, action_notice)
+    actions = st.columns(4)
     # Disabled (not hidden) on a read-only deployment, so visitors see what exists and why it is off.
     if actions[0].button("Use this model", disabled=bool(read_only), key="train-use",
                          help=read_only or "Predict, Compare and Evaluate will use this run's model."):
@@ -307,7 +340,8 @@ def show_shipped_curves() -> None:
     if fused:
         st.caption(f"Not listed: {', '.join(fused)} (fused: their weights are fitted on the validation films, "
                    "with no epochs).")
-    show_curves(histories[name], key=f"shipped-{name}", subject=f"{name} (shipped)")
+    show_curves(histories[name], key=f"shipped-{name}", subject=f"{name} (shipped)",
+                metadata=read_json(list_artifact_folders(resolve_artifacts_dir())[name] / METADATA_FILE))
 
 
 st.set_page_config(page_title="Train a model", layout="wide")
@@ -330,8 +364,8 @@ elif st.session_state.get("manage") not in run_ids:
 # A shared deployment is read-only: every button that changes shared state is hidden or disabled.
 read_only = widgets.read_only_notice("Training")
 if read_only:
-    st.caption("Visitors cannot start, promote, restore or delete runs here; past runs and their curves are "
-               "still listed below.")
+    st.caption("Visitors cannot start, resume, promote, restore or delete runs here; past runs and their curves "
+               "are still listed below.")
 else:
     start_form()
 

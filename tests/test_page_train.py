@@ -332,3 +332,80 @@ def test_the_page_offers_the_chosen_runs_downloads(finished_runs):
                 "train-download-metadata": (runs.build_metadata_download(chosen), f"{chosen.name}-metadata.json")}
     for key, (data, file_name) in expected.items():
         assert downloads[key].proto.url.endswith(f"/{_calculate_file_id(data, 'application/json', file_name)}.json")
+
+
+# --- Resuming a stopped or failed run, and the F1 at the tuned thresholds after a run (issue 15) ------------------
+
+def with_backup(folder, epoch: int = 2):
+    """Give a fake run the backup a stopped worker leaves (only its epoch marker: the page reads no more)."""
+    from genre_models import runs
+
+    marker = folder / runs.BACKUP_DIR / runs.BACKUP_KERAS_DIR / runs.BACKUP_EPOCH_FILE
+    marker.parent.mkdir(parents=True)
+    marker.write_text(f'{{"epoch": {epoch}, "batch": 0}}')
+    return folder
+
+
+def resume_buttons(app: AppTest) -> list:
+    return [b for b in app.button if b.label == "Resume training"]
+
+
+def test_a_stopped_run_with_a_backup_offers_resume(runs_root, monkeypatch):
+    from genre_models import runs
+
+    stopped = with_backup(make_fake_run(runs_root, "20260104-000000-course_cnn", "stopped", 2))
+    resumed = []
+    monkeypatch.setattr(runs, "resume_run", lambda folder, config=None: resumed.append(folder) or folder)
+    app = open_train(stopped.name)
+    button = resume_buttons(app)[0]
+    assert not button.disabled and "epoch 3" in button.help
+    assert any("after epoch 2 of 5" in info.value for info in app.info)
+    button.click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert resumed == [stopped]
+    assert any(f"Resumed run {stopped.name}" in toast.value for toast in app.toast)
+
+
+def test_resume_is_disabled_on_a_read_only_deployment(runs_root, monkeypatch):
+    stopped = with_backup(make_fake_run(runs_root, "20260104-000000-course_cnn", "failed", 2))
+    monkeypatch.setenv("GENRE_READ_ONLY", "1")
+    app = open_train(stopped.name)
+    button = resume_buttons(app)[0]
+    assert button.disabled and "read-only" in button.help
+
+
+def test_a_refused_resume_is_shown_not_raised(runs_root):
+    stopped = with_backup(make_fake_run(runs_root, "20260104-000000-course_cnn", "stopped", 2))
+    app = open_train(stopped.name)
+    resume_buttons(app)[0].click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any(f"backup of run {stopped.name} is damaged" in error.value for error in app.error)
+
+
+def test_no_resume_for_a_completed_run_or_one_without_backup(finished_runs, runs_root):
+    make_fake_run(runs_root, "20260104-000000-course_cnn", "stopped", 2)  # stopped before any backup
+    for run in ("20260104-000000-course_cnn", finished_runs["newer"].name):
+        assert not resume_buttons(open_train(run))
+
+
+def test_a_finished_run_shows_its_f1_at_the_tuned_thresholds_beside_the_curves(finished_runs):
+    import json
+    import shutil
+
+    from genre_models import runs
+
+    chosen = finished_runs["newer"]
+    shutil.copytree(PROJECT_ROOT / "artifacts" / "tfidf_logreg", chosen / runs.ARTIFACT_DIR)
+    metadata = json.loads((chosen / runs.ARTIFACT_DIR / "metadata.json").read_text())
+    validation, best = metadata["metrics"]["validation"], metadata["training"]["best_epoch"]
+    app = open_train(chosen.name)
+    caption = next(c.value for c in app.caption if c.value.startswith(f"Run {chosen.name}: After the run"))
+    assert f"micro-F1 {validation['micro_f1']:.3f}" in caption and f"macro-F1 {validation['macro_f1']:.3f}" in caption
+    assert f"(epoch {best})" in caption
+    app.selectbox(key="train-overlay-metric").set_value("val_micro_f1").run()
+    star = next(t for t in chart(app, "overlay")["data"] if t["name"] == f"{chosen.name}: tuned thresholds")
+    assert star["x"] == [best] and star["y"] == pytest.approx([validation["micro_f1"]])
+    # The shipped model's F1 curves carry the same star, from its own metadata.
+    app.selectbox(key="train-shipped-model").set_value("tfidf_logreg").run()
+    star = next(t for t in chart(app, "shipped-tfidf_logreg-macro-f1")["data"] if "tuned" in t["name"])
+    assert star["y"] == pytest.approx([validation["macro_f1"]])
