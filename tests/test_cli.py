@@ -148,3 +148,12 @@ def test_train_runs_a_stored_config_like_the_app_worker(real_data_dir, tmp_path,
     write_json_atomically(tmp_path / "bad.json", {"config": {**config.to_dict(), "epochs": "many"}})
     assert main(["train", "--config", str(tmp_path / "bad.json")]) == 2
     assert_one_line_error(capsys, "epochs")
+
+
+def test_train_resume_refuses_what_it_cannot_resume_in_one_line(tmp_path, capsys):
+    assert main(["train", "--resume"]) == 2
+    assert_one_line_error(capsys, "--resume needs --run-dir")
+    assert main(["train", "--resume", "--run-dir", str(tmp_path), "--epochs", "9", "--seed", "1"]) == 2
+    assert_one_line_error(capsys, "--resume trains the settings the run started with", "--epochs", "--seed")
+    assert main(["train", "--resume", "--run-dir", str(tmp_path)]) == 2
+    assert_one_line_error(capsys, "is not a run folder")
