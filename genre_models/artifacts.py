@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from genre_models.cards import read_baselines, write_model_card
-from genre_models.config import resolve_artifacts_dir
+from genre_models.config import COMBINE_PROBABILITIES, resolve_artifacts_dir
 from genre_models.fileio import read_json, write_folder_atomically, write_json_atomically
 from genre_models.inputs import BOTH, OVERVIEW, POSTER
 from genre_models.metadata import MetadataError, validate_metadata
@@ -115,6 +115,12 @@ class LoadedModel:
     def parts(self) -> list[tuple[str, float]]:
         """A fusion's (part name, weight) pairs in order; empty for a network."""
         return [(part["name"], float(part["weight"])) for part in self.metadata.get("components", [])]
+
+    @property
+    def combine(self) -> str:
+        """How a fusion combines its parts' probabilities: "probabilities" or "logits" (see fusion.fuse_scores;
+        fusions made before the choice existed combine probabilities)."""
+        return (self.metadata.get("recipe") or {}).get("combine") or COMBINE_PROBABILITIES
 
     @property
     def input_kinds(self) -> set[str]:

@@ -16,7 +16,7 @@ import json
 import os
 from pathlib import Path
 
-from genre_models.config import resolve_artifacts_dir
+from genre_models.config import COMBINE_LOGITS, LOGIT_EPSILON, resolve_artifacts_dir
 from genre_models.fileio import read_json, write_bytes_atomically
 from genre_models.inputs import BOTH, MAX_OVERVIEW_CHARACTERS, OVERVIEW, POSTER
 from genre_models.metadata import MetadataError, validate_metadata
@@ -80,8 +80,11 @@ def describe_inputs(metadata: dict) -> list[str]:
         parts = ", ".join(f"{part['name']} ({part.get('input_kind', '?')}) x {part['weight']:g}"
                           for part in metadata["components"])
         needs = {POSTER: "a poster", OVERVIEW: "an overview", BOTH: "a poster and an overview"}[metadata["input_kind"]]
-        lines.append(f"- **Takes** {needs}: it has no network of its own; its probabilities are the weighted sum "
-                     f"of its parts' probabilities: {parts}. Every part must be installed, unchanged since the "
+        how = ("the sigmoid of the weighted sum of its parts' log-odds (probabilities clipped to "
+               f"[{LOGIT_EPSILON:g}, 1 - {LOGIT_EPSILON:g}] first)" if recipe.get("combine") == COMBINE_LOGITS
+               else "the weighted sum of its parts' probabilities")
+        lines.append(f"- **Takes** {needs}: it has no network of its own; its probabilities are {how}: "
+                     f"{parts}. Every part must be installed, unchanged since the "
                      "weights were fitted (its `created_at` is recorded), or the fusion is skipped with the command "
                      "that refits it.")
     elif metadata["input_kind"] == POSTER:
@@ -243,8 +246,8 @@ def describe_loading(metadata: dict) -> list[str]:
              "```", "",
              f"or `python -m genre_models predict --model {name} --data-dir FOLDER --out predictions.jsonl`.", ""]
     if "components" in metadata:
-        lines.append("With plain Keras: a fusion has no network; load each part's `model.keras` and take the "
-                     "weighted sum above. For serving without the project, "
+        lines.append("With plain Keras: a fusion has no network; load each part's `model.keras` and combine "
+                     "their probabilities as above. For serving without the project, "
                      f"`python -m genre_models export --model {name} --out DIR` writes one TensorFlow SavedModel "
                      "that runs every part and fuses them.")
     elif metadata.get("encoder"):

@@ -263,9 +263,21 @@ class EncoderRecipe(Recipe):
     head_patience: int = 15
 
 
+# The ways a fusion combines its parts (FusionRecipe.combine; see fusion.fuse_scores).
+COMBINE_PROBABILITIES, COMBINE_LOGITS = "probabilities", "logits"
+COMBINE_MODES = (COMBINE_PROBABILITIES, COMBINE_LOGITS)
+# A log-odds fusion clips probabilities to [LOGIT_EPSILON, 1 - LOGIT_EPSILON] first: a part answering exactly
+# 0 or 1 (float32 saturates) would otherwise give an infinite log-odds that no other part could outvote.
+LOGIT_EPSILON = 1e-6
+
+
 @dataclass(frozen=True)
 class FusionRecipe(Recipe):
     """Recipe of a late fusion: no network, the parts' probabilities are combined."""
 
     # Registry names of the models whose probabilities are fused, in order.
     components: tuple[str, ...] = ()
+    # How the parts are combined: "probabilities" (weighted mean of the parts' probabilities) or "logits"
+    # (weighted mean of their log-odds, then the sigmoid). Log-odds let a part that is sure (p = 0.98 or
+    # 0.01) outvote a hesitant one; a mean of probabilities squeezes it towards the others.
+    combine: str = COMBINE_PROBABILITIES

@@ -10,8 +10,9 @@ which also records the thresholds. Written with Keras 3's export machinery (``mo
 - a network is exported whole, the MiniLM models with their pretrained encoder (re-attached at
   load time by ``artifacts.load_network``) inside the graph; loading those needs ``import
   tensorflow_text`` first, which registers the tokeniser's TensorFlow ops;
-- a fusion is exported as one graph running every part and summing their probabilities with the
-  fusion's weights (what ``fusion.fuse_scores`` computes in the app).
+- a fusion is exported as one graph running every part and summing their probabilities (or, for a
+  fusion of log-odds, their clipped log-odds before one sigmoid) with the fusion's weights (what
+  ``fusion.fuse_scores`` computes in the app).
 
 The overview is cleaned in the graph as ``inputs.prepare_overview`` cleans it for the app
 (invalid UTF-8 replaced, surrounding whitespace stripped, cut to MAX_OVERVIEW_CHARACTERS), so raw
@@ -24,7 +25,7 @@ import os
 from pathlib import Path
 
 from genre_models.artifacts import LoadedModel, load_all_artifacts
-from genre_models.config import resolve_artifacts_dir
+from genre_models.config import COMBINE_LOGITS, COMBINE_PROBABILITIES, LOGIT_EPSILON, resolve_artifacts_dir
 from genre_models.fileio import write_folder_atomically, write_json_atomically
 from genre_models.fusion import find_unusable_part
 from genre_models.inputs import MAX_OVERVIEW_CHARACTERS, OVERVIEW, POSTER
@@ -77,10 +78,17 @@ def make_input_specs(kinds: list[str]) -> list:
     return [specs[kind] for kind in (POSTER, OVERVIEW) if kind in kinds]
 
 
-def make_serving_function(networks: list[tuple[LoadedModel, float]], kinds: list[str]):
+def make_serving_function(networks: list[tuple[LoadedModel, float]], kinds: list[str],
+                          combine: str = COMBINE_PROBABILITIES):
     """Return ``serve(*raw inputs) -> (films, genres) probabilities``: the weighted sum of the
-    networks' probabilities (one network with weight 1 for a network's own export)."""
+    networks' probabilities, or the sigmoid of the weighted sum of their log-odds for
+    ``combine="logits"`` (one network with weight 1 for a network's own export)."""
     import tensorflow as tf
+
+    def log_odds(probabilities):
+        # float64 as fusion.compute_log_odds computes it: float32 cannot hold 1 - 1e-6 closely enough.
+        clipped = tf.clip_by_value(tf.cast(probabilities, tf.float64), LOGIT_EPSILON, 1.0 - LOGIT_EPSILON)
+        return tf.math.log(clipped) - tf.math.log1p(-clipped)
 
     def probabilities(inputs: dict):
         if OVERVIEW in inputs:
@@ -89,9 +97,10 @@ def make_serving_function(networks: list[tuple[LoadedModel, float]], kinds: list
         for loaded, weight in networks:
             # tfidf_logreg's output carries an extra axis of 1: every network returns (films, genres) here.
             scores = tf.reshape(loaded.model(inputs[loaded.input_kind], training=False), [-1, len(loaded.genres)])
-            scores = scores if len(networks) == 1 else weight * scores
+            if len(networks) > 1:
+                scores = weight * (log_odds(scores) if combine == COMBINE_LOGITS else scores)
             total = scores if total is None else total + scores
-        return total
+        return tf.cast(tf.sigmoid(total), tf.float32) if len(networks) > 1 and combine == COMBINE_LOGITS else total
 
     if kinds == [POSTER, OVERVIEW]:
         return lambda poster, overview: probabilities({POSTER: poster, OVERVIEW: overview})
@@ -116,6 +125,7 @@ def describe_export(model: LoadedModel, parts: list[LoadedModel], kinds: list[st
         "thresholds": [float(value) for value in model.thresholds],
         "threshold_policy": model.metadata["thresholds"].get("policy", "per_genre"),
         "parts": [{"name": part.name, "weight": weight} for part, (_, weight) in zip(parts, model.parts)],
+        "combine": model.combine if model.is_fusion else None,
         "load_with": ("import tensorflow as tf, tensorflow_text; model = tf.saved_model.load(DIR)"
                       if needs_text_ops else "import tensorflow as tf; model = tf.saved_model.load(DIR)"),
         "requires": ["tensorflow", "tensorflow-text"] if needs_text_ops else ["tensorflow"],
@@ -147,7 +157,8 @@ def export_model(name: str, out_dir: str | os.PathLike, root: str | os.PathLike 
     archive = keras.export.ExportArchive()
     for network, _ in networks:
         archive.track(network.model)
-    archive.add_endpoint(ENDPOINT, make_serving_function(networks, kinds), input_signature=make_input_specs(kinds))
+    archive.add_endpoint(ENDPOINT, make_serving_function(networks, kinds, model.combine),
+                         input_signature=make_input_specs(kinds))
     info = describe_export(model, parts, kinds)
     with write_folder_atomically(out_dir) as staging:
         # write_out makes its own folder: it refuses the staging folder made for it.

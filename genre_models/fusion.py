@@ -3,7 +3,8 @@ film, fusing them, and fitting the weights on the validation split.
 
 A fusion has no network: its artifact's metadata lists its parts (``components``: name, input
 kind, weight, and the part's ``created_at`` when the weights were fitted) and its probabilities
-are the weighted sum of the parts' probabilities. The predictor, split scoring, the CLI and
+are the weighted sum of the parts' probabilities, or (``recipe.combine == "logits"``) the sigmoid of
+the weighted sum of their log-odds. The predictor, split scoring, the CLI and
 training all call these functions; ``LoadedModel.is_fusion`` / ``.parts`` / ``.input_kinds``
 answer "which inputs and which parts make up this model?".
 """
@@ -16,7 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from genre_models.artifacts import HISTORY_FILE, LoadedModel, list_artifact_folders, load_artifact, publish_artifact
-from genre_models.config import FusionRecipe, ProgressCallback, TrainConfig, resolve_artifacts_dir
+from genre_models.config import (
+    COMBINE_MODES, COMBINE_PROBABILITIES, LOGIT_EPSILON, FusionRecipe, ProgressCallback, TrainConfig,
+    resolve_artifacts_dir,
+)
 from genre_models.dataset import load_dataset
 from genre_models.fileio import write_json_atomically
 from genre_models.inputs import POSTER, model_inputs_for, score_inputs
@@ -29,9 +33,26 @@ from genre_models.split_scores import STORED_SPLITS, ScoredSplit, read_split_sco
 WEIGHT_STEP = 0.05
 
 
-def fuse_scores(weights, part_scores) -> np.ndarray:
-    """Late fusion: the weighted sum of the parts' probabilities (weights sum to 1)."""
-    return sum(weight * np.asarray(scores, dtype=np.float64) for weight, scores in zip(weights, part_scores))
+def check_combine(combine: str) -> str:
+    """Return ``combine`` if it names a way of fusing; raise ValueError otherwise."""
+    if combine not in COMBINE_MODES:
+        raise ValueError(f"Unknown way of fusing {combine!r}: use one of {', '.join(COMBINE_MODES)}.")
+    return combine
+
+
+def fuse_scores(weights, part_scores, combine: str = COMBINE_PROBABILITIES) -> np.ndarray:
+    """Late fusion (weights sum to 1): the weighted sum of the parts' probabilities, or with
+    ``combine="logits"`` the sigmoid of the weighted sum of their log-odds."""
+    if check_combine(combine) == COMBINE_PROBABILITIES:
+        return sum(weight * np.asarray(scores, dtype=np.float64) for weight, scores in zip(weights, part_scores))
+    log_odds = sum(weight * compute_log_odds(scores) for weight, scores in zip(weights, part_scores))
+    return 1.0 / (1.0 + np.exp(-log_odds))
+
+
+def compute_log_odds(probabilities) -> np.ndarray:
+    """Return log(p / (1 - p)) of probabilities clipped away from 0 and 1 (see LOGIT_EPSILON)."""
+    clipped = np.clip(np.asarray(probabilities, dtype=np.float64), LOGIT_EPSILON, 1.0 - LOGIT_EPSILON)
+    return np.log(clipped) - np.log1p(-clipped)
 
 
 def fuse_available(fusion: LoadedModel, scores: dict[str, np.ndarray]) -> np.ndarray | None:
@@ -39,7 +60,8 @@ def fuse_available(fusion: LoadedModel, scores: dict[str, np.ndarray]) -> np.nda
     aligned rows), or None when a part has not been scored (its input is missing)."""
     if not all(name in scores for name, _ in fusion.parts):
         return None
-    return fuse_scores([weight for _, weight in fusion.parts], [scores[name] for name, _ in fusion.parts])
+    return fuse_scores([weight for _, weight in fusion.parts], [scores[name] for name, _ in fusion.parts],
+                       fusion.combine)
 
 
 def align_by_film(parts: list[ScoredSplit]) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
@@ -59,7 +81,7 @@ def align_by_film(parts: list[ScoredSplit]) -> tuple[np.ndarray, np.ndarray, lis
 def fuse_split(fusion: LoadedModel, part_splits: list[ScoredSplit]) -> ScoredSplit:
     """Return a fusion's scores over a split from its parts' scored splits (in fusion.parts order)."""
     ids, labels, aligned = align_by_film(part_splits)
-    fused = fuse_scores([weight for _, weight in fusion.parts], aligned)
+    fused = fuse_scores([weight for _, weight in fusion.parts], aligned, fusion.combine)
     return ScoredSplit(ids, labels, fused, part_splits[0].genres)
 
 
@@ -95,7 +117,8 @@ def weight_grid(count: int, step: float = WEIGHT_STEP) -> list[tuple[float, ...]
     return [tuple(round(unit * step, 4) for unit in combo) for combo in split(units, count)]
 
 
-def fit_weights(labels: np.ndarray, part_scores: list[np.ndarray], genres: list[str]
+def fit_weights(labels: np.ndarray, part_scores: list[np.ndarray], genres: list[str],
+                combine: str = COMBINE_PROBABILITIES
                 ) -> tuple[float, tuple[float, ...], list[tuple[float, tuple[float, ...]]]]:
     """Return (best mean AP, its weights, every (mean AP, weights) tried) on validation data.
 
@@ -104,7 +127,7 @@ def fit_weights(labels: np.ndarray, part_scores: list[np.ndarray], genres: list[
     """
     search = []
     for weights in weight_grid(len(part_scores)):
-        report = evaluate_scores(labels, fuse_scores(weights, part_scores), 0.5, genres)
+        report = evaluate_scores(labels, fuse_scores(weights, part_scores, combine), 0.5, genres)
         search.append(((report["micro_average_precision"] + report["macro_average_precision"]) / 2, weights))
     best_score, best_weights = max(search)
     return best_score, best_weights, search
@@ -152,6 +175,7 @@ def fit_fusion(spec, recipe: FusionRecipe, config: TrainConfig, run_dir: Path,
                progress: ProgressCallback | None) -> TrainResult:
     """Fit a late fusion of installed artifacts: weights and thresholds chosen on validation."""
     started = time.time()
+    check_combine(recipe.combine)
     parts = load_parts(recipe, config)
     image_size = next((part.image_size for part in parts if part.input_kind == POSTER), None)
     dataset = load_dataset(config.data_dir, image_size=image_size, max_films=config.max_films, seed=config.seed,
@@ -162,14 +186,14 @@ def fit_fusion(spec, recipe: FusionRecipe, config: TrainConfig, run_dir: Path,
     scores = {split: [score_part_on_split(part, dataset, splits[split], split) for part in parts]
               for split in STORED_SPLITS}
     best_score, weights, search = fit_weights(dataset.labels[splits["validation"]], scores["validation"],
-                                              dataset.genres)
+                                              dataset.genres, recipe.combine)
     history = {"model": spec.name, "run_dir": str(run_dir), "epochs": [],
                "weight_search": [{"weights": list(w), "validation_mean_ap": float(v)} for v, w in search]}
     write_json_atomically(run_dir / HISTORY_FILE, history)
     metadata = assemble_metadata(
         spec, recipe, config, dataset, splits,
-        validation_scores=fuse_scores(weights, scores["validation"]),
-        test_scores=fuse_scores(weights, scores["test"]),
+        validation_scores=fuse_scores(weights, scores["validation"], recipe.combine),
+        test_scores=fuse_scores(weights, scores["test"], recipe.combine),
         training_facts={"seconds": round(time.time() - started, 1), "run_dir": run_dir.name, "epochs_run": 0},
         extra={
             "components": [{"name": part.name, "input_kind": part.input_kind, "weight": float(weight),
@@ -179,7 +203,7 @@ def fit_fusion(spec, recipe: FusionRecipe, config: TrainConfig, run_dir: Path,
     )
     home = Path(config.parts_dir) if config.parts_dir else resolve_artifacts_dir()
     destination = Path(config.out_dir) if config.out_dir else home / spec.name
-    fused = {split: fuse_scores(weights, scores[split]) for split in scores}
+    fused = {split: fuse_scores(weights, scores[split], recipe.combine) for split in scores}
 
     publish_artifact(destination, None, metadata, history, split_scores=scored_splits(dataset, splits, fused))
     return TrainResult(artifact_dir=destination, run_dir=run_dir, metadata=metadata)

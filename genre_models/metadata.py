@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from genre_models.config import Recipe, SplitConfig, TrainConfig
+from genre_models.config import COMBINE_MODES, COMBINE_PROBABILITIES, Recipe, SplitConfig, TrainConfig
 from genre_models.dataset import MovieDataset
 from genre_models.inputs import INPUT_KINDS
 from genre_models.metrics import (
@@ -157,6 +157,10 @@ def check_components(metadata: dict, where: str) -> None:
         names.append(part["name"])
     if len(set(names)) != len(names):
         raise MetadataError(f"{where}: a part is listed twice in 'components'.")
+    recipe = metadata.get("recipe")
+    combine = recipe.get("combine", COMBINE_PROBABILITIES) if isinstance(recipe, dict) else COMBINE_PROBABILITIES
+    if combine not in COMBINE_MODES:
+        raise MetadataError(f"{where}: recipe.combine must be one of {', '.join(COMBINE_MODES)}, not {combine!r}.")
 
 
 def check_thresholds(thresholds, num_genres: int, where: str) -> None:

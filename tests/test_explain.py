@@ -257,29 +257,40 @@ def test_shipped_models_real_check(real_film):
 
 @pytest.mark.parametrize("name", ["late_fusion", "multimodal_fusion", "text_ensemble"])
 def test_fusion_shares_come_from_weights_and_part_scores(tiny, real_film, name):
+    from genre_models.fusion import fuse_scores
+
     poster, overview = real_film
     loaded = tiny.get(name)
     explanation = tiny.explain(name, poster=poster, overview=overview, genre="Drama")
     parts = {part.name: part for part in explanation.parts}
     assert list(parts) == [part for part, _ in loaded.parts]
+    weighted_sum = sum(weight * part.probability for weight, part in zip([w for _, w in loaded.parts], parts.values()))
     for part_name, weight in loaded.parts:
         part_probability = tiny.probabilities(part_name, poster=poster, overview=overview)[
             tiny.get(part_name).genres.index("Drama")]
         assert parts[part_name].weight == weight
         assert parts[part_name].probability == pytest.approx(part_probability, abs=1e-5)
-        assert parts[part_name].share == pytest.approx(weight * part_probability / explanation.probability, abs=1e-5)
-    assert explanation.probability == pytest.approx(sum(p.weight * p.probability for p in parts.values()))
+        assert parts[part_name].share == pytest.approx(weight * part_probability / weighted_sum, abs=1e-5)
+    # The fused probability is the fusion's own rule (mean of probabilities or of log-odds) of the parts'.
+    weights = [weight for _, weight in loaded.parts]
+    assert explanation.probability == pytest.approx(
+        float(fuse_scores(weights, [p.probability for p in parts.values()], loaded.combine)))
+    if loaded.combine == "probabilities":
+        assert explanation.probability == pytest.approx(weighted_sum)
     shares = explanation.shares
     assert shares["poster"] + shares["overview"] == pytest.approx(1.0)
     if all(tiny.get(part).input_kind == "overview" for part in parts):
         assert shares["poster"] == 0.0
     # The parts' own explanations, of the same genre.
     assert [(part.model, part.genre) for part in explanation.part_explanations] == [(p, "Drama") for p in parts]
-    # Words: the fused probability's drop, i.e. the text parts' occlusion weighted by the fusion weights.
-    text_parts = [(tiny.get(part), weight) for part, weight in loaded.parts if tiny.get(part).input_kind == "overview"]
+    # Words: the fused probability's drop when the first word is removed, every text part scoring the text
+    # without it (called directly), the poster parts unchanged.
     column = loaded.genres.index("Drama")
-    expected = sum(weight * (call_model(part, [overview])[0, column] - call_model(part, [
-        remove_words(overview, explanation.spans, [0])])[0, column]) for part, weight in text_parts)
+    without_first_word = remove_words(overview, explanation.spans, [0])
+    scores_without = [call_model(tiny.get(part), [without_first_word])[0, column]
+                      if tiny.get(part).input_kind == "overview" else parts[part].probability
+                      for part, _ in loaded.parts]
+    expected = explanation.probability - float(fuse_scores(weights, scores_without, loaded.combine))
     assert explanation.weights[0] == pytest.approx(expected, abs=2e-5)
 
 

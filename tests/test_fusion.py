@@ -26,6 +26,37 @@ def test_fused_scores_are_the_weighted_sum():
     np.testing.assert_allclose(fuse_scores((0.25, 0.75), [first, second]), [[0.5, 0.5]])
 
 
+def test_a_log_odds_fusion_is_the_sigmoid_of_the_weighted_log_odds():
+    first, second = np.array([[0.9, 0.5]]), np.array([[0.5, 0.2]])
+    fused = fuse_scores((0.5, 0.5), [first, second], "logits")
+    log_odds = lambda p: np.log(p / (1 - p))  # noqa: E731
+    expected = 1 / (1 + np.exp(-(0.5 * log_odds(np.array([0.9, 0.5])) + 0.5 * log_odds(np.array([0.5, 0.2])))))
+    np.testing.assert_allclose(fused, [expected])
+    # A sure part pulls further than in a mean of probabilities: 0.99 and 0.5 give 0.91, not 0.745.
+    assert fuse_scores((0.5, 0.5), [np.array([[0.99]]), np.array([[0.5]])], "logits")[0, 0] == pytest.approx(
+        0.909, abs=1e-3)
+    sure, unsure = np.array([[0.999]]), np.array([[0.4]])
+    assert fuse_scores((0.5, 0.5), [sure, unsure], "logits")[0, 0] > fuse_scores((0.5, 0.5), [sure, unsure])[0, 0]
+
+
+def test_a_log_odds_fusion_survives_probabilities_of_exactly_0_and_1():
+    fused = fuse_scores((0.5, 0.5), [np.array([[1.0, 0.0, 1.0]]), np.array([[0.0, 0.0, 1.0]])], "logits")
+    assert np.isfinite(fused).all()
+    np.testing.assert_allclose(fused, [[0.5, 1e-6, 1 - 1e-6]], atol=1e-9)
+
+
+def test_one_part_with_weight_1_is_returned_unchanged_either_way():
+    scores = np.array([[0.01, 0.3, 0.97]])
+    for combine in ("probabilities", "logits"):
+        np.testing.assert_allclose(fuse_scores((1.0, 0.0), [scores, np.full_like(scores, 0.5)], combine), scores,
+                                   atol=1e-12)
+
+
+def test_an_unknown_way_of_fusing_is_refused_by_name():
+    with pytest.raises(ValueError, match="Unknown way of fusing 'median'"):
+        fuse_scores((1.0,), [np.zeros((1, 2))], "median")
+
+
 def test_parts_are_aligned_by_film_and_films_a_part_lacks_are_left_out():
     poster = ScoredSplit(np.array(["a", "b", "c"]), np.eye(3, 2), np.array([[0.1, 0.1], [0.2, 0.2], [0.3, 0.3]]), GENRES)
     text = ScoredSplit(np.array(["c", "a"]), np.eye(2), np.array([[0.9, 0.9], [0.7, 0.7]]), GENRES)
@@ -56,6 +87,7 @@ class FakeModel:
 
     is_fusion = property(lambda self: "components" in self.metadata)
     parts = property(lambda self: [(p["name"], float(p["weight"])) for p in self.metadata.get("components", [])])
+    combine = property(lambda self: (self.metadata.get("recipe") or {}).get("combine", "probabilities"))
 
 
 def make_fusion(**part_changes):

@@ -32,6 +32,8 @@ def damage(metadata: dict, change: str) -> dict:
         damaged["components"][0]["weight"] = "half"
     elif change == "a NaN weight":
         damaged["components"][0]["weight"] = float("nan")
+    elif change == "an unknown way of fusing":
+        damaged.setdefault("recipe", {})["combine"] = "median"
     elif change == "no components":
         damaged["components"] = []
     elif change == "input kind unknown":
@@ -42,7 +44,7 @@ def damage(metadata: dict, change: str) -> dict:
 
 
 CHANGES = ["thresholds as a list", "versions as a string", "threshold values as strings", "a threshold above 1",
-           "genres repeated", "a fusion listing itself", "a non-numeric weight", "a NaN weight", "no components",
+           "genres repeated", "a fusion listing itself", "a non-numeric weight", "a NaN weight", "an unknown way of fusing", "no components",
            "input kind unknown", "not an object"]
 
 

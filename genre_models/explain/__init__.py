@@ -15,9 +15,10 @@
   shared equally between its uses and a bigram half and half between its two words, so the word
   weights (logit units) sum to the logit minus the bias.
 - Fused models: the share of the genre's fused probability that came from the poster parts and
-  from the overview parts (weight x part probability / fused probability), the poster parts'
-  heatmaps, occlusion of the fused probability (the weighted sum of the text parts' occlusion),
-  and every part's own explanation.
+  from the overview parts (weight x part probability / sum of those: exactly the share of the fused
+  probability when the fusion averages probabilities; each part's relative pull when it averages
+  log-odds), the poster parts' heatmaps, occlusion of the fused probability (the fusion recomputed
+  with each text part's leave-one-word-out probability), and every part's own explanation.
 
 Everything is computed only when asked, and cached per (model, input, genre) by the ``Explainer``.
 """
@@ -60,6 +61,7 @@ from genre_models.explain.words import (  # noqa: F401  (remove_words: re-export
     standardize_words,
     term_occurrences,
 )
+from genre_models.fusion import fuse_scores
 from genre_models.inputs import OVERVIEW, POSTER, prepare_overview, prepare_poster
 
 # Text variants scored per model call (an overview has at most 68 words in the dataset: one call).
@@ -252,7 +254,9 @@ class Explainer:
 
     def _probabilities(self, loaded: LoadedModel, pixels, text) -> np.ndarray:
         if loaded.is_fusion:
-            return sum(weight * self._probabilities(self.get(part), pixels, text) for part, weight in loaded.parts)
+            return fuse_scores([weight for _, weight in loaded.parts],
+                               [self._probabilities(self.get(part), pixels, text) for part, _ in loaded.parts],
+                               loaded.combine)
         if loaded.input_kind == POSTER:
             return self.score(loaded, pixels[None])[0]
         occluded = self._peek(("occlusion", loaded.name, text))
@@ -355,10 +359,12 @@ class Explainer:
         part_explanations = [self._explain(part, pixels if part.input_kind == POSTER else None,
                                            text if part.input_kind == OVERVIEW else None, index)
                              for part, _ in parts]
-        contributions = [weight * explanation.probability for (_, weight), explanation in zip(parts, part_explanations)]
-        fused = float(sum(contributions))
-        shares = [contribution / fused if fused > 0 else weight for contribution, (_, weight)
-                  in zip(contributions, parts)]
+        weights = [weight for _, weight in parts]
+        part_probabilities = [explanation.probability for explanation in part_explanations]
+        fused = float(fuse_scores(weights, part_probabilities, loaded.combine))
+        contributions = [weight * probability for weight, probability in zip(weights, part_probabilities)]
+        total = sum(contributions)
+        shares = [contribution / total if total > 0 else weight for contribution, weight in zip(contributions, weights)]
         explanation = Explanation(
             model=loaded.name, input_kind=loaded.input_kind, genre=loaded.genres[index], probability=fused,
             method=METHOD_FUSION, part_explanations=part_explanations,
@@ -373,12 +379,15 @@ class Explainer:
                            for contribution, heatmap in poster_parts)
             peak = float(combined.max())
             explanation.heatmap = (combined / peak if peak > 0 else combined).astype(np.float32)
-        text_parts = [(part, weight) for part, weight in parts if part.input_kind == OVERVIEW]
-        if text_parts:
+        if any(part.input_kind == OVERVIEW for part, _ in parts):
             # Removing a word changes every text part at once; the poster parts' scores stay: the
-            # fused probability's drop is the weighted sum of the text parts' drops.
+            # fusion is recomputed with each text part's probability without the word (for a mean
+            # of probabilities, the drop is the weighted sum of the text parts' drops).
             explanation.text = text
             explanation.words, explanation.spans = split_words(text)
-            explanation.weights = sum(weight * self._occlusion(part, text)[1][:, index] for part, weight in text_parts)
+            without_word = [probability - self._occlusion(part, text)[1][:, index] if part.input_kind == OVERVIEW
+                            else np.full(len(explanation.words), probability)
+                            for (part, _), probability in zip(parts, part_probabilities)]
+            explanation.weights = fused - fuse_scores(weights, without_word, loaded.combine)
             explanation.weight_unit = UNIT_PROBABILITY
         return explanation

@@ -34,7 +34,8 @@ class PartShare:
     weight: float
     # The part's own probability for the genre.
     probability: float
-    # weight x probability / fused probability (the shares of all parts sum to 1).
+    # weight x probability / the parts' sum of weight x probability (the shares sum to 1; for a fusion
+    # of probabilities that sum is the fused probability).
     share: float
 
 @dataclass
