@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_models.artifacts import publish_artifact
+from genre_models.artifacts import HISTORY_FILE, publish_artifact
 from genre_models.callbacks import (
     best_link,
     make_backup,
@@ -50,7 +50,6 @@ from genre_models.config import (
     resolve_artifacts_dir,
 )
 from genre_models.dataset import MovieDataset, load_dataset, select_films
-from genre_models.artifacts import HISTORY_FILE
 from genre_models.fileio import read_json, read_json_lines, replace_file_atomically, write_json_atomically
 from genre_models.fusion import fit_fusion, locate_models_in_use
 from genre_models.inputs import (
