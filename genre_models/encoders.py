@@ -18,13 +18,14 @@ import functools
 import hashlib
 import importlib
 import importlib.util
+import logging
 import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from genre_models.config import resolve_cache_dir
+from genre_models.config import CACHE_DIR_ENV, resolve_cache_dir
 from genre_models.fileio import write_bytes_atomically
 from genre_models.inputs import OVERVIEW_INPUT_NAME
 
@@ -372,9 +373,10 @@ def encode_for_finetuning(name: str, tuned_layers: int, texts: np.ndarray, finge
             FROZEN_POOLED_INPUT: np.concatenate([part[2] for part in parts]).astype(np.float32),
             "all_pooled": np.concatenate([part[3] for part in parts]).astype(np.float32),
         }
-        write_bytes_atomically(Path(cache_path), lambda handle: np.savez(handle, **arrays))
-    with np.load(cache_path) as stored:
-        arrays = {key: stored[key] for key in stored.files}
+        write_cache_file(Path(cache_path), lambda handle: np.savez(handle, **arrays))
+    else:
+        with np.load(cache_path) as stored:
+            arrays = {key: stored[key] for key in stored.files}
     all_pooled = arrays.pop("all_pooled")
     return arrays, all_pooled
 
@@ -385,6 +387,16 @@ def pad_tokens(array: np.ndarray, length: int) -> np.ndarray:
     return np.pad(array, padding)
 
 
+def write_cache_file(path: Path, writer) -> None:
+    """Write a cache file; a folder that cannot be written (read-only install, full disk) only costs
+    the cache: the encoding is returned all the same and computed again next time."""
+    try:
+        write_bytes_atomically(path, writer)
+    except OSError as error:
+        logging.getLogger(__name__).warning("Could not cache the encoded overviews in %s (%s); set %s to a "
+                                            "writable folder to keep them.", path.parent, error, CACHE_DIR_ENV)
+
+
 def embed_texts(name: str, texts: np.ndarray, fingerprint: str | None = None, progress=None) -> np.ndarray:
     """Return embeddings of many overviews, cached on disk by encoder, data fingerprint and texts."""
     texts, cache_path = locate_encoder_cache(name, texts, fingerprint, ".npy")
@@ -393,7 +405,7 @@ def embed_texts(name: str, texts: np.ndarray, fingerprint: str | None = None, pr
     layer = make_encoder_layer(name)
     parts = run_in_batches(lambda chunk: np.asarray(layer(chunk)), texts, progress, "embedding overviews")
     embeddings = np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, ENCODERS[name]["dimension"]))
-    write_bytes_atomically(Path(cache_path), lambda handle: np.save(handle, embeddings))
+    write_cache_file(Path(cache_path), lambda handle: np.save(handle, embeddings))
     return embeddings
 
 

@@ -129,6 +129,31 @@ def test_second_load_reads_posters_from_cache(synthetic_dataset, monkeypatch):
         load_dataset(synthetic_dataset, image_size=(16, 8))
 
 
+def test_an_unwritable_cache_folder_decodes_the_posters_into_memory(synthetic_dataset, tmp_path, monkeypatch,
+                                                                    caplog):
+    """A read-only install or a cache path through a file costs the cache, not the dataset."""
+    size = (15, 7)
+    cached = np.array(load_dataset(synthetic_dataset, image_size=size).posters)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("GENRE_CACHE_DIR", str(blocker / "cache"))  # no folder can be made under a file
+    with caplog.at_level("WARNING"):
+        uncached = load_dataset(synthetic_dataset, image_size=size)
+    np.testing.assert_array_equal(uncached.posters, cached)
+    assert uncached.num_films == 40
+    assert "cannot be written" in caplog.text and "GENRE_CACHE_DIR" in caplog.text
+
+
+def test_an_unwritable_encoder_cache_only_logs(tmp_path, caplog):
+    from genre_models.encoders import write_cache_file
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with caplog.at_level("WARNING"):
+        write_cache_file(blocker / "embeddings" / "x.npy", lambda handle: np.save(handle, np.zeros(3)))
+    assert "Could not cache" in caplog.text
+
+
 def cache_files(first_poster_size: tuple[int, int]) -> list:
     """Return the cache's .npy and .json files for posters of one size (newest first)."""
     folder = resolve_cache_dir() / "posters"

@@ -7,9 +7,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 import stat
+import tempfile
 import warnings
 from pathlib import Path
 from struct import error as struct_error
@@ -17,7 +19,7 @@ from struct import error as struct_error
 import numpy as np
 from PIL import Image, ImageOps
 
-from genre_models.config import IMAGES_DIR_NAME, ProgressCallback, resolve_cache_dir
+from genre_models.config import CACHE_DIR_ENV, IMAGES_DIR_NAME, ProgressCallback, resolve_cache_dir
 from genre_models.dataset.catalog import REASON_BAD_POSTER, REASON_MISSING_POSTER, REASON_UNREADABLE_POSTER
 from genre_models.fileio import replace_file_atomically, write_bytes_atomically
 
@@ -211,28 +213,57 @@ def load_posters(
     cached = read_poster_cache(array_path, index_path, ids, image_size)
     if cached is not None:
         return cached
+    problem = check_folder_writable(cache_dir)
+    if problem is not None:
+        # A read-only install or a full disk must not stop the app: the posters are decoded into
+        # memory instead (~130 MB for every film at 128x64), again on every load, and the user is told why.
+        logging.getLogger(__name__).warning(
+            "The poster cache folder %s cannot be written (%s); posters are decoded into memory on every load. "
+            "Set %s to a writable folder to keep them between loads.", cache_dir, problem, CACHE_DIR_ENV)
+        posters = np.empty((len(ids), *image_size, 3), dtype=np.uint8)
+        failures, kept = decode_posters_into(posters, folder, ids, image_size, progress)
+        return posters[:kept], failures
 
     with replace_file_atomically(array_path, suffix=".npy") as temp_path:
         posters = np.lib.format.open_memmap(temp_path, mode="w+", dtype=np.uint8, shape=(len(ids), *image_size, 3))
-        failures, kept = {}, 0
-        for number, film_id in enumerate(ids):
-            problem = poster_problem(folder, film_id)
-            if problem is not None:
-                failures[film_id] = problem
-            else:
-                try:
-                    posters[kept] = resize_poster(decode_poster(poster_path(folder, film_id)), image_size)
-                    kept += 1
-                except ValueError:
-                    failures[film_id] = REASON_BAD_POSTER
-            if progress and (number % 100 == 0 or number == len(ids) - 1):
-                progress(number + 1, len(ids), "decoding posters")
+        failures, kept = decode_posters_into(posters, folder, ids, image_size, progress)
         posters.flush()
         del posters
         if kept < len(ids):
             shrink_npy_rows(temp_path, kept)
     write_bytes_atomically(index_path, lambda out: out.write(json.dumps({"failures": failures}).encode()))
     return np.load(array_path, mmap_mode="r"), failures
+
+
+def check_folder_writable(folder: Path) -> str | None:
+    """Return why files cannot be created in ``folder`` (made if missing), or None when they can."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        return error.strerror or type(error).__name__
+    return None
+
+
+def decode_posters_into(posters: np.ndarray, folder: Path, ids: list[str], image_size: tuple[int, int],
+                        progress: ProgressCallback | None) -> tuple[dict[str, str], int]:
+    """Decode and resize every readable poster into the next row of ``posters``; return (the Ids whose
+    poster failed, with why; the number of rows filled)."""
+    failures, kept = {}, 0
+    for number, film_id in enumerate(ids):
+        problem = poster_problem(folder, film_id)
+        if problem is not None:
+            failures[film_id] = problem
+        else:
+            try:
+                posters[kept] = resize_poster(decode_poster(poster_path(folder, film_id)), image_size)
+                kept += 1
+            except ValueError:
+                failures[film_id] = REASON_BAD_POSTER
+        if progress and (number % 100 == 0 or number == len(ids) - 1):
+            progress(number + 1, len(ids), "decoding posters")
+    return failures, kept
 
 
 def shrink_npy_rows(path: Path, rows: int) -> None:
