@@ -281,6 +281,11 @@ class Answered:
     given: set[str] = field(default_factory=set)
     # Whether the poster was uploaded (shown with the answers; a film's poster is shown with the film).
     uploaded: bool = False
+    # The genre_models.inference.GenrePredictor that answered (its models' genres, thresholds and metadata).
+    predictor: object = None
+    # The models still loading when it answered that would answer these inputs too (the page adds their answers
+    # when they are in); empty when every model had loaded.
+    still_loading: list[str] = field(default_factory=list)
 
 
 # First columns of the downloaded probability table; one column per genre follows.

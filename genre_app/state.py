@@ -17,7 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from genre_models.artifacts import list_artifact_folders, read_artifact_metadata
+from genre_models.artifacts import find_unavailable_models, list_artifact_folders, read_artifact_metadata
 from genre_models.config import (
     CSV_NAME,
     DATA_DIR_ENV,
@@ -29,6 +29,7 @@ from genre_models.config import (
 )
 from genre_models.runs import read_promotions
 from genre_models.dataset import DatasetError, MovieDataset, load_dataset, locate_dataset
+from genre_models.inputs import BOTH, OVERVIEW, POSTER
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -99,24 +100,85 @@ def data_stamp(folder: Path) -> str:
 # What the background load predicts once the models are in, so the first prediction of each input
 # combination does not wait for TensorFlow to trace its graph (~3 s each on this machine's 2 cores).
 WARM_UP_OVERVIEW = "A detective hunts a killer through a rainy city."
+# The inputs the Predict page is most likely to get first: a typed summary, then an example (poster and summary),
+# then a poster alone. The models recommended for them load first (loading_order).
+LIKELY_INPUTS = (frozenset({OVERVIEW}), frozenset({POSTER, OVERVIEW}), frozenset({POSTER}))
+
+
+def input_kinds_of(metadata: dict) -> frozenset[str]:
+    """Return the inputs a model needs, from its metadata: {poster}, {overview} or both."""
+    kind = metadata.get("input_kind")
+    return frozenset({POSTER, OVERVIEW}) if kind == BOTH else frozenset({kind})
+
+
+def loading_order(names: list[str], found: list[dict]) -> list[str]:
+    """Return the artifacts' names in the order to load them, so the Predict page's first answers come soon.
+
+    First the parts of the models the Predict page would recommend (genre_app.answers.recommend's choice:
+    the best by validation macro AP, a fused model when both inputs are given) for the inputs in
+    LIKELY_INPUTS, in that order of inputs, the cheap ones before a model on a pretrained encoder (the first
+    of those imports keras-hub, ~2 s); then the other networks, cheap first; each fused model right after
+    its last part (it loads in no time). Names without valid metadata (they fail to load) come last.
+    ``found``: read_artifact_metadata's metadata."""
+    from genre_app.answers import validation_figure
+
+    by_name = {metadata["name"]: metadata for metadata in found if metadata.get("name") in names}
+
+    def parts(name: str) -> list[str]:
+        return [part.get("name") for part in by_name[name].get("components") or [] if isinstance(part, dict)] \
+            or [name]
+
+    wanted: dict[str, int] = {}  # network -> the first likely input it answers as part of the recommended model
+    for rank, given in enumerate(LIKELY_INPUTS):
+        candidates = [name for name in by_name if input_kinds_of(by_name[name]) <= given]
+        if len(given) > 1:
+            candidates = [name for name in candidates if input_kinds_of(by_name[name]) == given] or candidates
+        if candidates:
+            best = max(candidates, key=lambda name: validation_figure(by_name[name]))
+            for part in parts(best):
+                wanted.setdefault(part, rank)
+    networks = [name for name in by_name if not by_name[name].get("components")]
+    networks.sort(key=lambda name: (name not in wanted, "encoder" in by_name[name], wanted.get(name, 0),
+                                    names.index(name)))
+    order: list[str] = []
+    fusions = [name for name in by_name if by_name[name].get("components")]
+    for name in networks:
+        order.append(name)
+        for fusion in fusions:
+            if fusion not in order and set(parts(fusion)) <= set(order):
+                order.append(fusion)
+    return order + [name for name in names if name not in order]
 
 
 class ModelLoading:
-    """Every artifact loading in a background thread, one model after the other, into a GenrePredictor.
+    """Every artifact loading in a background thread, one model after the other (loading_order), into a
+    GenrePredictor.
 
-    Pages read how far it is (``describe``, ``fraction``) and wait for it with ``result``; once the
-    models are in, the thread goes on to trace the predictor's graphs for an overview, a poster and
-    both (the predictor's own lock makes a page's first prediction wait for, not repeat, a trace).
+    Pages read how far it is (``describe``, ``fraction``), wait for it with ``result``, or use the models
+    loaded so far with ``available`` (the Predict page answers with them and names the ones still loading,
+    ``still_loading``). Once the models are in, the thread goes on to trace the predictor's graphs for an
+    overview, a poster and both (the predictor's own lock makes a page's first prediction wait for, not
+    repeat, a trace).
     """
 
     def __init__(self, artifacts_dir: Path, overrides: dict[str, str], warm_up: bool = True):
         self.artifacts_dir, self.overrides = Path(artifacts_dir), dict(overrides)
         self.names = list(list_artifact_folders(self.artifacts_dir, self.overrides))
+        # From the metadata alone (no model loaded): the inputs each model needs, and which ones this machine
+        # cannot run for want of an optional package (never "still loading").
+        found, _ = read_artifact_metadata(self.artifacts_dir, self.overrides)
+        self.kinds = {metadata["name"]: input_kinds_of(metadata) for metadata in found}
+        self.unavailable = set(find_unavailable_models(found))
+        self.order = loading_order(self.names, found)
         # What loads now ("TensorFlow" while it is imported, then each model's name); None once finished.
         self.current: str | None = "TensorFlow"
         self.loaded_count = 0
         # Steps of the progress bar done: TensorFlow's import, then one per artifact.
         self.steps_done = 0
+        # The models loaded so far and the load errors so far (changed under self.lock).
+        self.models, self.errors = [], {}
+        self.lock = threading.Lock()
+        self.snapshot = (0, None)  # (models tried, predictor of those loaded) made by available()
         self.predictor = None
         self.error: BaseException | None = None
         self.started = time.perf_counter()
@@ -129,24 +191,27 @@ class ModelLoading:
         self.thread = threading.Thread(target=self.run, name="genre-model-loading", daemon=False)
         self.thread.start()
 
+    def load_one(self, name: str):
+        """Load one artifact; return (loaded models, errors by name), as load_all_artifacts does."""
+        from genre_models.artifacts import load_all_artifacts
+
+        return load_all_artifacts(self.artifacts_dir, names=[name], overrides=self.overrides)
+
     def run(self) -> None:
         """Load every artifact (the thread's body), then warm the predictor's graphs up."""
         try:
             import tensorflow  # noqa: F401 - the first and longest step, named on its own
 
             self.steps_done = 1
-            from genre_models.artifacts import load_all_artifacts
-            from genre_models.inference import GenrePredictor
-
-            models, errors = [], {}
-            for number, name in enumerate(self.names):
+            for number, name in enumerate(self.order):
                 self.current = name
-                loaded, problems = load_all_artifacts(self.artifacts_dir, names=[name], overrides=self.overrides)
-                models += loaded
-                errors.update(problems)
+                loaded, problems = self.load_one(name)
+                with self.lock:
+                    self.models += loaded
+                    self.errors.update(problems)
                 self.loaded_count = number + 1
                 self.steps_done = number + 2
-            self.predictor = GenrePredictor(models, errors)
+            self.predictor = self.predictor_of(self.models, self.errors)
         except BaseException as error:  # noqa: BLE001 - handed to the page that waits, which shows it
             self.error = error
         finally:
@@ -155,6 +220,47 @@ class ModelLoading:
             self.finished.set()
         if self.warm_up and self.predictor is not None:
             self.warm_up_predictions()
+
+    def predictor_of(self, models: list, errors: dict):
+        """Return a GenrePredictor of these models and load errors, both in name order, whatever order they
+        loaded in (every page lists them so)."""
+        from genre_models.inference import GenrePredictor
+
+        def rank(name: str) -> int:
+            return self.names.index(name) if name in self.names else len(self.names)
+
+        return GenrePredictor(sorted(models, key=lambda loaded: rank(loaded.name)),
+                              dict(sorted(errors.items(), key=lambda item: rank(item[0]))))
+
+    def available(self):
+        """Return a GenrePredictor of the models loaded so far (every model's once finished), or None while
+        none has loaded; made once per model loaded, when asked (its graphs trace on its first prediction)."""
+        if self.predictor is not None or self.is_finished():
+            return self.predictor
+        with self.lock:
+            tried = len(self.models) + len(self.errors)
+            if not self.models:
+                return None
+            if self.snapshot[0] != tried:
+                self.snapshot = (tried, self.predictor_of(self.models, self.errors))
+            return self.snapshot[1]
+
+    def can_answer(self, given) -> bool:
+        """Return whether a model loaded so far reads only inputs in ``given`` (or every load is over)."""
+        if self.is_finished():
+            return True
+        with self.lock:
+            return any(loaded.input_kinds <= set(given) for loaded in self.models)
+
+    def still_loading(self, given) -> list[str]:
+        """Return the models not loaded yet that would answer inputs of these kinds, in loading order (none
+        this machine cannot run)."""
+        if self.is_finished():
+            return []
+        with self.lock:
+            tried = {loaded.name for loaded in self.models} | set(self.errors)
+        return [name for name in self.order if name not in tried and name not in self.unavailable
+                and self.kinds.get(name, frozenset({"?"})) <= set(given)]
 
     def warm_up_predictions(self) -> None:
         """Predict once for an overview, a poster and both, so each graph is traced before a user asks."""
@@ -225,14 +331,33 @@ def predictor():
     """Return the cached predictor for the configured artifacts folder and promotions; while the models
     are still loading, a progress bar says which one loads (the page waits for them)."""
     loading = start_loading_models()
-    if not loading.is_finished():
+    wait_with_progress(loading, loading.is_finished)
+    return loading.result()
+
+
+def wait_with_progress(loading: ModelLoading, done) -> None:
+    """Wait until ``done()`` (checked every 0.1 s), with a progress bar saying which model loads meanwhile;
+    forget a failed load, so the next page view tries again instead of keeping the failure."""
+    if not done():
         bar = st.progress(loading.fraction(), text=loading.describe())
-        while not loading.finished.wait(0.25):
+        while not done():
+            loading.finished.wait(0.1)
             bar.progress(loading.fraction(), text=loading.describe())
         bar.empty()
     if loading.error is not None:
-        get_model_loading.clear()  # the next page view tries again instead of keeping the failure
-    return loading.result()
+        get_model_loading.clear()
+
+
+def predictor_answering(given) -> tuple[object, list[str]]:
+    """Return the predictor of the models loaded so far once one of them can answer inputs of these kinds
+    ({"poster"}, {"overview"} or both; a progress bar meanwhile), and the models still loading that would
+    answer them too (the Predict page names them and adds their answers when they are in). Raises the
+    load's error if it failed."""
+    loading = start_loading_models()
+    wait_with_progress(loading, lambda: loading.can_answer(given))
+    if loading.error is not None:
+        raise loading.error
+    return loading.available(), loading.still_loading(given)
 
 
 def artifact_listing() -> tuple[list[dict], dict[str, str]]:

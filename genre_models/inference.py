@@ -299,10 +299,7 @@ class GenrePredictor:
 
     def predict(self, poster=None, overview: str | None = None) -> PredictionResult:
         """Predict with every model whose input is given; raise ValueError on unusable input."""
-        if poster is None and (overview is None or not str(overview).strip()):
-            if overview is not None:
-                prepare_overview(overview)  # Raises the "summary is empty" message.
-            raise ValueError("Give a poster, a summary, or both.")
+        check_inputs(poster, overview)
         result = PredictionResult()
         inputs = {}
         if poster is not None:
@@ -327,6 +324,15 @@ class GenrePredictor:
             if fused is not None:
                 result.predictions.append(describe_scores(loaded, fused))
         return result
+
+
+def check_inputs(poster=None, overview: str | None = None) -> None:
+    """Raise ValueError (saying what to give) unless a poster or a non-empty summary is given; what
+    GenrePredictor.predict checks first, for callers that check before any model has loaded."""
+    if poster is None and (overview is None or not str(overview).strip()):
+        if overview is not None:
+            prepare_overview(overview)  # Raises the "summary is empty" message.
+        raise ValueError("Give a poster, a summary, or both.")
 
 
 def as_batch_of_one(input_kind: str, model_input: np.ndarray | str):

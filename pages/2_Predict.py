@@ -3,10 +3,14 @@ applicable model answers side by side, and the answers stay on screen until the 
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from genre_app import answers, charts, state, widgets
+from genre_models.artifacts import describe_unavailable, find_unavailable_models
 from genre_models.examples import load_examples
+from genre_models.inference import check_inputs
 
 st.set_page_config(page_title="Predict genres", layout="wide")
 st.title("Predict genres")
@@ -14,13 +18,17 @@ st.title("Predict genres")
 # The models' loading bar and the page's notices each have a place that exists on every run, so the
 # elements below keep their places from one run to the next: a shifted element would be drawn anew
 # while the previous run's copy stays until the run ends (two Predict buttons for a moment).
-loading, notices = st.empty(), st.container()
-with loading:
-    predictor = state.predictor()
-if not predictor.models:
+loading_place, notices = st.container(), st.container()
+# The models load in the background (started by the app's first page view): the inputs show at once, and
+# Predict waits only until a model that reads the given inputs is in (see the answers below).
+loading = state.start_loading_models()
+listed, _ = state.artifact_listing()
+if not listed or (loading.is_finished() and loading.error is None and not loading.predictor.models):
     notices.error("No usable model artifact is installed; see the Home page.")
     st.stop()
-for line in predictor.describe_unavailable():
+unavailable = loading.predictor.describe_unavailable() if loading.predictor is not None else \
+    describe_unavailable(find_unavailable_models(listed))
+for line in unavailable:
     notices.info(f"Unavailable on this machine (an optional package is missing), so they do not answer here: "
                  f"{line}.")
 
@@ -175,6 +183,10 @@ if submitted or st.session_state.pop(REQUESTED_KEY, False):
     try:
         if upload is not None:
             poster = widgets.read_upload(upload)
+        given = ({"poster"} if poster is not None else set()) | ({"overview"} if overview else set())
+        check_inputs(poster, overview)  # before waiting for any model
+        with loading_place:
+            predictor, still_loading = state.predictor_answering(given)
         result = predictor.predict(poster=poster, overview=overview)
     except ValueError as error:
         # No answer is better than the previous input's answer under a new error.
@@ -183,14 +195,46 @@ if submitted or st.session_state.pop(REQUESTED_KEY, False):
     else:
         st.session_state[ANSWERED_KEY] = answers.Answered(
             fingerprint=asked, label=label, poster=poster, overview=overview, result=result, film_id=film_id,
-            truth=list(truth) if truth else None, poster_unusable=poster_unusable,
-            given=({"poster"} if poster is not None else set()) | ({"overview"} if overview else set()),
-            uploaded=upload is not None)
+            truth=list(truth) if truth else None, poster_unusable=poster_unusable, given=given,
+            uploaded=upload is not None, predictor=predictor, still_loading=still_loading)
 
 answered = st.session_state.get(ANSWERED_KEY)
+if answered is not None and answered.still_loading:
+    # Answered while some models were loading: once some of them are in, their answers join the others'.
+    now_loading = loading.still_loading(answered.given)
+    if len(now_loading) < len(answered.still_loading):
+        predictor = loading.available()  # None only when the load failed: the next Predict says why
+        result = answered.result if predictor is None else \
+            predictor.predict(poster=answered.poster, overview=answered.overview)
+        answered = st.session_state[ANSWERED_KEY] = dataclasses.replace(
+            answered, result=result, predictor=predictor or answered.predictor, still_loading=now_loading)
+
+
+@st.fragment(run_every=None if loading.is_finished() else 1.0)
+def show_loading() -> None:
+    """While the models load: what loads now, live; the whole page reruns when models the answers on screen
+    wait for are in, and once when every model is (this polling then stops)."""
+    if loading.is_finished():
+        st.rerun()
+    waiting = st.session_state.get(ANSWERED_KEY)
+    if waiting is not None and waiting.still_loading and \
+            len(loading.still_loading(waiting.given)) < len(waiting.still_loading):
+        st.rerun()
+    st.caption(f":material/hourglass_top: {loading.describe()} The inputs work now; Predict answers with the "
+               "models loaded by then and adds the others' answers as they come in.")
+
+
+if not loading.is_finished():
+    with loading_place:
+        show_loading()
+
 if answered is None:
     st.stop()
+predictor = answered.predictor
 messages = st.container()  # always there: the answers below keep their places (see notices)
+if answered.still_loading:
+    messages.info(f"Still loading, so not in these answers yet: {', '.join(answered.still_loading)}. Their "
+                  "answers are added here as soon as they are in (a few seconds); the answer below may change.")
 if answered.fingerprint != asked:
     messages.info(f"These answers are for {answered.label}; the inputs above have changed since. Press Predict "
                   "to answer for them.")

@@ -29,6 +29,12 @@ def app_env(small_real_dataset, monkeypatch):
 
 
 def run_page(path: str) -> AppTest:
+    if "Predict" in path:
+        from genre_app import state
+
+        # Every model answers a prediction once the background load is over (one made while models load
+        # answers with those loaded so far: tests/test_page_predict.py).
+        state.start_loading_models().result()
     app = AppTest.from_file(str(PROJECT_ROOT / path), default_timeout=TIMEOUT)
     app.run()
     assert not app.exception, [e.value for e in app.exception]

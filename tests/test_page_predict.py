@@ -34,7 +34,16 @@ def no_dataset(tmp_path, monkeypatch):
     return empty
 
 
+def wait_for_the_models() -> None:
+    """Wait for the app's background load of every model, so a prediction gets every model's answer (one made
+    while models load answers with those loaded so far; see the tests of that below)."""
+    from genre_app import state
+
+    state.start_loading_models().result()
+
+
 def run_page(query: dict[str, str] | None = None) -> AppTest:
+    wait_for_the_models()
     app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
     for name, value in (query or {}).items():
         app.query_params[name] = value
@@ -380,3 +389,93 @@ def test_the_page_offers_both_downloads_with_the_answers(no_dataset):
     assert labels == {"Download the answers (JSON lines)", "Download the probabilities (CSV)"}
     assert {button.proto.id.rsplit("-", 2)[-2:] == ["download", button.proto.id.rsplit("-", 1)[-1]]
             for button in app.get("download_button")} == {True}
+
+
+# --- Issue 15, fast to first use: the inputs before the models, answers from the models loaded so far ----------
+
+class GatedLoading:
+    """The app's background load of the shipped models (genre_app.state.ModelLoading, no warm-up) that stops
+    before loading ``gate_before`` until the test opens the gate."""
+
+    def __init__(self, gate_before: str):
+        import threading
+
+        from genre_app import state
+
+        self.gate, self.reached = threading.Event(), threading.Event()
+
+        class Gated(state.ModelLoading):
+            def load_one(inner, name):  # noqa: N805 - the loading's self; the test's is self
+                if name == gate_before:
+                    self.reached.set()
+                    self.gate.wait(TIMEOUT)
+                return super().load_one(name)
+
+        self.loading = Gated(PROJECT_ROOT / "artifacts", {}, warm_up=False)
+
+    def finish(self) -> None:
+        self.gate.set()
+        assert self.loading.finished.wait(TIMEOUT)
+
+
+@pytest.fixture
+def gated_loading(no_dataset, monkeypatch):
+    """Return a function starting a GatedLoading that the Predict page uses instead of the app's own load."""
+    from genre_app import state
+
+    started = []
+
+    def start(gate_before: str) -> GatedLoading:
+        started.append(GatedLoading(gate_before))
+        monkeypatch.setattr(state, "start_loading_models", lambda: started[-1].loading)
+        return started[-1]
+
+    yield start
+    for gated in started:
+        gated.finish()  # the loading thread is not a daemon: it must end
+
+
+def predict_summary(app: AppTest, summary: str) -> AppTest:
+    app.text_area(key="summary").input(summary)
+    app.button(key="predict-submit").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def test_the_inputs_show_before_any_model_has_loaded(gated_loading):
+    gated = gated_loading(gate_before="tfidf_logreg")  # the first model of the loading order
+    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not gated.loading.is_finished()
+    assert app.text_area(key="summary") is not None and app.button(key="predict-submit") is not None
+    assert [button.key for button in example_buttons(app)] == [f"example-{i}" for i in EXAMPLES.ids]
+    assert any("Loading the models" in caption.value and "The inputs work now" in caption.value
+               for caption in app.caption)
+    # An empty summary is refused at once, without waiting for the models.
+    app.button(key="predict-submit").click().run()
+    assert any("Could not predict" in error.value and "empty" in error.value for error in app.error)
+    assert not gated.loading.is_finished()
+
+
+def test_a_prediction_while_models_load_answers_with_those_loaded_and_adds_the_others(gated_loading):
+    gated = gated_loading(gate_before="minilm_tuned")  # tfidf_logreg and poster_cnn load first
+    assert gated.reached.wait(TIMEOUT)
+    app = predict_summary(AppTest.from_file(PAGE, default_timeout=TIMEOUT).run(),
+                          "A detective hunts a serial killer through a rainy city.")
+    overview_models = {m["name"] for m in SHIPPED_METADATA if m["input_kind"] == "overview"} & SHIPPED
+    answered = {subheader.value for subheader in app.subheader} & SHIPPED
+    assert answered == {"tfidf_logreg"}
+    assert "Our answer" in texts(app) and "From tfidf_logreg" in texts(app)
+    # The models still to come that read a summary are named, in the order they load.
+    waiting = [m for m in gated.loading.order if m in overview_models - {"tfidf_logreg"}]
+    assert any(f"Still loading, so not in these answers yet: {', '.join(waiting)}." in info.value
+               for info in app.info)
+
+    gated.finish()
+    app.run()  # in the browser, the page's loading status reruns it when the models are in
+    assert not app.exception, [e.value for e in app.exception]
+    assert {subheader.value for subheader in app.subheader} & SHIPPED == overview_models
+    assert not any("Still loading" in info.value for info in app.info)
+    assert "From text_ensemble" in texts(app)  # the recommended answer for a summary, now it is in
+    assert app.text_area(key="summary").value == "A detective hunts a serial killer through a rainy city."

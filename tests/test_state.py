@@ -100,3 +100,40 @@ def test_data_setting_help_names_the_setting_and_offers_upload_only_when_allowed
     text = state.data_setting_help()
     assert "GENRE_DATA_DIR=/somewhere/Multimodal_IMDB_dataset" in text
     assert ("upload the zip" in text) is mentions_upload
+
+
+# --- Loading the models in an order that answers the Predict page soon (issue 15) ------------------------------
+
+def metadata(name: str, kind: str, figure: float, parts: tuple[str, ...] = (), encoder: bool = False) -> dict:
+    found = {"name": name, "input_kind": kind, "metrics": {"validation": {"macro_average_precision": figure}}}
+    if parts:
+        found["components"] = [{"name": part} for part in parts]
+    if encoder:
+        found["encoder"] = {"name": "minilm"}
+    return found
+
+
+def test_the_recommended_models_load_first_cheap_before_an_encoder_and_fusions_after_their_parts():
+    found = [metadata("a_poster", "poster", 0.20), metadata("b_poster", "poster", 0.25),
+             metadata("c_text", "overview", 0.40), metadata("d_encoder", "overview", 0.50, encoder=True),
+             metadata("e_other_encoder", "overview", 0.45, encoder=True), metadata("f_slow_text", "overview", 0.19),
+             metadata("g_fused_both", "both", 0.55, parts=("b_poster", "d_encoder")),
+             metadata("h_fused_text", "overview", 0.52, parts=("c_text", "d_encoder")),
+             metadata("i_course_fusion", "both", 0.23, parts=("a_poster", "f_slow_text"))]
+    names = [m["name"] for m in found] + ["z_damaged"]  # no valid metadata: it fails to load, last
+    order = state.loading_order(names, found)
+    # A summary alone: h_fused_text is recommended, its cheap part first; an example (both inputs):
+    # g_fused_both's poster part; then the encoder they share, and the fusions as soon as their parts are in.
+    assert order[:5] == ["c_text", "b_poster", "d_encoder", "g_fused_both", "h_fused_text"]
+    assert order[5:] == ["a_poster", "f_slow_text", "i_course_fusion", "e_other_encoder", "z_damaged"]
+
+
+def test_the_shipped_models_load_in_the_order_the_predict_page_needs_them():
+    from genre_models.artifacts import list_artifact_folders, read_artifact_metadata
+    from genre_models.config import PROJECT_ROOT
+
+    artifacts = PROJECT_ROOT / "artifacts"
+    order = state.loading_order(list(list_artifact_folders(artifacts)), read_artifact_metadata(artifacts)[0])
+    assert sorted(order) == sorted(list_artifact_folders(artifacts))
+    # The cheap parts of text_ensemble and multimodal_fusion, then the MiniLM encoder, the fusions right after.
+    assert order[:5] == ["tfidf_logreg", "poster_cnn", "minilm_tuned", "multimodal_fusion", "text_ensemble"]
