@@ -28,6 +28,50 @@ def show_home(pages: list[tuple[navigation.PageEntry, st.Page]]) -> None:
     for column, (entry, page) in zip(links, pages):
         column.page_link(page, label=entry.title, icon=entry.icon)
 
+    # Filled after the models table is sent: the dataset check (reading the CSV, finding every poster) runs while
+    # the browser draws the table, in its place above it.
+    dataset_place = st.container()
+
+    st.subheader("Models")
+    widgets.show_announcement()
+    widgets.warn_if_promotions_damaged()
+    # Listed from their metadata alone: Home never waits for TensorFlow or the networks, which load in the
+    # background (show_model_loading); a damaged model.keras is reported once its load has failed.
+    models, errors = state.artifact_listing()
+    problems = {**errors, **widgets.unusable_fusions(models)}
+    # A fused model whose part was retrained since it was fitted is not broken: it needs refitting, offered below.
+    needing_refit = widgets.fusions_needing_refit(problems)
+    if models:
+        widgets.show_model_table(models, needs_refit=needing_refit, baseline=state.baseline())
+        with st.expander("How to read these figures"):
+            st.markdown(
+                "Each model gives every film a probability per genre; a genre whose probability reaches the model's "
+                "threshold is predicted. The figures are measured on the **test films**, which no model saw while "
+                "learning; 1.0 is perfect, higher is better.\n\n"
+                "- **micro-F1**: over all (film, genre) answers together, a balance of *precision* (how many predicted "
+                "genres are right) and *recall* (how many true genres are found). Common genres such as Drama "
+                "weigh the most.\n"
+                "- **macro-F1**: the same balance computed for each genre on its own, then averaged, so rare genres "
+                "(Western, Musical) count as much as Drama. It is lower than micro-F1 when rare genres are missed.\n"
+                "- **samples-F1**: the balance per film, averaged over films.\n"
+                "- **AP (average precision)**: how well the model *ranks* films, whatever the threshold: 1.0 means "
+                "every film with the genre got a higher probability than every film without it. *micro AP* pools "
+                "the genres, *macro AP* averages them.\n"
+                "- **precision@3 / recall@3**: how many of the model's top 3 genres are right, and how many true "
+                "genres are among them.\n\n"
+                "The **baseline** row answers the most common genres for every film without reading anything: a "
+                "model is only useful where it beats it.")
+    else:
+        st.warning("No usable model artifact was found.")
+    widgets.offer_refits(needing_refit, key="home")
+    show_skipped_artifacts({name: reason for name, reason in problems.items() if name not in needing_refit})
+    with dataset_place:
+        show_dataset()
+    show_model_loading(reported=set(problems))
+
+
+def show_dataset() -> None:
+    """Home's dataset section: where the data comes from, what was found, and the zip import."""
     st.subheader("Dataset")
     st.caption(state.data_setting_help())
     dataset, problem = state.dataset()
@@ -63,41 +107,6 @@ def show_home(pages: list[tuple[navigation.PageEntry, st.Page]]) -> None:
                     st.success(f"Imported into `{folder}`.")
                     if state.data_location().resolve() != folder.parent.resolve() and state.data_location() != folder:
                         st.info("GENRE_DATA_DIR points elsewhere; unset it to use the imported dataset.")
-
-    st.subheader("Models")
-    widgets.show_announcement()
-    widgets.warn_if_promotions_damaged()
-    # Listed from their metadata alone: Home never waits for TensorFlow or the networks, which load in the
-    # background (show_model_loading); a damaged model.keras is reported once its load has failed.
-    models, errors = state.artifact_listing()
-    problems = {**errors, **widgets.unusable_fusions(models)}
-    # A fused model whose part was retrained since it was fitted is not broken: it needs refitting, offered below.
-    needing_refit = widgets.fusions_needing_refit(problems)
-    if models:
-        widgets.show_model_table(models, needs_refit=needing_refit, baseline=state.baseline())
-        with st.expander("How to read these figures"):
-            st.markdown(
-                "Each model gives every film a probability per genre; a genre whose probability reaches the model's "
-                "threshold is predicted. The figures are measured on the **test films**, which no model saw while "
-                "learning; 1.0 is perfect, higher is better.\n\n"
-                "- **micro-F1**: over all (film, genre) answers together, a balance of *precision* (how many predicted "
-                "genres are right) and *recall* (how many true genres are found). Common genres such as Drama "
-                "weigh the most.\n"
-                "- **macro-F1**: the same balance computed for each genre on its own, then averaged, so rare genres "
-                "(Western, Musical) count as much as Drama. It is lower than micro-F1 when rare genres are missed.\n"
-                "- **samples-F1**: the balance per film, averaged over films.\n"
-                "- **AP (average precision)**: how well the model *ranks* films, whatever the threshold: 1.0 means "
-                "every film with the genre got a higher probability than every film without it. *micro AP* pools "
-                "the genres, *macro AP* averages them.\n"
-                "- **precision@3 / recall@3**: how many of the model's top 3 genres are right, and how many true "
-                "genres are among them.\n\n"
-                "The **baseline** row answers the most common genres for every film without reading anything: a "
-                "model is only useful where it beats it.")
-    else:
-        st.warning("No usable model artifact was found.")
-    widgets.offer_refits(needing_refit, key="home")
-    show_skipped_artifacts({name: reason for name, reason in problems.items() if name not in needing_refit})
-    show_model_loading(reported=set(problems))
 
 
 def show_skipped_artifacts(problems: dict[str, str]) -> None:

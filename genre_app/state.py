@@ -75,9 +75,13 @@ def run_through_the_apps_navigation() -> None:
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-    if PagesManager.uses_pages_directory and get_script_run_ctx() is not None:
+    context = get_script_run_ctx()
+    if PagesManager.uses_pages_directory and context is not None:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        # The entry point calls st.navigation itself later in this run: no rerun for it (it cost Home's first
+        # visit a second start of its script).
+        if context.page_script_hash != context.pages_manager.main_script_hash:
+            st.rerun()
 
 
 run_through_the_apps_navigation()
@@ -179,6 +183,7 @@ class ModelLoading:
         self.models, self.errors = [], {}
         self.lock = threading.Lock()
         self.snapshot = (0, None)  # (models tried, predictor of those loaded) made by available()
+        self.asked: list[frozenset[str]] = []  # inputs answered while loading (ask_for), warmed up first
         self.predictor = None
         self.error: BaseException | None = None
         self.started = time.perf_counter()
@@ -262,13 +267,22 @@ class ModelLoading:
         return [name for name in self.order if name not in tried and name not in self.unavailable
                 and self.kinds.get(name, frozenset({"?"})) <= set(given)]
 
+    def ask_for(self, given) -> None:
+        """Note that a page answered inputs of these kinds while the models loaded: it will predict them again
+        once every model is in, so the warm-up traces their graph first."""
+        kinds = frozenset(given)
+        if kinds and kinds not in self.asked:
+            self.asked.append(kinds)
+
     def warm_up_predictions(self) -> None:
-        """Predict once for an overview, a poster and both, so each graph is traced before a user asks."""
+        """Predict once for an overview, both and a poster (the inputs pages asked for while the models loaded
+        first), so each graph is traced before a user asks."""
         import numpy as np
 
         poster = np.full((300, 150, 3), 128, dtype=np.uint8)
-        for inputs in ({"overview": WARM_UP_OVERVIEW}, {"poster": poster, "overview": WARM_UP_OVERVIEW},
-                       {"poster": poster}):
+        for kinds in dict.fromkeys([*self.asked, *LIKELY_INPUTS]):
+            inputs = {"poster": poster if POSTER in kinds else None,
+                      "overview": WARM_UP_OVERVIEW if OVERVIEW in kinds else None}
             try:
                 self.predictor.predict(**inputs)
             except Exception as error:  # noqa: BLE001 - a page's own prediction will report the same problem
@@ -357,7 +371,10 @@ def predictor_answering(given) -> tuple[object, list[str]]:
     wait_with_progress(loading, lambda: loading.can_answer(given))
     if loading.error is not None:
         raise loading.error
-    return loading.available(), loading.still_loading(given)
+    still_loading = loading.still_loading(given)
+    if still_loading:
+        loading.ask_for(given)
+    return loading.available(), still_loading
 
 
 def artifact_listing() -> tuple[list[dict], dict[str, str]]:

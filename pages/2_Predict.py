@@ -199,32 +199,32 @@ if submitted or st.session_state.pop(REQUESTED_KEY, False):
             uploaded=upload is not None, predictor=predictor, still_loading=still_loading)
 
 answered = st.session_state.get(ANSWERED_KEY)
-if answered is not None and answered.still_loading:
-    # Answered while some models were loading: once some of them are in, their answers join the others'.
-    now_loading = loading.still_loading(answered.given)
-    if len(now_loading) < len(answered.still_loading):
-        predictor = loading.available()  # None only when the load failed: the next Predict says why
-        result = answered.result if predictor is None else \
-            predictor.predict(poster=answered.poster, overview=answered.overview)
-        answered = st.session_state[ANSWERED_KEY] = dataclasses.replace(
-            answered, result=result, predictor=predictor or answered.predictor, still_loading=now_loading)
+if answered is not None and answered.still_loading and loading.is_finished():
+    # Answered while some models were loading: now every model is in, they all answer. Once, not as each model
+    # comes in: each new set of models traces its graph anew (1-3 s each here), while this one is the set the
+    # background warm-up traces too (the predictor's lock makes one wait for the other's trace).
+    predictor = loading.available()  # None only when the load failed: the next Predict says why
+    result = answered.result if predictor is None else \
+        predictor.predict(poster=answered.poster, overview=answered.overview)
+    answered = st.session_state[ANSWERED_KEY] = dataclasses.replace(
+        answered, result=result, predictor=predictor or answered.predictor, still_loading=[])
+
+# Polls while the models load, and while answers on screen wait for models (the load may have finished while
+# this run predicted: the next poll reruns the page, which adds their answers).
+polling = not loading.is_finished() or bool(answered is not None and answered.still_loading)
 
 
-@st.fragment(run_every=None if loading.is_finished() else 1.0)
+@st.fragment(run_every=1.0 if polling else None)
 def show_loading() -> None:
-    """While the models load: what loads now, live; the whole page reruns when models the answers on screen
-    wait for are in, and once when every model is (this polling then stops)."""
+    """While the models load: what loads now, live; the whole page reruns once every model is in (this
+    polling then stops, and answers given while they loaded gain the others' answers)."""
     if loading.is_finished():
-        st.rerun()
-    waiting = st.session_state.get(ANSWERED_KEY)
-    if waiting is not None and waiting.still_loading and \
-            len(loading.still_loading(waiting.given)) < len(waiting.still_loading):
         st.rerun()
     st.caption(f":material/hourglass_top: {loading.describe()} The inputs work now; Predict answers with the "
                "models loaded by then and adds the others' answers as they come in.")
 
 
-if not loading.is_finished():
+if polling:
     with loading_place:
         show_loading()
 
@@ -234,7 +234,7 @@ predictor = answered.predictor
 messages = st.container()  # always there: the answers below keep their places (see notices)
 if answered.still_loading:
     messages.info(f"Still loading, so not in these answers yet: {', '.join(answered.still_loading)}. Their "
-                  "answers are added here as soon as they are in (a few seconds); the answer below may change.")
+                  "answers are added here once every model is in (a few seconds); the answer below may change.")
 if answered.fingerprint != asked:
     messages.info(f"These answers are for {answered.label}; the inputs above have changed since. Press Predict "
                   "to answer for them.")

@@ -59,6 +59,10 @@ def test_examples_journey_without_a_dataset(page, app_without_dataset):
     page.goto(f"{app_without_dataset}/Predict")
     predict = page.get_by_role("button", name="Predict", exact=True)
     predict.wait_for()
+    # A fresh server's first page: the inputs show while the models load in the background (TensorFlow's
+    # import alone takes seconds), under a live status; the example clicked below answers with the models
+    # loaded by then and adds the others' answers when they are in (wait_for_answers waits for every one).
+    expect(page.get_by_text("The inputs work now")).to_have_count(1, timeout=1_000)
     # A thumbnail (captioned with the film's Id) and a button per example, though there is no dataset.
     example = EXAMPLES.examples[1]
     page.get_by_role("button", name=example_button_label(example)).wait_for()
