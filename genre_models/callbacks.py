@@ -6,12 +6,11 @@ its own."""
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import time
 from pathlib import Path
 
 from genre_models.artifacts import HISTORY_FILE
+from genre_models.backup import keep_best_link
 from genre_models.fileio import (
     append_json_line,
     replace_file_atomically,
@@ -74,7 +73,7 @@ def make_best_checkpoint(path: Path, best: float = float("inf"), links_dir: Path
     passes the best val_loss so far. With ``links_dir`` (the run's backup), each new best is also
     hard-linked there as epoch-NNNN.keras (no copy: best.keras is replaced by rename, so the link
     keeps the old file), the previous one kept: a run killed after saving a checkpoint but before its
-    backup of that epoch gets back the checkpoint of the epoch it resumes after (see best_link).
+    backup of that epoch gets back the checkpoint of the epoch it resumes after (see backup.best_link).
     """
     import keras
 
@@ -96,45 +95,8 @@ def make_best_checkpoint(path: Path, best: float = float("inf"), links_dir: Path
     return AtomicBestCheckpoint()
 
 
-def best_link(links_dir: Path, epoch: int) -> Path:
-    """Return where the backup keeps the best checkpoint saved at the end of ``epoch`` (1-based)."""
-    return Path(links_dir) / f"epoch-{epoch:04d}.keras"
-
-
-def keep_best_link(path: Path, links_dir: Path, epoch: int) -> None:
-    """Link (or, where links are impossible, copy) the checkpoint just saved into the backup as
-    best_link(epoch); keep the previous link and remove older ones."""
-    links_dir = Path(links_dir)
-    links_dir.mkdir(parents=True, exist_ok=True)
-    target = best_link(links_dir, epoch)
-    with replace_file_atomically(target, suffix=".keras") as temp_path:
-        temp_path.unlink()
-        try:
-            os.link(path, temp_path)
-        except OSError:
-            shutil.copyfile(path, temp_path)
-    for old in sorted(links_dir.glob("epoch-*.keras"))[:-2]:
-        old.unlink(missing_ok=True)
-
-
-def replay_early_stopping(validation_losses: list, patience: int) -> dict:
-    """Return the state keras.callbacks.EarlyStopping(monitor="val_loss", patience) reaches after these
-    epochs' val_loss: the best value, its 0-based epoch, the epochs waited since, and whether it stopped."""
-    best, best_epoch, wait, stopped = None, 0, 0, False
-    for epoch, value in enumerate(validation_losses):
-        if value is None:
-            continue  # Keras skips an epoch with no monitored value (a NaN counts, and never improves).
-        wait += 1
-        if best is None or value < best:
-            best, best_epoch, wait = float(value), epoch, 0
-            continue
-        if patience > 0 and wait >= patience and epoch > 0:
-            stopped = True
-    return {"best": best, "best_epoch": best_epoch, "wait": wait, "stopped": stopped}
-
-
 def make_early_stopping(patience: int, resumed: dict | None = None):
-    """Return keras.callbacks.EarlyStopping on val_loss; a resumed run passes replay_early_stopping's
+    """Return keras.callbacks.EarlyStopping on val_loss; a resumed run passes backup.replay_early_stopping's
     state of its earlier epochs, which Keras would otherwise reset (it starts a fit with no best)."""
     import keras
 

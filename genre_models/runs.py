@@ -6,7 +6,7 @@ replaced atomically on every change of state), ``heartbeat.json`` (pid, time and
 refreshed every few seconds by the worker), ``worker.lock`` (locked by the worker for as long
 as it lives), ``metrics.jsonl`` (one line per batch and per epoch), ``history.json``,
 ``best.keras`` (the best checkpoint so far), ``log.txt``, ``backup/`` while a network trains (what
-resuming needs: see ``resume_run``) and, once finished, ``artifact/``.
+resuming needs: see genre_models.backup and ``resume_run``) and, once finished, ``artifact/``.
 
 Training never runs inside the web server: ``start_run`` launches ``python -m genre_models
 train --config <run>/config.json`` as its own OS process and the dashboard only reads these
@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from genre_models.artifacts import HISTORY_FILE, METADATA_FILE
+from genre_models.backup import check_backup, comparable_config, describe_config_change, has_backup
 from genre_models.config import PROJECT_ROOT, TrainConfig, read_only_reason
 from genre_models.fileio import (
     is_locked,
@@ -57,19 +58,6 @@ STOP_FILE = "stop"
 LOG_FILE = "log.txt"
 ARTIFACT_DIR = "artifact"
 PROMOTIONS_FILE = "promoted.json"
-# The training backup of a run (removed when the run completes): keras.callbacks.BackupAndRestore's files
-# (model and optimizer weights, the last finished epoch) in backup/keras/, hard links to the best checkpoint
-# of recent epochs in backup/best/, and backup/state.json (the settings it was made with, resumes so far).
-BACKUP_DIR = "backup"
-BACKUP_KERAS_DIR = "keras"
-BACKUP_BEST_DIR = "best"
-BACKUP_STATE_FILE = "state.json"
-BACKUP_WEIGHTS_FILE = "latest.weights.h5"
-BACKUP_EPOCH_FILE = "training_metadata.json"
-# TrainConfig fields that may differ between the run that made a backup and the one resuming it (the run
-# folder is the backup's own, whatever path names it).
-RESUME_FREE_FIELDS = ("verbose", "command", "run_dir")
-
 ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("completed", "stopped", "failed")
 # A running worker refreshes its heartbeat at least this often (seconds)...
@@ -377,76 +365,6 @@ def launch_worker(run_dir: Path, command: list[str], append_log: bool = False, *
 
 # --- Resuming a stopped or crashed run --------------------------------------------------------------------------
 
-def backup_dir(run_dir: Path) -> Path:
-    """Return the run's backup folder (it may not exist)."""
-    return Path(run_dir) / BACKUP_DIR
-
-
-def has_backup(run_dir: Path) -> bool:
-    """Return whether the run holds a backup of at least one finished epoch (it can be resumed)."""
-    return (backup_dir(run_dir) / BACKUP_KERAS_DIR / BACKUP_EPOCH_FILE).is_file()
-
-
-def backup_epoch(run_dir: Path) -> int | None:
-    """Return the last finished epoch the run's backup holds (None without a readable one)."""
-    marker = read_json(backup_dir(run_dir) / BACKUP_KERAS_DIR / BACKUP_EPOCH_FILE)
-    epoch = marker.get("epoch") if isinstance(marker, dict) else None
-    return epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else None
-
-
-def comparable_config(config: dict) -> dict:
-    """Return a TrainConfig dict as stored in JSON (tuples as lists) without the fields a resumed run may
-    change (RESUME_FREE_FIELDS)."""
-    return json.loads(json.dumps({key: value for key, value in config.items() if key not in RESUME_FREE_FIELDS},
-                                 default=str))
-
-
-def describe_config_change(before: dict, after: dict) -> str:
-    """Return the settings that differ between two TrainConfig dicts, in words."""
-    before, after = comparable_config(before), comparable_config(after)
-    changed = sorted(key for key in set(before) | set(after) if before.get(key) != after.get(key))
-    return ", ".join(f"{key} {before.get(key)!r} -> {after.get(key)!r}" for key in changed)
-
-
-def check_backup(run_dir: Path, config: dict | None = None) -> dict:
-    """Return the run's backup state (backup/state.json with "epoch": the last finished epoch it holds),
-    or raise ValueError naming the run when it has none, when it is damaged, or when ``config`` (a
-    TrainConfig dict; default: the one in config.json) is not the one the backup was made with."""
-    run_dir = Path(run_dir)
-    folder = backup_dir(run_dir)
-    if not has_backup(run_dir):
-        raise ValueError(f"Run {run_dir.name} has no training backup to resume from (a run keeps one only while "
-                         "its network trains: it completed, it is a fusion, or it ended before its first epoch).")
-    state = read_json(folder / BACKUP_STATE_FILE)
-    marker = read_json(folder / BACKUP_KERAS_DIR / BACKUP_EPOCH_FILE)
-    damaged = f"The training backup of run {run_dir.name} is damaged"
-    advice = "; it cannot be resumed: start a new run with the same settings instead."
-    if not isinstance(state, dict) or not isinstance(state.get("config"), dict):
-        raise ValueError(f"{damaged} ({BACKUP_DIR}/{BACKUP_STATE_FILE} is missing or unreadable){advice}")
-    epoch = marker.get("epoch") if isinstance(marker, dict) else None
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise ValueError(f"{damaged} ({BACKUP_DIR}/{BACKUP_KERAS_DIR}/{BACKUP_EPOCH_FILE} is unreadable){advice}")
-    weights = folder / BACKUP_KERAS_DIR / BACKUP_WEIGHTS_FILE
-    try:
-        import h5py
-
-        with h5py.File(weights, "r") as handle:
-            if not len(handle.keys()):
-                raise OSError("it holds no weights")
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{damaged} ({BACKUP_DIR}/{BACKUP_KERAS_DIR}/{BACKUP_WEIGHTS_FILE}: {error}){advice}") \
-            from error
-    if config is None:
-        config = read_run_identity(run_dir).get("config")
-        if not isinstance(config, dict):
-            raise ValueError(f"Run {run_dir.name} has no readable {CONFIG_FILE}; it cannot be resumed.")
-    if comparable_config(config) != comparable_config(state["config"]):
-        raise ValueError(f"Run {run_dir.name} cannot be resumed with changed settings "
-                         f"({describe_config_change(state['config'], config)}); a resumed run trains the settings "
-                         "it started with. Start a new run to train others.")
-    return {**state, "epoch": epoch}
-
-
 def can_resume(run: dict) -> bool:
     """Return whether a listed run (list_runs) is stopped or failed and holds a backup to resume."""
     return run["status"].get("state") in ("stopped", "failed") and has_backup(run["folder"])
@@ -476,7 +394,7 @@ def resume_run(run_dir: Path, config: TrainConfig | None = None) -> Path:
         if state == "completed":
             raise RunRefused(f"Run {run_dir.name} completed; there is nothing to resume.")
         try:
-            backup = check_backup(run_dir)
+            backup = check_backup(run_dir, read_run_identity(run_dir).get("config"))
         except ValueError as error:
             raise RunRefused(str(error)) from error
         refuse_if_too_many_active(run_dir.parent)

@@ -7,19 +7,17 @@ film, cached), build the network inside the distribution strategy, fit a fine-tu
 head alone first, fit the network with the recipe's schedule and the best-val_loss checkpoint,
 then tune thresholds on validation, evaluate the test split once and publish.
 
-While a network trains its run folder holds a backup (runs.BACKUP_DIR, kept by
+While a network trains its run folder holds a backup (genre_models.backup, kept by
 keras.callbacks.BackupAndRestore after every epoch); ``train_model(..., resume=True)`` goes on from
-it after a stop or a crash: see ``prepare_resume``. The backup is removed once the run completes.
+it after a stop or a crash (backup.prepare_resume). The backup is removed once the run completes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import math
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -28,16 +26,25 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_models.artifacts import HISTORY_FILE, publish_artifact
+from genre_models.artifacts import publish_artifact
+from genre_models.backup import (
+    BACKUP_BEST_DIR,
+    BACKUP_KERAS_DIR,
+    ResumePoint,
+    backup_dir,
+    check_backup,
+    prepare_resume,
+    remove_backup,
+    start_backup,
+    update_backup_state,
+)
 from genre_models.callbacks import (
-    best_link,
     make_backup,
     make_best_checkpoint,
     make_early_stopping,
     make_head_heartbeat,
     make_run_recorder,
     make_schedule,
-    replay_early_stopping,
 )
 from genre_models.config import (
     DISTRIBUTE_CHOICES,
@@ -50,7 +57,7 @@ from genre_models.config import (
     resolve_artifacts_dir,
 )
 from genre_models.dataset import MovieDataset, load_dataset, select_films
-from genre_models.fileio import read_json, read_json_lines, replace_file_atomically, write_json_atomically
+from genre_models.fileio import write_json_atomically
 from genre_models.fusion import fit_fusion, locate_models_in_use
 from genre_models.inputs import (
     OVERVIEW,
@@ -62,9 +69,6 @@ from genre_models.metadata import assemble_metadata, utc_now
 from genre_models.models import build_model, get_model_spec
 from genre_models.pipelines import make_pipelines
 from genre_models.runs import (
-    BACKUP_BEST_DIR,
-    BACKUP_KERAS_DIR,
-    BACKUP_STATE_FILE,
     CHECKPOINT_FILE,
     CONFIG_FILE,
     HEARTBEAT_SECONDS,
@@ -72,9 +76,7 @@ from genre_models.runs import (
     METRICS_FILE,
     STOP_FILE,
     TrainResult,
-    backup_dir,
     beat,
-    check_backup,
     create_run_dir,
     hold_worker_lock,
     read_status,
@@ -238,7 +240,7 @@ def train_model(config: TrainConfig, progress: ProgressCallback | None = None, r
     """Train one registry model end to end and publish its artifact; return where it went.
 
     ``resume``: go on in ``config.run_dir`` from its backup (a stopped or crashed run, see
-    prepare_resume); refused with ValueError naming the run when there is none, when it is damaged or
+    backup.prepare_resume); refused with ValueError naming the run when there is none, when it is damaged or
     when ``config`` is not the one it was made with."""
     spec = get_model_spec(config.model_name)
     recipe = resolve_recipe(spec.defaults, config)  # Impossible settings are refused before anything is written.
@@ -407,90 +409,6 @@ def fit_head_alone(model, head_features: np.ndarray, labels: np.ndarray, splits:
     return {"epochs_run": len(losses), "best_epoch": int(np.argmin(losses)) + 1, "best_val_loss": float(min(losses))}
 
 
-@dataclass
-class ResumePoint:
-    """Where a run goes on from: its backup's last finished epoch and what the callbacks knew then."""
-
-    # Epochs finished and backed up (fit() goes on with the next one).
-    epoch: int
-    # The history's epochs up to it (later ones, trained after the last backup, are dropped).
-    epochs: list[dict]
-    # EarlyStopping's state after those epochs (replay_early_stopping).
-    early_stopping: dict
-    # Whether fit() had ended (all epochs or early stopping) before the run broke off.
-    fit_finished: bool
-    # The backup's state.json (settings, resumes so far, the head fitted alone).
-    state: dict
-
-
-def backup_state_path(run_dir: Path) -> Path:
-    """Return the run's backup/state.json."""
-    return backup_dir(run_dir) / BACKUP_STATE_FILE
-
-
-def update_backup_state(run_dir: Path, **changes) -> dict:
-    """Merge ``changes`` into the backup's state.json (atomically); return it."""
-    state = read_json(backup_state_path(run_dir), default={})
-    state = {**(state if isinstance(state, dict) else {}), **changes}
-    write_json_atomically(backup_state_path(run_dir), state)
-    return state
-
-
-def start_backup(run_dir: Path, config: TrainConfig) -> None:
-    """Begin a fresh backup for a run training from its first epoch (an old one is removed)."""
-    shutil.rmtree(backup_dir(run_dir), ignore_errors=True)
-    update_backup_state(run_dir, config=config.to_dict(), model=config.model_name, created=utc_now(), resumes=[])
-
-
-def remove_backup(run_dir: Path) -> None:
-    """Remove the run's backup (the run completed: no optimizer state is kept)."""
-    shutil.rmtree(backup_dir(run_dir), ignore_errors=True)
-
-
-def prepare_resume(run_dir: Path, config: TrainConfig, recipe: Recipe) -> ResumePoint:
-    """Bring a run folder back to the last epoch its backup holds, and return that point.
-
-    The backup is checked (check_backup: it exists, it is readable, its settings are ``config``'s).
-    history.json and metrics.jsonl keep the epochs up to it and drop anything later (an epoch
-    recorded after the last backup is trained again, so no epoch appears twice and the curves read
-    as one run); best.keras goes back to the best of the kept epochs (its link in backup/best/);
-    early stopping's wait and best are replayed from the kept val_loss. Keras restores the model and
-    optimizer weights, the learning rate with them, when fit() starts (make_backup)."""
-    backup = check_backup(run_dir, config.to_dict())
-    last = backup["epoch"]
-    stored = read_json(run_dir / HISTORY_FILE)
-    records = stored.get("epochs") if isinstance(stored, dict) else None
-    if not isinstance(records, list):  # No history.json: the epoch lines of metrics.jsonl.
-        records = [r for r in read_json_lines(run_dir / METRICS_FILE) if r.get("kind") == "epoch"]
-    kept = [r for r in records if isinstance(r, dict) and isinstance(r.get("epoch"), int) and r["epoch"] <= last]
-    kept = list({r["epoch"]: r for r in kept}.values())  # one record per epoch, the latest
-    if [r["epoch"] for r in kept] != list(range(1, last + 1)):
-        raise ValueError(f"The training backup of run {run_dir.name} holds {last} epoch(s) but its history has "
-                         f"{[r['epoch'] for r in kept]}; it cannot be resumed: start a new run instead.")
-    write_json_atomically(run_dir / HISTORY_FILE, {"model": config.model_name, "run_dir": str(run_dir),
-                                                   "epochs": kept})
-    lines = [r for r in read_json_lines(run_dir / METRICS_FILE) if int(r.get("epoch") or 0) <= last]
-    with replace_file_atomically(run_dir / METRICS_FILE, suffix=".jsonl") as temp_path:
-        temp_path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-    losses = [r.get("val_loss") for r in kept]
-    finite = [(value, index) for index, value in enumerate(losses) if value is not None and value == value]
-    if finite:
-        best_epoch = min(finite)[1] + 1
-        link = best_link(backup_dir(run_dir) / BACKUP_BEST_DIR, best_epoch)
-        if link.is_file():
-            with replace_file_atomically(run_dir / CHECKPOINT_FILE, suffix=".keras") as temp_path:
-                temp_path.unlink()
-                try:
-                    os.link(link, temp_path)
-                except OSError:
-                    shutil.copyfile(link, temp_path)
-    early_stopping = replay_early_stopping(losses, recipe.patience)
-    fit_finished = bool(backup.get("fit_finished")) or last >= recipe.epochs or early_stopping["stopped"]
-    state = update_backup_state(run_dir, resumes=[*backup.get("resumes", []), {"after_epoch": last,
-                                                                                "at": utc_now()}])
-    return ResumePoint(last, kept, early_stopping, fit_finished, state)
-
-
 def fit_network(model, pipelines: tuple, recipe: Recipe, config: TrainConfig, run_dir: Path,
                 resume: ResumePoint | None = None, backup: bool = True) -> tuple[dict, object]:
     """Fit with the recipe's schedule, early stopping, the atomic best-val_loss checkpoint and the
@@ -540,7 +458,8 @@ def run_training(spec, recipe: Recipe, config: TrainConfig, run_dir: Path, progr
     distribution = set_up_distribution(config, recipe, run_dir)
     # Workers of a cluster have no backup (resuming one alone would leave its peers behind).
     backup = distribution.cluster is None
-    point = prepare_resume(run_dir, config, recipe) if resume else None
+    point = prepare_resume(run_dir, config, recipe, metrics=run_dir / METRICS_FILE,
+                           checkpoint=run_dir / CHECKPOINT_FILE) if resume else None
     if backup and point is None:
         start_backup(run_dir, config)
     dataset, splits = load_training_data(spec, recipe, config, progress)

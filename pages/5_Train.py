@@ -14,7 +14,7 @@ import time
 import streamlit as st
 
 from genre_app import charts, state, widgets
-from genre_models import runs
+from genre_models import backup, runs
 from genre_models.fileio import read_json, write_json_atomically
 from genre_models.artifacts import METADATA_FILE, list_artifact_folders
 from genre_models.config import EncoderRecipe, PosterRecipe, TextRecipe, TrainConfig, resolve_artifacts_dir
@@ -243,7 +243,7 @@ def run_rows(all_runs: list[dict], promoted: dict) -> list[dict]:
 def resume_button(run: dict, read_only: str | None, notice) -> None:
     """The Resume button of a stopped or failed run that holds a backup: its worker starts again on the same
     folder and settings and goes on from the epoch after the last finished one."""
-    epoch = runs.backup_epoch(run["folder"])
+    epoch = backup.backup_epoch(run["folder"])
     epochs = run["config"].get("epochs")
     what = f"after epoch {epoch}" + (f" of {epochs}" if epochs else "")
     st.info(f"Run {run['id']} {run['status'].get('state')} {what}; its backup (model and optimizer weights, "

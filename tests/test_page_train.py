@@ -338,9 +338,9 @@ def test_the_page_offers_the_chosen_runs_downloads(finished_runs):
 
 def with_backup(folder, epoch: int = 2):
     """Give a fake run the backup a stopped worker leaves (only its epoch marker: the page reads no more)."""
-    from genre_models import runs
+    from genre_models import backup
 
-    marker = folder / runs.BACKUP_DIR / runs.BACKUP_KERAS_DIR / runs.BACKUP_EPOCH_FILE
+    marker = folder / backup.BACKUP_DIR / backup.BACKUP_KERAS_DIR / backup.BACKUP_EPOCH_FILE
     marker.parent.mkdir(parents=True)
     marker.write_text(f'{{"epoch": {epoch}, "batch": 0}}')
     return folder

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from genre_models import runs
+from genre_models import backup, runs
 from genre_models.artifacts import load_artifact
 from genre_models.config import TrainConfig
 
@@ -282,7 +282,7 @@ def test_resume_run_relaunches_the_worker_which_finishes_the_run(real_data_dir, 
     assert final == "completed", log_of(run_dir)
     assert [epoch["epoch"] for epoch in runs.read_history(run_dir)] == [1, 2, 3, 4]
     assert [record["epoch"] for record in runs.read_metrics(run_dir)[1]] == [1, 2, 3, 4]
-    assert not (run_dir / runs.BACKUP_DIR).exists() and not runs.can_resume(runs.list_runs()[0])
+    assert not (run_dir / backup.BACKUP_DIR).exists() and not runs.can_resume(runs.list_runs()[0])
     assert load_artifact(run_dir / runs.ARTIFACT_DIR).metadata["training"]["epochs_run"] == 4
     assert "--- resumed at" in log_of(run_dir)
     with pytest.raises(runs.RunRefused, match="completed; there is nothing to resume"):
@@ -315,7 +315,7 @@ def test_resume_refusals_name_the_run_and_why(real_data_dir, runs_dir, monkeypat
     with pytest.raises(runs.RunRefused, match=f"Run {run_dir.name} cannot be resumed with changed settings"):
         runs.resume_run(run_dir)
     (run_dir / runs.CONFIG_FILE).write_text(json.dumps(stored))
-    weights = run_dir / runs.BACKUP_DIR / runs.BACKUP_KERAS_DIR / runs.BACKUP_WEIGHTS_FILE
+    weights = run_dir / backup.BACKUP_DIR / backup.BACKUP_KERAS_DIR / backup.BACKUP_WEIGHTS_FILE
     weights.write_bytes(weights.read_bytes()[:100])
     with pytest.raises(runs.RunRefused, match=f"The training backup of run {run_dir.name} is damaged"):
         runs.resume_run(run_dir)

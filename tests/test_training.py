@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from genre_models import backup
 from genre_models.artifacts import load_artifact, publish_artifact
 from genre_models.config import TrainConfig
 from genre_models.models import MODEL_REGISTRY
@@ -235,7 +236,7 @@ def test_a_crashed_run_resumes_after_its_last_epoch_as_one_continuous_run(real_d
 
     run_dir = tmp_path / "run"
     config = crashed_run(real_data_dir, run_dir, monkeypatch)
-    assert runs.read_status(run_dir)["state"] == "failed" and runs.has_backup(run_dir)
+    assert runs.read_status(run_dir)["state"] == "failed" and backup.has_backup(run_dir)
     assert [epoch["epoch"] for epoch in runs.read_history(run_dir)] == [1, 2]
     lines_before = len(runs.read_metrics(run_dir)[0])
 
@@ -247,8 +248,8 @@ def test_a_crashed_run_resumes_after_its_last_epoch_as_one_continuous_run(real_d
     # The resumed process went on with epoch 3: its batch lines follow epoch 2's, none of epochs 1-2 again.
     assert [record["epoch"] for record in batches[lines_before:]] == sorted(
         record["epoch"] for record in batches[lines_before:]) and batches[lines_before]["epoch"] == 3
-    assert runs.read_status(run_dir)["state"] == "completed" and not runs.has_backup(run_dir)
-    assert not (run_dir / runs.BACKUP_DIR).exists()
+    assert runs.read_status(run_dir)["state"] == "completed" and not backup.has_backup(run_dir)
+    assert not (run_dir / backup.BACKUP_DIR).exists()
     loaded = load_artifact(result.artifact_dir)
     assert loaded.metadata["training"]["epochs_run"] == 4
     assert [resume["after_epoch"] for resume in loaded.metadata["training"]["resumed"]] == [2]
@@ -269,43 +270,14 @@ def test_a_stopped_run_keeps_its_backup_and_resumes_to_completion(real_data_dir,
     with monkeypatch.context() as patch:
         interrupt_at_epoch(patch, 1, action=lambda: runs.request_stop(run_dir))
         stopped = train_model(config)
-    assert stopped.stopped and runs.read_status(run_dir)["state"] == "stopped" and runs.has_backup(run_dir)
+    assert stopped.stopped and runs.read_status(run_dir)["state"] == "stopped" and backup.has_backup(run_dir)
     done = len(runs.read_history(run_dir))
     assert done < 4
     runs.Path(run_dir, runs.STOP_FILE).unlink()  # what runs.resume_run does before launching the worker
     result = train_model(config, resume=True)
     assert [epoch["epoch"] for epoch in runs.read_history(run_dir)] == [1, 2, 3, 4]
     assert not result.stopped and runs.read_status(run_dir)["state"] == "completed"
-    assert not (run_dir / runs.BACKUP_DIR).exists()
-
-
-def test_an_epoch_recorded_after_the_last_backup_is_trained_again_not_repeated(real_data_dir, tmp_path,
-                                                                                 monkeypatch):
-    """Killed between an epoch's checkpoint and history line and its backup: that epoch is dropped from the
-    history and metric lines, best.keras goes back to the backed-up best, and the epoch is trained again."""
-    from genre_models import runs
-
-    run_dir = tmp_path / "run"
-    config = crashed_run(real_data_dir, run_dir, monkeypatch)
-    history = json.loads((run_dir / "history.json").read_text())
-    ghost = {**history["epochs"][-1], "epoch": 3, "val_loss": 0.001}
-    (run_dir / "history.json").write_text(json.dumps({**history, "epochs": history["epochs"] + [ghost]}))
-    with open(run_dir / runs.METRICS_FILE, "a") as handle:
-        handle.write(json.dumps({"kind": "batch", "epoch": 3, "step": 1, "steps": 1, "loss": 0.1}) + "\n")
-        handle.write(json.dumps({"kind": "epoch", **ghost}) + "\n")
-    (run_dir / runs.CHECKPOINT_FILE).write_bytes(b"the lost epoch's checkpoint")
-    from genre_models.training import prepare_resume
-
-    point = prepare_resume(run_dir, config, resolve_recipe(MODEL_REGISTRY["tfidf_logreg"].defaults, config))
-    assert point.epoch == 2 and [epoch["epoch"] for epoch in point.epochs] == [1, 2]
-    best = 1 + min(range(2), key=lambda index: point.epochs[index]["val_loss"])
-    link = run_dir / runs.BACKUP_DIR / "best" / f"epoch-{best:04d}.keras"
-    assert (run_dir / runs.CHECKPOINT_FILE).read_bytes() == link.read_bytes()
-    train_model(config, resume=True)
-    epochs = runs.read_history(run_dir)
-    assert [epoch["epoch"] for epoch in epochs] == [1, 2, 3, 4]
-    assert all(epoch["val_loss"] > 0.001 for epoch in epochs)
-    assert [record["epoch"] for record in runs.read_metrics(run_dir)[1]] == [1, 2, 3, 4]
+    assert not (run_dir / backup.BACKUP_DIR).exists()
 
 
 def test_resuming_with_changed_settings_is_refused(real_data_dir, tmp_path, monkeypatch):
@@ -316,7 +288,7 @@ def test_resuming_with_changed_settings_is_refused(real_data_dir, tmp_path, monk
     changed = TrainConfig(**{**config.to_dict(), "epochs": 6})
     with pytest.raises(ValueError, match=r"cannot be resumed with changed settings \(epochs 4 -> 6\)"):
         train_model(changed, resume=True)
-    assert runs.read_status(run_dir)["state"] == "failed" and runs.has_backup(run_dir)  # left as it was
+    assert runs.read_status(run_dir)["state"] == "failed" and backup.has_backup(run_dir)  # left as it was
 
 
 @pytest.mark.parametrize("damage, where", [
@@ -326,11 +298,9 @@ def test_resuming_with_changed_settings_is_refused(real_data_dir, tmp_path, monk
 ])
 def test_a_damaged_backup_is_refused_with_a_message_naming_the_run(damage, where, real_data_dir, tmp_path,
                                                                    monkeypatch):
-    from genre_models import runs
-
     run_dir = tmp_path / "broken-run"
     config = crashed_run(real_data_dir, run_dir, monkeypatch)
-    damage(run_dir / runs.BACKUP_DIR)
+    damage(run_dir / backup.BACKUP_DIR)
     with pytest.raises(ValueError, match=rf"backup of run broken-run is damaged \(.*{where}"):
         train_model(config, resume=True)
 
@@ -345,43 +315,18 @@ def test_weights_that_do_not_fit_the_model_are_a_damaged_backup_not_a_traceback(
     run_dir = tmp_path / "broken-run"
     config = crashed_run(real_data_dir, run_dir, monkeypatch)
     other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
-    other.save_weights(run_dir / runs.BACKUP_DIR / "keras" / "latest.weights.h5")
+    other.save_weights(run_dir / backup.BACKUP_DIR / "keras" / "latest.weights.h5")
     with pytest.raises(ValueError, match="backup of run broken-run is damaged"):
         train_model(config, resume=True)
     assert "damaged" in runs.read_status(run_dir)["error"]
 
 
 def test_a_fusion_or_a_completed_run_has_nothing_to_resume(real_data_dir, tmp_path):
-    from genre_models import runs
-
     run_dir = tmp_path / "run"
     config = resumable_config(real_data_dir, run_dir, epochs=1)
     train_model(config)
-    assert not (run_dir / runs.BACKUP_DIR).exists()
+    assert not (run_dir / backup.BACKUP_DIR).exists()
     with pytest.raises(ValueError, match="run has no training backup to resume from"):
         train_model(config, resume=True)
     with pytest.raises(ValueError, match="is a fusion"):
         train_model(TrainConfig(model_name="late_fusion", run_dir=str(run_dir)), resume=True)
-
-
-def test_early_stopping_goes_on_from_the_epochs_before_the_resume():
-    """The replayed state is the one Keras' EarlyStopping reaches on the same val_loss."""
-    import keras
-
-    from genre_models.callbacks import replay_early_stopping
-
-    for losses in ([0.5, 0.4, 0.45, 0.46], [0.5, 0.4, 0.45, 0.46, 0.47], [0.3, 0.2, 0.1]):
-        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-        stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=3)
-        stopper.set_model(model)
-        model.stop_training = False
-        stopper.on_train_begin()
-        for epoch, value in enumerate(losses):
-            stopper.on_epoch_end(epoch, {"val_loss": value})
-        assert replay_early_stopping(losses, 3) == {"best": stopper.best, "best_epoch": stopper.best_epoch,
-                                                    "wait": stopper.wait, "stopped": model.stop_training}
-
-    assert replay_early_stopping([0.5, 0.4, 0.45, 0.46], 3) == {"best": 0.4, "best_epoch": 1, "wait": 2,
-                                                                "stopped": False}
-    assert replay_early_stopping([0.5, 0.4, 0.45, 0.46, 0.47], 3)["stopped"] is True
-    assert replay_early_stopping([], 3) == {"best": None, "best_epoch": 0, "wait": 0, "stopped": False}
