@@ -12,8 +12,10 @@ instance `git archive <commit> | tar -x -C DIR`), alternating with this one so b
 Each run starts a fresh server (nothing cached in it) and drives the app as a user would, as fast as a
 script can: open the app's address, wait until Home is interactive (its title, page links and models table
 drawn and its script run over), click Predict in the sidebar, type an overview, press Predict and wait for
-"Our answer". Figures per run, then their medians, the server process's CPU seconds at both points (which
-other jobs move far less than the wall-clock figures) and the 1-minute load average (other jobs on this
+"Our answer" (which may come from the models loaded so far), then until every model's answer is in (no model
+named as still loading; the model "Our answer" comes from is given at both points). Figures per run, then
+their medians, the server process's CPU seconds at both points (which other jobs move far less than the
+wall-clock figures) and the 1-minute load average (other jobs on this
 machine's cores move every wall-clock figure); ends with one JSON line.
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import time
@@ -31,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OVERVIEW = "A retired hitman is pulled back in for one last job in Tokyo."
 TIMEOUT_MS = 300_000
+# What the Predict page says over answers given while some models were still loading (pages/2_Predict.py).
+STILL_LOADING = "Still loading, so not in these answers yet"
 # JavaScript: true while Streamlit's "running" indicator is shown (a script run in progress).
 RUNNING_JS = "() => !!document.querySelector('[data-testid=\"stStatusWidget\"]')"
 
@@ -51,6 +56,12 @@ def read_cpu_seconds(pid: int) -> float:
     hardly moves with other jobs on the machine's cores."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def answering_model(page) -> str:
+    """Return the model "Our answer" comes from (its caption starts "From <model> (reads ...")."""
+    caption = page.get_by_text(re.compile(r"^From \S+ \(reads")).first.inner_text()
+    return caption.split()[1]
 
 
 def wait_until_home_is_interactive(page) -> None:
@@ -92,6 +103,13 @@ def measure_run(data_dir: str, chromium: str, checkout: Path = ROOT, think_secon
             page.get_by_text("Our answer").wait_for()
             answered = time.perf_counter()
             answered_cpu = read_cpu_seconds(server.pid)
+            first_model = answering_model(page)
+            # A prediction made while models load answers with those loaded and names the others, whose answers
+            # the page adds when they are in: the answer is complete once no model is named as still loading.
+            page.wait_for_function(f"() => !document.body.innerText.includes({json.dumps(STILL_LOADING)}) "
+                                   f"&& !({RUNNING_JS})()")
+            complete = time.perf_counter()
+            final_model = answering_model(page)
         finally:
             browser.close()
             server.terminate()
@@ -99,13 +117,16 @@ def measure_run(data_dir: str, chromium: str, checkout: Path = ROOT, think_secon
     return {"listening_s": round(listening, 2), "home_interactive_s": round(home, 2),
             "predict_inputs_s": round(inputs_shown, 2), "first_prediction_s": round(answered - started, 2),
             "predict_page_after_click_s": round(answered - clicked, 2),
-            "predict_button_to_answer_s": round(answered - pressed, 2), "server_cpu_home_s": round(home_cpu, 2),
-            "server_cpu_first_prediction_s": round(answered_cpu, 2)}
+            "predict_button_to_answer_s": round(answered - pressed, 2),
+            "every_answer_s": round(complete - started, 2), "server_cpu_home_s": round(home_cpu, 2),
+            "server_cpu_first_prediction_s": round(answered_cpu, 2), "first_answer_from": first_model,
+            "final_answer_from": final_model}
 
 
 def summarize(runs: list[dict]) -> dict:
-    """Return the median of each figure over the runs."""
-    return {key: round(statistics.median(run[key] for run in runs), 2) for key in runs[0]}
+    """Return the median of each figure over the runs (the models answering: the most common)."""
+    return {key: round(statistics.median(run[key] for run in runs), 2) if isinstance(runs[0][key], float)
+            else statistics.mode(run[key] for run in runs) for key in runs[0]}
 
 
 def describe(medians: dict, count: int) -> str:
@@ -113,7 +134,9 @@ def describe(medians: dict, count: int) -> str:
     return (f"server start -> listening {medians['listening_s']:.2f} s, -> Home interactive "
             f"{medians['home_interactive_s']:.2f} s (target < 3 s), -> first prediction "
             f"{medians['first_prediction_s']:.2f} s (target < 8 s; Predict pressed -> answer "
-            f"{medians['predict_button_to_answer_s']:.2f} s); the server's CPU time by then "
+            f"{medians['predict_button_to_answer_s']:.2f} s; \"Our answer\" from {medians['first_answer_from']}), "
+            f"-> every model's answer {medians['every_answer_s']:.2f} s (from {medians['final_answer_from']}); "
+            f"the server's CPU time by then "
             f"{medians['server_cpu_home_s']:.2f} s and {medians['server_cpu_first_prediction_s']:.2f} s; medians of "
             f"{count} runs")
 
