@@ -126,26 +126,22 @@ def build_course_cnn(num_genres: int, defaults: PosterRecipe, learning_rate: flo
 
 def build_poster_cnn(num_genres: int, defaults: PosterRecipe, learning_rate: float, training_texts=None):
     """A better poster CNN, trained from scratch: the posters' 1:2 aspect ratio at twice the course's
-    pixels, light augmentation, a narrow strided stem (wide early layers are slow on CPU), batch
-    normalisation and global pooling instead of a 2M-weight flatten."""
+    pixels, flips, four stages of 3x3 convolutions with batch normalisation (32-64-128-256 filters, the
+    first at full resolution), and global pooling instead of a 2M-weight flatten."""
     import keras
     from keras import layers
 
     poster, x = build_poster_input(defaults.image_size)
-    # Active only while training: flips, small shifts/zooms (crops) and colour jitter.
+    # Flips only (active only while training): the earlier recipe's shifts, brightness and contrast jitter
+    # with a narrow strided stem reached validation macro AP 0.229; this plainer, wider one 0.251.
     x = layers.RandomFlip("horizontal", name="augment_flip")(x)
-    # Kept mild: stronger shifts and zooms (0.06/0.1 with reflected borders) trained worse on validation.
-    x = layers.RandomTranslation(0.05, 0.05, fill_mode="reflect", name="augment_shift")(x)
-    x = layers.RandomBrightness(0.1, value_range=(0.0, 1.0), name="augment_brightness")(x)
-    x = layers.RandomContrast(0.1, name="augment_contrast")(x)
 
     def convolve(tensor, filters, kernel=3, strides=1):
         tensor = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False)(tensor)
         return layers.ReLU()(layers.BatchNormalization()(tensor))
 
-    x = convolve(x, 24, kernel=5, strides=2)
-    x = convolve(x, 32, strides=2)
-    x = layers.MaxPooling2D()(convolve(x, 64))
+    x = layers.MaxPooling2D()(convolve(x, 32))
+    x = layers.MaxPooling2D()(convolve(convolve(x, 64), 64))
     x = layers.MaxPooling2D()(convolve(convolve(x, 128), 128))
     x = convolve(convolve(x, 256), 256)
     x = layers.Concatenate()([layers.GlobalAveragePooling2D()(x), layers.GlobalMaxPooling2D()(x)])
@@ -293,12 +289,13 @@ MODEL_REGISTRY: dict[str, ModelSpec] = {
         ModelSpec(
             name="poster_cnn",
             input_kind=POSTER,
-            description="Better poster CNN: 128x64 (the posters' aspect), BN, global pooling, augmentation, "
-                        "focal loss, cosine schedule.",
+            description="Better poster CNN: 128x64 (the posters' aspect), four BN conv stages, global pooling, "
+                        "flips, cosine schedule.",
             # No early stopping: the cosine schedule must reach its small rates (a 224x112 run stopped by
             # patience 8 kept an epoch-9 checkpoint taken at a high rate; validation macro AP 0.206).
-            defaults=PosterRecipe(epochs=40, batch_size=64, learning_rate=2e-3, patience=0, image_size=(128, 64),
-                                  schedule="cosine", loss="focal", threshold_policy="auto"),
+            # Binary cross-entropy: focal loss made no difference on validation (0.229 vs 0.235).
+            defaults=PosterRecipe(epochs=25, batch_size=64, learning_rate=1e-3, patience=0, image_size=(128, 64),
+                                  schedule="cosine", loss="binary_crossentropy", threshold_policy="auto"),
             builder=build_poster_cnn,
         ),
         ModelSpec(

@@ -6,8 +6,8 @@ scoring that moves a probability shows up here. The tolerance (1e-6) only admits
 round-off from a different batch composition (oneDNN kernels); a real change is far larger.
 
 Deliberate retrains replace their entries: tfidf_logreg was retrained and text_ensemble and
-multimodal_fusion refitted on it (models round 2), and multimodal_fusion refitted again as a fusion of
-log-odds; their entries are the test-split scores their training recorded (split_scores.npz), so this
+multimodal_fusion refitted on it (models round 2), multimodal_fusion refitted again as a fusion of
+log-odds, poster_cnn retrained (a plainer, wider network) and multimodal_fusion refitted on it; their entries are the test-split scores their training recorded (split_scores.npz), so this
 still checks that serving gives what training saw.
 """
 
