@@ -233,7 +233,30 @@ def show_model_table(models: list[dict], needs_refit: dict[str, str] | None = No
     extra = baseline_row(baseline)
     if extra:
         rows.append({**extra, **({"state": "reference"} if needs_refit else {})})
-    show_table(rows)
+    # A static table, not the interactive data grid: Home's first view must be quick (issue 15), and the grid
+    # alone took ~0.9 s to draw in the browser. The training commands, long lines, go in an expander below it.
+    st.table(pd.DataFrame([format_table_row(row) for row in rows]).set_index("model"))
+    with st.expander("How each model was made (the command that trained it)"):
+        st.code("\n".join(f"# {row['model']}\n{row['command']}" for row in rows if row.get("command")),
+                language="bash", wrap_lines=True)
+
+
+def format_table_row(row: dict) -> dict:
+    """Return a models-table row for a static table: readable metric headers, figures to three decimals,
+    blanks for missing values, no command (shown apart)."""
+    formatted = {}
+    for key, value in row.items():
+        if key == "command":
+            continue
+        header = key
+        if key.startswith("test "):
+            metric = key.removeprefix("test ").removesuffix(" (one global threshold)")
+            header = f"test {METRIC_LABELS.get(metric, metric)}" + (
+                " (one global threshold)" if key.endswith("(one global threshold)") else "")
+        if isinstance(value, float):
+            value = f"{value:.3f}" if header.startswith("test ") else f"{value:g}"
+        formatted[header] = "" if value is None else str(value)
+    return formatted
 
 
 def baseline_row(baseline: dict | None) -> dict | None:

@@ -60,8 +60,11 @@ def test_home_shows_dataset_models_and_links(app_env):
     content = texts(app)
     assert "96 films" in content and "25 genres" in content
     assert "GENRE_DATA_DIR" in content
-    models = app.dataframe[0].value
-    assert SHIPPED <= set(models["model"])
+    models = app.table[0].value  # a static table: quick to draw on a first visit
+    assert SHIPPED <= set(models.index)
+    assert {"input", "test micro-F1", "test macro-F1", "test macro AP"} <= set(models.columns)
+    assert "command" not in models.columns
+    assert "python -m genre_models train --model poster_cnn" in app.code[0].value  # the commands, apart
     from genre_app.navigation import list_pages
 
     assert len(app.get("page_link")) == len(list_pages())  # one per page (a Report page too, once it exists)
@@ -609,7 +612,7 @@ def test_a_damaged_promotions_file_is_ignored_with_a_warning(app_env, fake_runs,
     if page in ("streamlit_app.py", "pages/5_Train.py"):
         assert any(runs.PROMOTIONS_FILE in warning.value for warning in app.warning)
     if page == "streamlit_app.py":
-        assert SHIPPED <= set(app.dataframe[0].value["model"])
+        assert SHIPPED <= set(app.table[0].value.index)
 
 
 # --- Issue 13: explanations, computed only when asked -----------------------------------------------------------
@@ -820,7 +823,7 @@ def test_home_marks_a_fusion_whose_part_was_replaced_as_needing_refit(app_env, r
     monkeypatch.setattr(runs, "start_run", lambda config: started.append(config) or replaced_fusion_part.parent / "x")
     app = run_page("streamlit_app.py")
     assert not [error for error in app.error if "late_fusion" in error.value]
-    table = app.dataframe[0].value.set_index("model")
+    table = app.table[0].value
     assert table.loc["late_fusion", "state"] == "needs refitting"
     assert table.loc["multimodal_fusion", "state"] == "ready"
     assert "late_fusion needs refitting" in texts(app)
@@ -856,10 +859,10 @@ def test_compare_has_a_baseline_row_percentages_and_a_two_model_focus(app_env):
 
 def test_home_guides_the_figures_and_lists_the_baseline(app_env):
     app = run_page("streamlit_app.py")
-    table = app.dataframe[0].value.set_index("model")
+    table = app.table[0].value
     baseline = [name for name in table.index if name.startswith("baseline: always")]
     assert baseline == ["baseline: always Comedy + Drama"]
-    assert table.loc[baseline[0], "test micro_f1"] > 0
+    assert float(table.loc[baseline[0], "test micro-F1"]) > 0
     assert table.loc["late_fusion", "epochs"] == "fused (no epochs)" and table.loc["course_cnn", "epochs"] == "40"
     guide = [expander for expander in app.expander if expander.label == "How to read these figures"]
     assert guide and "macro-F1" in guide[0].markdown[0].value and "average precision" in guide[0].markdown[0].value

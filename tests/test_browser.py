@@ -159,7 +159,7 @@ def test_predict_and_evaluate_journey(page, app_url, tmp_path):
     page.goto(app_url)
     page.get_by_text("Movie genres from posters and plot summaries").wait_for()
     page.get_by_text("96 films").wait_for()
-    page.locator("[data-testid='stDataFrame']").first.wait_for()
+    page.locator("[data-testid='stTable']").first.wait_for()  # Home's models table
     snapshot(page, "01-home")
 
     page.goto(f"{app_url}/Predict")

@@ -46,7 +46,7 @@ def test_sidebar_says_home_and_every_entry_opens_its_page(page, app_url):
     pages = list_pages()
     assert sidebar_entries(page) == ["Home", *(entry.title for entry in pages)]
     assert "streamlit app" not in nav.inner_text().lower()
-    page.locator("[data-testid='stDataFrame']").first.wait_for()  # the models table, drawn last
+    page.locator("[data-testid='stTable']").first.wait_for()  # the models table, drawn last
     wait_until_settled(page)
     snapshot(page, "20-navigation-home")
     for number, entry in enumerate(pages, start=1):

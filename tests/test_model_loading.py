@@ -65,11 +65,13 @@ def test_while_loading_the_status_names_the_step(two_artifacts, monkeypatch):
     monkeypatch.setattr(artifacts, "load_all_artifacts", load_after_the_gate)
     loading = state.ModelLoading(two_artifacts, {}, warm_up=False)
     try:
+        first = loading.order[0]  # the order Predict needs them in (state.loading_order): tfidf_logreg here
+        assert sorted(loading.order) == ["course_cnn", "tfidf_logreg"]
         for _ in range(600):  # TensorFlow's import comes first; then the gate holds the first model
-            if loading.current == "course_cnn":
+            if loading.current == first:
                 break
             time.sleep(0.1)
-        assert loading.describe().startswith("Loading the models: course_cnn (1 of 2), ")
+        assert loading.describe().startswith(f"Loading the models: {first} (1 of 2), ")
         assert loading.fraction() == pytest.approx(1 / 3)
         with pytest.raises(TimeoutError):
             loading.result(timeout=0.1)
@@ -101,7 +103,7 @@ def test_home_lists_the_models_while_they_load_then_reports_the_damaged_one(smal
         app.run()
         assert not app.exception, [error.value for error in app.exception]
         # Both models are listed from their metadata; neither has loaded.
-        assert set(app.dataframe[0].value["model"]) >= {"course_cnn", "tfidf_logreg"}
+        assert set(app.table[0].value.index) >= {"course_cnn", "tfidf_logreg"}
         assert [bar.proto.text for bar in app.get("progress")][0].startswith("Loading the models: ")
         assert not app.error
     finally:
