@@ -119,7 +119,7 @@ def show_model_loading(reported: set[str]) -> None:
     """Start loading the models in the background and show how far it is, live (a fragment polling every
     second) until they are in; then the problems only loading finds (a damaged model.keras, a fused model
     whose part did not load), leaving out the models already reported from their metadata."""
-    loading = state.start_loading_models()
+    loading = state.start_loading_models(head_start=state.HOME_HEAD_START_SECONDS)
     polling = not loading.is_finished()
 
     @st.fragment(run_every=1.0 if polling else None)
@@ -159,5 +159,6 @@ try:
     st.navigation([home, *(page for _, page in page_entries)]).run()
 finally:
     # Whichever page opens first (Home, Train, a page stopped for want of data), the models start loading
-    # in the background now, so a later prediction finds them ready; a page that needs them waits for them.
-    state.start_loading_models()
+    # in the background now (after a head start that keeps this first page quick), so a later prediction finds
+    # them ready; a page that needs them cuts the head start short and waits for them.
+    state.start_loading_models(head_start=state.HOME_HEAD_START_SECONDS)

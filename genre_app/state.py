@@ -165,8 +165,13 @@ class ModelLoading:
     repeat, a trace).
     """
 
-    def __init__(self, artifacts_dir: Path, overrides: dict[str, str], warm_up: bool = True):
+    def __init__(self, artifacts_dir: Path, overrides: dict[str, str], warm_up: bool = True,
+                 head_start: float = 0.0):
         self.artifacts_dir, self.overrides = Path(artifacts_dir), dict(overrides)
+        # Seconds the load waits before importing TensorFlow, unless a page needing the models hurries it
+        # (see HOME_HEAD_START_SECONDS).
+        self.head_start = head_start
+        self.hurried = threading.Event()
         self.names = list(list_artifact_folders(self.artifacts_dir, self.overrides))
         # From the metadata alone (no model loaded): the inputs each model needs, and which ones this machine
         # cannot run for want of an optional package (never "still loading").
@@ -196,6 +201,10 @@ class ModelLoading:
         self.thread = threading.Thread(target=self.run, name="genre-model-loading", daemon=False)
         self.thread.start()
 
+    def hurry(self) -> None:
+        """Skip what is left of the head start: a page needs the models now."""
+        self.hurried.set()
+
     def load_one(self, name: str):
         """Load one artifact; return (loaded models, errors by name), as load_all_artifacts does."""
         from genre_models.artifacts import load_all_artifacts
@@ -205,6 +214,7 @@ class ModelLoading:
     def run(self) -> None:
         """Load every artifact (the thread's body), then warm the predictor's graphs up."""
         try:
+            self.hurried.wait(self.head_start)
             import tensorflow  # noqa: F401 - the first and longest step, named on its own
 
             self.steps_done = 1
@@ -316,10 +326,11 @@ class ModelLoading:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def get_model_loading(artifacts_dir: str, promoted: tuple[tuple[str, str], ...] = ()) -> ModelLoading:
+def get_model_loading(artifacts_dir: str, promoted: tuple[tuple[str, str], ...] = (),
+                      _head_start: float = 0.0) -> ModelLoading:
     """Start loading every artifact in the background, promoted runs replacing theirs; return the loading
-    (cached: one load per server process and set of artifacts)."""
-    return ModelLoading(Path(artifacts_dir), dict(promoted))
+    (cached: one load per server process and set of artifacts; the head start is not part of the key)."""
+    return ModelLoading(Path(artifacts_dir), dict(promoted), head_start=_head_start)
 
 
 def get_predictor(artifacts_dir: str, promoted: tuple[tuple[str, str], ...] = ()):
@@ -328,12 +339,28 @@ def get_predictor(artifacts_dir: str, promoted: tuple[tuple[str, str], ...] = ()
     For code inside cached functions, where anything drawn would be replayed on every cache hit; pages
     call predictor(), which shows the progress.
     """
-    return get_model_loading(artifacts_dir, promoted).result()
+    loading = get_model_loading(artifacts_dir, promoted)
+    loading.hurry()
+    return loading.result()
 
 
-def start_loading_models() -> ModelLoading:
-    """Start loading the configured artifacts in the background (once: later calls return the same loading)."""
-    return get_model_loading(str(resolve_artifacts_dir()), promotions())
+# How long a load started by a page that does not need the models (Home, say) waits before importing
+# TensorFlow. The import holds Python's lock for ~3 s of CPU and, started at once, delayed Home's first
+# drawing from ~2.8 s to ~4.5 s after the server started; a page that needs the models cuts the wait short
+# (hurry). Measured with benchmarks.first_use (load 1.6-2.8, medians of 3): no head start, Home 4.5 s and
+# the first prediction 7.0 s; 1.0 s, 3.1 s and 7.1 s; 1.5 s, 2.8 s and 6.9 s; 2.0 s, 3.0 s and 7.5 s.
+HOME_HEAD_START_SECONDS = 1.5
+
+
+def start_loading_models(head_start: float = 0.0) -> ModelLoading:
+    """Start loading the configured artifacts in the background (once: later calls return the same loading).
+
+    ``head_start``: seconds to wait first, for a page that does not need the models itself; a call without
+    one (a page that needs them) ends any head start still running."""
+    loading = get_model_loading(str(resolve_artifacts_dir()), promotions(), _head_start=head_start)
+    if not head_start:
+        loading.hurry()
+    return loading
 
 
 def promotions() -> tuple[tuple[str, str], ...]:

@@ -116,3 +116,14 @@ def test_home_lists_the_models_while_they_load_then_reports_the_damaged_one(smal
     assert [error.value for error in app.error if "course_cnn" in error.value][0].startswith(
         "Skipped artifact `course_cnn`:")
     state.get_model_loading.clear()
+
+
+def test_a_head_start_delays_the_load_until_a_page_hurries_it(two_artifacts):
+    loading = state.ModelLoading(two_artifacts, {}, warm_up=False, head_start=600)
+    try:
+        time.sleep(0.5)
+        assert loading.steps_done == 0 and not loading.is_finished()  # still waiting: TensorFlow not imported
+    finally:
+        loading.hurry()
+    assert loading.result(timeout=TIMEOUT).model_names() == ["tfidf_logreg"]
+    assert loading.seconds < TIMEOUT
