@@ -126,7 +126,8 @@ def show_model_loading(reported: set[str]) -> None:
     def show_status() -> None:
         if not loading.is_finished():
             st.progress(loading.fraction(), text=loading.describe())
-            st.caption("Everything on this page works now; Predict and the pages that score films wait for the models.")
+            st.caption("Everything on this page works now; Predict answers with the models loaded so far, and the "
+                       "pages that score films wait for them.")
             return
         if polling:
             st.rerun()  # once, the whole page: the status below is final and needs no polling

@@ -189,11 +189,14 @@ def doubts(prediction, reference: Reference | None, poster: np.ndarray | None, o
 
 def hit_badges(genres: list[str], truth: set[str] | None) -> str:
     """Return genres as Markdown, each marked by text, colour and shape: a bold green "hit" badge for a
-    true genre, a grey "miss" badge otherwise (no emoji: they render as empty boxes without an emoji font)."""
+    true genre, a grey "wrong" badge otherwise, then an orange "missed" badge for each true genre the
+    answer left out (no emoji: they render as empty boxes without an emoji font)."""
     if truth is None:
         return ", ".join(genres)
-    return " ".join(f":green-badge[**hit** · {genre}]" if genre in truth else f":gray-badge[miss · {genre}]"
-                    for genre in genres)
+    given = " ".join(f":green-badge[**hit** · {genre}]" if genre in truth else f":gray-badge[wrong · {genre}]"
+                     for genre in genres)
+    missed = " ".join(f":orange-badge[missed · {genre}]" for genre in sorted(truth) if genre not in genres)
+    return " ".join(part for part in (given, missed) if part)
 
 
 def baseline_comparison(metadata: dict, baseline: dict | None) -> str:

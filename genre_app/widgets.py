@@ -25,6 +25,7 @@ from genre_models import runs
 from genre_models.config import read_only_reason, resolve_data_dir
 from genre_models.dataset import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, MovieDataset, decode_poster
 from genre_models.metadata import TABLE_METRICS, summarize_for_table
+from genre_models.metrics import compute_log_odds
 
 # Where IMDb shows a title; the dataset's Ids are IMDb title Ids (tt0000000).
 IMDB_TITLE_URL = "https://www.imdb.com/title/{}/"
@@ -624,7 +625,19 @@ def show_explanation(explanation, poster: np.ndarray | None, key: str, container
     container.markdown(f"**Why {explanation.genre} ({explanation.probability:.0%})** · {explanation.method}")
     for note in explanation.notes:
         container.caption(note)
-    if explanation.parts:
+    if explanation.parts and explanation.pulls is not None:
+        # A fusion of log-odds: a part below 50% pulls the genre down, so "shares" of the probability would
+        # mislead; each input's weighted log-odds says which way and how hard it pulls.
+        pulls = explanation.pulls
+        container.markdown(f"**Pull on the fused log-odds** (weight x each part's log-odds; + raises "
+                           f"{explanation.genre}, - lowers it): poster {pulls['poster']:+.2f} · "
+                           f"overview {pulls['overview']:+.2f}")
+        container.dataframe(pd.DataFrame([{"part": part.name, "input": part.input_kind, "weight": part.weight,
+                                           f"P({explanation.genre})": part.probability,
+                                           "weighted log-odds": part.weight * float(compute_log_odds(part.probability))}
+                                          for part in explanation.parts]),
+                            hide_index=True, key=f"{key}-parts")
+    elif explanation.parts:
         shares = explanation.shares
         container.markdown(f"**Share of the fused probability:** poster {shares['poster']:.0%} · "
                            f"overview {shares['overview']:.0%}")

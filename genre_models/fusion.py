@@ -18,14 +18,14 @@ import numpy as np
 
 from genre_models.artifacts import HISTORY_FILE, LoadedModel, list_artifact_folders, load_artifact, publish_artifact
 from genre_models.config import (
-    COMBINE_MODES, COMBINE_PROBABILITIES, LOGIT_EPSILON, FusionRecipe, ProgressCallback, TrainConfig,
+    COMBINE_MODES, COMBINE_PROBABILITIES, FusionRecipe, ProgressCallback, TrainConfig,
     resolve_artifacts_dir,
 )
 from genre_models.dataset import load_dataset
 from genre_models.fileio import write_json_atomically
 from genre_models.inputs import POSTER, model_inputs_for, score_inputs
 from genre_models.metadata import assemble_metadata
-from genre_models.metrics import evaluate_scores
+from genre_models.metrics import compute_log_odds, evaluate_scores
 from genre_models.runs import TrainResult, read_promotions
 from genre_models.split_scores import STORED_SPLITS, ScoredSplit, read_split_scores, scored_splits
 
@@ -47,12 +47,6 @@ def fuse_scores(weights, part_scores, combine: str = COMBINE_PROBABILITIES) -> n
         return sum(weight * np.asarray(scores, dtype=np.float64) for weight, scores in zip(weights, part_scores))
     log_odds = sum(weight * compute_log_odds(scores) for weight, scores in zip(weights, part_scores))
     return 1.0 / (1.0 + np.exp(-log_odds))
-
-
-def compute_log_odds(probabilities) -> np.ndarray:
-    """Return log(p / (1 - p)) of probabilities clipped away from 0 and 1 (see LOGIT_EPSILON)."""
-    clipped = np.clip(np.asarray(probabilities, dtype=np.float64), LOGIT_EPSILON, 1.0 - LOGIT_EPSILON)
-    return np.log(clipped) - np.log1p(-clipped)
 
 
 def fuse_available(fusion: LoadedModel, scores: dict[str, np.ndarray]) -> np.ndarray | None:

@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from genre_models.config import LOGIT_EPSILON
+
 
 def check_shapes(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return labels and scores as 2-D arrays of the same shape, or raise ValueError."""
@@ -21,6 +23,13 @@ def check_shapes(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np
 def apply_thresholds(scores: np.ndarray, thresholds: float | np.ndarray) -> np.ndarray:
     """Return the boolean predictions: score >= the genre's threshold."""
     return np.asarray(scores) >= np.asarray(thresholds, dtype=np.float64)
+
+
+def compute_log_odds(probabilities) -> np.ndarray:
+    """Return log(p / (1 - p)) of probabilities clipped to [LOGIT_EPSILON, 1 - LOGIT_EPSILON] (a fusion of
+    log-odds, fusion.fuse_scores, and its explanation)."""
+    clipped = np.clip(np.asarray(probabilities, dtype=np.float64), LOGIT_EPSILON, 1.0 - LOGIT_EPSILON)
+    return np.log(clipped) - np.log1p(-clipped)
 
 
 def safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

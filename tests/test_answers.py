@@ -59,8 +59,11 @@ def test_the_plain_answer_leads_with_the_genres_over_threshold_ranked_with_perce
 
 
 def test_hits_are_text_colour_and_a_badge_never_emoji():
-    marked = answers.hit_badges(["Drama", "Horror"], {"Drama"})
-    assert marked == ":green-badge[**hit** · Drama] :gray-badge[miss · Horror]"
+    marked = answers.hit_badges(["Drama", "Horror"], {"Drama", "Mystery", "Adventure"})
+    # A wrong guess is "wrong"; a true genre left out is named as "missed".
+    assert marked == (":green-badge[**hit** · Drama] :gray-badge[wrong · Horror] "
+                      ":orange-badge[missed · Adventure] :orange-badge[missed · Mystery]")
+    assert answers.hit_badges(["Drama"], {"Drama"}) == ":green-badge[**hit** · Drama]"
     assert answers.hit_badges(["Drama"], None) == "Drama"
 
 

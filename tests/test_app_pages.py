@@ -150,7 +150,7 @@ def test_compare_samples_films_and_marks_hits(app_env):
     summary = app.dataframe[0].value
     assert set(summary["model"]) - {m for m in summary["model"] if m.startswith("baseline: ")} == SHIPPED
     content = texts(app)
-    assert "sampled test films" in content and ("**hit** ·" in content or "miss ·" in content)
+    assert "sampled test films" in content and ("**hit** ·" in content or "wrong ·" in content or "missed ·" in content)
     assert "✅" not in content and "❌" not in content  # emoji render as empty boxes without an emoji font
     assert "Disagreement" in content
     app.number_input[1].set_value(7).run()
@@ -265,7 +265,7 @@ def test_predict_marks_hits_with_a_badge_not_an_emoji(app_env):
     app.radio[0].set_value("Pick a film from the dataset").run()
     app.button[0].click().run()
     content = texts(app)
-    assert "**Against the true genres:**" in content and ("**hit** ·" in content or "miss ·" in content)
+    assert "**Against the true genres:**" in content and ("**hit** ·" in content or "wrong ·" in content or "missed ·" in content)
     assert "✅" not in content and "❌" not in content
 
 
@@ -655,7 +655,8 @@ def test_predict_explains_every_model_when_asked(app_env):
     # Words are escaped: the summary's HTML and Markdown marks show as text, never as markup.
     assert all("<b>" not in html and "&#60;b&#62;Not" in html for html in tinted if "Not" in html)
     assert any("raises" in str(m.value) and "lowers" in str(m.value) for m in app.markdown)  # the legend
-    assert "Share of the fused probability" in texts(app)
+    assert "Share of the fused probability" in texts(app)  # late_fusion and text_ensemble mean probabilities
+    assert "Pull on the fused log-odds" in texts(app)  # multimodal_fusion means log-odds
     # Each genre picker starts on its model's top genre.
     for picker in genre_pickers(app):
         assert picker.value == picker.key.rsplit("-genre-", 1)[1]
@@ -708,7 +709,7 @@ def test_compare_explains_a_sampled_film_on_demand(app_env):
     app.selectbox(key=f"compare-model-{film_id}").set_value("multimodal_fusion")
     app.toggle(key=f"compare-explain-{film_id}").set_value(True).run()
     assert not app.exception, [e.value for e in app.exception]
-    assert "Share of the fused probability" in texts(app)
+    assert "Pull on the fused log-odds" in texts(app) and "Share of the fused probability" not in texts(app)
     assert len(heatmap_images(app)) == 1 and tinted_overviews(app)
     # Only the film asked about is explained.
     assert len(genre_pickers(app)) == 1

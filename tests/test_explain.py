@@ -277,6 +277,9 @@ def test_fusion_shares_come_from_weights_and_part_scores(tiny, real_film, name):
         float(fuse_scores(weights, [p.probability for p in parts.values()], loaded.combine)))
     if loaded.combine == "probabilities":
         assert explanation.probability == pytest.approx(weighted_sum)
+        assert explanation.pulls is None
+    else:  # the inputs' pulls add up to the fused log-odds
+        assert sum(explanation.pulls.values()) == pytest.approx(logit(explanation.probability), abs=1e-6)
     shares = explanation.shares
     assert shares["poster"] + shares["overview"] == pytest.approx(1.0)
     if all(tiny.get(part).input_kind == "overview" for part in parts):

@@ -367,7 +367,7 @@ class Explainer:
         shares = [contribution / total if total > 0 else weight for contribution, weight in zip(contributions, weights)]
         explanation = Explanation(
             model=loaded.name, input_kind=loaded.input_kind, genre=loaded.genres[index], probability=fused,
-            method=METHOD_FUSION, part_explanations=part_explanations,
+            method=METHOD_FUSION, part_explanations=part_explanations, combine=loaded.combine,
             parts=[PartShare(part.name, part.input_kind, float(weight), float(part_explanation.probability),
                              float(share))
                    for (part, weight), part_explanation, share in zip(parts, part_explanations, shares)])

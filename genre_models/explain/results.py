@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from genre_models.inputs import OVERVIEW, POSTER
+from genre_models.metrics import compute_log_odds
 
 # Methods, as named in explanations and the UI.
 METHOD_GRAD_CAM = "Grad-CAM"
@@ -67,6 +68,8 @@ class Explanation:
     bias: float | None = None
     # Fused models: each part's share, and each part's own explanation of the same genre.
     parts: list[PartShare] = field(default_factory=list)
+    # Fused models: how the parts are combined ("probabilities" or "logits"); None for a network.
+    combine: str | None = None
     part_explanations: list[Explanation] = field(default_factory=list)
     # Anything the reader should know (a word cut by the model's length limit, say).
     notes: list[str] = field(default_factory=list)
@@ -77,6 +80,17 @@ class Explanation:
         if not self.parts:
             return None
         return {kind: float(sum(part.share for part in self.parts if part.input_kind == kind))
+                for kind in (POSTER, OVERVIEW)}
+
+    @property
+    def pulls(self) -> dict[str, float] | None:
+        """A fusion of log-odds: each input's weighted log-odds, summed over its parts ({"poster": ...,
+        "overview": ...}; positive raises the genre, negative lowers it; with the fusion's bias-free sum they
+        give the fused log-odds). None for a network or a fusion of probabilities."""
+        if not self.parts or self.combine != "logits":
+            return None
+        return {kind: float(sum(part.weight * compute_log_odds(part.probability)
+                                for part in self.parts if part.input_kind == kind))
                 for kind in (POSTER, OVERVIEW)}
 
     def word_weights(self) -> list[tuple[str, float]]:
