@@ -102,8 +102,12 @@ def start_backup(run_dir: Path, config: TrainConfig) -> None:
 
 
 def remove_backup(run_dir: Path) -> None:
-    """Remove the run's backup (the run completed: no optimizer state is kept)."""
+    """Remove the run's backup (the run completed: no optimizer state is kept), and any half-written
+    checkpoint a stopped or killed segment left behind (fileio.replace_file_atomically's temp files of
+    ``<name>.keras``: ``.<name>.keras.XXXXXXXX.keras``, tens of MB each)."""
     shutil.rmtree(backup_dir(run_dir), ignore_errors=True)
+    for leftover in Path(run_dir).glob(".*.keras.*.keras"):
+        leftover.unlink(missing_ok=True)
 
 
 def link_atomically(source: Path, target: Path) -> None:

@@ -59,3 +59,15 @@ def test_early_stopping_goes_on_from_the_epochs_before_the_resume():
                                                                 "stopped": False}
     assert replay_early_stopping([0.5, 0.4, 0.45, 0.46, 0.47], 3)["stopped"] is True
     assert replay_early_stopping([], 3) == {"best": None, "best_epoch": 0, "wait": 0, "stopped": False}
+
+
+def test_removing_the_backup_also_removes_half_written_checkpoints(tmp_path):
+    from genre_models import backup
+
+    (tmp_path / backup.BACKUP_DIR).mkdir()
+    (tmp_path / "best.keras").write_bytes(b"kept")
+    leftover = tmp_path / ".best.keras.hbv34ql_.keras"  # what a segment killed while saving leaves
+    leftover.write_bytes(b"half")
+    backup.remove_backup(tmp_path)
+    assert not backup.backup_dir(tmp_path).exists() and not leftover.exists()
+    assert (tmp_path / "best.keras").read_bytes() == b"kept"
