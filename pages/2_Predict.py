@@ -265,8 +265,8 @@ if best is not None:
 skipped, skipped_note = answers.skipped_fusions(predictor.models, answered.given), st.container()
 if skipped:
     missing = "a poster" if "poster" not in answered.given else "a summary"
-    skipped_note.info(f"Not shown: {', '.join(skipped)}: fused models that also need {missing}. Give a poster and a "
-            "summary to see their answers.")
+    skipped_note.info(f"Not shown: {', '.join(skipped)}: fused models that read {missing}, which was not given. "
+                      "Give a poster and a summary to see their answers.")
 st.subheader("Every model, for comparison")
 st.caption("Top 3 ranks the genres by probability; a model's answer is the genres over their own tuned "
            "thresholds, so it can include a less likely genre whose threshold is low.")

@@ -244,7 +244,7 @@ def test_predict_with_a_summary_only_names_the_fused_models_it_skips(app_env):
     content = texts(app)
     assert "From text_ensemble (reads the overview)" in content
     info = " ".join(i.value for i in app.info)
-    assert "Not shown: late_fusion, multimodal_fusion: fused models that also need a poster" in info
+    assert "Not shown: late_fusion, multimodal_fusion: fused models that read a poster, which was not given" in info
 
 
 def test_predict_warns_when_the_input_is_not_a_plot_or_a_poster(app_env):
