@@ -17,7 +17,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from genre_models.artifacts import find_unavailable_models, list_artifact_folders, read_artifact_metadata
+from genre_models.artifacts import (
+    describe_unavailable, find_unavailable_models, list_artifact_folders, list_part_names, read_artifact_metadata,
+)
 from genre_models.config import (
     CSV_NAME,
     DATA_DIR_ENV,
@@ -29,7 +31,7 @@ from genre_models.config import (
 )
 from genre_models.runs import read_promotions
 from genre_models.dataset import DatasetError, MovieDataset, load_dataset, locate_dataset
-from genre_models.inputs import BOTH, OVERVIEW, POSTER
+from genre_models.inputs import OVERVIEW, POSTER, kinds_read_by
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -109,12 +111,6 @@ WARM_UP_OVERVIEW = "A detective hunts a killer through a rainy city."
 LIKELY_INPUTS = (frozenset({OVERVIEW}), frozenset({POSTER, OVERVIEW}), frozenset({POSTER}))
 
 
-def input_kinds_of(metadata: dict) -> frozenset[str]:
-    """Return the inputs a model needs, from its metadata: {poster}, {overview} or both."""
-    kind = metadata.get("input_kind")
-    return frozenset({POSTER, OVERVIEW}) if kind == BOTH else frozenset({kind})
-
-
 def loading_order(names: list[str], found: list[dict]) -> list[str]:
     """Return the artifacts' names in the order to load them, so the Predict page's first answers come soon.
 
@@ -129,14 +125,13 @@ def loading_order(names: list[str], found: list[dict]) -> list[str]:
     by_name = {metadata["name"]: metadata for metadata in found if metadata.get("name") in names}
 
     def parts(name: str) -> list[str]:
-        return [part.get("name") for part in by_name[name].get("components") or [] if isinstance(part, dict)] \
-            or [name]
+        return list_part_names(by_name[name]) or [name]
 
     wanted: dict[str, int] = {}  # network -> the first likely input it answers as part of the recommended model
     for rank, given in enumerate(LIKELY_INPUTS):
-        candidates = [name for name in by_name if input_kinds_of(by_name[name]) <= given]
+        candidates = [name for name in by_name if kinds_read_by(by_name[name].get("input_kind")) <= given]
         if len(given) > 1:
-            candidates = [name for name in candidates if input_kinds_of(by_name[name]) == given] or candidates
+            candidates = [name for name in candidates if kinds_read_by(by_name[name].get("input_kind")) == given] or candidates
         if candidates:
             best = max(candidates, key=lambda name: validation_figure(by_name[name]))
             for part in parts(best):
@@ -176,8 +171,8 @@ class ModelLoading:
         # From the metadata alone (no model loaded): the inputs each model needs, and which ones this machine
         # cannot run for want of an optional package (never "still loading").
         found, _ = read_artifact_metadata(self.artifacts_dir, self.overrides)
-        self.kinds = {metadata["name"]: input_kinds_of(metadata) for metadata in found}
-        self.unavailable = set(find_unavailable_models(found))
+        self.kinds = {metadata["name"]: kinds_read_by(metadata.get("input_kind")) for metadata in found}
+        self.unavailable = find_unavailable_models(found)  # name -> why
         self.order = loading_order(self.names, found)
         # What loads now ("TensorFlow" while it is imported, then each model's name); None once finished.
         self.current: str | None = "TensorFlow"
@@ -276,6 +271,13 @@ class ModelLoading:
             tried = {loaded.name for loaded in self.models} | set(self.errors)
         return [name for name in self.order if name not in tried and name not in self.unavailable
                 and self.kinds.get(name, frozenset({"?"})) <= set(given)]
+
+    def describe_unavailable(self) -> list[str]:
+        """Return one line per reason models cannot run on this machine: the loaded predictor's once there is
+        one, until then what the metadata says (genre_models.artifacts.find_unavailable_models)."""
+        if self.predictor is not None:
+            return self.predictor.describe_unavailable()
+        return describe_unavailable(self.unavailable)
 
     def ask_for(self, given) -> None:
         """Note that a page answered inputs of these kinds while the models loaded: it will predict them again

@@ -16,7 +16,7 @@ import numpy as np
 from genre_models.cards import read_baselines, write_model_card
 from genre_models.config import COMBINE_PROBABILITIES, resolve_artifacts_dir
 from genre_models.fileio import read_json, write_folder_atomically, write_json_atomically
-from genre_models.inputs import BOTH, OVERVIEW, POSTER
+from genre_models.inputs import POSTER, kinds_read_by
 from genre_models.metadata import MetadataError, validate_metadata
 from genre_models.split_scores import write_published_scores
 
@@ -63,6 +63,11 @@ def describe_unavailable(unavailable: dict[str, str]) -> list[str]:
     return [f"{', '.join(names)}: {reason}" for reason, names in by_reason.items()]
 
 
+def list_part_names(metadata: dict) -> list[str]:
+    """Return the names of a fused model's parts from its metadata (empty for a network)."""
+    return [part.get("name") for part in metadata.get("components") or [] if isinstance(part, dict)]
+
+
 def find_unavailable_models(found: list[dict]) -> dict[str, UnavailableReason]:
     """Return {model: why this machine cannot run it} from valid artifacts' metadata alone (fused models
     whose parts cannot run included). Only checks that the optional packages are present, importing none
@@ -80,8 +85,7 @@ def find_unavailable_models(found: list[dict]) -> dict[str, UnavailableReason]:
             except (ValueError, KeyError, TypeError):
                 continue  # an unknown encoder: loading reports the artifact as incompatible
     for metadata in found:
-        parts = [part.get("name") for part in metadata.get("components") or [] if isinstance(part, dict)]
-        missing = [part for part in parts if part in unavailable]
+        missing = [part for part in list_part_names(metadata) if part in unavailable]
         if missing:
             unavailable[metadata["name"]] = describe_fusion_unavailable(missing)
     return unavailable
@@ -123,9 +127,9 @@ class LoadedModel:
         return (self.metadata.get("recipe") or {}).get("combine") or COMBINE_PROBABILITIES
 
     @property
-    def input_kinds(self) -> set[str]:
+    def input_kinds(self) -> frozenset[str]:
         """The inputs a prediction needs: {POSTER}, {OVERVIEW} or both."""
-        return {POSTER, OVERVIEW} if self.input_kind == BOTH else {self.input_kind}
+        return kinds_read_by(self.input_kind)
 
     @property
     def image_size(self) -> tuple[int, int] | None:

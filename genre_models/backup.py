@@ -23,6 +23,7 @@ callbacks and training, and imports only lower layers.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from dataclasses import dataclass
@@ -61,6 +62,17 @@ class ResumePoint:
     fit_finished: bool
     # The backup's state.json (settings, resumes so far, the head fitted alone).
     state: dict
+
+    @property
+    def seconds_before(self) -> float:
+        """Training seconds the kept epochs took (a resumed run's time counts them)."""
+        return sum(float(record.get("seconds") or 0) for record in self.epochs)
+
+    @property
+    def best_val_loss(self) -> float:
+        """The lowest validation loss of the kept epochs (NaNs ignored; infinity when none)."""
+        losses = [record["val_loss"] for record in self.epochs if record.get("val_loss") is not None]
+        return min((loss for loss in losses if not math.isnan(loss)), default=float("inf"))
 
 
 # --- The backup folder --------------------------------------------------------------------------------------------

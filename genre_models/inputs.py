@@ -20,6 +20,11 @@ OVERVIEW = "overview"
 BOTH = "both"
 INPUT_KINDS = (POSTER, OVERVIEW, BOTH)
 
+
+def kinds_read_by(input_kind: str) -> frozenset[str]:
+    """Return the inputs a model of this input kind reads: {poster}, {overview} or both."""
+    return frozenset({POSTER, OVERVIEW}) if input_kind == BOTH else frozenset({input_kind})
+
 # Names of the Keras inputs, used by inference to feed the right tensor.
 POSTER_INPUT_NAME = "poster"
 OVERVIEW_INPUT_NAME = "overview"

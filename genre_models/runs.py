@@ -60,6 +60,8 @@ ARTIFACT_DIR = "artifact"
 PROMOTIONS_FILE = "promoted.json"
 ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("completed", "stopped", "failed")
+# Status keys of a run's previous ending, dropped when it is queued again or starts again (a resumed run).
+ENDING_KEYS = ("error", "finished_at", "artifact")
 # A running worker refreshes its heartbeat at least this often (seconds)...
 HEARTBEAT_SECONDS = 2.0
 # ...so one silent for this long is flagged as not reporting (it stays active while it holds its lock).
@@ -394,7 +396,7 @@ def resume_run(run_dir: Path, config: TrainConfig | None = None) -> Path:
         if state == "completed":
             raise RunRefused(f"Run {run_dir.name} completed; there is nothing to resume.")
         try:
-            backup = check_backup(run_dir, read_run_identity(run_dir).get("config"))
+            backup = check_backup(run_dir, stored)
         except ValueError as error:
             raise RunRefused(str(error)) from error
         refuse_if_too_many_active(run_dir.parent)
@@ -403,7 +405,7 @@ def resume_run(run_dir: Path, config: TrainConfig | None = None) -> Path:
                                                          "activity": f"resuming after epoch {backup['epoch']}"})
         launch_worker(run_dir, build_worker_command(run_dir, resume=True), append_log=True,
                       queued_at=time.time(), resumed_at=utc_now(), resumed_after_epoch=backup["epoch"],
-                      forget=("error", "finished_at", "artifact"))
+                      forget=ENDING_KEYS)
     return run_dir
 
 

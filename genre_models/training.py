@@ -71,6 +71,7 @@ from genre_models.pipelines import make_pipelines
 from genre_models.runs import (
     CHECKPOINT_FILE,
     CONFIG_FILE,
+    ENDING_KEYS,
     HEARTBEAT_SECONDS,
     FINAL_STATES,
     METRICS_FILE,
@@ -271,7 +272,7 @@ def train_model(config: TrainConfig, progress: ProgressCallback | None = None, r
                 raise
             if before in FINAL_STATES:  # Resumed from the command line: the Stop that ended it is done with.
                 (run_dir / STOP_FILE).unlink(missing_ok=True)
-        write_status(run_dir, "running", started_at=utc_now(), forget=("error", "finished_at", "artifact"))
+        write_status(run_dir, "running", started_at=utc_now(), forget=ENDING_KEYS)
         try:
             beat(run_dir, activity="resuming" if resume else "starting")
             reporter = with_heartbeat(run_dir, progress)
@@ -419,9 +420,8 @@ def fit_network(model, pipelines: tuple, recipe: Recipe, config: TrainConfig, ru
     kept = list(resume.epochs) if resume else []
     history = {"model": config.model_name, "run_dir": str(run_dir), "epochs": kept}
     recorder = make_run_recorder(run_dir, history, recipe.epochs,
-                                 elapsed_before=sum(float(r.get("seconds") or 0) for r in kept))
-    best = min((r["val_loss"] for r in kept if r.get("val_loss") is not None and r["val_loss"] == r["val_loss"]),
-               default=float("inf"))
+                                 elapsed_before=resume.seconds_before if resume else 0.0)
+    best = resume.best_val_loss if resume else float("inf")
     links = backup_dir(run_dir) / BACKUP_BEST_DIR if backup else None
     # The checkpoint goes first: an epoch is announced only once its checkpoint is safely on disk; the
     # backup comes after the recorder and early stopping, so a backed-up epoch is always in the history.
@@ -491,8 +491,7 @@ def run_training(spec, recipe: Recipe, config: TrainConfig, run_dir: Path, progr
     training_facts = {
         "epochs_run": len(history["epochs"]), "best_epoch": int(np.argmin(validation_losses)) + 1,
         "best_val_loss": float(np.min(validation_losses)),
-        "seconds": round(time.time() - started + sum(float(r.get("seconds") or 0) for r in point.epochs), 1)
-        if point else round(time.time() - started, 1),
+        "seconds": round(time.time() - started + (point.seconds_before if point else 0.0), 1),
         "run_dir": run_dir.name, "stopped_by_request": recorder.stopped_by_request,
         **({"resumed": point.state.get("resumes", [])} if point else {}),
         "distribution": distribution.describe(config.distribute),

@@ -8,7 +8,6 @@ import dataclasses
 import streamlit as st
 
 from genre_app import answers, charts, state, widgets
-from genre_models.artifacts import describe_unavailable, find_unavailable_models
 from genre_models.examples import load_examples
 from genre_models.inference import check_inputs
 
@@ -26,9 +25,7 @@ listed, _ = state.artifact_listing()
 if not listed or (loading.is_finished() and loading.error is None and not loading.predictor.models):
     notices.error("No usable model artifact is installed; see the Home page.")
     st.stop()
-unavailable = loading.predictor.describe_unavailable() if loading.predictor is not None else \
-    describe_unavailable(find_unavailable_models(listed))
-for line in unavailable:
+for line in loading.describe_unavailable():
     notices.info(f"Unavailable on this machine (an optional package is missing), so they do not answer here: "
                  f"{line}.")
 
