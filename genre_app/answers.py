@@ -67,6 +67,11 @@ def validation_figure(metadata: dict) -> float:
     return float(value) if isinstance(value, (int, float)) else float("-inf")
 
 
+def recommended_name(names: list[str], metadata_by_name: dict[str, dict]) -> str | None:
+    """Return the model to open a page on: the best recorded validation macro AP (None when no name)."""
+    return max(names, key=lambda name: validation_figure(metadata_by_name.get(name, {})), default=None)
+
+
 def recommend(predictions: list, metadata_by_name: dict[str, dict], both_given: bool):
     """Return the prediction to lead with: the best fused model (input BOTH) when both inputs are
     given and one answered, else the best of those that answered; None when none did."""

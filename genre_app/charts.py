@@ -73,11 +73,13 @@ def plot_probabilities(prediction: ModelPrediction, thresholds: np.ndarray) -> g
                                "line": {"width": 3, "color": NEUTRAL_COLOUR}},
                        hovertemplate="%{y}: threshold %{x:.0%}<extra></extra>"),
         ],
-        layout={"height": 560, "margin": {"l": 0, "r": 30, "t": 10, "b": 0},
+        # The legend sits above the bars: below them it overlapped the x axis's title.
+        layout={"height": 560, "margin": {"l": 0, "r": 30, "t": 60, "b": 0},
                 "xaxis": {"range": [0, 1.25], "tickformat": ".0%", "tickvals": [0, 0.25, 0.5, 0.75, 1],
                           "title": "probability"},
                 "yaxis": {"categoryorder": "array", "categoryarray": list(frame["genre"])},
-                "legend": {"orientation": "h", "y": -0.08}, "barmode": "overlay"},
+                "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.01, "yanchor": "bottom"},
+                "barmode": "overlay"},
     )
 
 

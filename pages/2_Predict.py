@@ -280,8 +280,9 @@ csv_column.download_button(
     file_name=answers.download_name(answered.film_id, "csv"), mime="text/csv", key="download-probabilities",
     help="One row per model: what it read, its answer (the genres over its thresholds) and one probability per "
          "genre.")
-# At most four models side by side; more wrap onto the next row.
-per_row = 4
+# At most three models side by side; more wrap onto the next row (at four, a heading such as
+# "multimodal_fusion" broke inside the word and the 25 bars were cramped).
+per_row = 3
 columns = [column for start in range(0, len(predictions), per_row) for column in st.columns(per_row)][
     : len(predictions)]
 for column, prediction in zip(columns, predictions):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from genre_app import charts, evaluation, state, widgets
+from genre_app import answers, charts, evaluation, state, widgets
 from genre_models.metrics import evaluate_scores
 
 st.set_page_config(page_title="Evaluate", layout="wide")
@@ -32,7 +32,11 @@ state.warn_about_unknown_link_values("model", predictor.model_names(), "the mode
 state.warn_about_unknown_link_values("split", evaluation.SPLITS, "the split")
 state.warn_about_unknown_link_values("thresholds", evaluation.THRESHOLD_MODES, "the thresholds")
 choice = st.columns(3)
-name = choice[0].selectbox("Model", predictor.model_names(), key="model", bind="query-params")
+# Opens on the model the Predict page recommends (the best validation macro AP), not the first in name order.
+names = predictor.model_names()
+recommended = answers.recommended_name(names, {model: predictor.get(model).metadata for model in names})
+name = choice[0].selectbox("Model", names, index=names.index(recommended) if recommended in names else 0, key="model",
+                           bind="query-params")
 split = choice[1].selectbox("Split", evaluation.SPLITS, key="split", bind="query-params",
                             help="Thresholds were tuned on validation; test is the honest figure.")
 # A link naming a genre opens that genre's threshold.

@@ -47,6 +47,14 @@ def test_without_a_fused_answer_the_best_single_input_model_leads():
     assert answers.recommend([], metadata, both_given=False) is None
 
 
+def test_pages_open_on_the_model_with_the_best_validation_macro_ap():
+    metadata = shipped_metadata()
+    assert answers.recommended_name(sorted(metadata), metadata) == "multimodal_fusion"
+    # A model without recorded validation figures never wins; no model, no choice.
+    assert answers.recommended_name(["course_cnn", "mystery"], {"course_cnn": metadata["course_cnn"]}) == "course_cnn"
+    assert answers.recommended_name([], metadata) is None
+
+
 def test_the_plain_answer_leads_with_the_genres_over_threshold_ranked_with_percentages():
     said = answers.plain_answer(prediction("m", "overview", PROBABILITIES, ["Romance", "Drama"]))
     assert said == "**Drama** (72%) and **Romance** (41%); next most likely **Comedy** (30%)"
