@@ -378,6 +378,16 @@ OVERLAY_METRICS = ["val_loss", "val_micro_f1", "val_macro_f1", "val_pr_auc", "lo
                    "val_precision", "val_recall"]
 
 
+def choose_default_overlay_metric(curves: dict[str, list[dict]]) -> str:
+    """Return the metric the runs overlay opens on for these runs' curves ({run: its epochs}): validation
+    micro-F1 (else macro-F1) when a shown run recorded it, as a finished run's F1 at its tuned thresholds is
+    starred on those curves only; val_loss for runs trained before every model recorded F1."""
+    for metric in ("val_micro_f1", "val_macro_f1"):
+        if any(metric in record for epochs in curves.values() for record in epochs):
+            return metric
+    return "val_loss"
+
+
 def has_judged_metrics(epochs: list[dict]) -> bool:
     """Return whether a history records micro-/macro-F1 and PR-AUC (runs trained before they were added do not)."""
     return bool(epochs) and any(f"val_{name}" in record or name in record for record in epochs

@@ -60,8 +60,9 @@ ARTIFACT_DIR = "artifact"
 PROMOTIONS_FILE = "promoted.json"
 ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("completed", "stopped", "failed")
-# Status keys of a run's previous ending, dropped when it is queued again or starts again (a resumed run).
-ENDING_KEYS = ("error", "finished_at", "artifact")
+# Status keys of a run's previous process, dropped when it is queued again or starts again (a resumed run);
+# started_at with them, so a resumed run's time is never measured from its previous process's start.
+ENDING_KEYS = ("error", "finished_at", "artifact", "started_at")
 # A running worker refreshes its heartbeat at least this often (seconds)...
 HEARTBEAT_SECONDS = 2.0
 # ...so one silent for this long is flagged as not reporting (it stays active while it holds its lock).
@@ -234,8 +235,55 @@ def refresh_status(run_dir: Path) -> dict:
     if has_backup(run_dir):
         note += " It can be resumed from its last finished epoch."
     reason = "the training process ended unexpectedly (killed or crashed)."
-    write_status(run_dir, "failed", error=reason + note, finished_at=utc_now())
+    # It ended when it was last heard from, not when a page noticed (maybe hours later): its duration says so.
+    last_heard = min(read_time(status.get("heartbeat")) or time.time(), time.time())
+    write_status(run_dir, "failed", error=reason + note, finished_at=format_utc(last_heard))
     return read_status(run_dir)
+
+
+def read_time(value) -> float | None:
+    """Return a time from a run's files (ISO 8601 text as utc_now writes it, or seconds since the epoch) in
+    seconds since the epoch; None when absent or unreadable."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def format_utc(seconds: float) -> str:
+    """Return seconds since the epoch as utc_now writes times (ISO 8601, UTC, whole seconds)."""
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")
+
+
+def measure_run_seconds(status: dict, run_dir: Path | None = None) -> float | None:
+    """Return how long a run (its refreshed status) has taken, in seconds; None when its files do not say.
+
+    While it is active: the worker's own count (its heartbeat's ``elapsed``), else the time since the run
+    was created. Once it has ended: from its worker's start to its end (status.json's started_at, else when
+    it was queued or created, to finished_at), plus, for a resumed run, the seconds of the epochs its
+    earlier processes trained (as the worker counts them: backup.ResumePoint.seconds_before; read from
+    ``run_dir``'s history). The heartbeat's ``elapsed`` cannot be used then: every later step (scoring,
+    publishing) replaces the heartbeat without it, and a fusion never writes one; it is the fallback only
+    for a run whose status has no times."""
+    elapsed = status.get("elapsed")
+    elapsed = float(elapsed) if isinstance(elapsed, (int, float)) and not isinstance(elapsed, bool) else None
+    if status.get("state") in ACTIVE_STATES:
+        created = read_time(status.get("created"))
+        return elapsed if elapsed is not None or created is None else time.time() - created
+    started = read_time(status.get("started_at") or status.get("queued_at") or status.get("created"))
+    finished = read_time(status.get("finished_at"))
+    if started is None or finished is None:
+        return elapsed
+    earlier = 0.0
+    resumed_after = status.get("resumed_after_epoch")
+    if isinstance(resumed_after, int) and run_dir is not None:
+        earlier = sum(float(record.get("seconds") or 0) for record in read_history(run_dir)
+                      if isinstance(record.get("epoch"), int) and record["epoch"] <= resumed_after)
+    return max(0.0, finished - started) + earlier
 
 
 def request_stop(run_dir: Path) -> None:

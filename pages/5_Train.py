@@ -9,8 +9,6 @@ run ends it reruns once, whole, and goes quiet.
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from genre_app import charts, state, widgets
@@ -26,6 +24,9 @@ REFRESH_SECONDS = 2
 ENDED_KEY = "train-ended"
 # The address parameter naming the chosen run.
 RUN_PARAMETER = "run"
+# Session keys of the runs overlay's metric and of whether the user picked it (a default never replaces it then).
+OVERLAY_METRIC_KEY = "train-overlay-metric"
+METRIC_CHOSEN_KEY = "train-overlay-metric-chosen"
 # The start form's last used settings, per model, kept in the runs folder so a reload keeps them.
 FORM_FILE = "start_form.json"
 
@@ -171,12 +172,14 @@ def show_curves(epochs: list[dict], key: str, batches: list[dict] | None = None,
 
 
 def follow_active_runs(followed: list[str], read_only: str | None) -> None:
-    """The live part of the page, refreshed every REFRESH_SECONDS while a run is active (see below)."""
-    active = runs.active_runs()
+    """The live part of the page, refreshed every REFRESH_SECONDS while a run is active (see below): the
+    active runs and the runs table, both from one read of the runs folder, so they say the same state."""
+    all_runs = runs.list_runs()
+    active = [run for run in all_runs if run["status"].get("state") in runs.ACTIVE_STATES]
     if [run["id"] for run in active] != followed:
-        # A run ended (or another started): rerun the whole page once, so the runs table, the buttons and
-        # the start panel show it; with no run left active the page then stops refreshing.
-        states = {run["id"]: run["status"].get("state") for run in runs.list_runs()}
+        # A run ended (or another started): rerun the whole page once, so the buttons and the start panel
+        # show it; with no run left active the page then stops refreshing.
+        states = {run["id"]: run["status"].get("state") for run in all_runs}
         ended = [f"{run_id} {states.get(run_id, 'ended')}" for run_id in followed
                  if run_id not in [run["id"] for run in active]]
         if ended:
@@ -202,6 +205,9 @@ def follow_active_runs(followed: list[str], read_only: str | None) -> None:
             st.warning("Stop requested: the run ends after its current step and keeps its best checkpoint.")
         batches, epochs = runs.read_metrics(run["folder"])
         show_curves(epochs, key=run["id"], batches=batches)
+    # Drawn here, not by the page: drawn from the page's one read it would keep the state the run had when
+    # the page last ran whole (queued, starting) while the lines above, refreshed, say running.
+    show_runs_table(all_runs)
 
 
 # Decorated here, not with @: the refresh interval belongs to this one use, and the page calls it only
@@ -209,20 +215,12 @@ def follow_active_runs(followed: list[str], read_only: str | None) -> None:
 follow_active_runs_live = st.fragment(run_every=REFRESH_SECONDS)(follow_active_runs)
 
 
-def run_minutes(status: dict) -> float | None:
-    """Return the minutes a run has trained: the worker's own count, else (while it runs) the time since
-    it started."""
-    elapsed = status.get("elapsed")
-    if elapsed is None and status.get("state") in runs.ACTIVE_STATES and status.get("created"):
-        elapsed = time.time() - float(status["created"])
-    return round(float(elapsed) / 60, 1) if elapsed is not None else None
-
-
 def run_rows(all_runs: list[dict], promoted: dict) -> list[dict]:
     """One table row per run, the active one with its epoch, step and minutes."""
     rows = []
     for run in all_runs:
         status, config, metadata = run["status"], run["config"], run["metadata"]
+        seconds = runs.measure_run_seconds(status, run["folder"])
         # The artifact's metadata is read as the worker left it: absent for a failed run, maybe damaged.
         training = metadata.get("training") if isinstance(metadata, dict) else None
         active = status.get("state") in runs.ACTIVE_STATES
@@ -231,13 +229,25 @@ def run_rows(all_runs: list[dict], promoted: dict) -> list[dict]:
             "progress": runs.describe_progress(status)["text"] if active else "",
             "epochs": config.get("epochs"), "batch": config.get("batch_size"), "lr": config.get("learning_rate"),
             "share": config.get("train_fraction"),
-            "minutes": run_minutes(status),
+            "minutes": round(seconds / 60, 1) if seconds is not None else None,
             "best val_loss": training.get("best_val_loss") if isinstance(training, dict) else None,
             **widgets.model_figures(metadata),
             "in use": "yes" if widgets.is_in_use(run["folder"], promoted) else "",
             "error": status.get("error", ""),
         })
     return rows
+
+
+def show_runs_table(all_runs: list[dict]) -> None:
+    """The Runs heading, one row per run and the latest run's state."""
+    st.subheader("Runs")
+    if not all_runs:
+        st.caption("No runs yet.")
+        return
+    widgets.show_table(run_rows(all_runs, runs.read_promotions()))
+    latest = all_runs[0]
+    st.markdown(f"Latest run `{latest['id']}`: **{latest['status'].get('state')}**"
+                + (f" ({latest['status']['error']})" if latest["status"].get("error") else ""))
 
 
 def resume_button(run: dict, read_only: str | None, notice) -> None:
@@ -255,6 +265,11 @@ def resume_button(run: dict, read_only: str | None, notice) -> None:
             widgets.announce(f"Resumed run {run['id']} {what}.")
 
 
+def remember_metric_choice() -> None:
+    """A metric the user picked for the runs overlay is kept: no default replaces it any more."""
+    st.session_state[METRIC_CHOSEN_KEY] = True
+
+
 def keep_run_in_address() -> None:
     """The run chosen in the Run box goes into the address (?run=<id>)."""
     st.query_params[RUN_PARAMETER] = st.session_state["manage"]
@@ -266,10 +281,14 @@ def manage_runs(all_runs: list[dict], promoted: dict, read_only: str | None) -> 
     run_ids = [run["id"] for run in all_runs]
     chosen = st.multiselect("Overlay the curves of", run_ids, default=[st.session_state.get("manage", run_ids[0])],
                             key="train-overlay")
-    metric = st.selectbox("Metric", widgets.OVERLAY_METRICS, key="train-overlay-metric",
+    curves = {run["id"]: runs.read_history(run["folder"]) for run in all_runs if run["id"] in chosen}
+    if not st.session_state.get(METRIC_CHOSEN_KEY) or OVERLAY_METRIC_KEY not in st.session_state:
+        # Until the user picks a metric it follows the shown runs (set each time, not once: a run that was
+        # still in its first epoch when the page opened has F1 curves, and stars, once it finished).
+        st.session_state[OVERLAY_METRIC_KEY] = widgets.choose_default_overlay_metric(curves)
+    metric = st.selectbox("Metric", widgets.OVERLAY_METRICS, key=OVERLAY_METRIC_KEY, on_change=remember_metric_choice,
                           help="val_micro_f1, val_macro_f1 and val_pr_auc exist only for runs started since every "
                                "model records them.")
-    curves = {run["id"]: runs.read_history(run["folder"]) for run in all_runs if run["id"] in chosen}
     tuned = {run["id"]: charts.tuned_figures(run["metadata"]) for run in all_runs if run["id"] in chosen}
     st.plotly_chart(charts.plot_runs_overlay(curves, metric, tuned), key="overlay")
     if metric in ("val_micro_f1", "val_macro_f1") and any(tuned.values()):
@@ -372,22 +391,14 @@ else:
 st.subheader("Active run")
 active_ids = [run["id"] for run in all_runs if run["status"].get("state") in runs.ACTIVE_STATES]
 if active_ids:
-    follow_active_runs_live(active_ids, read_only)
+    follow_active_runs_live(active_ids, read_only)  # with the runs table
 else:
     st.caption("No run is active.")
     # Nothing refreshes an idle page: a run started elsewhere (the CLI, another tab) shows on a click here.
     st.button("Check for a new run", key="train-check", help="Reads the runs folder again.")
-
-st.subheader("Runs")
+    show_runs_table(all_runs)
 if all_runs:
-    promoted = runs.read_promotions()
-    widgets.show_table(run_rows(all_runs, promoted))
-    latest = all_runs[0]
-    st.markdown(f"Latest run `{latest['id']}`: **{latest['status'].get('state')}**"
-                + (f" ({latest['status']['error']})" if latest["status"].get("error") else ""))
-    manage_runs(all_runs, promoted, read_only)
-else:
-    st.caption("No runs yet.")
+    manage_runs(all_runs, runs.read_promotions(), read_only)
 # A fused model whose part was just replaced needs refitting: said here, with the fix.
 widgets.offer_refits(widgets.fusions_needing_refit(widgets.unusable_fusions(state.artifact_listing()[0])),
                      key="train")

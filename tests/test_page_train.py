@@ -409,3 +409,92 @@ def test_a_finished_run_shows_its_f1_at_the_tuned_thresholds_beside_the_curves(f
     app.selectbox(key="train-shipped-model").set_value("tfidf_logreg").run()
     star = next(t for t in chart(app, "shipped-tfidf_logreg-macro-f1")["data"] if "tuned" in t["name"])
     assert star["y"] == pytest.approx([validation["macro_f1"]])
+
+
+# --- The runs overlay opens on F1, the runs table's minutes and its live state -----------------------------------
+
+def overlay_metric(app: AppTest) -> str:
+    return app.selectbox(key="train-overlay-metric").value
+
+
+def test_the_overlay_opens_on_f1_with_the_stars_of_a_finished_run(finished_runs):
+    import json
+    import shutil
+
+    from genre_models import runs
+
+    chosen = finished_runs["newer"]
+    add_judged_metrics(chosen)
+    shutil.copytree(PROJECT_ROOT / "artifacts" / "tfidf_logreg", chosen / runs.ARTIFACT_DIR)
+    validation = json.loads((chosen / runs.ARTIFACT_DIR / "metadata.json").read_text())["metrics"]["validation"]
+    app = open_train(chosen.name)
+    assert overlay_metric(app) == "val_micro_f1"
+    star = next(t for t in chart(app, "overlay")["data"] if t["name"] == f"{chosen.name}: tuned thresholds")
+    assert star["y"] == pytest.approx([validation["micro_f1"]])
+
+
+def test_the_overlay_opens_on_val_loss_for_runs_without_f1(finished_runs):
+    assert overlay_metric(open_train()) == "val_loss"
+
+
+def test_the_overlay_metric_follows_the_runs_until_the_user_picks_one(finished_runs):
+    app = open_train()
+    assert overlay_metric(app) == "val_loss"
+    add_judged_metrics(finished_runs["newer"])  # say it was still in its first epoch when the page opened
+    app.run()
+    assert overlay_metric(app) == "val_micro_f1"
+    app.selectbox(key="train-overlay-metric").set_value("val_auc").run()
+    assert overlay_metric(app) == "val_auc"
+    app.multiselect(key="train-overlay").set_value([finished_runs["older"].name, finished_runs["newer"].name]).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert overlay_metric(app) == "val_auc"
+    # Picking the default itself is a choice too: it stays when the shown runs would say otherwise.
+    app.selectbox(key="train-overlay-metric").set_value("val_loss").run()
+    app.multiselect(key="train-overlay").set_value([finished_runs["newer"].name]).run()
+    assert overlay_metric(app) == "val_loss"
+
+
+def test_the_runs_table_gives_ended_runs_their_minutes(runs_root):
+    """As a worker leaves them: start and end in the status, a heartbeat whose ``elapsed`` the scoring replaced."""
+    import time
+    from datetime import datetime, timezone
+
+    from genre_models import runs
+
+    def utc(seconds: float) -> str:
+        return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")
+
+    started = time.time() - 3600
+    for run_id, state, seconds in [("20260101-000000-course_cnn", "completed", 750),
+                                   ("20260102-000000-course_cnn", "stopped", 180),
+                                   ("20260103-000000-course_cnn", "failed", 60)]:
+        folder = make_fake_run(runs_root, run_id, state, 1, started_at=utc(started), finished_at=utc(started + seconds))
+        runs.write_json_atomically(folder / runs.HEARTBEAT_FILE,
+                                   {"pid": 1, "heartbeat": started + seconds - 5, "activity": "scoring films"})
+    table = open_train().dataframe[0].value
+    assert dict(zip(table["status"], table["minutes"])) == {"failed": 1.0, "stopped": 3.0, "completed": 12.5}
+
+
+def test_the_runs_table_says_the_state_the_active_run_says(runs_root, monkeypatch):
+    """The live part refreshes on its own: the worker reporting between the page's read and the live part's
+    must not leave the table saying queued while the active run above says running."""
+    import os
+
+    from genre_models import runs
+
+    folder = make_fake_run(runs_root, "20260103-000000-course_cnn", "queued", 0, pid=os.getpid())
+    read_runs = runs.list_runs
+
+    def list_runs_as_the_worker_reports(runs_dir=None):
+        found = read_runs(runs_dir)
+        runs.beat(folder, epoch=1, epochs=5, step=2, steps=3, elapsed=30)  # the worker's first report
+        return found
+
+    with open(folder / runs.LOCK_FILE, "a+") as lock:  # this process plays its live worker
+        runs.lock_file(lock)
+        monkeypatch.setattr(runs, "list_runs", list_runs_as_the_worker_reports)
+        app = open_train()
+    assert any(f"Active run `{folder.name}`** (course_cnn, running)" in m.value for m in app.markdown)
+    row = app.dataframe[0].value.iloc[0]
+    assert (row["status"], row["progress"], row["minutes"]) == ("running", "epoch 1/5, step 2/3", 0.5)
+    assert any(f"Latest run `{folder.name}`: **running**" in m.value for m in app.markdown)

@@ -51,6 +51,8 @@ def test_worker_writes_status_metrics_and_a_loadable_artifact(real_data_dir, run
     assert final == "completed", log_of(run_dir)
     status = runs.read_status(run_dir)
     assert status["pid"] and status["heartbeat"] and status["finished_at"] and status["model"] == "course_cnn"
+    # Its duration, though the heartbeat holding the worker's count was replaced by the scoring steps after it.
+    assert runs.measure_run_seconds(status, run_dir) > 0
     batches, epochs = runs.read_metrics(run_dir)
     assert batches and {"loss", "binary_accuracy", "step", "steps"} <= set(batches[0])
     assert len(epochs) == 1 and {"val_loss", "val_auc", "learning_rate"} <= set(epochs[0])
@@ -323,3 +325,52 @@ def test_resume_refusals_name_the_run_and_why(real_data_dir, runs_dir, monkeypat
     with pytest.raises(runs.RunRefused, match="Resuming training is turned off"):
         runs.resume_run(run_dir)
     assert runs.read_status(run_dir)["state"] == "failed"  # every refusal left the run as it was
+
+
+# --- How long a run took (the Train page's minutes) -------------------------------------------------------------
+
+def ended_run(runs_dir: Path, state: str, seconds: float, **status) -> Path:
+    """A run folder as a worker leaves it once ended: its start and end in status.json, and a heartbeat
+    without ``elapsed`` (the scoring steps after the last epoch replace the one that held it)."""
+    run_dir = runs.create_run_dir("course_cnn", runs_dir)
+    runs.write_json_atomically(run_dir / runs.CONFIG_FILE, {"config": {}, "model": "course_cnn", "created": 0})
+    started = time.time() - 3600
+    runs.write_status(run_dir, state, started_at=runs.format_utc(started),
+                      finished_at=runs.format_utc(started + seconds), **status)
+    runs.write_json_atomically(run_dir / runs.HEARTBEAT_FILE, {"pid": 1, "heartbeat": started + seconds - 5,
+                                                                "activity": "scoring films (499/499)"})
+    return run_dir
+
+
+@pytest.mark.parametrize("state", runs.FINAL_STATES)
+def test_an_ended_run_is_measured_from_its_start_to_its_end(runs_dir, state):
+    run_dir = ended_run(runs_dir, state, 750)
+    status = runs.refresh_status(run_dir)
+    assert "elapsed" not in status
+    assert runs.measure_run_seconds(status, run_dir) == pytest.approx(750)
+
+
+def test_a_resumed_run_counts_the_epochs_its_earlier_processes_trained(runs_dir):
+    import json
+
+    run_dir = ended_run(runs_dir, "completed", 200, resumed_after_epoch=2)
+    epochs = [{"epoch": 1, "seconds": 100.0}, {"epoch": 2, "seconds": 120.0}, {"epoch": 3, "seconds": 130.0}]
+    (run_dir / "history.json").write_text(json.dumps({"model": "course_cnn", "epochs": epochs}))
+    # This process's 200 seconds (epoch 3 included), and epochs 1 and 2 of the ones before.
+    assert runs.measure_run_seconds(runs.refresh_status(run_dir), run_dir) == pytest.approx(420)
+
+
+def test_a_dead_worker_ended_when_it_was_last_heard_from(runs_dir):
+    run_dir = runs.create_run_dir("course_cnn", runs_dir)
+    runs.write_json_atomically(run_dir / runs.CONFIG_FILE, {"config": {}, "model": "course_cnn", "created": 0})
+    runs.write_status(run_dir, "running", started_at=runs.format_utc(time.time() - 1200))
+    runs.write_json_atomically(run_dir / runs.HEARTBEAT_FILE, {"heartbeat": time.time() - 600, "elapsed": 550})
+    status = runs.refresh_status(run_dir)  # noticed 10 minutes after its last heartbeat
+    assert status["state"] == "failed"
+    assert runs.measure_run_seconds(status, run_dir) == pytest.approx(600, abs=3)
+
+
+def test_an_active_run_is_measured_by_the_workers_own_count(runs_dir):
+    assert runs.measure_run_seconds({"state": "running", "elapsed": 60, "created": time.time() - 900}) == 60
+    assert runs.measure_run_seconds({"state": "queued", "created": time.time() - 30}) == pytest.approx(30, abs=3)
+    assert runs.measure_run_seconds({"state": "completed"}) is None
