@@ -202,7 +202,10 @@ def follow_active_runs(followed: list[str], read_only: str | None) -> None:
                 runs.request_stop(run["folder"])
                 st.toast(f"Stop requested for run {run['id']}.", icon=":material/stop_circle:")
         if runs.stop_requested(run["folder"]):
-            st.warning("Stop requested: the run ends after its current step and keeps its best checkpoint.")
+            # Said in full: the worker still scores the splits with the kept checkpoint (~20 s for a network),
+            # so the note stays a while after the epochs stop.
+            st.warning("Stop requested: the run ends after its current step and keeps its best checkpoint; it then "
+                       "scores the validation and test films with it (the bar above says how far) before it ends.")
         batches, epochs = runs.read_metrics(run["folder"])
         show_curves(epochs, key=run["id"], batches=batches)
     # Drawn here, not by the page: drawn from the page's one read it would keep the state the run had when
