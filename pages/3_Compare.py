@@ -52,8 +52,9 @@ st.subheader("Aggregate: top-3 hits (true genres among each model's top 3)")
 aggregate = comparison.summarize_hits(results, sample, common, dataset)
 aggregate[comparison.SPLIT_FILMS_HIT] *= 100  # shown as a percentage
 st.dataframe(aggregate, hide_index=True, column_config={
-    # Wide enough for the baseline's label ("baseline: always Drama, Comedy, Thriller"), which was cut.
-    "model": st.column_config.TextColumn(width="large"),
+    # Wide enough for the baseline's label ("baseline: always Drama, Comedy, Action"), which was cut, and no
+    # wider ("large" pushed the last column out of view); pinned, so it stays in view if the table scrolls.
+    "model": st.column_config.TextColumn(width=290, pinned=True),
     comparison.SPLIT_FILMS_HIT: st.column_config.NumberColumn(format="%.0f%%"),
     comparison.SPLIT_HITS_PER_FILM: st.column_config.NumberColumn(format="%.2f")})
 st.caption("The last row is the baseline a model must beat: it answers the three genres most common in the "
