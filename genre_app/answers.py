@@ -25,6 +25,8 @@ the Predict and Compare pages and tested in tests/test_answers.py:
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 
 import json
@@ -62,9 +64,10 @@ MIN_POSTER_DETAIL = 8.0
 
 
 def validation_figure(metadata: dict) -> float:
-    """Return the model's recorded validation macro AP (-inf when it has none)."""
+    """Return the model's recorded validation macro AP (-inf when it has none, or a NaN that max() would
+    otherwise keep whenever it came first)."""
     value = ((metadata.get("metrics") or {}).get("validation") or {}).get(RECOMMENDATION_METRIC)
-    return float(value) if isinstance(value, (int, float)) else float("-inf")
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else float("-inf")
 
 
 def recommended_name(names: list[str], metadata_by_name: dict[str, dict]) -> str | None:

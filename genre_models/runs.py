@@ -236,7 +236,9 @@ def refresh_status(run_dir: Path) -> dict:
         note += " It can be resumed from its last finished epoch."
     reason = "the training process ended unexpectedly (killed or crashed)."
     # It ended when it was last heard from, not when a page noticed (maybe hours later): its duration says so.
-    last_heard = min(read_time(status.get("heartbeat")) or time.time(), time.time())
+    # A worker that died before its first heartbeat was last heard from when it last wrote its status.
+    last_heard = min(read_time(status.get("heartbeat")) or read_time(status.get("updated_at")) or time.time(),
+                     time.time())
     write_status(run_dir, "failed", error=reason + note, finished_at=format_utc(last_heard))
     return read_status(run_dir)
 
@@ -262,8 +264,8 @@ def format_utc(seconds: float) -> str:
 def measure_run_seconds(status: dict, run_dir: Path | None = None) -> float | None:
     """Return how long a run (its refreshed status) has taken, in seconds; None when its files do not say.
 
-    While it is active: the worker's own count (its heartbeat's ``elapsed``), else the time since the run
-    was created. Once it has ended: from its worker's start to its end (status.json's started_at, else when
+    While it is active: the worker's own count (its heartbeat's ``elapsed``), else the time since its worker
+    started (or it was queued), plus a resumed run's earlier epochs. Once it has ended: from its worker's start to its end (status.json's started_at, else when
     it was queued or created, to finished_at), plus, for a resumed run, the seconds of the epochs its
     earlier processes trained (as the worker counts them: backup.ResumePoint.seconds_before; read from
     ``run_dir``'s history). The heartbeat's ``elapsed`` cannot be used then: every later step (scoring,
@@ -271,11 +273,13 @@ def measure_run_seconds(status: dict, run_dir: Path | None = None) -> float | No
     for a run whose status has no times."""
     elapsed = status.get("elapsed")
     elapsed = float(elapsed) if isinstance(elapsed, (int, float)) and not isinstance(elapsed, bool) else None
-    if status.get("state") in ACTIVE_STATES:
-        created = read_time(status.get("created"))
-        return elapsed if elapsed is not None or created is None else time.time() - created
+    active = status.get("state") in ACTIVE_STATES
+    if active and elapsed is not None:
+        return elapsed
     started = read_time(status.get("started_at") or status.get("queued_at") or status.get("created"))
-    finished = read_time(status.get("finished_at"))
+    # An active run without the worker's count (loading, resuming, scoring) is measured from this process's
+    # start, not from when the run was first created (a run resumed days later is not days old).
+    finished = time.time() if active else read_time(status.get("finished_at"))
     if started is None or finished is None:
         return elapsed
     earlier = 0.0

@@ -264,7 +264,7 @@ def train_model(config: TrainConfig, progress: ProgressCallback | None = None, r
         if resume:
             before = read_status(run_dir).get("state")
             try:
-                check_backup(run_dir, config.to_dict())
+                backup = check_backup(run_dir, config.to_dict())
             except ValueError as error:
                 # Refused: a stopped or failed run stays as it was; one queued by runs.resume_run says why.
                 if before == "queued":
@@ -272,7 +272,11 @@ def train_model(config: TrainConfig, progress: ProgressCallback | None = None, r
                 raise
             if before in FINAL_STATES:  # Resumed from the command line: the Stop that ended it is done with.
                 (run_dir / STOP_FILE).unlink(missing_ok=True)
-        write_status(run_dir, "running", started_at=utc_now(), forget=ENDING_KEYS)
+        # The epoch it goes on after is recorded by the worker itself, so a resume from the command line counts
+        # its earlier epochs' time too (runs.measure_run_seconds); a fresh start forgets an old one.
+        resumed = {"resumed_after_epoch": backup["epoch"]} if resume else {}
+        write_status(run_dir, "running", started_at=utc_now(), **resumed,
+                     forget=ENDING_KEYS + (() if resume else ("resumed_after_epoch",)))
         try:
             beat(run_dir, activity="resuming" if resume else "starting")
             reporter = with_heartbeat(run_dir, progress)

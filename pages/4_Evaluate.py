@@ -32,7 +32,8 @@ state.warn_about_unknown_link_values("model", predictor.model_names(), "the mode
 state.warn_about_unknown_link_values("split", evaluation.SPLITS, "the split")
 state.warn_about_unknown_link_values("thresholds", evaluation.THRESHOLD_MODES, "the thresholds")
 choice = st.columns(3)
-# Opens on the model the Predict page recommends (the best validation macro AP), not the first in name order.
+# Opens on the model with the best recorded validation macro AP (the rule Predict recommends by, over every
+# model rather than those reading the inputs given), not the first in name order.
 names = predictor.model_names()
 recommended = answers.recommended_name(names, {model: predictor.get(model).metadata for model in names})
 name = choice[0].selectbox("Model", names, index=names.index(recommended) if recommended in names else 0, key="model",

@@ -269,8 +269,9 @@ def resume_button(run: dict, read_only: str | None, notice) -> None:
 
 
 def remember_metric_choice() -> None:
-    """A metric the user picked for the runs overlay is kept: no default replaces it any more."""
-    st.session_state[METRIC_CHOSEN_KEY] = True
+    """A metric the user picked for the runs overlay is kept, apart from the widget's own key (which Streamlit
+    drops when the user visits another page): no default replaces it any more."""
+    st.session_state[METRIC_CHOSEN_KEY] = st.session_state[OVERLAY_METRIC_KEY]
 
 
 def keep_run_in_address() -> None:
@@ -285,10 +286,13 @@ def manage_runs(all_runs: list[dict], promoted: dict, read_only: str | None) -> 
     chosen = st.multiselect("Overlay the curves of", run_ids, default=[st.session_state.get("manage", run_ids[0])],
                             key="train-overlay")
     curves = {run["id"]: runs.read_history(run["folder"]) for run in all_runs if run["id"] in chosen}
-    if not st.session_state.get(METRIC_CHOSEN_KEY) or OVERLAY_METRIC_KEY not in st.session_state:
+    picked = st.session_state.get(METRIC_CHOSEN_KEY)
+    if picked not in widgets.OVERLAY_METRICS:
         # Until the user picks a metric it follows the shown runs (set each time, not once: a run that was
         # still in its first epoch when the page opened has F1 curves, and stars, once it finished).
         st.session_state[OVERLAY_METRIC_KEY] = widgets.choose_default_overlay_metric(curves)
+    elif OVERLAY_METRIC_KEY not in st.session_state:  # back from another page: the pick, not a default
+        st.session_state[OVERLAY_METRIC_KEY] = picked
     metric = st.selectbox("Metric", widgets.OVERLAY_METRICS, key=OVERLAY_METRIC_KEY, on_change=remember_metric_choice,
                           help="val_micro_f1, val_macro_f1 and val_pr_auc exist only for runs started since every "
                                "model records them.")

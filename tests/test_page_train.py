@@ -452,6 +452,14 @@ def test_the_overlay_metric_follows_the_runs_until_the_user_picks_one(finished_r
     app.selectbox(key="train-overlay-metric").set_value("val_loss").run()
     app.multiselect(key="train-overlay").set_value([finished_runs["newer"].name]).run()
     assert overlay_metric(app) == "val_loss"
+    # Back from another page, whose run dropped the widget's own key but not the pick kept beside it: the pick
+    # comes back, not the default (a session holding only the kept pick, as the page left it).
+    app.selectbox(key="train-overlay-metric").set_value("val_auc").run()
+    kept = app.session_state["train-overlay-metric-chosen"]
+    returning = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    returning.session_state["train-overlay-metric-chosen"] = kept
+    returning.run()
+    assert kept == "val_auc" and overlay_metric(returning) == "val_auc"
 
 
 def test_the_runs_table_gives_ended_runs_their_minutes(runs_root):

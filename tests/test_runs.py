@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import threading
 import time
 from pathlib import Path
@@ -368,6 +370,30 @@ def test_a_dead_worker_ended_when_it_was_last_heard_from(runs_dir):
     status = runs.refresh_status(run_dir)  # noticed 10 minutes after its last heartbeat
     assert status["state"] == "failed"
     assert runs.measure_run_seconds(status, run_dir) == pytest.approx(600, abs=3)
+
+
+def test_an_active_run_without_the_workers_count_is_measured_from_its_start_not_its_creation(runs_dir):
+    import json
+
+    # Created three days ago, stopped after epoch 2, resumed 5 minutes ago: still loading (no elapsed yet).
+    run_dir = runs.create_run_dir("course_cnn", runs_dir)
+    epochs = [{"epoch": 1, "seconds": 100.0}, {"epoch": 2, "seconds": 120.0}]
+    (run_dir / "history.json").write_text(json.dumps({"model": "course_cnn", "epochs": epochs}))
+    status = {"state": "running", "created": time.time() - 3 * 86400, "resumed_after_epoch": 2,
+              "started_at": runs.format_utc(time.time() - 300)}
+    assert runs.measure_run_seconds(status, run_dir) == pytest.approx(300 + 220, abs=3)
+
+
+def test_a_worker_dead_before_its_first_heartbeat_ended_at_its_last_status(runs_dir):
+    run_dir = runs.create_run_dir("course_cnn", runs_dir)
+    runs.write_json_atomically(run_dir / runs.CONFIG_FILE, {"config": {}, "model": "course_cnn", "created": 0})
+    runs.write_status(run_dir, "running", started_at=runs.format_utc(time.time() - 1200))
+    status = json.loads((run_dir / runs.STATUS_FILE).read_text())
+    status["updated_at"] = runs.format_utc(time.time() - 1100)  # its last word, 100 s after it started
+    runs.write_json_atomically(run_dir / runs.STATUS_FILE, status)
+    status = runs.refresh_status(run_dir)
+    assert status["state"] == "failed"
+    assert runs.measure_run_seconds(status, run_dir) == pytest.approx(100, abs=3)
 
 
 def test_an_active_run_is_measured_by_the_workers_own_count(runs_dir):

@@ -249,6 +249,12 @@ def test_a_crashed_run_resumes_after_its_last_epoch_as_one_continuous_run(real_d
     assert [record["epoch"] for record in batches[lines_before:]] == sorted(
         record["epoch"] for record in batches[lines_before:]) and batches[lines_before]["epoch"] == 3
     assert runs.read_status(run_dir)["state"] == "completed" and not backup.has_backup(run_dir)
+    # Resumed here as from the command line: the worker itself records the epoch it went on after, so the run's
+    # minutes count epochs 1-2 of the crashed process as well as this one's.
+    status = runs.refresh_status(run_dir)
+    assert status["resumed_after_epoch"] == 2
+    earlier = sum(epoch["seconds"] for epoch in history[:2])
+    assert runs.measure_run_seconds(status, run_dir) >= earlier > 0
     assert not (run_dir / backup.BACKUP_DIR).exists()
     loaded = load_artifact(result.artifact_dir)
     assert loaded.metadata["training"]["epochs_run"] == 4
