@@ -264,8 +264,8 @@ def format_utc(seconds: float) -> str:
 def measure_run_seconds(status: dict, run_dir: Path | None = None) -> float | None:
     """Return how long a run (its refreshed status) has taken, in seconds; None when its files do not say.
 
-    While it is active: the worker's own count (its heartbeat's ``elapsed``), else the time since its worker
-    started (or it was queued), plus a resumed run's earlier epochs. Once it has ended: from its worker's start to its end (status.json's started_at, else when
+    While it is active: the time since its worker started (or it was queued), plus a resumed run's earlier
+    epochs. Once it has ended: from its worker's start to its end (status.json's started_at, else when
     it was queued or created, to finished_at), plus, for a resumed run, the seconds of the epochs its
     earlier processes trained (as the worker counts them: backup.ResumePoint.seconds_before; read from
     ``run_dir``'s history). The heartbeat's ``elapsed`` cannot be used then: every later step (scoring,
@@ -274,11 +274,10 @@ def measure_run_seconds(status: dict, run_dir: Path | None = None) -> float | No
     elapsed = status.get("elapsed")
     elapsed = float(elapsed) if isinstance(elapsed, (int, float)) and not isinstance(elapsed, bool) else None
     active = status.get("state") in ACTIVE_STATES
-    if active and elapsed is not None:
-        return elapsed
     started = read_time(status.get("started_at") or status.get("queued_at") or status.get("created"))
-    # An active run without the worker's count (loading, resuming, scoring) is measured from this process's
-    # start, not from when the run was first created (a run resumed days later is not days old).
+    # An active run is measured the way it will be once ended, from its worker's start (not from when the run
+    # was first created: a run resumed days later is not days old). Not by the heartbeat's ``elapsed``: that
+    # counts from fit()'s start and is missing while data load or scores, so the minutes went back and forth.
     finished = time.time() if active else read_time(status.get("finished_at"))
     if started is None or finished is None:
         return elapsed

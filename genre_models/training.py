@@ -446,6 +446,10 @@ def fit_network(model, pipelines: tuple, recipe: Recipe, config: TrainConfig, ru
         return history, recorder
     model.fit(train_data, validation_data=validation_data, epochs=recipe.epochs,
               callbacks=callbacks, verbose=config.verbose, shuffle=False)
+    if recorder.stopped_by_request and len(history["epochs"]) >= recipe.epochs:
+        # The stop came during the last epoch, which Keras still ends with its validation and records: nothing
+        # is left to train, so the run completed (its backup goes; no Resume is offered for nothing).
+        recorder.stopped_by_request = False
     if backup and not recorder.stopped_by_request:
         update_backup_state(run_dir, fit_finished=True)
     return history, recorder

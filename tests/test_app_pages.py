@@ -734,7 +734,8 @@ def live_run(runs_root):
 
     from genre_models import runs
 
-    folder = make_fake_run(runs_root, "20260104-000000-course_cnn", "queued", 1, pid=os.getpid())
+    folder = make_fake_run(runs_root, "20260104-000000-course_cnn", "queued", 1, pid=os.getpid(),
+                           queued_at=time.time() - 120)  # launched 2 minutes ago
     runs.write_json_atomically(folder / runs.HEARTBEAT_FILE, {
         "pid": os.getpid(), "heartbeat": time.time() + 3600, "epoch": 2, "epochs": 5, "step": 1, "steps": 3,
         "elapsed": 120.0})
@@ -782,7 +783,7 @@ def test_train_page_runs_table_shows_the_live_state_of_the_active_run(app_env, l
     app = run_page("pages/5_Train.py")
     row = app.dataframe[0].value.iloc[0]
     assert row["run"] == live_run.name
-    assert row["status"] == "running" and "epoch 2/5" in row["progress"] and row["minutes"] == 2.0
+    assert row["status"] == "running" and "epoch 2/5" in row["progress"] and row["minutes"] == pytest.approx(2.0, abs=0.1)
 
 
 def test_train_page_delete_asks_for_confirmation(app_env, runs_root):

@@ -487,10 +487,12 @@ def test_the_runs_table_says_the_state_the_active_run_says(runs_root, monkeypatc
     """The live part refreshes on its own: the worker reporting between the page's read and the live part's
     must not leave the table saying queued while the active run above says running."""
     import os
+    import time
 
     from genre_models import runs
 
     folder = make_fake_run(runs_root, "20260103-000000-course_cnn", "queued", 0, pid=os.getpid())
+    runs.write_status(folder, "queued", queued_at=time.time() - 30)  # its worker was launched 30 s ago
     read_runs = runs.list_runs
 
     def list_runs_as_the_worker_reports(runs_dir=None):

@@ -286,6 +286,20 @@ def test_a_stopped_run_keeps_its_backup_and_resumes_to_completion(real_data_dir,
     assert not (run_dir / backup.BACKUP_DIR).exists()
 
 
+def test_a_stop_during_the_last_epoch_completes_the_run_with_nothing_left_to_resume(real_data_dir, tmp_path,
+                                                                                    monkeypatch):
+    from genre_models import runs
+
+    run_dir = tmp_path / "run"
+    config = resumable_config(real_data_dir, run_dir, patience=0)
+    with monkeypatch.context() as patch:
+        interrupt_at_epoch(patch, 3, action=lambda: runs.request_stop(run_dir))  # epoch 4 of 4 begins
+        result = train_model(config)
+    assert [epoch["epoch"] for epoch in runs.read_history(run_dir)] == [1, 2, 3, 4]
+    assert not result.stopped and runs.read_status(run_dir)["state"] == "completed"
+    assert not backup.has_backup(run_dir)  # no Resume offered: there is no epoch left to train
+
+
 def test_resuming_with_changed_settings_is_refused(real_data_dir, tmp_path, monkeypatch):
     from genre_models import runs
 
