@@ -44,7 +44,12 @@ class MetadataError(ValueError):
 
 def utc_now() -> str:
     """Return the current UTC time in ISO 8601."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return format_utc(datetime.now(timezone.utc).timestamp())
+
+
+def format_utc(seconds: float) -> str:
+    """Return seconds since the epoch as the project writes times (ISO 8601, UTC, whole seconds)."""
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")
 
 
 def collect_versions() -> dict:

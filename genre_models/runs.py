@@ -39,7 +39,7 @@ from genre_models.fileio import (
     read_json_lines,
     write_json_atomically,
 )
-from genre_models.metadata import utc_now
+from genre_models.metadata import format_utc, utc_now
 
 # Environment variable overriding where run folders are created.
 RUNS_DIR_ENV = "GENRE_RUNS_DIR"
@@ -254,11 +254,6 @@ def read_time(value) -> float | None:
         except ValueError:
             return None
     return None
-
-
-def format_utc(seconds: float) -> str:
-    """Return seconds since the epoch as utc_now writes times (ISO 8601, UTC, whole seconds)."""
-    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")
 
 
 def measure_run_seconds(status: dict, run_dir: Path | None = None) -> float | None:

@@ -210,7 +210,7 @@ def follow_active_runs(followed: list[str], read_only: str | None) -> None:
         show_curves(epochs, key=run["id"], batches=batches)
     # Drawn here, not by the page: drawn from the page's one read it would keep the state the run had when
     # the page last ran whole (queued, starting) while the lines above, refreshed, say running.
-    show_runs_table(all_runs)
+    show_runs_table(all_runs, runs.read_promotions())  # read again each refresh, as the runs are
 
 
 # Decorated here, not with @: the refresh interval belongs to this one use, and the page calls it only
@@ -241,13 +241,13 @@ def run_rows(all_runs: list[dict], promoted: dict) -> list[dict]:
     return rows
 
 
-def show_runs_table(all_runs: list[dict]) -> None:
+def show_runs_table(all_runs: list[dict], promoted: dict) -> None:
     """The Runs heading, one row per run and the latest run's state."""
     st.subheader("Runs")
     if not all_runs:
         st.caption("No runs yet.")
         return
-    widgets.show_table(run_rows(all_runs, runs.read_promotions()))
+    widgets.show_table(run_rows(all_runs, promoted))
     latest = all_runs[0]
     st.markdown(f"Latest run `{latest['id']}`: **{latest['status'].get('state')}**"
                 + (f" ({latest['status']['error']})" if latest["status"].get("error") else ""))
@@ -396,6 +396,7 @@ else:
     start_form()
 
 st.subheader("Active run")
+promoted = runs.read_promotions()  # one read for the page's runs table and run management
 active_ids = [run["id"] for run in all_runs if run["status"].get("state") in runs.ACTIVE_STATES]
 if active_ids:
     follow_active_runs_live(active_ids, read_only)  # with the runs table
@@ -403,9 +404,9 @@ else:
     st.caption("No run is active.")
     # Nothing refreshes an idle page: a run started elsewhere (the CLI, another tab) shows on a click here.
     st.button("Check for a new run", key="train-check", help="Reads the runs folder again.")
-    show_runs_table(all_runs)
+    show_runs_table(all_runs, promoted)
 if all_runs:
-    manage_runs(all_runs, runs.read_promotions(), read_only)
+    manage_runs(all_runs, promoted, read_only)
 # A fused model whose part was just replaced needs refitting: said here, with the fix.
 widgets.offer_refits(widgets.fusions_needing_refit(widgets.unusable_fusions(state.artifact_listing()[0])),
                      key="train")
