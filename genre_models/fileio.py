@@ -137,3 +137,26 @@ def is_locked(path: str | os.PathLike) -> bool:
         return False
     with handle:
         return not lock_file(handle, blocking=False)  # Closing the file releases a lock taken here.
+
+
+def read_epoch_records(path: str | os.PathLike) -> tuple[list[dict], str | None]:
+    """Return the per-epoch records of a history.json (``{"epochs": [{"epoch": 1, ...}, ...]}``) and
+    a note when some or all of it was ignored for its shape (None when it is sound or absent).
+
+    The file is written by training, but a copy, an edit or another tool can leave valid JSON of
+    another shape (a list, ``{"epochs": 5}``, records without an epoch number): every reader
+    (report, Train page, run downloads) gets only records with a whole epoch number, never a KeyError.
+    """
+    path = Path(path)
+    if not path.exists():
+        return [], None
+    history = read_json(path)
+    if not isinstance(history, dict) or not isinstance(history.get("epochs"), list):
+        return [], f"{path} is not a training history (an object with a list of epochs); it was ignored."
+    records = [record for record in history["epochs"]
+               if isinstance(record, dict) and isinstance(record.get("epoch"), int)
+               and not isinstance(record.get("epoch"), bool)]
+    if len(records) < len(history["epochs"]):
+        skipped = len(history["epochs"]) - len(records)
+        return records, f"{path}: {skipped} of its {len(history['epochs'])} epoch records have no epoch number; they were ignored."
+    return records, None

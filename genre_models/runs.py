@@ -35,6 +35,7 @@ from genre_models.config import PROJECT_ROOT, TrainConfig, read_only_reason
 from genre_models.fileio import (
     is_locked,
     lock_file,
+    read_epoch_records,
     read_json,
     read_json_lines,
     write_json_atomically,
@@ -558,11 +559,12 @@ def describe_progress(status: dict) -> dict:
 
 def read_history(folder: Path) -> list[dict]:
     """Return the per-epoch records of a run folder or an artifact folder (its history.json; a run
-    with none yet, the epochs of its metrics.jsonl). A missing or damaged file gives []."""
+    with none yet, the epochs of its metrics.jsonl). A missing or damaged file gives []; records
+    without an epoch number are left out (fileio.read_epoch_records)."""
     folder = Path(folder)
-    history = read_json(folder / HISTORY_FILE)
-    if isinstance(history, dict) and isinstance(history.get("epochs"), list):
-        return [record for record in history["epochs"] if isinstance(record, dict)]
+    records, problem = read_epoch_records(folder / HISTORY_FILE)
+    if records or (problem is None and (folder / HISTORY_FILE).exists()):
+        return records
     return read_metrics(folder)[1] if (folder / METRICS_FILE).exists() else []
 
 

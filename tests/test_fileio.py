@@ -80,3 +80,24 @@ def test_lock_is_seen_by_another_open_file_and_released_on_close(tmp_path):
     holder.close()
     assert not fileio.is_locked(path)
     assert not fileio.is_locked(tmp_path / "absent.lock")
+
+
+@pytest.mark.parametrize("content, kept, noted", [
+    ('{"epochs": [{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.4}]}', [1, 2], False),
+    ("[1, 2]", [], True),
+    ('{"epochs": 5}', [], True),
+    ('{"epochs": [{"epoch": 1, "loss": 0.5}, {"loss": 0.4}, 7]}', [1], True),
+    ("not json", [], True),
+])
+def test_history_of_the_wrong_shape_is_ignored_with_a_note(tmp_path, content, kept, noted):
+    path = tmp_path / "history.json"
+    path.write_text(content)
+    records, note = fileio.read_epoch_records(path)
+    assert [record["epoch"] for record in records] == kept
+    assert (note is not None) == noted
+    if noted:
+        assert str(path) in note and "ignored" in note
+
+
+def test_missing_history_gives_no_epochs_and_no_note(tmp_path):
+    assert fileio.read_epoch_records(tmp_path / "history.json") == ([], None)

@@ -196,3 +196,15 @@ def test_report_page_builds_the_file_and_offers_it(real_data_dir, monkeypatch):
     html = app.session_state["report"]["html"]
     assert "<h2>Model: poster_cnn</h2>" in html and "python -m genre_models report" in html
     assert len(app.get("download_button")) == 1
+
+
+@pytest.mark.parametrize("history", ["[1, 2]", '{"epochs": 5}', '{"epochs": [{"loss": 0.4}]}'])
+def test_history_of_the_wrong_shape_is_left_out_with_a_note(real_data_dir, tmp_path, history):
+    root = tmp_path / "artifacts"
+    shutil.copytree(SHIPPED / "tfidf_logreg", root / "tfidf_logreg")
+    (root / "tfidf_logreg" / "history.json").write_text(history)
+    built = build_report(real_data_dir, ["tfidf_logreg"], sample=0, root=root)
+    assert built.content.models[0].history == []
+    assert any(note.startswith("tfidf_logreg's training curves:") and "ignored" in note
+               for note in built.content.notes)
+    assert "No per-epoch history was recorded for this artifact." in built.html

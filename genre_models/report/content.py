@@ -19,7 +19,7 @@ from genre_models.baselines import evaluate_frequency_baseline
 from genre_models.cards import BASELINES_FILE
 from genre_models.config import ProgressCallback, resolve_artifacts_dir
 from genre_models.dataset import MovieDataset, load_dataset
-from genre_models.fileio import read_json
+from genre_models.fileio import read_epoch_records, read_json
 from genre_models.fusion import find_unusable_part
 from genre_models.metrics import evaluate_scores
 from genre_models.split_scores import ScoredSplit, read_split_scores
@@ -47,8 +47,8 @@ class ModelResult:
     scored: ScoredSplit
     # evaluate_scores at the model's own thresholds.
     evaluation: dict
-    # The artifact's history.json (None when absent).
-    history: dict | None
+    # The per-epoch records of the artifact's history.json (empty when absent or of the wrong shape).
+    history: list[dict]
     # Where the scores came from: the stored split_scores.npz or a scoring run for this report.
     source: str
 
@@ -221,10 +221,13 @@ def gather_report(data_dir: str | os.PathLike, names: list[str] | None = None, s
     models = []
     for number, metadata in enumerate(chosen, start=1):
         scored = scorer.read_scores(metadata["name"])
+        epochs, history_note = read_epoch_records(folders[metadata["name"]] / HISTORY_FILE)
+        if history_note:
+            notes.append(f"{metadata['name']}'s training curves: {history_note}")
         thresholds = np.asarray(metadata["thresholds"]["per_genre"], dtype=np.float64)
         models.append(ModelResult(metadata, scored, evaluate_scores(scored.labels, scored.scores, thresholds,
                                                                    scored.genres),
-                                  read_json(folders[metadata["name"]] / HISTORY_FILE),
+                                  epochs,
                                   scorer.sources[metadata["name"]]))
         if progress:
             progress(number, len(chosen), "reading each model's scores")

@@ -108,10 +108,10 @@ def plot_epoch_figures(epochs: list[dict], keys: list[str], title: str) -> dict:
     return {"data": data, "layout": make_layout("epoch", title, height=320)}
 
 
-def plot_training_curves(history: dict | None) -> list[tuple[str, dict]]:
+def plot_training_curves(epochs: list[dict]) -> list[tuple[str, dict]]:
     """Return [(caption, figure)]: the loss (training and validation) and the validation figures per
-    epoch of a history.json; none for a history without epochs (a fusion fits weights, not epochs)."""
-    epochs = [record for record in (history or {}).get("epochs") or [] if isinstance(record, dict)]
+    epoch of a history's records (fileio.read_epoch_records); none without epochs (a fusion fits
+    weights, not epochs)."""
     if not epochs:
         return []
     losses = [key for key in ("loss", "val_loss") if any(key in record for record in epochs)]
