@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,9 @@ SPLIT_SCORES_FILE = "split_scores.npz"
 STORED_SPLITS = ("train", "validation", "test")
 # Version of the file's layout.
 SPLIT_SCORES_FORMAT = 1
+# What numpy and zipfile raise for a damaged file: a truncated copy, a bad sector (zlib.error from an
+# invalid deflate block), a garbled header. Each means "score the split again", never a crash.
+READ_ERRORS = (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError, zlib.error)
 
 
 @dataclass
@@ -100,7 +104,7 @@ def read_header(path: Path) -> dict:
     try:
         with np.load(path, allow_pickle=False) as stored:
             return json.loads(str(stored["header"]))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as error:
+    except READ_ERRORS as error:
         raise ValueError(f"{path.name} cannot be read ({type(error).__name__})") from error
 
 
@@ -127,9 +131,12 @@ def stored_scores_problem(folder: str | os.PathLike, metadata: dict, split: str,
         return f"{SPLIT_SCORES_FILE} was scored on a sample of {header['max_films']} films"
     if header.get("data_fingerprint") != expected:
         return f"{SPLIT_SCORES_FILE} was scored on other data (fingerprint {header.get('data_fingerprint')})"
-    with np.load(path, allow_pickle=False) as stored:
-        if f"{split}__scores" not in stored.files:
-            return f"{SPLIT_SCORES_FILE} holds no {split} split"
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            if f"{split}__scores" not in stored.files:
+                return f"{SPLIT_SCORES_FILE} holds no {split} split"
+    except READ_ERRORS as error:
+        return f"{SPLIT_SCORES_FILE} cannot be read ({type(error).__name__})"
     return None
 
 
@@ -152,7 +159,7 @@ def read_split_scores(folder: str | os.PathLike, metadata: dict, split: str,
             ids = stored[f"{split}__ids"].astype(object)
             labels = stored[f"{split}__labels"]
             scores = stored[f"{split}__scores"]
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
+    except READ_ERRORS:
         return None
     if scores.shape != (len(ids), len(metadata["genres"])) or labels.shape != scores.shape:
         return None

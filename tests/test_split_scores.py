@@ -175,3 +175,32 @@ def test_a_fitted_fusion_writes_the_fused_scores_of_its_parts(synthetic_dataset,
         expected = fuse_split(fusion, parts)
         assert list(stored.ids) == list(expected.ids)
         assert np.allclose(stored.scores, expected.scores, atol=1e-6)
+
+
+def break_deflate_stream(path, member: str) -> None:
+    """Overwrite the middle of one member's compressed data with bytes no deflate stream holds (a bad
+    sector, a truncated copy patched over): zipfile raises zlib.error, not BadZipFile, on reading it."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(member)
+    raw = bytearray(path.read_bytes())
+    name_length, extra_length = int.from_bytes(raw[info.header_offset + 26: info.header_offset + 28], "little"), \
+        int.from_bytes(raw[info.header_offset + 28: info.header_offset + 30], "little")
+    start = info.header_offset + 30 + name_length + extra_length
+    raw[start: start + min(64, info.compress_size)] = b"\xff" * min(64, info.compress_size)
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("member", ["test__scores.npy", "header.npy"])
+def test_an_invalid_deflate_block_means_scoring_again(stored_copy, member):
+    import zlib
+
+    folder, metadata = stored_copy
+    break_deflate_stream(folder / SPLIT_SCORES_FILE, member)
+    with pytest.raises(zlib.error), np.load(folder / SPLIT_SCORES_FILE) as stored:
+        stored[member.removesuffix(".npy")]  # the damage this test is about
+    assert read_split_scores(folder, metadata, "test") is None
+    assert read_split_scores(folder, metadata, "all") is None
+    if member == "header.npy":
+        assert "cannot be read" in stored_scores_problem(folder, metadata, "test")
