@@ -208,3 +208,18 @@ def test_history_of_the_wrong_shape_is_left_out_with_a_note(real_data_dir, tmp_p
     assert any(note.startswith("tfidf_logreg's training curves:") and "ignored" in note
                for note in built.content.notes)
     assert "No per-epoch history was recorded for this artifact." in built.html
+
+
+@pytest.mark.parametrize("genre", ["<!--<script>", "</script><b>x</b>", "R&B", "a]]>b"])
+def test_chart_data_keeps_any_genre_name_as_text_inside_its_script_element(genre):
+    from genre_models.report.page import Charts
+
+    charts = Charts()
+    spec = {"data": [{"type": "bar", "x": [genre], "y": [1]}], "layout": {"title": {"text": genre}}}
+    charts.add(spec, f"Films per genre ({genre})")
+    block = charts.render_script()
+    payload = block.removeprefix('<script type="application/json" id="figures">').removesuffix("</script>")
+    # Nothing in the payload can end the element, open a comment or start a tag or a character reference.
+    assert not any(character in payload for character in "<>&")
+    assert json.loads(payload) == {"chart-1": spec}
+    assert read_figures(block) == {"chart-1": spec}

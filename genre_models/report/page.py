@@ -126,8 +126,17 @@ class Charts:
 
     def render_script(self) -> str:
         """Return the JSON block of every chart (safe inside a script element)."""
-        payload = json.dumps(self.specs, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
-        return f'<script type="application/json" id="figures">{payload}</script>'
+        return f'<script type="application/json" id="figures">{encode_json_for_script(self.specs)}</script>'
+
+
+def encode_json_for_script(value) -> str:
+    """Return JSON that an HTML parser cannot end or alter inside a script element, whatever text it
+    holds: < > & as JSON escapes (which JSON.parse reads back as the same characters), so a genre
+    column named ``<!--<script>`` or ``</script>`` stays text in the charts instead of breaking them.
+
+    Escaping rather than refusing such names keeps every dataset reportable (``R&B``, ``Sci-Fi & Fantasy``)."""
+    payload = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    return payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def render_dataset(content: ReportContent, charts: Charts) -> str:
