@@ -203,8 +203,8 @@ def command_evaluate(args: argparse.Namespace) -> int:
             "split": args.split,
             "data_fingerprint": fingerprint,
             "same_data_as_training": fingerprint == loaded.metadata["data"]["fingerprint"],
-            **evaluate_scores(scored.labels, scored.scores, loaded.thresholds, scored.genres),
-        }))
+            **evaluate_scores(scored.labels, scored.scores, loaded.thresholds, scored.genres, args.split),
+        }, allow_nan=False))
     return 0
 
 

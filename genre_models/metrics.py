@@ -119,16 +119,20 @@ def evaluate_scores(
     scores: np.ndarray,
     thresholds: float | np.ndarray,
     genres: list[str],
+    split: str | None = None,
 ) -> dict:
-    """Return the full multi-label report for one model on one split.
+    """Return the full multi-label report for one model on one split (named in the note of an empty one).
 
     Macro figures average over genres with at least one positive film in these
-    labels (a genre absent from the split has no defined recall or AP).
+    labels (a genre absent from the split has no defined recall or AP). A split without
+    films has no figure at all: every one is None (n/a), with a "note" saying so, never NaN or 0.
     """
     labels, scores = check_shapes(labels, scores)
     if len(genres) != labels.shape[1]:
         raise ValueError(f"{len(genres)} genre names for {labels.shape[1]} label columns.")
     thresholds = np.broadcast_to(np.asarray(thresholds, np.float64), (labels.shape[1],))
+    if labels.shape[0] == 0:
+        return describe_empty_split(thresholds, genres, split)
     predictions = apply_thresholds(scores, thresholds)
     confusion = compute_confusion(labels, predictions)
     true_positive, false_positive, false_negative = confusion[:, 0], confusion[:, 1], confusion[:, 2]
@@ -169,6 +173,20 @@ def evaluate_scores(
         "recall_at_3": recall_at_3,
         "per_genre": per_genre,
     }
+
+
+# The summary figures of an evaluation report, in the order tables show them.
+SUMMARY_FIGURES = ("micro_f1", "macro_f1", "samples_f1", "micro_average_precision", "macro_average_precision",
+                   "precision_at_3", "recall_at_3")
+
+
+def describe_empty_split(thresholds: np.ndarray, genres: list[str], split: str | None) -> dict:
+    """Return the evaluation report of a split without films: no figure (None), zero counts, and a note."""
+    per_genre = {genre: {"support": 0, "threshold": float(thresholds[g]), "precision": None, "recall": None,
+                         "f1": None, "average_precision": None, "confusion": {"tp": 0, "fp": 0, "fn": 0, "tn": 0}}
+                 for g, genre in enumerate(genres)}
+    return {"films": 0, "genres_with_positives": 0, **dict.fromkeys(SUMMARY_FIGURES), "per_genre": per_genre,
+            "note": f"The {split} split has no films." if split else "There are no films to evaluate."}
 
 
 # Guard against degenerate per-genre thresholds: a genre's threshold may not predict it for more

@@ -164,3 +164,21 @@ def copy_dataset(source: Path, destination: Path) -> Path:
     """Copy a dataset folder so a test may damage it."""
     shutil.copytree(source, destination)
     return destination
+
+
+@pytest.fixture(scope="session")
+def train_only_dataset(real_data_dir, tmp_path_factory) -> Path:
+    """30 real films whose Ids all hash into the train split: its validation and test splits are empty."""
+    from genre_models.dataset.splits import assign_split
+
+    folder = tmp_path_factory.mktemp("train_only") / "Multimodal_IMDB_dataset"
+    (folder / IMAGES_DIR_NAME).mkdir(parents=True)
+    with open(real_data_dir / CSV_NAME, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        columns = reader.fieldnames
+        rows = [row for row in reader if assign_split(row["Id"]) == "train"][:30]
+    write_csv(folder / CSV_NAME, rows, columns)
+    for row in rows:
+        name = f"{row['Id']}.jpg"
+        shutil.copyfile(real_data_dir / IMAGES_DIR_NAME / name, folder / IMAGES_DIR_NAME / name)
+    return folder

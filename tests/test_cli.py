@@ -157,3 +157,17 @@ def test_train_resume_refuses_what_it_cannot_resume_in_one_line(tmp_path, capsys
     assert_one_line_error(capsys, "--resume trains the settings the run started with", "--epochs", "--seed")
     assert main(["train", "--resume", "--run-dir", str(tmp_path)]) == 2
     assert_one_line_error(capsys, "is not a run folder")
+
+
+def test_evaluate_on_an_empty_split_says_so_in_strict_json(train_only_dataset, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from genre_models.config import PROJECT_ROOT
+
+    shutil.copytree(PROJECT_ROOT / "artifacts" / "tfidf_logreg", tmp_path / "artifacts" / "tfidf_logreg")
+    monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(tmp_path / "artifacts"))
+    assert main(["evaluate", "--model", "tfidf_logreg", "--data-dir", str(train_only_dataset), "--split", "test"]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(out, parse_constant=lambda token: (_ for _ in ()).throw(ValueError(f"{token} in the JSON")))
+    assert report["films"] == 0 and report["note"] == "The test split has no films."
+    assert report["micro_f1"] is None and report["macro_f1"] is None and report["samples_f1"] is None

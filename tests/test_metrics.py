@@ -107,3 +107,16 @@ def test_a_predicted_rate_cap_below_one_or_not_finite_is_refused(ratio):
 def test_mismatched_shapes_are_a_value_error():
     with pytest.raises(ValueError, match="same shape|one shape"):
         metrics.evaluate_scores(LABELS, SCORES[:, :2], 0.5, GENRES)
+
+
+def test_a_split_without_films_has_no_figures_and_says_so():
+    genres = ["Action", "Drama"]
+    report = metrics.evaluate_scores(np.zeros((0, 2)), np.zeros((0, 2)), 0.5, genres, split="test")
+    assert report["films"] == 0 and report["note"] == "The test split has no films."
+    for key in metrics.SUMMARY_FIGURES:
+        assert report[key] is None
+    assert all(values[key] is None for values in report["per_genre"].values()
+               for key in ("precision", "recall", "f1", "average_precision"))
+    import json
+
+    json.dumps(report, allow_nan=False)  # strict JSON: no NaN token anywhere

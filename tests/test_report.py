@@ -223,3 +223,12 @@ def test_chart_data_keeps_any_genre_name_as_text_inside_its_script_element(genre
     assert not any(character in payload for character in "<>&")
     assert json.loads(payload) == {"chart-1": spec}
     assert read_figures(block) == {"chart-1": spec}
+
+
+def test_report_of_an_empty_split_says_it_has_no_films(train_only_dataset, tmp_path):
+    root = tmp_path / "artifacts"
+    shutil.copytree(SHIPPED / "tfidf_logreg", root / "tfidf_logreg")
+    built = build_report(train_only_dataset, ["tfidf_logreg"], split="test", sample=0, root=root)
+    assert "The test split has no films." in built.html
+    assert "nan" not in re.sub(r"<script>.*?</script>", "", built.html, flags=re.S).lower().split()
+    assert ">0.000<" not in built.html

@@ -226,11 +226,14 @@ def gather_report(data_dir: str | os.PathLike, names: list[str] | None = None, s
             notes.append(f"{metadata['name']}'s training curves: {history_note}")
         thresholds = np.asarray(metadata["thresholds"]["per_genre"], dtype=np.float64)
         models.append(ModelResult(metadata, scored, evaluate_scores(scored.labels, scored.scores, thresholds,
-                                                                   scored.genres),
+                                                                   scored.genres, split),
                                   epochs,
                                   scorer.sources[metadata["name"]]))
         if progress:
             progress(number, len(chosen), "reading each model's scores")
+    empty = next((result.evaluation["note"] for result in models if "note" in result.evaluation), None)
+    if empty:
+        notes.append(f"{empty} Every figure of this split is n/a.")
     scored_here = [result.name for result in models if result.source == SCORED_HERE]
     if scored_here:
         notes.append(f"Scored for this report (no stored split scores matched the artifact, the split and this "
