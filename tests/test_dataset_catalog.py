@@ -199,3 +199,23 @@ def test_fingerprint_follows_the_csv_and_the_posters(synthetic_dataset):
 def test_fingerprint_survives_a_dangling_link_in_the_images_folder(synthetic_dataset):
     (synthetic_dataset / IMAGES_DIR_NAME / "tt9.jpg").symlink_to(synthetic_dataset / "nowhere.jpg")
     assert len(catalog.compute_fingerprint(synthetic_dataset)) == 16
+
+
+@pytest.mark.parametrize("encoding, label", [("utf-16", "UTF-16"), ("utf-16-be", "UTF-16"), ("utf-32", "UTF-32")])
+def test_a_utf16_or_utf32_csv_with_its_mark_loads_with_a_note(synthetic_dataset, encoding, label):
+    rows = read_rows(synthetic_dataset / CSV_NAME)
+    rows[0]["Overview"] = "Un café à Paris, déjà vu."
+    write_csv(synthetic_dataset / CSV_NAME, rows)
+    raw = (synthetic_dataset / CSV_NAME).read_text(encoding="utf-8")
+    (synthetic_dataset / CSV_NAME).write_bytes((("\ufeff" if encoding == "utf-16-be" else "") + raw).encode(encoding))
+    dataset = load_dataset(synthetic_dataset)
+    assert dataset.num_films == 40 and "déjà vu" in dataset.overviews[0]
+    assert any(f"is in {label}, not UTF-8" in note and "CSV UTF-8" in note for note in dataset.report.notes)
+
+
+def test_a_utf16_csv_without_its_mark_is_refused_naming_the_encoding_and_the_fix(synthetic_dataset):
+    raw = (synthetic_dataset / CSV_NAME).read_text(encoding="utf-8")
+    (synthetic_dataset / CSV_NAME).write_bytes(raw.encode("utf-16-le"))
+    with pytest.raises(DatasetError, match=r"UTF-16 or UTF-32 without a byte-order mark; save it as UTF-8") as error:
+        load_dataset(synthetic_dataset)
+    assert "Expected" not in str(error.value) and "\n" not in str(error.value)

@@ -46,6 +46,16 @@ LABEL_VALUES = ("0", "1")
 MAX_FILE_NAME_BYTES = 255
 
 UTF8_BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+# Byte-order marks of the wide Unicode encodings a spreadsheet may export ("Unicode text"), with the
+# codec and the name a user knows; UTF-32 first, as its little-endian mark starts with UTF-16's.
+WIDE_BYTE_ORDER_MARKS = ((b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"), (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32"),
+                         (b"\xff\xfe", "utf-16-le", "UTF-16"), (b"\xfe\xff", "utf-16-be", "UTF-16"))
+# A text file in which this share of bytes is NUL is UTF-16 or UTF-32 without its mark (every ASCII
+# character carries one or three zero bytes); a UTF-8 or Latin-1 file holds none.
+MIN_WIDE_NUL_SHARE = 0.2
+# How to fix a CSV in another encoding than UTF-8, for the error and the notes.
+SAVE_AS_UTF8 = (f"save it as UTF-8 (a spreadsheet's \"CSV UTF-8\" format, or "
+                f"iconv -f UTF-16 -t UTF-8 old.csv > {CSV_NAME}) and load it again")
 # A byte that was not valid UTF-8, as Python's "surrogateescape" decoding marks it.
 ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 # A non-ASCII character that was valid UTF-8 (anything outside ASCII but not an escaped byte).
@@ -130,6 +140,9 @@ def decode_csv_bytes(raw: bytes, name: str, report: DatasetReport) -> tuple[str,
     byte invalid as UTF-8) is taken to be a Windows-1252 / Latin-1 export and read as such,
     with a note.
     """
+    wide = decode_wide_unicode(raw, name, report)
+    if wide is not None:
+        return wide, False
     raw = raw.removeprefix(UTF8_BYTE_ORDER_MARK)
     try:
         return raw.decode("utf-8"), False
@@ -144,6 +157,26 @@ def decode_csv_bytes(raw: bytes, name: str, report: DatasetReport) -> tuple[str,
         text, encoding = raw.decode("latin-1"), "Latin-1"
     report.notes.append(f"{name} is not UTF-8 and holds no UTF-8 text at all; read it as {encoding}.")
     return text, False
+
+
+def decode_wide_unicode(raw: bytes, name: str, report: DatasetReport) -> str | None:
+    """Return the text of a UTF-16 or UTF-32 CSV that starts with its byte-order mark (read as such,
+    with a note), None for any other file; refuse one that is UTF-16/32 without a mark or damaged,
+    naming the encoding and the fix (read as UTF-8 it would only give "Expected 30 fields in line 5")."""
+    for mark, codec, label in WIDE_BYTE_ORDER_MARKS:
+        if raw.startswith(mark):
+            try:
+                text = raw[len(mark):].decode(codec)
+            except UnicodeDecodeError as error:
+                raise DatasetError(f"{name} starts like {label} text but is not valid {label} (byte "
+                                   f"{error.start + len(mark)}); {SAVE_AS_UTF8}.") from error
+            report.notes.append(f"{name} is in {label}, not UTF-8; it was read as {label}. To skip this step, "
+                                f"{SAVE_AS_UTF8}.")
+            return text
+    if raw and raw.count(0) >= MIN_WIDE_NUL_SHARE * len(raw):
+        raise DatasetError(f"{name} is not UTF-8 text: {raw.count(0):,} of its {len(raw):,} bytes are zero, as in "
+                           f"UTF-16 or UTF-32 without a byte-order mark; {SAVE_AS_UTF8}.")
+    return None
 
 
 def repair_text(text: str) -> str:
