@@ -187,3 +187,29 @@ def test_zip_bomb_is_refused_by_size_and_entry_limits(tmp_path):
 def test_zip_given_as_bytes_extracts_like_a_file(tmp_path):
     target = extract_zip_safely(zip_bytes({"Images/tt1.jpg": CONTENT}), tmp_path / "out")
     assert (target / "Images" / "tt1.jpg").read_bytes() == CONTENT
+
+
+def test_two_datasets_one_folder_down_are_refused_naming_both(synthetic_dataset, tmp_path):
+    parent = tmp_path / "downloads"
+    shutil.copytree(synthetic_dataset, parent / "Multimodal_IMDB_dataset")
+    shutil.copytree(synthetic_dataset, parent / "A_backup_sample")
+    with pytest.raises(DatasetError, match=r"holds 2 datasets one folder down \(A_backup_sample, "
+                                           r"Multimodal_IMDB_dataset\); point the data setting at the one you mean"):
+        locate_dataset(parent)
+    assert locate_dataset(parent / "Multimodal_IMDB_dataset") == parent / "Multimodal_IMDB_dataset"
+
+
+def test_a_zip_of_two_datasets_is_refused_naming_both(synthetic_dataset, tmp_path):
+    from genre_models.dataset import import_dataset_zip
+
+    parent = tmp_path / "both"
+    shutil.copytree(synthetic_dataset, parent / "Multimodal_IMDB_dataset")
+    shutil.copytree(synthetic_dataset, parent / "A_backup_sample")
+    archive = make_zip(tmp_path / "both.zip", parent, "")
+    with pytest.raises(DatasetError, match=r"The zip both.zip holds 2 datasets one folder down "
+                                           r"\(A_backup_sample, Multimodal_IMDB_dataset\); keep one of them in the zip"):
+        load_dataset(archive)
+    installed = tmp_path / "data" / "Multimodal_IMDB_dataset"
+    with pytest.raises(DatasetError, match=r"The zip holds 2 datasets one folder down"):
+        import_dataset_zip(archive.read_bytes(), installed)
+    assert not installed.exists()

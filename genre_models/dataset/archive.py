@@ -45,13 +45,24 @@ def supported_compressions() -> set[int]:
     return methods
 
 
-def find_dataset_folder(path: Path) -> Path | None:
-    """Return the folder holding the CSV: the path itself or one level down; None if absent."""
+def find_dataset_folder(path: Path, label: str | None = None) -> Path | None:
+    """Return the folder holding the CSV: the path itself or one level down; None if absent.
+
+    Two or more datasets one level down are refused naming each (DatasetError): which one the user
+    meant is unknown, and a silent pick (say a backup sample sorted first) would train and evaluate
+    on other data than intended. ``label`` names the location in that message (a zip's name; default
+    the path)."""
     path = Path(path)
     if (path / CSV_NAME).is_file():
         return path
     if path.is_dir():
         candidates = sorted(child for child in path.iterdir() if child.is_dir() and (child / CSV_NAME).is_file())
+        if len(candidates) > 1:
+            names = ", ".join(candidate.name for candidate in candidates)
+            where = label or str(path)
+            fix = ("keep one of them in the zip" if label else
+                   f"point the data setting at the one you mean (for instance {candidates[0]})")
+            raise DatasetError(f"{where} holds {len(candidates)} datasets one folder down ({names}); {fix}.")
         if candidates:
             return candidates[0]
     return None
@@ -97,7 +108,7 @@ def extract_cached_zip(zip_path: Path, progress: ProgressCallback | None = None)
     target = resolve_cache_dir() / "datasets" / key
     if not target.is_dir():
         extract_zip_safely(zip_path, target, progress=progress)
-    folder = find_dataset_folder(target)
+    folder = find_dataset_folder(target, label=f"The zip {zip_path.name}")
     if folder is None:
         raise DatasetError(f"The zip {zip_path.name} holds no {CSV_NAME} at its root or one folder down.")
     return folder

@@ -199,7 +199,7 @@ def import_dataset_zip(
         raise DatasetError(f"Cannot write the dataset into {target.parent}: {error.strerror or error}.") from error
     try:
         extracted = extract_zip_safely(source, staging / "extracted", limits=limits, progress=progress)
-        folder = find_dataset_folder(extracted)
+        folder = find_dataset_folder(extracted, label="The zip")
         if folder is None:
             raise DatasetError(f"No {CSV_NAME} in the zip, at its root or one folder down; upload "
                                "Multimodal_IMDB_dataset.zip as downloaded.")
