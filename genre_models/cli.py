@@ -121,6 +121,7 @@ def command_train(args: argparse.Namespace) -> int:
     from genre_models.training import train_model
 
     config = build_train_config(args)
+    check_artifact_destination(config)
     result = train_model(config, progress=print_progress, resume=bool(getattr(args, "resume", False)))
     distribution = (result.metadata.get("training") or {}).get("distribution") or {}
     if result.artifact_dir is None and result.metadata and not distribution.get("chief", True):
@@ -144,6 +145,30 @@ def command_train(args: argparse.Namespace) -> int:
         "test": {key: test[key] for key in ("micro_f1", "macro_f1", "macro_average_precision", "recall_at_3")},
     }))
     return 0
+
+
+def check_artifact_destination(config: TrainConfig) -> None:
+    """Refuse, before any training starts, an --out that publishing would lose data in: the artifact
+    folder is replaced whole, so it must be new, empty, or an artifact of the same model (retrained).
+    A folder of the user's files, another model's artifact or the artifacts root itself (``--out
+    artifacts``, which holds every shipped model) is never replaced."""
+    from genre_models.artifacts import METADATA_FILE
+
+    if not config.out_dir:
+        return
+    out = Path(config.out_dir)
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise ValueError(f"--out {out} is not a folder; give a new or empty folder, or the artifact of "
+                         f"{config.model_name} to replace.")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    metadata = read_json(out / METADATA_FILE)
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    if name == config.model_name:
+        return
+    what = f"the artifact of another model ({name})" if name else "other files"
+    raise ValueError(f"--out {out} holds {what}, which publishing would replace whole; give a new or empty folder, "
+                     f"or the artifact of {config.model_name} to replace (for instance {out / config.model_name}).")
 
 
 def report_dataset_from_metadata(metadata: dict) -> None:

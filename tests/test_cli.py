@@ -171,3 +171,32 @@ def test_evaluate_on_an_empty_split_says_so_in_strict_json(train_only_dataset, t
     report = json.loads(out, parse_constant=lambda token: (_ for _ in ()).throw(ValueError(f"{token} in the JSON")))
     assert report["films"] == 0 and report["note"] == "The test split has no films."
     assert report["micro_f1"] is None and report["macro_f1"] is None and report["samples_f1"] is None
+
+
+def test_train_refuses_an_out_folder_it_would_lose_files_in_before_training(real_data_dir, tmp_path, monkeypatch,
+                                                                              capsys):
+    import os
+    import shutil
+
+    from genre_models.config import PROJECT_ROOT
+
+    runs_dir = tmp_path / "runs"
+    monkeypatch.setenv("GENRE_RUNS_DIR", str(runs_dir))
+    users = tmp_path / "my_files"
+    users.mkdir()
+    (users / "thesis.txt").write_text("three years of work")
+    root = tmp_path / "artifacts"
+    shutil.copytree(PROJECT_ROOT / "artifacts" / "tfidf_logreg", root / "tfidf_logreg")
+    shutil.copytree(PROJECT_ROOT / "artifacts" / "course_cnn", root / "course_cnn")
+    (tmp_path / "a_file").write_text("x")
+    for out, message in [(users, "holds other files, which publishing would replace whole"),
+                         (root, "holds other files"),
+                         (root / "course_cnn", "holds the artifact of another model (course_cnn)"),
+                         (tmp_path / "a_file", "is not a folder")]:
+        before = sorted(os.listdir(out)) if out.is_dir() else None
+        assert main(["train", "--model", "tfidf_logreg", "--data-dir", str(real_data_dir), "--epochs", "1",
+                     "--max-films", "64", "--out", str(out)]) == 2
+        assert_one_line_error(capsys, f"--out {out} ", message)
+        assert (sorted(os.listdir(out)) if out.is_dir() else None) == before
+        assert not runs_dir.exists() or not any(runs_dir.iterdir())  # refused before a run folder was made
+    assert (users / "thesis.txt").read_text() == "three years of work"
