@@ -12,6 +12,7 @@ from PIL import Image
 
 from genre_models.config import ProgressCallback
 from genre_models.dataset import MovieDataset, check_poster_size, decode_poster, image_to_rgb
+from genre_models.dataset.catalog import MAX_OVERVIEW_CHARACTERS, cut_overview  # noqa: F401 (re-exported)
 
 # Input kinds a model can take: a poster, an overview, or both (a fusion of a poster model and a
 # text model).
@@ -29,8 +30,6 @@ def kinds_read_by(input_kind: str) -> frozenset[str]:
 POSTER_INPUT_NAME = "poster"
 OVERVIEW_INPUT_NAME = "overview"
 
-# Overviews are one or two sentences; far longer input is cut before tokenising so it stays fast.
-MAX_OVERVIEW_CHARACTERS = 5_000
 
 
 def prepare_poster(poster) -> np.ndarray:
@@ -63,8 +62,7 @@ def prepare_overview(overview: str) -> tuple[str, bool]:
     cleaned = overview.encode("utf-8", errors="replace").decode("utf-8").strip()
     if not cleaned:
         raise ValueError("The summary is empty; paste a sentence or two about the film.")
-    truncated = len(cleaned) > MAX_OVERVIEW_CHARACTERS
-    return (cleaned[:MAX_OVERVIEW_CHARACTERS] if truncated else cleaned), truncated
+    return cut_overview(cleaned)
 
 
 def model_inputs_for(input_kind: str, dataset: MovieDataset) -> np.ndarray:

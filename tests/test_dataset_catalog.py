@@ -219,3 +219,20 @@ def test_a_utf16_csv_without_its_mark_is_refused_naming_the_encoding_and_the_fix
     with pytest.raises(DatasetError, match=r"UTF-16 or UTF-32 without a byte-order mark; save it as UTF-8") as error:
         load_dataset(synthetic_dataset)
     assert "Expected" not in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_huge_overview_is_cut_where_the_csv_is_read_with_a_note(synthetic_dataset):
+    from genre_models.inputs import MAX_OVERVIEW_CHARACTERS, prepare_overview
+
+    rows = read_rows(synthetic_dataset / CSV_NAME)
+    huge = "ghost haunted house " * 200_000  # 4 MB in one cell
+    rows[3]["Overview"] = huge
+    write_csv(synthetic_dataset / CSV_NAME, rows)
+    dataset = load_dataset(synthetic_dataset)
+    assert dataset.num_films == 40
+    assert max(len(text) for text in dataset.overviews) == MAX_OVERVIEW_CHARACTERS
+    assert dataset.overviews[list(dataset.ids).index(rows[3]["Id"])] == prepare_overview(huge)[0]
+    assert any(f"1 overview(s) of {CSV_NAME} are longer than 5,000 characters" in note and rows[3]["Id"] in note
+               for note in dataset.report.notes)
+    table, _, report = read(synthetic_dataset, require_labels=False)  # the path `predict` reads
+    assert table["Overview"].str.len().max() == MAX_OVERVIEW_CHARACTERS

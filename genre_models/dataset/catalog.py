@@ -42,6 +42,11 @@ COURSE_GENRES = frozenset({
 })
 # The only values a label cell may hold (after stripping spaces).
 LABEL_VALUES = ("0", "1")
+# Overviews are one or two sentences (the dataset's longest has about 1,500 characters); far longer
+# text is cut to this many characters wherever an overview enters a model (a dataset's CSV here,
+# a user's summary in inputs.prepare_overview): one 50 MB cell would otherwise cost minutes and
+# gigabytes in every path that scores, explains or trains on it.
+MAX_OVERVIEW_CHARACTERS = 5_000
 # Longest file name most file systems accept (ext4, APFS, NTFS), in bytes.
 MAX_FILE_NAME_BYTES = 255
 
@@ -177,6 +182,22 @@ def decode_wide_unicode(raw: bytes, name: str, report: DatasetReport) -> str | N
         raise DatasetError(f"{name} is not UTF-8 text: {raw.count(0):,} of its {len(raw):,} bytes are zero, as in "
                            f"UTF-16 or UTF-32 without a byte-order mark; {SAVE_AS_UTF8}.")
     return None
+
+
+def cut_overview(text: str) -> tuple[str, bool]:
+    """Return an overview cut to MAX_OVERVIEW_CHARACTERS and whether it was cut."""
+    return (text[:MAX_OVERVIEW_CHARACTERS], True) if len(text) > MAX_OVERVIEW_CHARACTERS else (text, False)
+
+
+def cut_long_overviews(table: pd.DataFrame, name: str, report: DatasetReport) -> None:
+    """Cut every overview of the table longer than MAX_OVERVIEW_CHARACTERS (in place), with a note."""
+    long_rows = (table[OVERVIEW_COLUMN].str.len() > MAX_OVERVIEW_CHARACTERS).to_numpy()
+    if long_rows.any():
+        table.loc[long_rows, OVERVIEW_COLUMN] = [cut_overview(text)[0] for text in table.loc[long_rows, OVERVIEW_COLUMN]]
+        ids = ", ".join(repair_text(film_id) for film_id in table.loc[long_rows, ID_COLUMN][:5])
+        report.notes.append(f"{int(long_rows.sum())} overview(s) of {name} are longer than "
+                            f"{MAX_OVERVIEW_CHARACTERS:,} characters and were cut to their first "
+                            f"{MAX_OVERVIEW_CHARACTERS:,} (the first: {ids}).")
 
 
 def repair_text(text: str) -> str:
@@ -315,6 +336,7 @@ def read_catalog(folder: Path, report: DatasetReport, require_labels: bool = Tru
     check_required_columns(table, genres, csv_path.name, require_labels)
     report.rows_read = len(table)
     table[ID_COLUMN] = table[ID_COLUMN].str.strip()
+    cut_long_overviews(table, csv_path.name, report)
     if genres:
         table[genres] = table[genres].apply(lambda column: column.str.strip())
     bad_bytes = rows_with_bad_bytes(table) if has_bad_bytes else np.zeros(len(table), dtype=bool)
