@@ -199,3 +199,61 @@ def test_cached_posters_match_the_models_resizing_layer(synthetic_dataset):
     raw = poster_module.decode_poster(synthetic_dataset / IMAGES_DIR_NAME / f"{dataset.ids[0]}.jpg")
     in_model = np.asarray(keras.layers.Resizing(16, 8)(raw[None].astype("float32")))[0]
     assert np.abs(in_model - dataset.posters[0].astype("float32")).max() <= 0.5 + 1e-4
+
+
+# --- JPEG scan bombs --------------------------------------------------------------------------------
+
+
+def jpeg_scans(raw: bytes) -> list[tuple[int, int]]:
+    """Return (start, end) of each scan of a JPEG: its SOS segment and the entropy-coded data after it."""
+    scans, position = [], 2
+    while raw[position + 1] != 0xD9:
+        end = position + 2 + int.from_bytes(raw[position + 2: position + 4], "big")
+        if raw[position + 1] == 0xDA:
+            # Entropy-coded data ends at the first 0xFF that is neither stuffing (FF 00) nor a restart marker.
+            while raw[(end := raw.index(b"\xff", end)) + 1] == 0 or 0xD0 <= raw[end + 1] <= 0xD7:
+                end += 2
+            scans.append((position, end))
+        position = end
+    return scans
+
+
+def scan_bomb(size=(1000, 1000), copies=3000) -> bytes:
+    """A flat grey progressive JPEG with its first AC scan repeated: small, valid, and slow to decode."""
+    raw = encode(Image.new("RGB", size, (128, 128, 128)), "JPEG", progressive=True, quality=90)
+    scans = jpeg_scans(raw)
+    start, end = scans[1]
+    return raw[: scans[-1][1]] + raw[start:end] * copies + b"\xff\xd9"
+
+
+def test_a_jpeg_scan_bomb_is_refused_before_decoding_in_every_path(synthetic_dataset, tmp_path):
+    import time
+
+    from genre_models.batch import decode_chunk_posters
+    from genre_models.inputs import prepare_poster
+
+    bomb = scan_bomb()
+    started = time.process_time()
+    with pytest.raises(ValueError, match=r"more than 100 scans .* refused as a possible decompression bomb"):
+        poster_module.decode_poster(bomb)
+    with pytest.raises(ValueError, match=r"The poster could not be used: the JPEG holds more than 100 scans"):
+        prepare_poster(bomb)  # an upload, an explain --poster
+    (tmp_path / "bomb.jpg").write_bytes(bomb)
+    with pytest.raises(ValueError, match="more than 100 scans"):
+        poster_module.decode_poster(tmp_path / "bomb.jpg")
+    posters = sorted((synthetic_dataset / IMAGES_DIR_NAME).iterdir())
+    posters[0].write_bytes(bomb)
+    dataset = load_dataset(synthetic_dataset, image_size=(16, 8))  # a dataset poster, an imported zip's
+    assert dataset.report.dropped_counts() == {catalog.REASON_BAD_POSTER: 1}
+    skipped = {}
+    decode_chunk_posters(synthetic_dataset, [posters[0].stem, posters[1].stem], skipped)  # the CLI's predict
+    assert skipped == {posters[0].stem: catalog.REASON_BAD_POSTER}
+    # Refused from a count of its bytes: far less work than decoding a single copy of the bomb.
+    assert time.process_time() - started < 5
+
+
+@pytest.mark.parametrize("options", [{"progressive": True}, {"progressive": True, "optimize": True}, {}])
+def test_ordinary_jpegs_pass_the_scan_limit(options):
+    raw = encode(noisy_image(300, 450), "JPEG", quality=85, **options)
+    assert len(jpeg_scans(raw)) <= 10
+    np.testing.assert_array_equal(poster_module.decode_poster(raw), np.asarray(Image.open(io.BytesIO(raw)).convert("RGB")))

@@ -42,6 +42,13 @@ REDUCE_JPEG_ABOVE_PIXELS = 4 * 224 * 112
 # 40-megapixel PNG compresses to about 115 KB yet takes about 1 GB of memory to decode.
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_UPLOAD_PIXELS = 8_000_000
+# Most scans a JPEG may hold. A progressive JPEG's decoder goes over the whole image once per scan,
+# so a 1 MB file repeating one scan 28,000 times costs a minute of CPU whatever its pixel count;
+# real encoders write 1 (baseline) to about 10 (libjpeg's progressive script; mozjpeg's optimised
+# ones stay under 20), so this leaves a wide margin and bounds the work per poster.
+MAX_JPEG_SCANS = 100
+# The bytes that start a JPEG scan (its SOS marker); entropy-coded data never holds them.
+JPEG_SCAN_MARKER = b"\xff\xda"
 
 
 def poster_path(folder: Path, film_id: str) -> Path:
@@ -126,6 +133,8 @@ def decode_poster(source: str | os.PathLike | bytes, max_pixels: int | None = No
             handle = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
             with handle, Image.open(handle, formats=POSTER_FORMATS) as image:
                 check_poster_size(*image.size)
+                if image.format == "JPEG":
+                    check_jpeg_scans(handle)
                 reduce_large_jpeg(image)
                 check_pixel_cap(*image.size, max_pixels)
                 image.load()
@@ -138,6 +147,21 @@ def decode_poster(source: str | os.PathLike | bytes, max_pixels: int | None = No
     except (OSError, SyntaxError, EOFError, struct_error, ZeroDivisionError, IndexError, TypeError) as error:
         # Damaged files make Pillow's decoders raise many kinds of errors; all mean "unusable".
         raise ValueError(f"not a readable image ({type(error).__name__}: {error})") from error
+
+
+def check_jpeg_scans(handle) -> None:
+    """Refuse a JPEG with more than MAX_JPEG_SCANS scans (a scan bomb), counted from its bytes in
+    chunks before any is decoded; the file position is left where it was."""
+    position, scans, previous = handle.tell(), 0, b""
+    handle.seek(0)
+    while scans <= MAX_JPEG_SCANS and (chunk := handle.read(1 << 20)):
+        scans += (previous[-1:] + chunk).count(JPEG_SCAN_MARKER)  # one byte of overlap: a marker across chunks
+        previous = chunk
+    handle.seek(position)
+    if scans > MAX_JPEG_SCANS:
+        raise ValueError(f"the JPEG holds more than {MAX_JPEG_SCANS} scans (real encoders write at most about 20); "
+                         "decoding it would take minutes, so it is refused as a possible decompression bomb. "
+                         "Save the image again as an ordinary JPEG or PNG")
 
 
 def check_pixel_cap(width: int, height: int, max_pixels: int | None) -> None:
