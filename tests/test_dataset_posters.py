@@ -257,3 +257,52 @@ def test_ordinary_jpegs_pass_the_scan_limit(options):
     raw = encode(noisy_image(300, 450), "JPEG", quality=85, **options)
     assert len(jpeg_scans(raw)) <= 10
     np.testing.assert_array_equal(poster_module.decode_poster(raw), np.asarray(Image.open(io.BytesIO(raw)).convert("RGB")))
+
+
+# What the child process of the full-disk test runs: load every poster with the cache on a 1 MB
+# file system (the cache needs 1.5 MB), then list what the cache folder holds.
+FULL_DISK_SCRIPT = """
+import json, logging, os, sys
+from pathlib import Path
+logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+from genre_models.dataset import load_dataset
+dataset = load_dataset(sys.argv[1], image_size=(160, 80))
+cache = Path(os.environ["GENRE_CACHE_DIR"])
+print(json.dumps({"shape": list(dataset.posters.shape), "sum": int(dataset.posters.sum()),
+                  "left": sorted(str(path.relative_to(cache)) for path in cache.rglob("*") if path.is_file())}))
+"""
+
+
+def run_on_a_full_file_system(script: str, arguments: list[str], mount_point) -> "subprocess.CompletedProcess":
+    """Run a Python script in a private mount namespace where ``mount_point`` is a 1 MB tmpfs (as root,
+    or through a user namespace); skip when this machine allows neither."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare(1) to mount a small file system")
+    namespace = ["unshare", "--mount"] if os.geteuid() == 0 else ["unshare", "--map-root-user", "--mount"]
+    probe = subprocess.run([*namespace, "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"this machine allows no private mount namespace ({probe.stderr.decode().strip()})")
+    shell = f'mount -t tmpfs -o size=1m tmpfs "$1" && shift && exec "$@"'
+    return subprocess.run([*namespace, "sh", "-c", shell, "sh", str(mount_point), sys.executable, "-c", script,
+                           *arguments], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "GENRE_CACHE_DIR": str(mount_point / "cache")})
+
+
+def test_a_full_disk_under_the_poster_cache_costs_only_the_cache(synthetic_dataset, tmp_path):
+    """Blocks running out while the cache is written: no SIGBUS (it killed the whole server), the
+    posters decoded into memory, and no temp file left to fill the disk for later loads."""
+    import json
+
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    finished = run_on_a_full_file_system(FULL_DISK_SCRIPT, [str(synthetic_dataset)], mount_point)
+    assert finished.returncode == 0, (finished.returncode, finished.stderr[-2000:])
+    result = json.loads(finished.stdout.strip().splitlines()[-1])
+    expected = load_dataset(synthetic_dataset, image_size=(160, 80)).posters
+    assert result["shape"] == list(expected.shape) and result["sum"] == int(expected.sum())
+    assert result["left"] == []
+    assert "cannot be written (No space left on device)" in finished.stderr

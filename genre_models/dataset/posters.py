@@ -4,6 +4,7 @@ per size and data, rebuilt when damaged)."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -238,25 +239,66 @@ def load_posters(
     if cached is not None:
         return cached
     problem = check_folder_writable(cache_dir)
-    if problem is not None:
-        # A read-only install or a full disk must not stop the app: the posters are decoded into
-        # memory instead (~130 MB for every film at 128x64), again on every load, and the user is told why.
-        logging.getLogger(__name__).warning(
-            "The poster cache folder %s cannot be written (%s); posters are decoded into memory on every load. "
-            "Set %s to a writable folder to keep them between loads.", cache_dir, problem, CACHE_DIR_ENV)
-        posters = np.empty((len(ids), *image_size, 3), dtype=np.uint8)
-        failures, kept = decode_posters_into(posters, folder, ids, image_size, progress)
-        return posters[:kept], failures
+    if problem is None:
+        try:
+            return write_poster_cache(array_path, index_path, folder, ids, image_size, progress)
+        except OSError as error:  # A disk that fills up while the cache is written.
+            problem = error.strerror or type(error).__name__
+    # A read-only install or a full disk must not stop the app: the posters are decoded into
+    # memory instead (~130 MB for every film at 128x64), again on every load, and the user is told why.
+    logging.getLogger(__name__).warning(
+        "The poster cache folder %s cannot be written (%s); posters are decoded into memory on every load. "
+        "Set %s to a writable folder to keep them between loads.", cache_dir, problem, CACHE_DIR_ENV)
+    posters = np.empty((len(ids), *image_size, 3), dtype=np.uint8)
+    failures, kept = decode_posters_into(posters, folder, ids, image_size, progress)
+    return posters[:kept], failures
 
+
+def write_poster_cache(array_path: Path, index_path: Path, folder: Path, ids: list[str], image_size: tuple[int, int],
+                       progress: ProgressCallback | None) -> tuple[np.ndarray, dict[str, str]]:
+    """Decode the posters into a new cache (array and index) and return them mapped from it; raise
+    OSError, leaving no file behind, when the disk cannot hold it.
+
+    Every block of the array is reserved before it is mapped (reserve_file_space): a page written
+    through a map into a sparse file on a full disk kills the process with SIGBUS (the whole
+    Streamlit server) instead of raising an error.
+    """
     with replace_file_atomically(array_path, suffix=".npy") as temp_path:
         posters = np.lib.format.open_memmap(temp_path, mode="w+", dtype=np.uint8, shape=(len(ids), *image_size, 3))
+        reserve_file_space(temp_path, posters.offset)
         failures, kept = decode_posters_into(posters, folder, ids, image_size, progress)
         posters.flush()
         del posters
         if kept < len(ids):
             shrink_npy_rows(temp_path, kept)
-    write_bytes_atomically(index_path, lambda out: out.write(json.dumps({"failures": failures}).encode()))
+    try:
+        write_bytes_atomically(index_path, lambda out: out.write(json.dumps({"failures": failures}).encode()))
+    except OSError:
+        array_path.unlink(missing_ok=True)  # An array without its index is never read: do not keep 65 MB of it.
+        raise
     return np.load(array_path, mmap_mode="r"), failures
+
+
+def reserve_file_space(path: Path, data_offset: int) -> None:
+    """Give every byte of a (sparse) file its disk blocks now, raising OSError (ENOSPC) when the disk
+    cannot hold it: posix_fallocate where the system and file system have it, else zeros written
+    from ``data_offset`` (the bytes after a .npy header, still zero) to the end."""
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        try:
+            os.posix_fallocate(handle.fileno(), 0, size)
+            return
+        except AttributeError:  # Not a POSIX system.
+            pass
+        except OSError as error:
+            if error.errno not in (errno.EINVAL, errno.EOPNOTSUPP, errno.ENOSYS):
+                raise
+        handle.seek(data_offset)
+        zeros = bytes(1 << 20)
+        for start in range(data_offset, size, len(zeros)):
+            handle.write(zeros[: min(len(zeros), size - start)])
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def check_folder_writable(folder: Path) -> str | None:
@@ -294,9 +336,14 @@ def shrink_npy_rows(path: Path, rows: int) -> None:
     """Keep only the first ``rows`` rows of a .npy file, copying in chunks (bounded memory)."""
     source = np.load(path, mmap_mode="r")
     smaller = path.with_name(path.name + ".rows")
-    target = np.lib.format.open_memmap(smaller, mode="w+", dtype=source.dtype, shape=(rows, *source.shape[1:]))
-    for start in range(0, rows, 1024):
-        target[start : start + 1024] = source[start : min(start + 1024, rows)]
-    target.flush()
-    del target, source
-    os.replace(smaller, path)
+    try:
+        target = np.lib.format.open_memmap(smaller, mode="w+", dtype=source.dtype, shape=(rows, *source.shape[1:]))
+        reserve_file_space(smaller, target.offset)
+        for start in range(0, rows, 1024):
+            target[start : start + 1024] = source[start : min(start + 1024, rows)]
+        target.flush()
+        del target, source
+        os.replace(smaller, path)
+    except BaseException:
+        smaller.unlink(missing_ok=True)
+        raise
