@@ -426,3 +426,35 @@ def test_tinted_overview_html_escapes_the_words_and_tints_both_ways(tiny):
     assert "ghost" in html and "&#60;script&#62;alert" in html
     legend = widgets.word_legend_html("Horror", explanation.weight_unit)
     assert "raises Horror" in legend and "lowers Horror" in legend and "logit" in legend
+
+
+def test_a_long_summary_occludes_only_the_words_the_model_reads(real_film):
+    from genre_models.artifacts import load_artifact
+    from genre_models.inputs import MAX_OVERVIEW_CHARACTERS
+
+    loaded = load_artifact(PROJECT_ROOT / "artifacts" / "course_lstm")
+    explainer = Explainer([loaded])
+    scored_texts = []
+    score = explainer.score
+
+    def count_and_score(model, texts):
+        scored_texts.extend(texts if model.input_kind != "poster" else [])
+        return score(model, texts)
+
+    explainer.score = count_and_score
+    text = " ".join([real_film[1]] * 60)[:MAX_OVERVIEW_CHARACTERS]
+    words = split_words(text)[0]
+    explanation = explainer.explain("course_lstm", overview=text, genre="Drama")
+    notes = [note for note in explanation.notes if f"words (its input has a fixed length)" in note]
+    read = int(notes[0].split("reads only the first ")[1].split()[0])
+    # course_lstm reads 64 tokens; a word that is only punctuation is no token.
+    assert len(words) > 500 and 64 <= read < 80
+    assert np.all(explanation.weights[read:] == 0)
+    # One variant per word read, the whole text, and a bisection of the prefixes: not one per word.
+    assert len(scored_texts) <= read + 2 + int(np.ceil(np.log2(len(words))))
+    # Removing a word after those it reads changes nothing; removing a read one is what its weight says.
+    column = loaded.genres.index("Drama")
+    full = call_model(loaded, [text])[0, column]
+    for index in (0, len(words) - 1):
+        without = call_model(loaded, [remove_words(text, explanation.spans, [index])])[0, column]
+        assert explanation.weights[index] == pytest.approx(full - without, abs=2e-5)

@@ -53,6 +53,7 @@ from genre_models.explain.results import (  # noqa: F401  (re-exported)
     PartShare,
 )
 from genre_models.explain.words import (  # noqa: F401  (remove_words: re-exported for the benchmark)
+    count_words_read,
     linear_text_parts,
     ngram_widths,
     occlusion_variants,
@@ -262,15 +263,21 @@ class Explainer:
         occluded = self._peek(("occlusion", loaded.name, text))
         return occluded[0] if occluded is not None else self.score(loaded, [text])[0]
 
-    def _occlusion(self, loaded: LoadedModel, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Return (probabilities of the whole text, probability drop per word and genre) for a text
-        network: the text and every leave-one-word-out variant, scored in batches of OCCLUSION_BATCH."""
+    def _occlusion(self, loaded: LoadedModel, text: str) -> tuple[np.ndarray, np.ndarray, int]:
+        """Return (probabilities of the whole text, probability drop per word and genre, how many of
+        the first words the network reads) for a text network: the text and a leave-one-word-out
+        variant per word it reads, scored in batches of OCCLUSION_BATCH. Words after those it reads
+        (count_words_read) change nothing when removed: their drop is 0 without scoring them."""
 
         def compute():
-            variants = occlusion_variants(text, split_words(text)[1])
+            spans = split_words(text)[1]
+            read = count_words_read(lambda texts: self.score(loaded, texts), text, spans)
+            variants = occlusion_variants(text, spans[:read])
             scores = np.concatenate([self.score(loaded, variants[start:start + OCCLUSION_BATCH])
                                      for start in range(0, len(variants), OCCLUSION_BATCH)])
-            return scores[0], scores[0][None, :] - scores[1:]
+            drops = np.zeros((len(spans), scores.shape[1]), dtype=scores.dtype)
+            drops[:read] = scores[0][None, :] - scores[1:]
+            return scores[0], drops, read
 
         return self._cached(("occlusion", loaded.name, text), compute)
 
@@ -324,9 +331,12 @@ class Explainer:
                 return explanation
             explanation.notes.append("The exact TF-IDF contributions could not be matched to the words; "
                                      "occlusion is shown instead.")
-        full, drops = self._occlusion(loaded, text)
+        full, drops, read = self._occlusion(loaded, text)
         explanation.probability, explanation.weights = float(full[index]), drops[:, index].astype(np.float64)
         explanation.weight_unit = UNIT_PROBABILITY
+        if read < len(words):
+            explanation.notes.append(f"{loaded.name} reads only the first {read} of the {len(words)} words (its "
+                                     "input has a fixed length); the words after them carry no weight.")
         return explanation
 
     def _linear_contributions(self, loaded: LoadedModel, text: str, words: list[str], index: int):

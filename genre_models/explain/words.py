@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import numpy as np
+
 from genre_models.explain.heatmaps import sigmoid_dense_output
 
 # What the model's TextVectorization splits on ("whitespace": TensorFlow's ASCII whitespace); the
@@ -37,6 +39,29 @@ def remove_words(text: str, spans: list[tuple[int, int]], indices: Iterable[int]
 def occlusion_variants(text: str, spans: list[tuple[int, int]]) -> list[str]:
     """Return the text followed by one copy of it without each word, in word order."""
     return [text] + [text[:start] + text[end:] for start, end in spans]
+
+
+def count_words_read(score_texts, text: str, spans: list[tuple[int, int]]) -> int:
+    """Return how many of the text's first words a model reads: the fewest words whose prefix of the
+    text gives the model exactly the probabilities of the whole text.
+
+    Models that cut their input at a fixed length (course_lstm reads 64 tokens, the MiniLM models
+    128 word pieces) ignore every later word, so removing one changes nothing and occluding it
+    is wasted work. The prefixes are probed by bisection (about log2(words) calls of one text each);
+    ``score_texts(texts)`` returns a batch's probabilities. A prefix that gives the same answer
+    as the whole text and every longer prefix after it means the later words are not read.
+    """
+    if len(spans) <= 1:
+        return len(spans)
+    whole = score_texts([text])[0]
+    low, high = 0, len(spans)  # the prefix of ``high`` words is known to answer like the whole text
+    while high - low > 1:
+        middle = (low + high) // 2
+        if np.array_equal(score_texts([text[: spans[middle - 1][1]]])[0], whole):
+            high = middle
+        else:
+            low = middle
+    return high
 
 
 def linear_text_parts(model):
