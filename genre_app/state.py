@@ -475,22 +475,19 @@ def score_split_of(model_name: str, location: str, split: str, stamp: str, artif
     they still match the artifact and this dataset (genre_models.split_scores); anything else is
     scored here, chunk by chunk, calling ``progress(model, films done, films in total)``.
     """
-    from genre_models.inference import score_split_with_progress
-    from genre_models.split_scores import read_split_scores
+    from genre_models.scoring import read_or_score_split, score_split
 
     models = get_predictor(artifacts_dir, promoted)
     loaded = models.get(model_name)
-    stored = read_split_scores(loaded.folder, loaded.metadata, split, get_dataset(location, None, stamp).fingerprint)
-    if stored is not None:
-        return stored
-    return score_split_with_progress(
+    return read_or_score_split(loaded.folder, loaded.metadata, split, get_dataset(location, None, stamp).fingerprint,
+                               lambda: score_split(
         models, model_name,
         dataset_for=lambda image_size: get_dataset(location, image_size, stamp),
         split=split,
         score_part=lambda name: get_split_scores(name, location, split, stamp, artifacts_dir, promoted,
                                                  progress=progress),
         progress=(lambda done, total, what: progress(model_name, done, total)) if progress else None,
-    )
+    ))[0]
 
 
 # Scores by (model, dataset location, split, data stamp, artifacts folder, promotions).
@@ -639,18 +636,11 @@ def get_explanation(model_name: str, poster_key: str | None, overview: str | Non
 def explanation(model_name: str, poster, overview: str | None, genre: str):
     """Return why a model gave a genre its probability for this input, computed once per (model, input,
     genre); only the inputs the model reads are used. Raises ValueError (a missing input, say)."""
-    import hashlib
-
-    import numpy as np
-
-    from genre_models.inputs import OVERVIEW, POSTER
+    from genre_models.inputs import OVERVIEW, POSTER, fingerprint_poster
 
     kinds = predictor().get(model_name).input_kinds
     poster = poster if POSTER in kinds and poster is not None else None
     overview = overview if OVERVIEW in kinds else None
-    poster_key = None
-    if poster is not None:
-        pixels = np.ascontiguousarray(poster)
-        poster_key = hashlib.sha1(str(pixels.shape).encode() + pixels.tobytes()).hexdigest()
+    poster_key = fingerprint_poster(poster)
     return get_explanation(model_name, poster_key, overview, genre, str(resolve_artifacts_dir()), promotions(),
                            _poster=poster)

@@ -15,10 +15,20 @@ from genre_models.config import ProgressCallback
 from genre_models.dataset import REASON_BAD_POSTER, REASON_MISSING_POSTER, decode_poster, poster_path
 from genre_models.fileio import write_bytes_atomically
 from genre_models.fusion import fuse_available
-from genre_models.inputs import POSTER, score_inputs
+from genre_models.inputs import POSTER
+from genre_models.scoring import score_inputs
 
 # Films scored per chunk: bounds memory on large folders.
 PREDICT_CHUNK = 256
+
+
+def read_film_poster(folder: Path, film_id: str) -> np.ndarray | str:
+    """Return a course-format film's decoded poster, or why it has none (a drop reason)."""
+    path = poster_path(folder, film_id)
+    try:
+        return decode_poster(path) if path.is_file() else REASON_MISSING_POSTER
+    except (ValueError, OSError):
+        return REASON_BAD_POSTER
 
 
 def decode_chunk_posters(folder: Path, film_ids: list[str], skipped: dict[str, str]) -> list[tuple[list, np.ndarray]]:
@@ -26,14 +36,9 @@ def decode_chunk_posters(folder: Path, film_ids: list[str], skipped: dict[str, s
     poster decoded once for every poster model; record why a film has no poster in ``skipped``."""
     groups: dict[tuple, list] = {}
     for film_id in film_ids:
-        path = poster_path(folder, film_id)
-        try:
-            if not path.is_file():
-                skipped[film_id] = REASON_MISSING_POSTER
-                continue
-            poster = decode_poster(path)
-        except (ValueError, OSError):
-            skipped[film_id] = REASON_BAD_POSTER
+        poster = read_film_poster(folder, film_id)
+        if isinstance(poster, str):
+            skipped[film_id] = poster
             continue
         groups.setdefault(poster.shape, []).append((film_id, poster))
     return [([film_id for film_id, _ in members], np.stack([poster for _, poster in members]))

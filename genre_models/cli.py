@@ -6,14 +6,11 @@ The only place that parses arguments; everything it does is a call into the pack
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import shlex
 import sys
 from pathlib import Path
-
-import numpy as np
 
 # TensorFlow's C++ start-up chatter drowns the useful output; errors still show.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -21,192 +18,32 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from genre_models.batch import (  # noqa: E402
     check_output_path, describe_output, encode_line, predict_lines, write_output,
 )
-from genre_models.config import DISTRIBUTE_CHOICES, TrainConfig, resolve_artifacts_dir, resolve_data_dir  # noqa: E402
+from genre_models.cli_explain import command_explain  # noqa: E402
+from genre_models.cli_train import command_train  # noqa: E402
+from genre_models.config import DISTRIBUTE_CHOICES, resolve_artifacts_dir, resolve_data_dir  # noqa: E402
+from genre_models.console import (  # noqa: E402
+    load_predictor,
+    print_progress,
+    report_dataset,
+    report_skips,
+    selected_model_names,
+    warn,
+)
 from genre_models.dataset import (  # noqa: E402
     ID_COLUMN,
     OVERVIEW_COLUMN,
-    REASON_BAD_POSTER,
-    REASON_MISSING_POSTER,
     DatasetReport,
-    decode_poster,
     load_dataset,
     locate_dataset,
-    poster_path,
     read_catalog,
 )
-from genre_models.fileio import read_json  # noqa: E402
-from genre_models.inputs import POSTER  # noqa: E402
 from genre_models.models import MODEL_REGISTRY  # noqa: E402
-
-
-def print_progress(done: int, total: int, what: str) -> None:
-    """Draw a one-line progress bar on stderr."""
-    width = 30
-    filled = int(width * done / max(total, 1))
-    end = "\n" if done >= total else ""
-    sys.stderr.write(f"\r{what:<18} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}{end}")
-    sys.stderr.flush()
-
-
-def warn(message: str) -> None:
-    """Print a warning line on stderr."""
-    sys.stderr.write(f"warning: {message}\n")
-
-
-def report_dataset(report: DatasetReport) -> None:
-    """Print what loading found (dropped rows, empty genres) as warnings."""
-    for line in report.summary_lines()[1:]:
-        warn(line)
-
-
-def build_train_config(args: argparse.Namespace) -> TrainConfig:
-    """Return the run's TrainConfig: read from --config (the Train page's worker) or, with --resume, from
-    --run-dir's config.json; else built from the flags."""
-    if getattr(args, "resume", False):
-        return build_resume_config(args)
-    if args.config:
-        stored = read_json(args.config)
-        if not isinstance(stored, dict) or not isinstance(stored.get("config"), dict):
-            raise ValueError(f"{args.config} is not a training configuration written by the app.")
-        return TrainConfig.from_dict(stored["config"])
-    if not args.model:
-        raise ValueError("Name the model to train with --model (or give --config).")
-    return TrainConfig(
-        model_name=args.model,
-        data_dir=str(resolve_data_dir(args.data_dir)),
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        seed=args.seed,
-        max_films=args.max_films,
-        out_dir=args.out,
-        patience=args.patience,
-        train_fraction=args.train_fraction,
-        image_size=tuple(args.image_size) if args.image_size else None,
-        vocabulary_size=args.vocabulary_size,
-        sequence_length=args.sequence_length,
-        run_dir=args.run_dir,
-        distribute=args.distribute,
-        verbose=1 if sys.stdout.isatty() else 2,
-        command="python -m genre_models " + shlex.join(sys.argv[1:]),
-        parts_dir=args.parts_dir,
-    )
-
-
-# Flags that set what a run trains: a resumed run trains the settings it started with, so --resume refuses them.
-TRAINING_FLAGS = ("model", "config", "parts_dir", "data_dir", "epochs", "batch_size", "learning_rate", "patience",
-                  "max_films", "image_size", "vocabulary_size", "sequence_length", "out")
-
-
-def build_resume_config(args: argparse.Namespace) -> TrainConfig:
-    """Return the TrainConfig stored in --run-dir's config.json for --resume; refuse other training flags."""
-    if not args.run_dir:
-        raise ValueError("--resume needs --run-dir: the folder of the stopped or failed run to go on with.")
-    given = [f"--{name.replace('_', '-')}" for name in TRAINING_FLAGS if getattr(args, name, None) is not None]
-    defaults = {"--seed": (args.seed, 42), "--train-fraction": (args.train_fraction, 1.0),
-                "--distribute": (args.distribute, "none")}
-    given += [flag for flag, (value, default) in defaults.items() if value != default]
-    if given:
-        raise ValueError(f"--resume trains the settings the run started with; leave out {', '.join(given)} "
-                         "(or start a new run with them).")
-    stored = read_json(Path(args.run_dir) / "config.json")
-    if not isinstance(stored, dict) or not isinstance(stored.get("config"), dict):
-        raise ValueError(f"{args.run_dir} is not a run folder (it has no readable config.json); nothing to resume.")
-    return dataclasses.replace(TrainConfig.from_dict(stored["config"]), run_dir=args.run_dir,
-                               verbose=1 if sys.stdout.isatty() else 2)
-
-
-def command_train(args: argparse.Namespace) -> int:
-    """Train a model and publish its artifact (or, with --resume, go on with a stopped or failed run)."""
-    from genre_models.training import train_model
-
-    config = build_train_config(args)
-    check_artifact_destination(config)
-    result = train_model(config, progress=print_progress, resume=bool(getattr(args, "resume", False)))
-    distribution = (result.metadata.get("training") or {}).get("distribution") or {}
-    if result.artifact_dir is None and result.metadata and not distribution.get("chief", True):
-        test = result.metadata["metrics"]["test"]
-        print(json.dumps({"artifact": None, "run_dir": str(result.run_dir), "worker_index": distribution.get(
-            "worker_index"), "workers": distribution.get("workers"), "note": "the chief (worker 0) publishes",
-            "test": {key: test[key] for key in ("micro_f1", "macro_f1", "macro_average_precision", "recall_at_3")}}))
-        return 0
-    if result.artifact_dir is None:
-        print(json.dumps({"artifact": None, "run_dir": str(result.run_dir), "stopped": True,
-                          "note": "stopped before the first epoch finished; nothing was published"}))
-        return 0
-    report_dataset_from_metadata(result.metadata)
-    test = result.metadata["metrics"]["test"]
-    print(json.dumps({
-        "artifact": str(result.artifact_dir),
-        "run_dir": str(result.run_dir),
-        "epochs_run": result.metadata["training"]["epochs_run"],
-        "stopped": result.stopped,
-        "seconds": result.metadata["training"]["seconds"],
-        "test": {key: test[key] for key in ("micro_f1", "macro_f1", "macro_average_precision", "recall_at_3")},
-    }))
-    return 0
-
-
-def check_artifact_destination(config: TrainConfig) -> None:
-    """Refuse, before any training starts, an --out that publishing would lose data in: the artifact
-    folder is replaced whole, so it must be new, empty, or an artifact of the same model (retrained).
-    A folder of the user's files, another model's artifact or the artifacts root itself (``--out
-    artifacts``, which holds every shipped model) is never replaced."""
-    from genre_models.artifacts import METADATA_FILE
-
-    if not config.out_dir:
-        return
-    out = Path(config.out_dir)
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
-        raise ValueError(f"--out {out} is not a folder; give a new or empty folder, or the artifact of "
-                         f"{config.model_name} to replace.")
-    if not out.is_dir() or not any(out.iterdir()):
-        return
-    metadata = read_json(out / METADATA_FILE)
-    name = metadata.get("name") if isinstance(metadata, dict) else None
-    if name == config.model_name:
-        return
-    what = f"the artifact of another model ({name})" if name else "other files"
-    raise ValueError(f"--out {out} holds {what}, which publishing would replace whole; give a new or empty folder, "
-                     f"or the artifact of {config.model_name} to replace (for instance {out / config.model_name}).")
-
-
-def report_dataset_from_metadata(metadata: dict) -> None:
-    """Print the load report recorded in an artifact's metadata."""
-    load_report = metadata["data"]["load_report"]
-    for reason, details in load_report["dropped"].items():
-        warn(f"dropped {details['count']} film(s): {reason}")
-    if load_report["empty_genres"]:
-        warn("genres with no positive film (kept): " + ", ".join(load_report["empty_genres"]))
-
-
-def selected_model_names(requested: str) -> list[str] | None:
-    """Return the artifact names asked for ('all' -> None, meaning every shipped model)."""
-    if requested == "all":
-        return None
-    return [name.strip() for name in requested.split(",") if name.strip()]
-
-
-def load_predictor():
-    """Load every shipped artifact into a predictor, warning about the unusable ones."""
-    from genre_models.artifacts import load_all_artifacts
-    from genre_models.inference import GenrePredictor
-
-    models, errors = load_all_artifacts()
-    predictor = GenrePredictor(models, errors)
-    for folder, reason in predictor.load_errors.items():
-        warn(f"skipped artifact {folder}: {reason.removeprefix(folder + ': ')}")
-    for line in predictor.describe_unavailable():
-        warn(f"unavailable on this machine (an optional package is missing; the artifacts are fine): {line}")
-    if not predictor.models:
-        raise ValueError(f"No usable model artifact in {resolve_artifacts_dir()}.")
-    return predictor
 
 
 def command_evaluate(args: argparse.Namespace) -> int:
     """Evaluate shipped models on a split and print one JSON report per model."""
-    from genre_models.inference import score_split
     from genre_models.metrics import evaluate_scores
+    from genre_models.scoring import score_split
 
     predictor = load_predictor()
     names = selected_model_names(args.model) or predictor.model_names()
@@ -262,120 +99,6 @@ def command_predict(args: argparse.Namespace) -> int:
     report_skips({model.name: skips.get(model.name, {}) for model in wanted})
     sys.stderr.write(f"wrote {written} prediction(s) for {len(film_ids)} film(s) to {describe_output(args.out)}\n")
     return 0
-
-
-def explain_inputs(args: argparse.Namespace) -> tuple[list[tuple[str | None, object, str | None]], bool]:
-    """Return the inputs ``explain`` was asked about as (id, poster pixels or None, overview or None),
-    the poster replaced by why it is unusable (a str) for a dataset film, and whether the input was
-    named (--film, --poster or --overview: a model that cannot read it is an error, not a skip)."""
-    if args.poster:
-        if args.data_dir:
-            raise ValueError("--poster explains that file; leave --data-dir out (or give --film instead).")
-        try:
-            poster = decode_poster(Path(args.poster))
-        except (ValueError, OSError) as error:
-            raise ValueError(f"--poster {args.poster}: {error}") from error
-        return [(args.poster, poster, args.overview)], True
-    if args.overview is not None and not args.film:
-        if args.data_dir:
-            raise ValueError("--overview explains that text (alone, or with --film or --poster); "
-                             "leave it out to explain every film of --data-dir.")
-        return [(None, None, args.overview)], True
-    folder = locate_dataset(resolve_data_dir(args.data_dir), progress=print_progress)
-    report = DatasetReport()
-    table, _ = read_catalog(folder, report, require_labels=False)
-    report_dataset(report)
-    films = list(zip(table[ID_COLUMN].tolist(), table[OVERVIEW_COLUMN].str.strip().tolist()))
-    if args.film:
-        films = [(film_id, overview) for film_id, overview in films if film_id == args.film.strip()]
-        if not films:
-            raise ValueError(f"No film {args.film!r} in {folder}.")
-        if args.overview is not None:
-            films = [(films[0][0], args.overview)]
-
-    def poster_of(film_id: str):
-        path = poster_path(folder, film_id)
-        if not path.is_file():
-            return REASON_MISSING_POSTER
-        try:
-            return decode_poster(path)
-        except (ValueError, OSError):
-            return REASON_BAD_POSTER
-
-    # Posters are decoded one film at a time, as the lines are written.
-    return [(film_id, poster_of, overview or None) for film_id, overview in films], bool(args.film)
-
-
-def missing_inputs(model, poster, overview) -> str | None:
-    """Return why a model cannot be explained on these inputs (a poster's problem, or the input not
-    given), or None when it has what it reads."""
-    if POSTER in model.input_kinds and not isinstance(poster, np.ndarray):
-        return poster if isinstance(poster, str) else "no poster given"
-    if "overview" in model.input_kinds and overview is None:
-        return "no overview given"
-    return None
-
-
-def command_explain(args: argparse.Namespace) -> int:
-    """Explain models' answers for dataset films or a given poster / overview; write JSON lines."""
-    from genre_models.explain import Explainer
-
-    check_output_path(args.out)
-    predictor = load_predictor()
-    named = selected_model_names(args.model)
-    wanted = [predictor.get(name) for name in named or predictor.model_names()]
-    if not wanted:
-        raise ValueError("Name at least one model with --model (or 'all').")
-    if args.genre is not None:
-        for model in wanted:
-            Explainer.genre_index(model, args.genre)
-    films, single = explain_inputs(args)
-    if single:
-        film_id, poster, overview = films[0]
-        films = [(film_id, poster(film_id) if callable(poster) else poster, overview)]
-        for model in wanted if named is not None else []:
-            reason = missing_inputs(model, films[0][1], overview)
-            if reason:
-                hint = "--poster or --film" if reason != "no overview given" else "--overview or --film"
-                raise ValueError(f"{model.name} reads {' and '.join(sorted(model.input_kinds))}: {reason} "
-                                 f"(give {hint}).")
-    explainer = Explainer(predictor.models)
-    skips: dict[str, dict[str, str]] = {}
-    written = 0
-
-    def write_lines(out_file) -> None:
-        nonlocal written
-        for number, (film_id, poster, overview) in enumerate(films, start=1):
-            poster = poster(film_id) if callable(poster) else poster
-            for model in wanted:
-                reason = missing_inputs(model, poster, overview)
-                if reason:
-                    skips.setdefault(model.name, {})[str(film_id)] = reason
-                    continue
-                explanation = explainer.explain(model.name, poster=poster if POSTER in model.input_kinds else None,
-                                                overview=overview if "overview" in model.input_kinds else None,
-                                                genre=args.genre)
-                line = explanation.to_record(film_id)
-                out_file.write((json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8"))
-                written += 1
-            explainer.clear_cache()  # one film at a time: memory stays flat on large folders
-            if len(films) > 1:
-                print_progress(number, len(films), "explaining")
-
-    write_output(args.out, write_lines)
-    report_skips({model.name: skips.get(model.name, {}) for model in wanted})
-    sys.stderr.write(f"wrote {written} explanation(s) for {len(films)} film(s) to {describe_output(args.out)}\n")
-    return 0
-
-
-def report_skips(skips: dict[str, dict[str, str]]) -> None:
-    """Warn, per model and reason, how many films got no prediction."""
-    for name, skipped in skips.items():
-        reasons: dict[str, int] = {}
-        for reason in skipped.values():
-            reasons[reason] = reasons.get(reason, 0) + 1
-        for reason, count in reasons.items():
-            warn(f"{name}: skipped {count} film(s): {reason}")
 
 
 def command_models(args: argparse.Namespace) -> int:

@@ -90,13 +90,17 @@ def make_serving_function(networks: list[tuple[LoadedModel, float]], kinds: list
         clipped = tf.clip_by_value(tf.cast(probabilities, tf.float64), LOGIT_EPSILON, 1.0 - LOGIT_EPSILON)
         return tf.math.log(clipped) - tf.math.log1p(-clipped)
 
+    from genre_models.scoring import make_network_call
+
+    calls = [(loaded, weight, make_network_call(loaded.model)) for loaded, weight in networks]
+
     def probabilities(inputs: dict):
         if OVERVIEW in inputs:
             inputs = {**inputs, OVERVIEW: clean_overviews(inputs[OVERVIEW])}
         total = None
-        for loaded, weight in networks:
+        for loaded, weight, call in calls:
             # tfidf_logreg's output carries an extra axis of 1: every network returns (films, genres) here.
-            scores = tf.reshape(loaded.model(inputs[loaded.input_kind], training=False), [-1, len(loaded.genres)])
+            scores = tf.reshape(call(inputs[loaded.input_kind]), [-1, len(loaded.genres)])
             if len(networks) > 1:
                 scores = weight * (log_odds(scores) if combine == COMBINE_LOGITS else scores)
             total = scores if total is None else total + scores

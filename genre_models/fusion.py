@@ -23,10 +23,11 @@ from genre_models.config import (
 )
 from genre_models.dataset import load_dataset
 from genre_models.fileio import write_json_atomically
-from genre_models.inputs import POSTER, model_inputs_for, score_inputs
+from genre_models.inputs import POSTER, model_inputs_for
 from genre_models.metadata import assemble_metadata
 from genre_models.metrics import compute_log_odds, evaluate_scores
 from genre_models.runs import TrainResult, read_promotions
+from genre_models.scoring import score_inputs
 from genre_models.split_scores import STORED_SPLITS, ScoredSplit, read_split_scores, scored_splits
 
 # Step of the grid the fusion weights are searched on.

@@ -1,20 +1,18 @@
-"""Predicting genres: fast single-film prediction for the app and split scoring for evaluation.
+"""Predicting genres for one film: every loaded model behind one call (GenrePredictor.predict).
 
-Single films go through a traced ``model(x, training=False)`` call, never ``model.predict``
-(which sets up a whole input pipeline per call). Fused models are computed from their parts'
-scores by genre_models.fusion.
+Single films go through scoring.make_network_call traced once per input combination, never
+``model.predict`` (which sets up a whole input pipeline per call); models on one pretrained encoder
+share it. Fused models are computed from their parts' scores by genre_models.fusion. Whole splits
+and folders are scored by genre_models.scoring.
 """
 
 from __future__ import annotations
 
-import io
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from genre_models.artifacts import (
     LoadedModel,
@@ -23,19 +21,19 @@ from genre_models.artifacts import (
     is_unavailable,
     load_all_artifacts,
 )
-from genre_models.config import ProgressCallback
-from genre_models.dataset import MovieDataset
-from genre_models.fusion import find_unusable_part, fuse_available, fuse_split
+from genre_models.fusion import find_unusable_part, fuse_available
 from genre_models.inputs import (
     MAX_OVERVIEW_CHARACTERS,
     OVERVIEW,
     POSTER,
-    model_inputs_for,
     prepare_overview,
     prepare_poster,
-    score_inputs,
 )
-from genre_models.split_scores import STORED_SPLITS, ScoredSplit, write_split_scores
+from genre_models.scoring import (  # noqa: F401  (record_split_scores, score_split: re-exported for scripts)
+    make_network_call,
+    record_split_scores,
+    score_split,
+)
 
 # How many genres a "top k" shows.
 TOP_K = 3
@@ -67,31 +65,6 @@ class PredictionResult:
     notes: list[str] = field(default_factory=list)
 
 
-def score_dataset(loaded: LoadedModel, dataset: MovieDataset) -> np.ndarray:
-    """Return a network's probabilities for every film of a dataset (not for fusions)."""
-    if loaded.is_fusion:
-        raise ValueError("A fused model is scored from its parts' scores; use score_split.")
-    return score_inputs(loaded.model, model_inputs_for(loaded.input_kind, dataset))
-
-
-def score_split(predictor: GenrePredictor, name: str, dataset_for: Callable, split: str,
-                score_part: Callable | None = None) -> ScoredSplit:
-    """Score a split of the dataset with any loaded model, fused ones included.
-
-    ``dataset_for(image_size)`` returns the dataset loaded at a poster size (None: no posters);
-    ``score_part(name)`` may supply cached part scores (the app's cache). Labels are taken in the
-    model's genre order, by column name, whatever the order of the dataset's columns.
-    """
-    loaded = predictor.get(name)
-    if not loaded.is_fusion:
-        dataset = dataset_for(loaded.image_size)
-        subset = dataset.subset(dataset.split_indices(split))
-        labels = subset.labels_for(loaded.genres)
-        return ScoredSplit(subset.ids, labels, score_dataset(loaded, subset), list(loaded.genres))
-    scorer = score_part or (lambda part: score_split(predictor, part, dataset_for, split))
-    return fuse_split(loaded, [scorer(part) for part, _ in loaded.parts])
-
-
 def describe_scores(loaded: LoadedModel, probabilities: np.ndarray) -> ModelPrediction:
     """Turn one film's probability vector into a ModelPrediction."""
     order = np.argsort(-probabilities, kind="mergesort")
@@ -102,80 +75,6 @@ def describe_scores(loaded: LoadedModel, probabilities: np.ndarray) -> ModelPred
         top=[loaded.genres[i] for i in order[:TOP_K]],
         predicted=[genre for genre, p, t in zip(loaded.genres, probabilities, loaded.thresholds) if p >= t],
     )
-
-
-def make_network_call(model) -> Callable:
-    """Return ``call(x)``: the network's probabilities for a batch of its raw inputs, to be traced.
-
-    A network that reads its overview as zero-padded token ids through a masking embedding, with only
-    recurrent layers (given that mask) reading the token axis (course_lstm), is run on the tokens
-    up to the batch's last real one: masked steps leave every recurrent state unchanged, so the
-    probabilities are the same (bit for bit) while a 25-token overview no longer steps through 64.
-    Every other network is called whole.
-    """
-    rest = split_after_token_ids(model)
-    if rest is None:
-        return lambda x: model(x, training=False)
-    vectorize, rest = rest
-
-    def call(x):
-        import tensorflow as tf
-
-        tokens = vectorize(x)
-        positions = tf.range(1, tf.shape(tokens)[1] + 1, dtype=tf.int32)[None, :]
-        last = tf.reduce_max(tf.where(tf.not_equal(tokens, 0), positions, 0))
-        return rest(tokens[:, : tf.maximum(last, 1)], training=False)
-
-    return call
-
-
-def split_after_token_ids(model):
-    """Return (token-id layer, the rest of the network as a model) when cutting trailing padding
-    from the token ids cannot change the output (see make_network_call), else None.
-
-    The network must read one overview through a TextVectorization layer (int ids, padded at the
-    end with 0), and whatever reads the token axis must be a masking embedding (mask_zero), the
-    mask itself (ids != 0), or a recurrent layer given that mask; its outputs have no token axis.
-    """
-    import keras
-
-    try:
-        config = model.get_config()
-        operations = {operation.name: operation for operation in model.operations}
-        vectorize = model.layers[1]
-    except (AttributeError, NotImplementedError, IndexError, KeyError, TypeError):
-        return None
-    if (len(model.inputs) != 1 or not isinstance(vectorize, keras.layers.TextVectorization)
-            or vectorize.get_config()["output_mode"] != "int"):
-        return None
-    token_axis = {vectorize.name}  # operations whose output has the token axis
-    for layer_config in config["layers"]:
-        operation = operations.get(layer_config["name"])
-        if operation is vectorize or isinstance(operation, keras.layers.InputLayer):
-            continue
-        nodes = layer_config["inbound_nodes"]
-        if operation is None or len(nodes) != 1:
-            return None
-        arguments = [*nodes[0]["args"], *nodes[0]["kwargs"].values()]
-        sources = {argument["config"]["keras_history"][0] for argument in arguments
-                   if isinstance(argument, dict) and "keras_history" in argument.get("config", {})}
-        if not sources & token_axis:
-            continue
-        if isinstance(operation, keras.layers.Embedding) and operation.mask_zero:
-            token_axis.add(operation.name)
-        elif layer_config["class_name"] == "NotEqual" and list(nodes[0]["args"][1:]) == [0]:
-            token_axis.add(operation.name)
-        elif isinstance(operation, (keras.layers.Bidirectional, keras.layers.RNN)) and "mask" in nodes[0]["kwargs"]:
-            if len(operation.output.shape) > 2:
-                token_axis.add(operation.name)
-        else:
-            return None
-    outputs = config["output_layers"]  # [name, node, tensor] for one output, a list of them for several
-    if {output[0] for output in ([outputs] if isinstance(outputs[0], str) else outputs)} & token_axis:
-        return None
-    rest = keras.Model(vectorize.output, model.outputs)
-    rest.input_spec = keras.InputSpec(shape=(None, None))  # any number of tokens
-    return vectorize, rest
 
 
 def make_shared_encoder_calls(networks: list[LoadedModel]) -> list[tuple[list[str], Callable]]:
@@ -342,59 +241,3 @@ def as_batch_of_one(input_kind: str, model_input: np.ndarray | str):
     if input_kind == POSTER:
         return tf.convert_to_tensor(model_input[None])
     return tf.constant([[model_input]])
-
-
-def open_image_bytes(raw: bytes) -> Image.Image:
-    """Open encoded image bytes as a PIL image (for display), raising ValueError if unreadable."""
-    try:
-        image = Image.open(io.BytesIO(raw))
-        image.load()
-        return image
-    except OSError as error:
-        raise ValueError(f"not a readable image ({error})") from error
-
-
-def score_split_with_progress(predictor, name: str, dataset_for: Callable, split: str,
-                              score_part: Callable | None = None,
-                              progress: ProgressCallback | None = None) -> ScoredSplit:
-    """Score a split with a loaded model like ``inference.score_split`` (same calls, same
-    probabilities), reporting ``progress(films done, films in total, what)`` after each chunk.
-
-    ``dataset_for(image_size)`` returns the dataset at a poster size; ``score_part(name)`` may
-    supply a fusion's part scores (cached); without it the parts are scored here.
-    """
-    loaded = predictor.get(name)
-    if loaded.is_fusion:
-        scorer = score_part or (lambda part: score_split_with_progress(predictor, part, dataset_for, split,
-                                                                       progress=progress))
-        return fuse_split(loaded, [scorer(part) for part, _ in loaded.parts])
-    dataset = dataset_for(loaded.image_size)
-    subset = dataset.subset(dataset.split_indices(split))
-    if progress:
-        progress(0, subset.num_films, "scoring films")
-    scores = score_inputs(loaded.model, model_inputs_for(loaded.input_kind, subset), progress=progress)
-    return ScoredSplit(subset.ids, subset.labels_for(loaded.genres), scores, list(loaded.genres))
-
-
-def record_split_scores(predictor, dataset_for: Callable, names: list[str] | None = None,
-                        splits: tuple[str, ...] = STORED_SPLITS,
-                        progress: Callable[[str, int, int, str], None] | None = None) -> dict[str, Path]:
-    """Score ``splits`` with every loaded model (or the named ones) and write each model's
-    split_scores.npz into its artifact folder; return {model: file}. Each network is scored once
-    per split, fusions are fused from their parts' scores. ``progress(model, done, total, what)``."""
-    fingerprint = dataset_for(None).fingerprint
-    cache: dict[tuple[str, str], ScoredSplit] = {}
-
-    def scored(name: str, split: str) -> ScoredSplit:
-        if (name, split) not in cache:
-            report = (lambda done, total, what: progress(name, done, total, f"{split}: {what}")) if progress else None
-            cache[(name, split)] = score_split_with_progress(
-                predictor, name, dataset_for, split, score_part=lambda part: scored(part, split), progress=report)
-        return cache[(name, split)]
-
-    written = {}
-    for name in names or predictor.model_names():
-        loaded = predictor.get(name)
-        written[name] = write_split_scores(loaded.folder, loaded.metadata,
-                                           {split: scored(name, split) for split in splits}, fingerprint)
-    return written

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from genre_models.config import ProgressCallback
 from genre_models.dataset import MovieDataset, check_poster_size, decode_poster, image_to_rgb
 from genre_models.dataset.catalog import MAX_OVERVIEW_CHARACTERS, cut_overview  # noqa: F401 (re-exported)
 
@@ -54,6 +53,17 @@ def prepare_poster(poster) -> np.ndarray:
     return np.ascontiguousarray(array[..., :3])
 
 
+def fingerprint_poster(pixels: np.ndarray | None) -> str | None:
+    """Return the one digest that identifies a decoded poster (its shape and pixels) in every cache
+    keyed by input (the Explainer's, the app's explanations); None for no poster."""
+    import hashlib
+
+    if pixels is None:
+        return None
+    pixels = np.ascontiguousarray(pixels)
+    return hashlib.sha1(str(pixels.shape).encode() + pixels.tobytes()).hexdigest()
+
+
 def prepare_overview(overview: str) -> tuple[str, bool]:
     """Return the overview ready for a text model and whether it was truncated; refuse empty text."""
     if not isinstance(overview, str):
@@ -93,20 +103,3 @@ def prepare_network_inputs(inputs):
     if isinstance(inputs, dict):
         return {key: prepare(value) for key, value in inputs.items()}
     return prepare(inputs)
-
-
-def score_inputs(model, inputs, batch_size: int = 256, progress: ProgressCallback | None = None) -> np.ndarray:
-    """Return the model's probabilities for a batch of same-shaped inputs (an array, or a dict of
-    arrays for a model with several inputs), in chunks, reporting progress per chunk."""
-    import tensorflow as tf
-
-    count = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
-    outputs = []
-    for start in range(0, count, batch_size):
-        chunk = prepare_network_inputs(take_rows(inputs, slice(start, start + batch_size)))
-        outputs.append(np.asarray(model(tf.nest.map_structure(tf.constant, chunk), training=False)))
-        if progress:
-            progress(min(start + batch_size, count), count, "scoring films")
-    if not outputs:
-        return np.zeros((0, model.outputs[0].shape[-1]), dtype=np.float32)
-    return np.concatenate(outputs).astype(np.float32)

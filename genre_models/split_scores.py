@@ -10,7 +10,7 @@ describes its artifact and the data at hand:
 - it was scored on data with the same fingerprint as the dataset at hand (or, with no dataset
   configured, as the data the artifact was trained on), in full (not a ``--max-films`` sample).
 
-Otherwise the caller scores the split again (``inference.score_split_with_progress``, chunk by chunk with a
+Otherwise the caller scores the split again (``scoring.read_or_score_split``, chunk by chunk with a
 progress callback). Probabilities are stored as float32, the dtype the networks return, so the
 figures computed from a file are those of a fresh scoring.
 """

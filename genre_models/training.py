@@ -62,7 +62,6 @@ from genre_models.fusion import fit_fusion, locate_models_in_use
 from genre_models.inputs import (
     OVERVIEW,
     model_inputs_for,
-    score_inputs,
     take_rows,
 )
 from genre_models.metadata import assemble_metadata, utc_now
@@ -83,6 +82,7 @@ from genre_models.runs import (
     read_status,
     write_status,
 )
+from genre_models.scoring import score_inputs
 from genre_models.split_scores import STORED_SPLITS, scored_splits
 
 
@@ -351,7 +351,7 @@ def make_training_targets(recipe: Recipe, config: TrainConfig, dataset: MovieDat
     if not isinstance(recipe, PosterRecipe) or not recipe.teacher or recipe.teacher_weight == 0:
         return None
     from genre_models.artifacts import load_artifact
-    from genre_models.inference import score_dataset
+    from genre_models.scoring import score_dataset
 
     folders = locate_models_in_use(config)
     if recipe.teacher not in folders:

@@ -121,16 +121,21 @@ def real_data_dir() -> Path:
 @pytest.fixture(scope="session")
 def small_real_dataset(real_data_dir, tmp_path_factory) -> Path:
     """A copy of the first 96 films of the real dataset (CSV rows + posters) in a temp folder."""
-    folder = tmp_path_factory.mktemp("small_real") / "Multimodal_IMDB_dataset"
+    return copy_real_films(real_data_dir, tmp_path_factory.mktemp("small_real") / "Multimodal_IMDB_dataset",
+                           lambda rows: rows[:96])
+
+
+def copy_real_films(source: Path, folder: Path, choose) -> Path:
+    """Copy the CSV rows ``choose(rows)`` of a real dataset and their posters into a new dataset folder."""
     (folder / IMAGES_DIR_NAME).mkdir(parents=True)
-    with open(real_data_dir / CSV_NAME, newline="", encoding="utf-8") as handle:
+    with open(source / CSV_NAME, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         columns = reader.fieldnames
-        rows = [row for _, row in zip(range(96), reader)]
+        rows = choose(list(reader))
     write_csv(folder / CSV_NAME, rows, columns)
     for row in rows:
         name = f"{row['Id']}.jpg"
-        shutil.copyfile(real_data_dir / IMAGES_DIR_NAME / name, folder / IMAGES_DIR_NAME / name)
+        shutil.copyfile(source / IMAGES_DIR_NAME / name, folder / IMAGES_DIR_NAME / name)
     return folder
 
 
@@ -171,14 +176,5 @@ def train_only_dataset(real_data_dir, tmp_path_factory) -> Path:
     """30 real films whose Ids all hash into the train split: its validation and test splits are empty."""
     from genre_models.dataset.splits import assign_split
 
-    folder = tmp_path_factory.mktemp("train_only") / "Multimodal_IMDB_dataset"
-    (folder / IMAGES_DIR_NAME).mkdir(parents=True)
-    with open(real_data_dir / CSV_NAME, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        columns = reader.fieldnames
-        rows = [row for row in reader if assign_split(row["Id"]) == "train"][:30]
-    write_csv(folder / CSV_NAME, rows, columns)
-    for row in rows:
-        name = f"{row['Id']}.jpg"
-        shutil.copyfile(real_data_dir / IMAGES_DIR_NAME / name, folder / IMAGES_DIR_NAME / name)
-    return folder
+    return copy_real_films(real_data_dir, tmp_path_factory.mktemp("train_only") / "Multimodal_IMDB_dataset",
+                           lambda rows: [row for row in rows if assign_split(row["Id"]) == "train"][:30])

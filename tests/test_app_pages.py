@@ -174,14 +174,14 @@ def test_evaluate_confusion_matrices_and_live_threshold(app_env):
 def no_scoring(real_data_dir, monkeypatch):
     """The full real dataset with the shipped artifacts, and any scoring of a split made to fail:
     what opens must come from the artifacts' split_scores.npz files."""
-    from genre_models import inference
+    from genre_models import scoring
 
     def refuse(*args, **kwargs):
         raise AssertionError("a split was scored instead of read from split_scores.npz")
 
     monkeypatch.setenv("GENRE_DATA_DIR", str(real_data_dir))
     monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(PROJECT_ROOT / "artifacts"))
-    monkeypatch.setattr(inference, "score_split_with_progress", refuse)
+    monkeypatch.setattr(scoring, "score_split", refuse)
     return real_data_dir
 
 

@@ -38,7 +38,7 @@ def test_poster_and_overview_go_to_their_models(predictor):
 
 
 def test_single_prediction_matches_batch_scoring(predictor):
-    from genre_models.inputs import score_inputs
+    from genre_models.scoring import score_inputs
 
     cnn = predictor.get("course_cnn")
     poster = np.random.default_rng(1).integers(0, 256, (300, 150, 3), dtype=np.uint8)

@@ -12,8 +12,9 @@ import logging
 import numpy as np
 import pytest
 
-from genre_models.inference import GenrePredictor, split_after_token_ids
-from genre_models.inputs import OVERVIEW, score_inputs
+from genre_models.inference import GenrePredictor
+from genre_models.inputs import OVERVIEW
+from genre_models.scoring import score_inputs, split_after_token_ids
 
 WORDS = ("a retired hitman is pulled back into the city for one last job while his estranged daughter "
          "searches for the truth about their family and a haunted lighthouse keeper loses his mind on an "

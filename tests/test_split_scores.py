@@ -12,7 +12,6 @@ import pytest
 from genre_models.artifacts import METADATA_FILE, load_artifact
 from genre_models.config import PROJECT_ROOT, TrainConfig
 from genre_models.metrics import evaluate_scores
-from genre_models.inference import score_split_with_progress
 from genre_models.split_scores import (
     SPLIT_SCORES_FILE,
     STORED_SPLITS,
@@ -130,7 +129,8 @@ def test_scores_in_another_genre_order_are_refused(tmp_path):
 
 def test_training_writes_the_scores_it_evaluated_and_they_match_a_fresh_scoring(synthetic_dataset, tmp_path):
     from genre_models.dataset import load_dataset
-    from genre_models.inference import GenrePredictor, score_split
+    from genre_models.inference import GenrePredictor
+    from genre_models.scoring import score_split
     from genre_models.training import train_model
 
     result = train_model(TrainConfig(model_name="tfidf_logreg", data_dir=str(synthetic_dataset), epochs=1,
@@ -151,8 +151,8 @@ def test_training_writes_the_scores_it_evaluated_and_they_match_a_fresh_scoring(
 
     # Scored again with progress: the same probabilities, progress reported up to every film.
     calls = []
-    again = score_split_with_progress(predictor, "tfidf_logreg", lambda size: dataset, "all",
-                                      progress=lambda done, total, what: calls.append((done, total)))
+    again = score_split(predictor, "tfidf_logreg", lambda size: dataset, "all",
+                        progress=lambda done, total, what: calls.append((done, total)))
     assert np.array_equal(again.scores, score_split(predictor, "tfidf_logreg", lambda size: dataset, "all").scores)
     assert calls[0] == (0, dataset.num_films) and calls[-1] == (dataset.num_films, dataset.num_films)
 

@@ -25,7 +25,6 @@ Everything is computed only when asked, and cached per (model, input, genre) by 
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -63,7 +62,7 @@ from genre_models.explain.words import (  # noqa: F401  (remove_words: re-export
     term_occurrences,
 )
 from genre_models.fusion import fuse_scores
-from genre_models.inputs import OVERVIEW, POSTER, prepare_overview, prepare_poster
+from genre_models.inputs import OVERVIEW, POSTER, fingerprint_poster, prepare_overview, prepare_poster
 
 # Text variants scored per model call (an overview has at most 68 words in the dataset: one call).
 OCCLUSION_BATCH = 128
@@ -151,12 +150,6 @@ class Explainer:
         with self._lock:
             self._cache.clear()
 
-    @staticmethod
-    def _poster_key(pixels: np.ndarray | None) -> str | None:
-        if pixels is None:
-            return None
-        return hashlib.sha1(str(pixels.shape).encode() + pixels.tobytes()).hexdigest()
-
     # Traced functions ----------------------------------------------------------------------------------------
 
     def _function(self, key: tuple, build: Callable):
@@ -170,7 +163,7 @@ class Explainer:
         import tensorflow as tf
 
         def build():
-            from genre_models.inference import make_network_call
+            from genre_models.scoring import make_network_call
 
             spec = (tf.TensorSpec([None, None, None, 3], tf.uint8) if loaded.input_kind == POSTER
                     else tf.TensorSpec([None, 1], tf.string))
@@ -299,7 +292,7 @@ class Explainer:
         return self._explain(loaded, pixels, text, index)
 
     def _explain(self, loaded: LoadedModel, pixels, text, index: int) -> Explanation:
-        key = ("explanation", loaded.name, self._poster_key(pixels), text, index)
+        key = ("explanation", loaded.name, fingerprint_poster(pixels), text, index)
         if loaded.is_fusion:
             return self._cached(key, lambda: self._explain_fusion(loaded, pixels, text, index))
         if loaded.input_kind == POSTER:

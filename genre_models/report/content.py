@@ -22,7 +22,8 @@ from genre_models.dataset import MovieDataset, load_dataset
 from genre_models.fileio import read_epoch_records, read_json
 from genre_models.fusion import find_unusable_part
 from genre_models.metrics import evaluate_scores
-from genre_models.split_scores import ScoredSplit, read_split_scores
+from genre_models.scoring import read_or_score_split, score_split
+from genre_models.split_scores import ScoredSplit
 
 # Splits a report can show.
 REPORT_SPLITS = ("test", "validation", "train", "all")
@@ -129,20 +130,18 @@ class SplitScorer:
         if name in self.cache:
             return self.cache[name]
         metadata = self.metadata.get(name) or read_json(self.folders[name] / "metadata.json")
-        stored = read_split_scores(self.folders[name], metadata, self.split, self.dataset.fingerprint)
-        if stored is not None:
-            self.sources[name] = STORED
-            self.cache[name] = stored
-            return stored
-        from genre_models.inference import score_split_with_progress
+        self.cache[name], was_read = read_or_score_split(self.folders[name], metadata, self.split,
+                                                         self.dataset.fingerprint, lambda: self.score(name))
+        self.sources[name] = STORED if was_read else SCORED_HERE
+        return self.cache[name]
 
+    def score(self, name: str) -> ScoredSplit:
+        """Score a model on the report's split (its parts' scores read when stored), loading the models once."""
         if self.predictor is None:
             self.predictor = self.load_predictor()
         report = (lambda done, total, what: self.progress(done, total, f"{name}: {what}")) if self.progress else None
-        self.cache[name] = score_split_with_progress(self.predictor, name, self.get_dataset, self.split,
-                                                     score_part=self.read_scores, progress=report)
-        self.sources[name] = SCORED_HERE
-        return self.cache[name]
+        return score_split(self.predictor, name, self.get_dataset, self.split, score_part=self.read_scores,
+                           progress=report)
 
 
 def choose_baseline(dataset: MovieDataset, artifacts_root: Path) -> dict:

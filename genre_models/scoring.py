@@ -1,0 +1,182 @@
+"""Scoring: the one place a network is called for genre probabilities.
+
+- ``make_network_call``: the call a single film goes through, traced by inference.GenrePredictor and
+  by the Explainer, and the call the export's serving function wraps (course_lstm steps only to the
+  batch's last real token, bit for bit the whole network's answer).
+- ``score_inputs``: a batch of any size in chunks, with progress (splits, the CLI's ``predict``,
+  fusion fitting, training's evaluation).
+- ``score_split``: a split of a dataset with any model, a fusion from its parts; ``read_or_score_split``
+  reads the split scores stored beside an artifact when they describe it and the data, and scores
+  otherwise (the report, the Evaluate and Compare pages); ``record_split_scores`` writes them.
+
+Every path to a probability comes through here, so the app, the CLI, the report, the explanations,
+the stored split scores and the export give the same numbers by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from genre_models.artifacts import LoadedModel
+from genre_models.config import ProgressCallback
+from genre_models.dataset import MovieDataset
+from genre_models.inputs import model_inputs_for, prepare_network_inputs, take_rows
+from genre_models.split_scores import STORED_SPLITS, ScoredSplit, read_split_scores, write_split_scores
+
+
+def score_inputs(model, inputs, batch_size: int = 256, progress: ProgressCallback | None = None) -> np.ndarray:
+    """Return the model's probabilities for a batch of same-shaped inputs (an array, or a dict of
+    arrays for a model with several inputs), in chunks, reporting progress per chunk."""
+    import tensorflow as tf
+
+    count = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
+    outputs = []
+    for start in range(0, count, batch_size):
+        chunk = prepare_network_inputs(take_rows(inputs, slice(start, start + batch_size)))
+        outputs.append(np.asarray(model(tf.nest.map_structure(tf.constant, chunk), training=False)))
+        if progress:
+            progress(min(start + batch_size, count), count, "scoring films")
+    if not outputs:
+        return np.zeros((0, model.outputs[0].shape[-1]), dtype=np.float32)
+    return np.concatenate(outputs).astype(np.float32)
+
+
+def make_network_call(model) -> Callable:
+    """Return ``call(x)``: the network's probabilities for a batch of its raw inputs, to be traced.
+
+    A network that reads its overview as zero-padded token ids through a masking embedding, with only
+    recurrent layers (given that mask) reading the token axis (course_lstm), is run on the tokens
+    up to the batch's last real one: masked steps leave every recurrent state unchanged, so the
+    probabilities are the same (bit for bit) while a 25-token overview no longer steps through 64.
+    Every other network is called whole.
+    """
+    rest = split_after_token_ids(model)
+    if rest is None:
+        return lambda x: model(x, training=False)
+    vectorize, rest = rest
+
+    def call(x):
+        import tensorflow as tf
+
+        tokens = vectorize(x)
+        positions = tf.range(1, tf.shape(tokens)[1] + 1, dtype=tf.int32)[None, :]
+        last = tf.reduce_max(tf.where(tf.not_equal(tokens, 0), positions, 0))
+        return rest(tokens[:, : tf.maximum(last, 1)], training=False)
+
+    return call
+
+
+def split_after_token_ids(model):
+    """Return (token-id layer, the rest of the network as a model) when cutting trailing padding
+    from the token ids cannot change the output (see make_network_call), else None.
+
+    The network must read one overview through a TextVectorization layer (int ids, padded at the
+    end with 0), and whatever reads the token axis must be a masking embedding (mask_zero), the
+    mask itself (ids != 0), or a recurrent layer given that mask; its outputs have no token axis.
+    """
+    import keras
+
+    try:
+        config = model.get_config()
+        operations = {operation.name: operation for operation in model.operations}
+        vectorize = model.layers[1]
+    except (AttributeError, NotImplementedError, IndexError, KeyError, TypeError):
+        return None
+    if (len(model.inputs) != 1 or not isinstance(vectorize, keras.layers.TextVectorization)
+            or vectorize.get_config()["output_mode"] != "int"):
+        return None
+    token_axis = {vectorize.name}  # operations whose output has the token axis
+    for layer_config in config["layers"]:
+        operation = operations.get(layer_config["name"])
+        if operation is vectorize or isinstance(operation, keras.layers.InputLayer):
+            continue
+        nodes = layer_config["inbound_nodes"]
+        if operation is None or len(nodes) != 1:
+            return None
+        arguments = [*nodes[0]["args"], *nodes[0]["kwargs"].values()]
+        sources = {argument["config"]["keras_history"][0] for argument in arguments
+                   if isinstance(argument, dict) and "keras_history" in argument.get("config", {})}
+        if not sources & token_axis:
+            continue
+        if isinstance(operation, keras.layers.Embedding) and operation.mask_zero:
+            token_axis.add(operation.name)
+        elif layer_config["class_name"] == "NotEqual" and list(nodes[0]["args"][1:]) == [0]:
+            token_axis.add(operation.name)
+        elif isinstance(operation, (keras.layers.Bidirectional, keras.layers.RNN)) and "mask" in nodes[0]["kwargs"]:
+            if len(operation.output.shape) > 2:
+                token_axis.add(operation.name)
+        else:
+            return None
+    outputs = config["output_layers"]  # [name, node, tensor] for one output, a list of them for several
+    if {output[0] for output in ([outputs] if isinstance(outputs[0], str) else outputs)} & token_axis:
+        return None
+    rest = keras.Model(vectorize.output, model.outputs)
+    rest.input_spec = keras.InputSpec(shape=(None, None))  # any number of tokens
+    return vectorize, rest
+
+
+def score_dataset(loaded: LoadedModel, dataset: MovieDataset, progress: ProgressCallback | None = None) -> np.ndarray:
+    """Return a network's probabilities for every film of a dataset (not for fusions)."""
+    if loaded.is_fusion:
+        raise ValueError("A fused model is scored from its parts' scores; use score_split.")
+    return score_inputs(loaded.model, model_inputs_for(loaded.input_kind, dataset), progress=progress)
+
+
+def score_split(predictor, name: str, dataset_for: Callable, split: str, score_part: Callable | None = None,
+                progress: ProgressCallback | None = None) -> ScoredSplit:
+    """Score a split of the dataset with any model of an inference.GenrePredictor, fused ones included,
+    reporting ``progress(films done, films in total, what)`` after each chunk.
+
+    ``dataset_for(image_size)`` returns the dataset loaded at a poster size (None: no posters);
+    ``score_part(name)`` may supply a fusion's part scores (cached); without it the parts are scored
+    here. Labels are taken in the model's genre order, by column name, whatever the order of the
+    dataset's columns.
+    """
+    from genre_models.fusion import fuse_split  # fusion scores its parts through this module
+
+    loaded = predictor.get(name)
+    if loaded.is_fusion:
+        scorer = score_part or (lambda part: score_split(predictor, part, dataset_for, split, progress=progress))
+        return fuse_split(loaded, [scorer(part) for part, _ in loaded.parts])
+    dataset = dataset_for(loaded.image_size)
+    subset = dataset.subset(dataset.split_indices(split))
+    if progress:
+        progress(0, subset.num_films, "scoring films")
+    return ScoredSplit(subset.ids, subset.labels_for(loaded.genres), score_dataset(loaded, subset, progress),
+                       list(loaded.genres))
+
+
+def read_or_score_split(folder: Path, metadata: dict, split: str, fingerprint: str | None,
+                        score: Callable[[], ScoredSplit]) -> tuple[ScoredSplit, bool]:
+    """Return (an artifact's scores on a split, whether they were read rather than scored): its stored
+    split scores when they describe this artifact (``metadata``) and the data with ``fingerprint``
+    (split_scores.read_split_scores), else ``score()`` (a score_split call, which may load models)."""
+    stored = read_split_scores(folder, metadata, split, fingerprint)
+    return (stored, True) if stored is not None else (score(), False)
+
+
+def record_split_scores(predictor, dataset_for: Callable, names: list[str] | None = None,
+                        splits: tuple[str, ...] = STORED_SPLITS,
+                        progress: Callable[[str, int, int, str], None] | None = None) -> dict[str, Path]:
+    """Score ``splits`` with every loaded model (or the named ones) and write each model's
+    split_scores.npz into its artifact folder; return {model: file}. Each network is scored once
+    per split, fusions are fused from their parts' scores. ``progress(model, done, total, what)``."""
+    fingerprint = dataset_for(None).fingerprint
+    cache: dict[tuple[str, str], ScoredSplit] = {}
+
+    def scored(name: str, split: str) -> ScoredSplit:
+        if (name, split) not in cache:
+            report = (lambda done, total, what: progress(name, done, total, f"{split}: {what}")) if progress else None
+            cache[(name, split)] = score_split(
+                predictor, name, dataset_for, split, score_part=lambda part: scored(part, split), progress=report)
+        return cache[(name, split)]
+
+    written = {}
+    for name in names or predictor.model_names():
+        loaded = predictor.get(name)
+        written[name] = write_split_scores(loaded.folder, loaded.metadata,
+                                           {split: scored(name, split) for split in splits}, fingerprint)
+    return written
