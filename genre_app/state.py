@@ -479,15 +479,18 @@ def score_split_of(model_name: str, location: str, split: str, stamp: str, artif
 
     models = get_predictor(artifacts_dir, promoted)
     loaded = models.get(model_name)
-    return read_or_score_split(loaded.folder, loaded.metadata, split, get_dataset(location, None, stamp).fingerprint,
-                               lambda: score_split(
-        models, model_name,
-        dataset_for=lambda image_size: get_dataset(location, image_size, stamp),
-        split=split,
-        score_part=lambda name: get_split_scores(name, location, split, stamp, artifacts_dir, promoted,
-                                                 progress=progress),
-        progress=(lambda done, total, what: progress(model_name, done, total)) if progress else None,
-    ))[0]
+    def score():
+        return score_split(
+            models, model_name,
+            dataset_for=lambda image_size: get_dataset(location, image_size, stamp),
+            split=split,
+            score_part=lambda name: get_split_scores(name, location, split, stamp, artifacts_dir, promoted,
+                                                     progress=progress),
+            progress=(lambda done, total, what: progress(model_name, done, total)) if progress else None,
+        )
+
+    fingerprint = get_dataset(location, None, stamp).fingerprint
+    return read_or_score_split(loaded.folder, loaded.metadata, split, fingerprint, score)[0]
 
 
 # Scores by (model, dataset location, split, data stamp, artifacts folder, promotions).
