@@ -264,7 +264,9 @@ class Explainer:
 
         def compute():
             spans = split_words(text)[1]
-            read = count_words_read(lambda texts: self.score(loaded, texts), text, spans)
+            # Probing costs a few calls of one text: worth it only when the variants need more than one batch.
+            read = (count_words_read(lambda texts: self.score(loaded, texts), text, spans)
+                    if len(spans) >= OCCLUSION_BATCH else len(spans))
             variants = occlusion_variants(text, spans[:read])
             scores = np.concatenate([self.score(loaded, variants[start:start + OCCLUSION_BATCH])
                                      for start in range(0, len(variants), OCCLUSION_BATCH)])
