@@ -275,16 +275,17 @@ def build_feature_extractor(variant_name: str, image_size: tuple[int, int], pref
 
 
 def locate_poster_cache(variant_name: str, image_size: tuple[int, int], fingerprint: str | None,
-                        ids: np.ndarray | None, posters: np.ndarray) -> Path:
-    """Return the cache file of a variant's features for these posters at this size: named by the
+                        ids: np.ndarray | None, posters: np.ndarray | None = None) -> Path:
+    """Return the cache file of a variant's features for a dataset's posters at this size: named by the
     encoder, the size, the data fingerprint and the films' Ids (which fix the posters), or by the
-    pixels themselves when the data has no fingerprint."""
+    pixels themselves when the data has no fingerprint or Ids."""
     import hashlib
 
     from genre_models.config import resolve_cache_dir
 
-    digest = hashlib.sha256(f"efficientnet_{variant_name}|{tuple(image_size)}|{fingerprint}".encode())
-    if fingerprint is not None and ids is not None and len(ids) == len(posters):
+    digest = hashlib.sha256(f"efficientnet_{variant_name}|{tuple(int(side) for side in image_size)}|{fingerprint}"
+                            .encode())
+    if fingerprint is not None and ids is not None:
         for film_id in ids:
             digest.update(str(film_id).encode("utf-8", errors="replace") + b"\0")
     else:
@@ -298,6 +299,8 @@ def embed_posters(variant_name: str, posters: np.ndarray, image_size: tuple[int,
     retrained on the same data at the same size reads them back in a second)."""
     from genre_models.encoders import write_cache_file
 
+    if ids is not None and len(ids) != len(posters):
+        raise ValueError(f"{len(ids)} film Ids were given for {len(posters)} posters.")
     cache_path = locate_poster_cache(variant_name, image_size, fingerprint, ids, posters)
     if cache_path.is_file():
         return np.load(cache_path)
