@@ -8,7 +8,8 @@ for every variant alike; only for ranking). The test split is never read.
 
     .venv/bin/python scripts/compare_poster_heads.py --data-dir DATASET
 
-The features must be cached (train poster_effnet once, or build the poster similarity index).
+The features must be cached (train poster_effnet once, or build the poster similarity index); with
+``--image-size`` those of posters at another size (train with ``--image-size`` once to cache them).
 """
 
 from __future__ import annotations
@@ -43,15 +44,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--image-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"),
+                        help="features of posters at this size (default: the recipe's)")
+    parser.add_argument("--variants", nargs="*", help="only these variants (default: all)")
     arguments = parser.parse_args()
     spec = get_model_spec("poster_effnet")
     dataset = load_dataset(arguments.data_dir)
-    cache = locate_poster_cache(ENCODERS[spec.encoder]["variant"], spec.defaults.image_size, dataset.fingerprint,
-                                dataset.ids)
+    size = tuple(arguments.image_size or spec.defaults.image_size)
+    cache = locate_poster_cache(ENCODERS[spec.encoder]["variant"], size, dataset.fingerprint, dataset.ids)
     features = np.load(cache)
     train, validation = dataset.split_indices("train"), dataset.split_indices("validation")
     labels = dataset.labels.astype(np.float32)
+    print(f"posters at {size[0]}x{size[1]}")
     for name, changes in VARIANTS.items():
+        if arguments.variants and name not in arguments.variants:
+            continue
         recipe = dataclasses.replace(spec.defaults, **changes)
         keras.utils.set_random_seed(arguments.seed)
         model = build_model(spec, dataset.num_genres, recipe)
