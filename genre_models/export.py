@@ -7,9 +7,10 @@ returns the 25 genre probabilities (films, 25) in the genre order of ``export.js
 which also records the thresholds. Written with Keras 3's export machinery (``model.export`` /
 ``keras.export.ExportArchive``, format ``tf_saved_model``):
 
-- a network is exported whole, the MiniLM models with their pretrained encoder (re-attached at
-  load time by ``artifacts.load_network``) inside the graph; loading those needs ``import
-  tensorflow_text`` first, which registers the tokeniser's TensorFlow ops;
+- a network is exported whole, the models on a pretrained encoder with it (re-attached at load
+  time by ``artifacts.load_network``) inside the graph; loading the MiniLM ones needs ``import
+  tensorflow_text`` first, which registers the tokeniser's TensorFlow ops (the poster encoder
+  needs nothing: it is stock layers);
 - a fusion is exported as one graph running every part and summing their probabilities (or, for a
   fusion of log-odds, their clipped log-odds before one sigmoid) with the fusion's weights (what
   ``fusion.fuse_scores`` computes in the app).
@@ -115,7 +116,9 @@ def make_serving_function(networks: list[tuple[LoadedModel, float]], kinds: list
 
 def describe_export(model: LoadedModel, parts: list[LoadedModel], kinds: list[str]) -> dict:
     """Return export.json's content: the model, its inputs and output, genres and thresholds, parts."""
-    needs_text_ops = any(network.metadata.get("encoder") for network in (parts or [model]))
+    # Only a sentence encoder's tokeniser has ops of its own; the poster encoder is stock layers.
+    needs_text_ops = any(network.metadata.get("encoder") and network.input_kind == OVERVIEW
+                         for network in (parts or [model]))
     return {
         "model": model.name,
         "created_at": model.metadata.get("created_at"),

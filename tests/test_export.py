@@ -23,7 +23,7 @@ from genre_models.inference import GenrePredictor
 SHIPPED = PROJECT_ROOT / "artifacts"
 # A poster model, the TF-IDF model, a MiniLM model (encoder inside the export), and a fusion of a
 # poster CNN, the tuned MiniLM and TF-IDF exported as one graph.
-EXPORTED = ("poster_cnn", "tfidf_logreg", "minilm_mlp", "multimodal_fusion")
+EXPORTED = ("poster_cnn", "tfidf_logreg", "minilm_mlp", "poster_effnet", "multimodal_fusion")
 FUSION = "multimodal_fusion"
 FILMS = 4
 TOLERANCE = 1e-5

