@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from genre_models import fileio, promotions
 from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
 
@@ -287,7 +288,7 @@ def make_fake_run(root, run_id: str, state: str, epochs_done: int, **status):
                       "precision": 0.5, "val_precision": 0.4, "recall": 0.3, "val_recall": 0.2,
                       "learning_rate": 1e-4})
     (folder / runs.METRICS_FILE).write_text("".join(json.dumps(line) + "\n" for line in lines))
-    runs.write_json_atomically(folder / runs.CONFIG_FILE, {"config": {"model_name": "course_cnn", "epochs": 5},
+    fileio.write_json_atomically(folder / runs.CONFIG_FILE, {"config": {"model_name": "course_cnn", "epochs": 5},
                                                            "model": "course_cnn", "created": time.time()})
     runs.write_status(folder, state, **status)
     return folder
@@ -310,7 +311,7 @@ def fake_runs(tmp_path, monkeypatch, tiny_trained):
                             heartbeat=time.time() + 3600, epoch=3, epochs=5, step=1, steps=3, elapsed=60)
     make_fake_run(root, "20260103-000000-course_cnn", "failed", 1, error="the training process ended unexpectedly")
     with open(running / runs.LOCK_FILE, "a+") as lock:
-        runs.lock_file(lock)
+        fileio.lock_file(lock)
         yield {"root": root, "finished": finished, "running": running}
 
 
@@ -357,7 +358,7 @@ def test_train_page_promotes_a_finished_run(app_env, fake_runs):
     app.selectbox(key="manage").set_value("20260101-000000-course_cnn").run()
     next(button for button in app.button if button.label == "Use this model").click().run()
     assert not app.exception
-    assert runs.read_promotions() == {"course_cnn": str(fake_runs["finished"] / runs.ARTIFACT_DIR)}
+    assert promotions.read_promotions() == {"course_cnn": str(fake_runs["finished"] / runs.ARTIFACT_DIR)}
 
 
 @pytest.mark.parametrize("page, activity", [("pages/3_Compare.py", "Comparing"), ("pages/4_Evaluate.py", "Evaluating"),
@@ -531,7 +532,7 @@ def promoted_run(fake_runs):
     """The finished fake run promoted over the shipped course_cnn, so 'Restore shipped' is offered."""
     from genre_models import runs
 
-    runs.promote_run(fake_runs["finished"])
+    promotions.promote_run(fake_runs["finished"])
     return fake_runs
 
 
@@ -549,7 +550,7 @@ def test_train_page_read_only_disables_every_state_changing_button(app_env, prom
     assert "read-only" in texts(app) or "turned off" in texts(app)
     assert "Training is turned off" in texts(app)
     # Nothing was changed: the promotion and the run folders are still there.
-    assert runs.read_promotions() == {"course_cnn": str(promoted_run["finished"] / runs.ARTIFACT_DIR)}
+    assert promotions.read_promotions() == {"course_cnn": str(promoted_run["finished"] / runs.ARTIFACT_DIR)}
 
 
 @pytest.mark.parametrize("variable, value", READ_ONLY_SETTINGS)
@@ -593,7 +594,7 @@ def test_train_page_restores_the_shipped_model(app_env, promoted_run):
     app = run_page("pages/5_Train.py")
     next(button for button in app.button if button.label == "Restore shipped").click().run()
     assert not app.exception
-    assert runs.read_promotions() == {}
+    assert promotions.read_promotions() == {}
     assert any("shipped model again" in s.value for s in app.success)
 
 
@@ -607,10 +608,10 @@ def test_train_page_restores_the_shipped_model(app_env, promoted_run):
 def test_a_damaged_promotions_file_is_ignored_with_a_warning(app_env, fake_runs, page, content):
     from genre_models import runs
 
-    (fake_runs["root"] / runs.PROMOTIONS_FILE).write_text(content)
+    (fake_runs["root"] / promotions.PROMOTIONS_FILE).write_text(content)
     app = run_page(page)
     if page in ("streamlit_app.py", "pages/5_Train.py"):
-        assert any(runs.PROMOTIONS_FILE in warning.value for warning in app.warning)
+        assert any(promotions.PROMOTIONS_FILE in warning.value for warning in app.warning)
     if page == "streamlit_app.py":
         assert SHIPPED <= set(app.table[0].value.index)
 
@@ -736,11 +737,11 @@ def live_run(runs_root):
 
     folder = make_fake_run(runs_root, "20260104-000000-course_cnn", "queued", 1, pid=os.getpid(),
                            queued_at=time.time() - 120)  # launched 2 minutes ago
-    runs.write_json_atomically(folder / runs.HEARTBEAT_FILE, {
+    fileio.write_json_atomically(folder / runs.HEARTBEAT_FILE, {
         "pid": os.getpid(), "heartbeat": time.time() + 3600, "epoch": 2, "epochs": 5, "step": 1, "steps": 3,
         "elapsed": 120.0})
     with open(folder / runs.LOCK_FILE, "a+") as lock:
-        runs.lock_file(lock)
+        fileio.lock_file(lock)
         yield folder
 
 
@@ -814,7 +815,7 @@ def replaced_fusion_part(app_env, runs_root):
     metadata = json.loads(metadata_path.read_text())
     metadata["created_at"] = "2026-11-23T10:00:00+00:00"
     metadata_path.write_text(json.dumps(metadata))
-    runs.promote_run(folder)
+    promotions.promote_run(folder)
     return folder
 
 

@@ -157,3 +157,21 @@ def test_train_resume_refuses_what_it_cannot_resume_in_one_line(tmp_path, capsys
     assert_one_line_error(capsys, "--resume trains the settings the run started with", "--epochs", "--seed")
     assert main(["train", "--resume", "--run-dir", str(tmp_path)]) == 2
     assert_one_line_error(capsys, "is not a run folder")
+
+
+def test_runs_lists_each_run_and_prints_every_runs_scalars_as_csv(tmp_path, capsys):
+    from test_app_pages import make_fake_run
+
+    from genre_models.run_exports import build_runs_csv
+    from genre_models.runs import list_runs
+
+    make_fake_run(tmp_path, "20260101-000000-course_cnn", "completed", 2)
+    make_fake_run(tmp_path, "20260102-000000-course_cnn", "running", 1)  # no worker holds its lock
+    assert main(["runs", "--runs-dir", str(tmp_path)]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(run["run"], run["state"], run["epochs"]) for run in listed] == [
+        ("20260102-000000-course_cnn", "failed", 1), ("20260101-000000-course_cnn", "completed", 2)]
+    assert main(["runs", "--csv", "--runs-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == build_runs_csv(list_runs(tmp_path))
+    # Reading wrote nothing: the run whose worker is gone still says running in its own file.
+    assert json.loads((tmp_path / "20260102-000000-course_cnn" / "status.json").read_text())["state"] == "running"
