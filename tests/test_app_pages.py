@@ -570,17 +570,20 @@ def test_home_without_dataset_read_only_says_how_to_configure_it(tmp_path, monke
     assert not app.get("file_uploader")
 
 
-@pytest.mark.parametrize("label, action", [("Use this model", "promote_run"), ("Delete run", "delete_run"),
-                                           ("Restore shipped", "restore_shipped")])
-def test_train_page_shows_a_refused_action_as_an_error(app_env, promoted_run, monkeypatch, label, action):
+@pytest.mark.parametrize("label, module, action", [("Use this model", "promotions", "promote_run"),
+                                                   ("Delete run", "supervisor", "delete_run"),
+                                                   ("Restore shipped", "promotions", "restore_shipped")])
+def test_train_page_shows_a_refused_action_as_an_error(app_env, promoted_run, monkeypatch, label, module, action):
     """Refusals decided in the package (read-only switched on meanwhile, a run in use) are messages."""
+    import importlib
+
     from genre_models import runs
 
     def refuse(*arguments, **keywords):
         raise runs.RunRefused("Changing the models in use is turned off: this deployment is read-only")
 
     app = run_page("pages/5_Train.py")
-    monkeypatch.setattr(runs, action, refuse)
+    monkeypatch.setattr(importlib.import_module(f"genre_models.{module}"), action, refuse)
     next(button for button in app.button if button.label == label).click().run()
     if label == "Delete run":  # deleting asks for confirmation first
         next(button for button in app.button if button.label == "Yes, delete it").click().run()
@@ -761,14 +764,14 @@ def test_train_page_shows_a_refused_start_above_the_folded_form(app_env, live_ru
 
 
 def test_train_page_start_form_keeps_the_last_used_settings(app_env, runs_root, monkeypatch):
-    from genre_models import runs
+    from genre_models import supervisor
 
     started = []
-    monkeypatch.setattr(runs, "start_run", lambda config: started.append(config) or runs_root / "20260105-fake")
+    monkeypatch.setattr(supervisor, "start_run", lambda config: started.append(config) or runs_root / "20260105-fake")
     app = run_page("pages/5_Train.py")
     app.selectbox[0].set_value("course_lstm").run()
     next(n for n in app.number_input if n.label == "Epochs").set_value(3)
-    next(s for s in app.slider if s.label == "Share of the training data").set_value(0.1)
+    next(n for n in app.number_input if n.label == "Share of the training data").set_value(0.1)
     button_labelled(app, "Start training").click().run()
     assert not app.exception, [e.value for e in app.exception]
     assert (started[0].model_name, started[0].epochs, started[0].train_fraction) == ("course_lstm", 3, 0.1)
@@ -777,7 +780,7 @@ def test_train_page_start_form_keeps_the_last_used_settings(app_env, runs_root, 
     again = run_page("pages/5_Train.py")
     assert again.selectbox[0].value == "course_lstm"
     assert next(n for n in again.number_input if n.label == "Epochs").value == 3
-    assert next(s for s in again.slider if s.label == "Share of the training data").value == pytest.approx(0.1)
+    assert next(n for n in again.number_input if n.label == "Share of the training data").value == pytest.approx(0.1)
 
 
 def test_train_page_runs_table_shows_the_live_state_of_the_active_run(app_env, live_run):
