@@ -154,7 +154,7 @@ def show_curves(epochs: list[dict], key: str, batches: list[dict] | None = None,
 
 
 def plot_overlay(curves: dict[str, list[dict]], metric: str, tuned: dict) -> go.Figure:
-    """The runs overlay with its metric's readable name and each run's kept checkpoint as a diamond."""
+    """The runs overlay titled with its metric's readable name, and each run's kept checkpoint as a diamond."""
     figure = charts.plot_runs_overlay(curves, metric, tuned)
     for name, epochs in curves.items():
         epoch = train.find_checkpoint_epoch(epochs)
@@ -162,7 +162,8 @@ def plot_overlay(curves: dict[str, list[dict]], metric: str, tuned: dict) -> go.
         if isinstance(value, (int, float)):
             figure.add_scatter(x=[epoch], y=[value], mode="markers", name=f"{name}: kept checkpoint",
                                marker={"symbol": "diamond-open", "size": 12, "color": charts.NEUTRAL_COLOUR})
-    return figure.update_layout(yaxis_title=train.METRIC_NAMES.get(metric, metric))
+    # Named in the title, where the words fit, rather than along the axis, where a long name is cut.
+    return figure.update_layout(**charts.title_layout(train.METRIC_NAMES.get(metric, metric)), yaxis_title=None)
 
 
 def show_overlay(all_runs: list[Run], chosen: list[str], metric_key: str, picked_key: str) -> None:

@@ -399,7 +399,7 @@ def test_the_overlay_names_its_metric_in_words_and_marks_each_kept_checkpoint(fi
     assert box.value == "val_micro_f1" and "validation micro-F1 (threshold 0.5)" in box.options
     assert not [option for option in box.options if "_" in option]
     figure = chart(app, "overlay")
-    assert figure["layout"]["yaxis"]["title"]["text"] == "validation micro-F1 (threshold 0.5)"
+    assert figure["layout"]["title"]["text"].replace("<br>", " ") == "validation micro-F1 (threshold 0.5)"
     diamond = next(t for t in figure["data"] if t["name"] == f"{chosen.name}: kept checkpoint")
     star = next(t for t in figure["data"] if t["name"] == f"{chosen.name}: tuned thresholds")
     assert diamond["x"] == star["x"] == [2] and star["y"] == pytest.approx([validation["micro_f1"]])
