@@ -145,7 +145,8 @@ ended_message, ended = train.describe_ended(st.session_state.get(FOLLOWED_KEY, [
 if ended_message:
     st.toast(ended_message, icon=":material/flag:")
 st.session_state[FOLLOWED_KEY] = [run.name for run in all_runs if run.is_active]
-shown = ended or st.session_state.pop(train_view.SHOW_RUN_KEY, None)
+started = st.session_state.pop(train_view.SHOW_RUN_KEY, None)
+shown = ended or started
 if shown:  # a run just ended or started: the picker and the address show it
     st.query_params[RUN_PARAMETER] = shown
 # ?run=<id> chooses the run (a link or a reload); an unknown one is named in a warning and the newest is shown.
