@@ -346,23 +346,6 @@ def add_tuned_marker(figure: go.Figure, tuned: dict | None, metric: str, name: s
                                      "(epoch %{x}): %{y:.3f}<extra></extra>")
 
 
-def describe_tuned_figures(tuned: dict | None, epochs: list[dict]) -> str:
-    """Say in words what the run's F1 is at its tuned thresholds after the run, beside the same epoch's F1
-    at 0.5 (the curves); "" without the figures."""
-    if not tuned:
-        return ""
-    record = next((r for r in epochs if r.get("epoch") == tuned["epoch"]), {})
-    at_half = [f"{label} {record[f'val_{name}']:.3f}" for name, label in TUNED_METRICS.items()
-               if isinstance(record.get(f"val_{name}"), (int, float))]
-    policy = "per-genre thresholds" if tuned["policy"] == "per_genre" else f"thresholds ({tuned['policy']} policy)"
-    text = (f"After the run, at the {policy} tuned on the validation films (the stars): validation micro-F1 "
-            f"{tuned['micro_f1']:.3f}, macro-F1 {tuned['macro_f1']:.3f}, for the best checkpoint (epoch "
-            f"{tuned['epoch']}).")
-    if at_half:
-        text += f" At 0.5 the same epoch gave {' and '.join(at_half)}."
-    return text + " Tuned on the films they are measured on, these read higher than the test figures."
-
-
 def plot_epoch_curves(epochs: list[dict], metric: str, title: str | None = None,
                       tuned: dict | None = None) -> go.Figure:
     """Train and validation curves of one metric per epoch (a waiting note before the first epoch ends);

@@ -29,7 +29,7 @@ from genre_models.config import (
     resolve_artifacts_dir,
     resolve_data_dir,
 )
-from genre_models.runs import read_promotions
+from genre_models.promotions import read_promotions
 from genre_models.dataset import DatasetError, MovieDataset, load_dataset, locate_dataset
 from genre_models.inputs import OVERVIEW, POSTER, kinds_read_by
 

@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from genre_models import runs
+from genre_models import promotions, runs, supervisor
 from genre_models.config import read_only_reason, resolve_data_dir
 from genre_models.dataset import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, MovieDataset, decode_poster
 from genre_models.metadata import TABLE_METRICS, summarize_for_table
@@ -371,29 +371,6 @@ def read_url_choice(parameter: str, is_known, what: str, fallback: str) -> str |
 
 # --- Training curves --------------------------------------------------------------------------------------------
 
-# The multi-label figures every model records per epoch since issue 15 (genre_models.models.compile_for_multilabel).
-JUDGED_METRICS = ("micro_f1", "macro_f1", "pr_auc")
-# What the runs overlay can plot, validation figures first.
-OVERLAY_METRICS = ["val_loss", "val_micro_f1", "val_macro_f1", "val_pr_auc", "loss", "val_binary_accuracy", "val_auc",
-                   "val_precision", "val_recall"]
-
-
-def choose_default_overlay_metric(curves: dict[str, list[dict]]) -> str:
-    """Return the metric the runs overlay opens on for these runs' curves ({run: its epochs}): validation
-    micro-F1 (else macro-F1) when a shown run recorded it, as a finished run's F1 at its tuned thresholds is
-    starred on those curves only; val_loss for runs trained before every model recorded F1."""
-    for metric in ("val_micro_f1", "val_macro_f1"):
-        if any(metric in record for epochs in curves.values() for record in epochs):
-            return metric
-    return "val_loss"
-
-
-def has_judged_metrics(epochs: list[dict]) -> bool:
-    """Return whether a history records micro-/macro-F1 and PR-AUC (runs trained before they were added do not)."""
-    return bool(epochs) and any(f"val_{name}" in record or name in record for record in epochs
-                                for name in JUDGED_METRICS)
-
-
 def accuracy_of_answering_nothing(baseline: dict | None) -> tuple[float, int, int] | None:
     """Return the binary accuracy of answering no genre for any film of the test split, with the films and
     genres it counts, from the per-genre supports the baseline recorded (artifacts/baselines.json); None
@@ -454,15 +431,9 @@ def read_only_notice(actions: str) -> str | None:
 
 def warn_if_promotions_damaged() -> None:
     """Show why runs/promoted.json is ignored, when it is damaged (the shipped models are used)."""
-    problem = runs.promotions_problem()
+    problem = promotions.promotions_problem()
     if problem:
         st.warning(problem)
-
-
-def is_in_use(run_folder: Path, promoted: dict[str, str]) -> bool:
-    """Return whether a run's artifact is promoted for some model (its folder lies inside the run's)."""
-    run_folder = Path(run_folder).resolve()
-    return any(Path(folder).resolve().is_relative_to(run_folder) for folder in promoted.values())
 
 
 @contextmanager
@@ -552,7 +523,7 @@ def offer_refits(needing: dict[str, str], key: str) -> None:
                       help=read_only or f"Starts a background run fitting {name} from the models in use; "
                                         "follow it on the Train page."):
             with errors_shown(container=box, toast=True):
-                run_dir = runs.start_run(TrainConfig(model_name=name, data_dir=str(resolve_data_dir()),
+                run_dir = supervisor.start_run(TrainConfig(model_name=name, data_dir=str(resolve_data_dir()),
                                                      command=f"refit offered by the app ({key})", verbose=2))
                 announce(f"Refitting {name} in run {run_dir.name}; follow it on the Train page.")
 
@@ -708,10 +679,3 @@ def input_fingerprint(*inputs) -> str:
             digest.update(str(value).encode("utf-8", errors="replace"))
         digest.update(b"\x00|")
     return digest.hexdigest()
-
-
-def describe_worker(status: dict) -> str:
-    """Say which worker of a multi-worker cluster a run is (started from the CLI with TF_CONFIG)."""
-    index, workers = status.get("worker_index"), status.get("workers")
-    role = "the chief: it publishes the artifact" if status.get("chief") else "the chief (worker 0) publishes the artifact"
-    return f"Multi-worker run: worker {index} of {workers} ({role})."

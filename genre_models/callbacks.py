@@ -1,5 +1,5 @@
-"""Keras callbacks of a training run: the run recorder (metrics, history, heartbeat, stop
-requests), the atomic best checkpoint, the run's backup (keras.callbacks.BackupAndRestore) and early
+"""Keras callbacks of a training run: the run recorder (metrics, history, heartbeat, TensorBoard events,
+stop requests), the atomic best checkpoint, the run's backup (keras.callbacks.BackupAndRestore) and early
 stopping that both carry their state over to a resumed run, and a heartbeat while a head is fitted on
 its own."""
 
@@ -16,14 +16,62 @@ from genre_models.fileio import (
     replace_file_atomically,
     write_json_atomically,
 )
-from genre_models.runs import HEARTBEAT_SECONDS, METRICS_FILE, beat, stop_requested
+from genre_models.runs import HEARTBEAT_SECONDS, METRICS_FILE, TENSORBOARD_DIR, beat, stop_requested
 
 
-def make_run_recorder(run_dir: Path, history: dict, epochs: int, elapsed_before: float = 0.0):
-    """Return a callback that logs every batch and epoch, beats the heartbeat and honours stop requests.
+class StopRequested(Exception):
+    """Raised inside fit() when the user asked the run to stop: the epoch in progress is left unfinished
+    (no validation pass, no checkpoint of a partial epoch); fit_network catches it."""
+
+
+class EventWriter:
+    """TensorBoard event files of a run (``tensorboard/`` in its folder): per-batch scalars under "batch/",
+    per-epoch ones (losses, F1, PR-AUC, the learning rate) under "epoch/"; a no-op when ``enabled`` is off (a
+    multi-worker run's workers other than the chief).
+
+    Written with TensorFlow's own summary op and the scalars plugin's tag, as tf.summary.scalar writes them,
+    so no TensorBoard package is needed to write them (only to view them)."""
+
+    def __init__(self, run_dir: Path, enabled: bool = True):
+        self.writer = None
+        if enabled:
+            import tensorflow as tf
+            from tensorflow.core.framework.summary_pb2 import SummaryMetadata
+
+            self.writer = tf.summary.create_file_writer(str(Path(run_dir) / TENSORBOARD_DIR))
+            self.metadata = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="scalars"))
+
+    def write(self, prefix: str, step: int, scalars: dict) -> None:
+        """Write finite scalars at ``step`` under ``prefix``/."""
+        if self.writer is None:
+            return
+        import tensorflow as tf
+
+        with self.writer.as_default(step=step):
+            for key, value in scalars.items():
+                if isinstance(value, float) and math.isfinite(value):
+                    tf.summary.write(f"{prefix}/{key}", tf.constant(value, tf.float32), metadata=self.metadata)
+
+    def flush(self) -> None:
+        """Write out what is buffered (readers see events up to here)."""
+        if self.writer is not None:
+            self.writer.flush()
+
+    def close(self) -> None:
+        """Write out what is buffered and close the file (fit has ended, or was stopped)."""
+        if self.writer is not None:
+            self.writer.close()
+
+
+def make_run_recorder(run_dir: Path, history: dict, epochs: int, elapsed_before: float = 0.0,
+                      events: bool = True):
+    """Return a callback that logs every batch and epoch (metrics.jsonl, history.json and, with ``events``,
+    TensorBoard event files), beats the heartbeat and honours stop requests.
 
     A resumed run passes the history so far (its epochs are kept and new ones appended) and the seconds
-    its earlier processes trained (``elapsed_before``), so its progress and time left stay right."""
+    its earlier processes trained (``elapsed_before``), so its progress and time left stay right. The
+    heartbeat carries the pace of a step (each epoch's first step left out: it carries the graph tracing)
+    and the last validation pass's seconds, from which describe_progress estimates the time left."""
     import keras
 
     class RunRecorder(keras.callbacks.Callback):
@@ -32,35 +80,68 @@ def make_run_recorder(run_dir: Path, history: dict, epochs: int, elapsed_before:
             self.started = self.epoch_started - elapsed_before
             self.epoch = 0
             self.stopped_by_request = False
+            self.writer = EventWriter(run_dir, events)
+            # A resumed run's batches go on from its earlier epochs' steps.
+            self.global_step = len(history["epochs"]) * int(self.params.get("steps") or 0)
+            self.pace = {"seconds": 0.0, "steps": 0, "validation_seconds": None}
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch, self.epoch_started = epoch, time.time()
+            self.step_started = None
+
+        def close_events(self) -> None:
+            """Close the event file once fit() has returned or was stopped (on_train_end is skipped then)."""
+            if hasattr(self, "writer"):
+                self.writer.close()
+
+        def on_train_batch_begin(self, batch, logs=None):
+            if stop_requested(run_dir):
+                self.stopped_by_request = True
+                raise StopRequested()
 
         def on_train_batch_end(self, batch, logs=None):
+            now = time.time()
+            if self.step_started is not None:
+                self.pace["seconds"] += now - self.step_started
+                self.pace["steps"] += 1
+            self.step_started = now
+            self.global_step += 1
             steps = self.params.get("steps") or 0
-            record = {"kind": "batch", "epoch": self.epoch + 1, "step": batch + 1, "steps": steps,
-                      "time": time.time()}
+            record = {"kind": "batch", "epoch": self.epoch + 1, "step": batch + 1, "steps": steps, "time": now}
             record.update({key: float(value) for key, value in (logs or {}).items()})
             append_json_line(run_dir / METRICS_FILE, record)
-            if time.time() - self.last_beat >= HEARTBEAT_SECONDS:
-                self.last_beat = time.time()
+            self.writer.write("batch", self.global_step, {key: value for key, value in record.items()
+                                                          if key not in ("kind", "epoch", "step", "steps", "time")})
+            if now - self.last_beat >= HEARTBEAT_SECONDS:
+                self.last_beat = now
+                self.writer.flush()
                 beat(run_dir, epoch=self.epoch + 1, epochs=epochs, step=batch + 1, steps=steps,
-                     elapsed=round(time.time() - self.started, 1))
-            if stop_requested(run_dir):
-                # Keras finishes this step, then leaves fit(); the best checkpoint is kept.
-                self.stopped_by_request = True
-                self.model.stop_training = True
+                     elapsed=round(now - self.started, 1), **self.describe_pace())
+
+        def describe_pace(self) -> dict:
+            pace = {}
+            if self.pace["steps"]:
+                pace["seconds_per_step"] = round(self.pace["seconds"] / self.pace["steps"], 4)
+            if self.pace["validation_seconds"] is not None:
+                pace["validation_seconds"] = self.pace["validation_seconds"]
+            return pace
 
         def on_epoch_end(self, epoch, logs=None):
-            record = {"epoch": epoch + 1, "seconds": round(time.time() - self.epoch_started, 2)}
+            now = time.time()
+            record = {"epoch": epoch + 1, "seconds": round(now - self.epoch_started, 2)}
             record["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
             record.update({key: float(value) for key, value in (logs or {}).items() if key != "learning_rate"})
             if "val_loss" not in record:
-                return  # Stopped mid-epoch: no validation figures for a partial epoch.
+                return  # No validation figures: not an epoch the checkpoint could be chosen from.
+            if self.step_started is not None:
+                self.pace["validation_seconds"] = round(now - self.step_started, 2)
             history["epochs"].append(record)
             write_json_atomically(run_dir / HISTORY_FILE, history)
-            append_json_line(run_dir / METRICS_FILE, {"kind": "epoch", "time": time.time(), **record})
-            beat(run_dir, epoch=epoch + 1, epochs=epochs, elapsed=round(time.time() - self.started, 1))
+            append_json_line(run_dir / METRICS_FILE, {"kind": "epoch", "time": now, **record})
+            self.writer.write("epoch", epoch + 1, {key: value for key, value in record.items() if key != "epoch"})
+            self.writer.flush()
+            beat(run_dir, epoch=epoch + 1, epochs=epochs, elapsed=round(now - self.started, 1),
+                 **self.describe_pace())
 
     return RunRecorder()
 

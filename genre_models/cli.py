@@ -116,6 +116,22 @@ def command_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_runs(args: argparse.Namespace) -> int:
+    """Print one JSON line per training run (newest first), or with --csv every run's per-epoch scalars
+    as one CSV; nothing in the runs folder is written."""
+    from genre_models.run_exports import build_runs_csv
+    from genre_models.runs import list_runs, read_history
+
+    all_runs = list_runs(Path(args.runs_dir) if args.runs_dir else None)
+    if args.csv:
+        sys.stdout.write(build_runs_csv(all_runs))
+        return 0
+    for run in all_runs:
+        print(json.dumps({"run": run.name, "model": run.model, "state": run.state, "epochs": len(read_history(run.folder)),
+                          "error": run.error or None, "folder": str(run.folder)}))
+    return 0
+
+
 def command_baselines(args: argparse.Namespace) -> int:
     """Evaluate the genre-frequency baseline on the test split and record it beside the artifacts."""
     from genre_models.baselines import evaluate_frequency_baseline
@@ -249,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser("models", help="list shipped models, one JSON line each")
     models.set_defaults(handler=command_models)
+
+    runs = commands.add_parser("runs", help="list the training runs, one JSON line each (--csv: every run's "
+                                            "per-epoch scalars as one CSV on standard output)")
+    runs.add_argument("--csv", action="store_true", help="print every run's per-epoch scalars as CSV")
+    runs.add_argument("--runs-dir", help="folder of run folders (default: $GENRE_RUNS_DIR, else runs/)")
+    runs.set_defaults(handler=command_runs)
 
     baselines = commands.add_parser("baselines", help="evaluate the genre-frequency baseline on the test split")
     baselines.add_argument("--data-dir", help=data_help)

@@ -8,6 +8,7 @@ Streamlit app, the tests and CI all see the same setting.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -113,6 +114,58 @@ class ZipLimits:
     max_compression_ratio: float = 200.0
 
 
+@dataclass(frozen=True)
+class SettingLimit:
+    """The accepted range of one training setting: the worker refuses a value outside it and the Train
+    page's widget offers only values inside it."""
+
+    # What the setting is called in a refusal.
+    label: str
+    # Smallest accepted value.
+    low: float
+    # Largest accepted value.
+    high: float = math.inf
+    # Whether only whole numbers are accepted.
+    integer: bool = False
+
+    def check(self, value) -> None:
+        """Raise ValueError unless ``value`` is a finite number in [low, high] (and whole, if asked)."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or not self.low <= value <= self.high or (self.integer and value != int(value)):
+            bounds = f"at least {self.low:g}" if self.high == math.inf else f"between {self.low:g} and {self.high:g}"
+            raise ValueError(f"The {self.label} must be a {'whole ' if self.integer else ''}number {bounds}; "
+                             f"got {value!r}.")
+
+
+# The one set of limits of the training settings a user chooses (TrainConfig's fields and the recipe fields
+# they override; image_size applies to each side). The worker checks them (check_training_settings) and the
+# Train page's widgets read them. Every registry recipe's default lies inside.
+TRAINING_LIMITS = {
+    "epochs": SettingLimit("number of epochs", 1, 1000, integer=True),
+    "batch_size": SettingLimit("batch size", 1, 1024, integer=True),
+    "learning_rate": SettingLimit("learning rate", 1e-7, 1.0),
+    "patience": SettingLimit("early-stopping patience", 0, 1000, integer=True),
+    "seed": SettingLimit("seed", 0, 2**31 - 1, integer=True),
+    "train_fraction": SettingLimit("share of training data", 0.01, 1.0),
+    "image_size": SettingLimit("image size", 8, 512, integer=True),
+    "vocabulary_size": SettingLimit("vocabulary size", 10, 200_000, integer=True),
+    "sequence_length": SettingLimit("sequence length", 1, 512, integer=True),
+}
+
+
+def check_training_settings(settings: dict) -> None:
+    """Raise ValueError naming the first setting outside TRAINING_LIMITS (None means the recipe's default;
+    names without a limit are not checked here)."""
+    for name, value in settings.items():
+        if value is None or name not in TRAINING_LIMITS:
+            continue
+        sides = value if name == "image_size" and isinstance(value, (tuple, list)) else [value]
+        if name == "image_size" and len(sides) != 2:
+            raise ValueError(f"The image size must be two whole numbers (height, width); got {value!r}.")
+        for side in sides:
+            TRAINING_LIMITS[name].check(side)
+
+
 # The tf.distribute strategies TrainConfig.distribute accepts.
 DISTRIBUTE_CHOICES = ("none", "mirrored", "multi-worker")
 
@@ -185,6 +238,7 @@ class TrainConfig:
             if value is not None and kind in expected and (
                     not isinstance(value, expected[kind]) or isinstance(value, bool)):
                 raise ValueError(f"The training setting {name} must be a {kind}, not {value!r}.")
+        check_training_settings(values)
         return cls(**values)
 
 

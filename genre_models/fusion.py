@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,9 +27,12 @@ from genre_models.fileio import write_json_atomically
 from genre_models.inputs import POSTER, model_inputs_for
 from genre_models.metadata import assemble_metadata
 from genre_models.metrics import compute_log_odds, evaluate_scores
-from genre_models.runs import TrainResult, read_promotions
+from genre_models.promotions import read_promotions
 from genre_models.scoring import score_inputs
 from genre_models.split_scores import STORED_SPLITS, ScoredSplit, read_split_scores, scored_splits
+
+if TYPE_CHECKING:  # training imports this module to fit fusions
+    from genre_models.training import TrainResult
 
 # Step of the grid the fusion weights are searched on.
 WEIGHT_STEP = 0.05
@@ -201,4 +205,6 @@ def fit_fusion(spec, recipe: FusionRecipe, config: TrainConfig, run_dir: Path,
     fused = {split: fuse_scores(weights, scores[split], recipe.combine) for split in scores}
 
     publish_artifact(destination, None, metadata, history, split_scores=scored_splits(dataset, splits, fused))
+    from genre_models.training import TrainResult
+
     return TrainResult(artifact_dir=destination, run_dir=run_dir, metadata=metadata)

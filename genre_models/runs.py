@@ -5,49 +5,34 @@ when; written once), ``status.json`` (the state: queued, running, completed, sto
 replaced atomically on every change of state), ``heartbeat.json`` (pid, time and progress,
 refreshed every few seconds by the worker), ``worker.lock`` (locked by the worker for as long
 as it lives), ``metrics.jsonl`` (one line per batch and per epoch), ``history.json``,
-``best.keras`` (the best checkpoint so far), ``log.txt``, ``backup/`` while a network trains (what
-resuming needs: see genre_models.backup and ``resume_run``) and, once finished, ``artifact/``.
+``best.keras`` (the best checkpoint so far), ``log.txt``, ``tensorboard/`` (the same figures as
+TensorBoard event files), ``backup/`` while a network trains (see genre_models.backup) and, once
+finished, ``artifact/``.
 
-Training never runs inside the web server: ``start_run`` launches ``python -m genre_models
-train --config <run>/config.json`` as its own OS process and the dashboard only reads these
-files. Whether a run is alive is decided by its lock, not by a file's content, so a damaged
-status file can neither hide a live run nor let a second one start.
+This module is the protocol: the names, the writes a worker makes, and the reads. Reading never
+writes: a run whose worker is gone while its files still say it is active is *shown* as failed
+(``Run.unrecorded_death``); genre_models.supervisor records it. Whether a worker is alive is decided
+by its lock, not by a file's content, so a damaged status file can neither hide a live run nor let
+a second one start; the lock is probed through a read-only handle, so a read-only deployment reads
+runs as they are.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import math
 import os
-import shutil
-import signal
-import subprocess
-import sys
 import time
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 from genre_models.artifacts import HISTORY_FILE, METADATA_FILE
-from genre_models.backup import check_backup, comparable_config, describe_config_change, has_backup
-from genre_models.config import PROJECT_ROOT, TrainConfig, read_only_reason
-from genre_models.fileio import (
-    is_locked,
-    lock_file,
-    read_epoch_records,
-    read_json,
-    read_json_lines,
-    write_json_atomically,
-)
+from genre_models.backup import has_backup
+from genre_models.config import PROJECT_ROOT, read_only_reason
+from genre_models.fileio import lock_file, read_epoch_records, read_json, read_json_lines, write_json_atomically
 from genre_models.metadata import format_utc, utc_now
 
 # Environment variable overriding where run folders are created.
 RUNS_DIR_ENV = "GENRE_RUNS_DIR"
-# Environment variable for how many runs may be active at once (default 1: the machine has 2 cores).
-MAX_ACTIVE_RUNS_ENV = "GENRE_MAX_ACTIVE_RUNS"
-# Set in a worker's environment when it inherits its run's lock from the process that started it.
-INHERITED_LOCK_ENV = "GENRE_WORKER_LOCK_INHERITED"
 
 STATUS_FILE = "status.json"
 HEARTBEAT_FILE = "heartbeat.json"
@@ -58,7 +43,8 @@ CHECKPOINT_FILE = "best.keras"
 STOP_FILE = "stop"
 LOG_FILE = "log.txt"
 ARTIFACT_DIR = "artifact"
-PROMOTIONS_FILE = "promoted.json"
+# TensorBoard event files of the run (`tensorboard --logdir runs` shows every run).
+TENSORBOARD_DIR = "tensorboard"
 ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("completed", "stopped", "failed")
 # Status keys of a run's previous process, dropped when it is queued again or starts again (a resumed run);
@@ -68,6 +54,8 @@ ENDING_KEYS = ("error", "finished_at", "artifact", "started_at")
 HEARTBEAT_SECONDS = 2.0
 # ...so one silent for this long is flagged as not reporting (it stays active while it holds its lock).
 STALE_SECONDS = 180.0
+# A queued run whose process is alive but has not taken its lock yet is starting for at most this long.
+STARTING_SECONDS = 30.0
 
 
 class RunRefused(ValueError):
@@ -75,18 +63,45 @@ class RunRefused(ValueError):
     the message says why."""
 
 
-@dataclasses.dataclass
-class TrainResult:
-    """What a finished training run produced."""
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One run as read from its folder: what the Train page, the CLI and the tests read."""
 
-    # The published artifact folder; None if stopped before any epoch finished.
-    artifact_dir: Path | None
-    # The run folder with status, history and checkpoint.
-    run_dir: Path
-    # The metadata written beside the model (empty when nothing was published).
-    metadata: dict
-    # Whether a stop request ended training early.
-    stopped: bool = False
+    # The run folder's name: the run's id in the page, its address and the CLI.
+    name: str
+    # The run folder.
+    folder: Path
+    # queued, running, completed, stopped or failed (failed too when its worker is gone unrecorded).
+    state: str
+    # Registry name of the model it trains (None when config.json is unreadable).
+    model: str | None
+    # The TrainConfig it trains, as a dict ({} when unreadable).
+    config: dict
+    # status.json merged over the identity and the latest heartbeat, with ``state`` as above.
+    status: dict
+    # The published artifact's metadata.json (None before it is published, or when damaged).
+    metadata: dict | None
+    # Whether a worker holds the run's lock.
+    alive: bool = False
+    # A live worker silent for more than STALE_SECONDS (the page offers to stop it).
+    not_reporting: bool = False
+    # Its worker is gone while its files say it is active: shown as failed, not yet recorded.
+    unrecorded_death: bool = False
+
+    @property
+    def is_active(self) -> bool:
+        """Whether it is queued or running."""
+        return self.state in ACTIVE_STATES
+
+    @property
+    def error(self) -> str:
+        """Why it failed ("" when it did not)."""
+        return str(self.status.get("error") or "")
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether a stop has been asked of it."""
+        return stop_requested(self.folder)
 
 
 def resolve_runs_dir() -> Path:
@@ -100,14 +115,6 @@ def refuse_if_read_only(action: str) -> None:
     reason = read_only_reason()
     if reason:
         raise RunRefused(f"{action} is turned off: {reason}")
-
-
-def max_active_runs() -> int:
-    """Return how many runs may be active at once."""
-    try:
-        return max(1, int(os.environ.get(MAX_ACTIVE_RUNS_ENV, "1")))
-    except ValueError:
-        return 1
 
 
 def create_run_dir(model_name: str, runs_dir: Path | None = None) -> Path:
@@ -187,12 +194,25 @@ def is_process_alive(pid: int | None) -> bool:
 
 
 def is_worker_alive(run_dir: Path) -> bool:
-    """Return whether a worker process holds this run's lock (alive, whatever the files say)."""
-    return is_locked(Path(run_dir) / LOCK_FILE)
+    """Return whether a worker process holds this run's lock (alive, whatever the files say).
+
+    The lock file is opened for reading only (flock needs no write access), so the probe works on a
+    read-only mount and never creates or changes a file; when even that is impossible (a lock file
+    that cannot be read), the heartbeat's pid decides."""
+    path = Path(run_dir) / LOCK_FILE
+    try:
+        handle = open(path, "rb")
+    except FileNotFoundError:
+        return False
+    except OSError:
+        heartbeat = read_json(Path(run_dir) / HEARTBEAT_FILE, default={})
+        return is_process_alive(heartbeat.get("pid") if isinstance(heartbeat, dict) else None)
+    with handle:
+        return not lock_file(handle, blocking=False)  # Closing the file releases a lock taken here.
 
 
 def read_status(run_dir: Path) -> dict:
-    """Return the run's identity, status and latest heartbeat merged into one dict (no repairs)."""
+    """Return the run's identity, status and latest heartbeat merged into one dict, as the files say."""
     run_dir = Path(run_dir)
     identity = read_run_identity(run_dir)
     status = read_json(run_dir / STATUS_FILE, default={})
@@ -206,42 +226,54 @@ def read_status(run_dir: Path) -> dict:
     return merged
 
 
-def refresh_status(run_dir: Path) -> dict:
-    """Return the run's status, first marking it failed if no worker holds its lock any more.
+def describe_death(run_dir: Path, status: dict) -> dict:
+    """Return the status fields of a run whose worker died unrecorded: why, and when it was last heard from
+    (not when a page noticed, maybe hours later; before its first heartbeat, its last status write)."""
+    note = " Its best checkpoint so far is kept." if (Path(run_dir) / CHECKPOINT_FILE).is_file() else ""
+    if has_backup(run_dir):
+        note += " It can be resumed from its last finished epoch."
+    last_heard = min(read_time(status.get("heartbeat")) or read_time(status.get("updated_at")) or time.time(),
+                     time.time())
+    return {"error": "the training process ended unexpectedly (killed or crashed)." + note,
+            "finished_at": format_utc(last_heard)}
+
+
+def read_run(run_dir: Path) -> Run | None:
+    """Return the run in ``run_dir`` as its files and its lock say (None for a folder that is no run).
 
     A live worker (its lock held) stays active whatever its files say; one silent for more than
-    STALE_SECONDS is flagged ``not_reporting`` so the page can offer to stop it.
-    """
+    STALE_SECONDS is flagged not_reporting. Nothing is written."""
     run_dir = Path(run_dir)
     status = read_status(run_dir)
     if not (run_dir / CONFIG_FILE).exists() and not status.get("state"):
-        return {}
-    alive = is_worker_alive(run_dir)
+        return None
+    alive, not_reporting, dead = is_worker_alive(run_dir), False, False
+    state = status.get("state")
     if alive:
         # The lock says the worker runs: a damaged status, or one still saying "queued" (start_run writes
         # it with the pid after the worker may already have reported), must not say otherwise.
-        if status.get("state") not in ACTIVE_STATES or (status.get("state") == "queued" and status.get("heartbeat")):
-            status["state"] = "running"
+        if state not in ACTIVE_STATES or (state == "queued" and status.get("heartbeat")):
+            state = "running"
         silent = time.time() - float(status.get("heartbeat") or status.get("created") or time.time())
-        status["not_reporting"] = silent > STALE_SECONDS
-        return status
-    if status.get("state") in FINAL_STATES:
-        return status
+        not_reporting = silent > STALE_SECONDS
+    elif state not in FINAL_STATES and not is_starting(status):
+        state, dead = "failed", True
+        status.update(describe_death(run_dir, status))
+    status["state"] = state
+    identity = read_run_identity(run_dir)
+    config = identity.get("config")
+    metadata = read_json(run_dir / ARTIFACT_DIR / METADATA_FILE)
+    return Run(name=run_dir.name, folder=run_dir, state=state, model=status.get("model"),
+               config=config if isinstance(config, dict) else {}, status=status,
+               metadata=metadata if isinstance(metadata, dict) else None, alive=alive,
+               not_reporting=not_reporting, unrecorded_death=dead)
+
+
+def is_starting(status: dict) -> bool:
+    """Return whether a queued run's process is alive but has not taken its lock yet."""
     queued_at = status.get("queued_at") or status.get("created") or 0  # a resumed run was queued again
-    if status.get("state") == "queued" and time.time() - float(queued_at) < 30 \
-            and is_process_alive(status.get("pid")):
-        return status  # Starting: the worker has not taken its lock yet.
-    checkpoint = run_dir / CHECKPOINT_FILE
-    note = " Its best checkpoint so far is kept." if checkpoint.is_file() else ""
-    if has_backup(run_dir):
-        note += " It can be resumed from its last finished epoch."
-    reason = "the training process ended unexpectedly (killed or crashed)."
-    # It ended when it was last heard from, not when a page noticed (maybe hours later): its duration says so.
-    # A worker that died before its first heartbeat was last heard from when it last wrote its status.
-    last_heard = min(read_time(status.get("heartbeat")) or read_time(status.get("updated_at")) or time.time(),
-                     time.time())
-    write_status(run_dir, "failed", error=reason + note, finished_at=format_utc(last_heard))
-    return read_status(run_dir)
+    return status.get("state") == "queued" and time.time() - float(queued_at) < STARTING_SECONDS \
+        and is_process_alive(status.get("pid"))
 
 
 def read_time(value) -> float | None:
@@ -258,22 +290,18 @@ def read_time(value) -> float | None:
 
 
 def measure_run_seconds(status: dict, run_dir: Path | None = None) -> float | None:
-    """Return how long a run (its refreshed status) has taken, in seconds; None when its files do not say.
+    """Return how long a run (its Run.status) has taken, in seconds; None when its files do not say.
 
     While it is active: the time since its worker started (or it was queued), plus a resumed run's earlier
     epochs. Once it has ended: from its worker's start to its end (status.json's started_at, else when
     it was queued or created, to finished_at), plus, for a resumed run, the seconds of the epochs its
     earlier processes trained (as the worker counts them: backup.ResumePoint.seconds_before; read from
-    ``run_dir``'s history). The heartbeat's ``elapsed`` cannot be used then: every later step (scoring,
-    publishing) replaces the heartbeat without it, and a fusion never writes one; it is the fallback only
-    for a run whose status has no times."""
+    ``run_dir``'s history). The heartbeat's ``elapsed`` counts from fit()'s start and is missing while data
+    load or the splits are scored, so it is the fallback only for a run whose status has no times."""
     elapsed = status.get("elapsed")
     elapsed = float(elapsed) if isinstance(elapsed, (int, float)) and not isinstance(elapsed, bool) else None
     active = status.get("state") in ACTIVE_STATES
     started = read_time(status.get("started_at") or status.get("queued_at") or status.get("created"))
-    # An active run is measured the way it will be once ended, from its worker's start (not from when the run
-    # was first created: a run resumed days later is not days old). Not by the heartbeat's ``elapsed``: that
-    # counts from fit()'s start and is missing while data load or scores, so the minutes went back and forth.
     finished = time.time() if active else read_time(status.get("finished_at"))
     if started is None or finished is None:
         return elapsed
@@ -285,42 +313,24 @@ def measure_run_seconds(status: dict, run_dir: Path | None = None) -> float | No
     return max(0.0, finished - started) + earlier
 
 
-def request_stop(run_dir: Path) -> None:
-    """Ask a run to stop after its current step (the worker polls this file)."""
-    Path(run_dir, STOP_FILE).write_text(utc_now(), encoding="utf-8")
-
-
 def stop_requested(run_dir: Path) -> bool:
-    """Return whether a stop has been requested."""
+    """Return whether a stop has been requested (the worker polls this on every step)."""
     return Path(run_dir, STOP_FILE).exists()
 
 
-def list_runs(runs_dir: Path | None = None) -> list[dict]:
-    """Return every run, newest first: folder, config, refreshed status and artifact metadata."""
+def list_runs(runs_dir: Path | None = None) -> list[Run]:
+    """Return every run, newest first (nothing is written: see read_run)."""
     root = runs_dir or resolve_runs_dir()
     try:
         folders = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
     except OSError:
         return []
-    runs = []
-    for folder in folders:
-        status = refresh_status(folder)
-        if not status:
-            continue
-        config = read_run_identity(folder).get("config")
-        runs.append({
-            "id": folder.name,
-            "folder": folder,
-            "config": config if isinstance(config, dict) else {},
-            "status": status,
-            "metadata": read_json(folder / ARTIFACT_DIR / METADATA_FILE),
-        })
-    return runs
+    return [run for run in map(read_run, folders) if run is not None]
 
 
-def active_runs(runs_dir: Path | None = None) -> list[dict]:
-    """Return the runs that are queued or running (dead workers are marked failed first)."""
-    return [run for run in list_runs(runs_dir) if run["status"].get("state") in ACTIVE_STATES]
+def active_runs(runs_dir: Path | None = None) -> list[Run]:
+    """Return the runs that are queued or running."""
+    return [run for run in list_runs(runs_dir) if run.is_active]
 
 
 def read_metrics(run_dir: Path) -> tuple[list[dict], list[dict]]:
@@ -328,234 +338,6 @@ def read_metrics(run_dir: Path) -> tuple[list[dict], list[dict]]:
     records = read_json_lines(Path(run_dir) / METRICS_FILE)
     return [r for r in records if r.get("kind") == "batch"], [r for r in records if r.get("kind") == "epoch"]
 
-
-@contextmanager
-def start_lock(root: Path):
-    """Serialise run starts across processes and tabs (an exclusive lock on a file)."""
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".start.lock", "a+", encoding="utf-8") as handle:
-        lock_file(handle, blocking=True)
-        yield  # Closing the file releases the lock.
-
-
-def build_worker_command(run_dir: Path, resume: bool = False) -> list[str]:
-    """Return the command that trains the configuration stored in ``run_dir`` (or resumes it there)."""
-    if resume:
-        command = [sys.executable, "-m", "genre_models", "train", "--resume", "--run-dir", str(run_dir)]
-    else:
-        command = [sys.executable, "-m", "genre_models", "train", "--config", str(Path(run_dir) / CONFIG_FILE)]
-    # Niced where possible, so the web app stays responsive while the worker uses every core.
-    return (["nice", "-n", "10"] + command) if shutil.which("nice") else command
-
-
-def prepare_run(config: TrainConfig, root: Path) -> tuple[Path, list[str]]:
-    """Create the run folder and store the configuration the worker will train; return both."""
-    run_dir = create_run_dir(config.model_name, root)
-    config = dataclasses.replace(config, run_dir=str(run_dir), out_dir=str(run_dir / ARTIFACT_DIR))
-    command = build_worker_command(run_dir)
-    write_json_atomically(run_dir / CONFIG_FILE, {"config": config.to_dict(), "model": config.model_name,
-                                                  "command": command, "created": time.time()})
-    write_status(run_dir, "queued")
-    return run_dir, command
-
-
-def start_run(config: TrainConfig, runs_dir: Path | None = None) -> Path:
-    """Launch a training worker process for ``config`` (its run_dir and out_dir are set here).
-
-    Refused (RunRefused) on a read-only deployment or when the active-run limit is reached;
-    concurrent calls are serialised, so two tabs clicking at once create one run. The worker
-    inherits its run's lock, so the run counts as active from its first instant to its last.
-    """
-    refuse_if_read_only("Training")
-    root = runs_dir or resolve_runs_dir()
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise RunRefused(f"Cannot create the runs folder {root}: {error.strerror or error}.") from error
-    with start_lock(root):
-        refuse_if_too_many_active(root)
-        try:
-            run_dir, command = prepare_run(config, root)
-        except OSError as error:
-            raise RunRefused(f"Cannot write the run folder in {root}: {error.strerror or error}.") from error
-        launch_worker(run_dir, command)
-    return run_dir
-
-
-def refuse_if_too_many_active(root: Path) -> None:
-    """Raise RunRefused naming the active runs when no other may start (call under start_lock)."""
-    active = active_runs(root)
-    if len(active) >= max_active_runs():
-        names = ", ".join(f"{run['id']} ({run['status'].get('state')})" for run in active)
-        raise RunRefused(f"Another training run is active: {names}. Stop it or wait for it to finish.")
-
-
-def launch_worker(run_dir: Path, command: list[str], append_log: bool = False, **status) -> None:
-    """Start ``command`` as the run's worker in its own session, holding the run's lock from its first
-    instant (inherited on POSIX), its output in log.txt; record it as queued with its pid."""
-    try:
-        log = open(run_dir / LOG_FILE, "a" if append_log else "w", encoding="utf-8")
-        lock = open(run_dir / LOCK_FILE, "a+", encoding="utf-8")
-    except OSError as error:
-        raise RunRefused(f"Cannot write the run folder {run_dir}: {error.strerror or error}.") from error
-    with log, lock:
-        if append_log:
-            log.write(f"\n--- resumed at {utc_now()} ---\n")
-            log.flush()
-        lock_file(lock, blocking=True)
-        inherit = os.name == "posix"
-        # Its own session: the worker outlives a Streamlit restart and a closed tab.
-        process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, pass_fds=(lock.fileno(),) if inherit else (),
-            env={**os.environ, "PYTHONUNBUFFERED": "1", INHERITED_LOCK_ENV: "1" if inherit else ""})
-    write_status(run_dir, "queued", pid=process.pid, **status)
-
-
-# --- Resuming a stopped or crashed run --------------------------------------------------------------------------
-
-def can_resume(run: dict) -> bool:
-    """Return whether a listed run (list_runs) is stopped or failed and holds a backup to resume."""
-    return run["status"].get("state") in ("stopped", "failed") and has_backup(run["folder"])
-
-
-def resume_run(run_dir: Path, config: TrainConfig | None = None) -> Path:
-    """Re-launch the worker of a stopped or failed run on its folder and settings; it goes on from the
-    epoch after the last finished one (keras.callbacks.BackupAndRestore restores the model and optimizer
-    weights, the run's history, metric lines and callbacks' state continue).
-
-    Refused (RunRefused, a ValueError, naming the run) on a read-only deployment, when the run is still
-    alive, when another run is active, when ``config`` differs from the stored one, and when the run has
-    no backup or a damaged one."""
-    refuse_if_read_only("Resuming training")
-    run_dir = Path(run_dir)
-    if is_worker_alive(run_dir):
-        raise RunRefused(f"Run {run_dir.name} is still running; only a stopped or failed run can be resumed.")
-    stored = read_run_identity(run_dir).get("config")
-    if config is not None and isinstance(stored, dict) \
-            and comparable_config(config.to_dict()) != comparable_config(stored):
-        raise RunRefused(f"Run {run_dir.name} cannot be resumed with changed settings "
-                         f"({describe_config_change(stored, config.to_dict())}); start a new run instead.")
-    with start_lock(run_dir.parent):
-        state = refresh_status(run_dir).get("state")
-        if state in ACTIVE_STATES:
-            raise RunRefused(f"Run {run_dir.name} is still {state}; only a stopped or failed run can be resumed.")
-        if state == "completed":
-            raise RunRefused(f"Run {run_dir.name} completed; there is nothing to resume.")
-        try:
-            backup = check_backup(run_dir, stored)
-        except ValueError as error:
-            raise RunRefused(str(error)) from error
-        refuse_if_too_many_active(run_dir.parent)
-        Path(run_dir, STOP_FILE).unlink(missing_ok=True)  # the Stop that ended it must not end the resumed run
-        write_json_atomically(run_dir / HEARTBEAT_FILE, {"heartbeat": time.time(),
-                                                         "activity": f"resuming after epoch {backup['epoch']}"})
-        launch_worker(run_dir, build_worker_command(run_dir, resume=True), append_log=True,
-                      queued_at=time.time(), resumed_at=utc_now(), resumed_after_epoch=backup["epoch"],
-                      forget=ENDING_KEYS)
-    return run_dir
-
-
-@contextmanager
-def hold_worker_lock(run_dir: Path):
-    """Hold the run's lock while a worker trains in it (unless it was inherited from start_run);
-    raise ValueError if another live process already trains in this folder."""
-    if os.environ.get(INHERITED_LOCK_ENV) == "1":
-        yield
-        return
-    with open(Path(run_dir) / LOCK_FILE, "a+", encoding="utf-8") as handle:
-        if not lock_file(handle, blocking=False):
-            raise ValueError(f"Another process is already training in {run_dir}.")
-        yield
-
-
-def kill_run(run_dir: Path) -> None:
-    """Terminate a run's worker at once (tests and emergencies; the Stop button uses request_stop)."""
-    pid = read_status(run_dir).get("pid")
-    if pid and is_process_alive(pid):
-        os.kill(int(pid), getattr(signal, "SIGKILL", signal.SIGTERM))  # Windows has no SIGKILL
-
-
-def delete_run(run_dir: Path) -> None:
-    """Delete a finished run's folder (an active run must be stopped first; a promoted one restored)."""
-    refuse_if_read_only("Deleting runs")
-    run_dir = Path(run_dir)
-    if refresh_status(run_dir).get("state") in ACTIVE_STATES:
-        raise RunRefused(f"{run_dir.name} is still active; stop it before deleting it.")
-    promoted = [name for name, folder in read_promotions(run_dir.parent).items()
-                if Path(folder).resolve().is_relative_to(run_dir.resolve())]
-    if promoted:
-        raise RunRefused(f"{run_dir.name} is in use for {', '.join(promoted)}; restore the shipped model first.")
-    shutil.rmtree(run_dir)
-
-
-def check_promotions(payload) -> tuple[dict[str, str], str | None]:
-    """Return the valid {model name: artifact folder} entries of a promotions file and a warning
-    when the file is not such a mapping (it is then ignored: the shipped models are used)."""
-    if payload is None:
-        return {}, None
-    if not isinstance(payload, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in payload.items()):
-        return {}, (f"{PROMOTIONS_FILE} in the runs folder is not a mapping of model names to folders; it is "
-                    "ignored and the shipped models are used. Promote a run again to replace it.")
-    return dict(payload), None
-
-
-def read_promotions(runs_dir: Path | None = None) -> dict[str, str]:
-    """Return {model name: artifact folder} of runs promoted over the shipped models ({} if damaged)."""
-    return check_promotions(read_json((runs_dir or resolve_runs_dir()) / PROMOTIONS_FILE))[0]
-
-
-def promotions_problem(runs_dir: Path | None = None) -> str | None:
-    """Return a warning when the promotions file is damaged (and therefore ignored), else None."""
-    path = (runs_dir or resolve_runs_dir()) / PROMOTIONS_FILE
-    if path.exists() and read_json(path) is None:
-        return f"{PROMOTIONS_FILE} in the runs folder is not valid JSON; it is ignored and the shipped models are used."
-    return check_promotions(read_json(path))[1]
-
-
-def promote_run(run_dir: Path) -> str:
-    """Make a finished run's artifact the one the app uses for its model name; return the name."""
-    refuse_if_read_only("Changing the models in use")
-    run_dir = Path(run_dir)
-    metadata = read_json(run_dir / ARTIFACT_DIR / METADATA_FILE)
-    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
-        raise RunRefused(f"{run_dir.name} has no finished artifact to use.")
-    promotions = read_promotions(run_dir.parent)
-    promotions[metadata["name"]] = str(run_dir / ARTIFACT_DIR)
-    write_json_atomically(run_dir.parent / PROMOTIONS_FILE, promotions)
-    return metadata["name"]
-
-
-def restore_shipped(model_name: str, runs_dir: Path | None = None) -> None:
-    """Go back to the shipped artifact for a model name."""
-    refuse_if_read_only("Changing the models in use")
-    root = runs_dir or resolve_runs_dir()
-    promotions = read_promotions(root)
-    if promotions.pop(model_name, None) is not None:
-        write_json_atomically(root / PROMOTIONS_FILE, promotions)
-
-
-def describe_progress(status: dict) -> dict:
-    """Return a run's progress: share done (0-1), epoch/step text and the estimated seconds left."""
-    epochs = int(status.get("epochs") or 0)
-    epoch, step, steps = int(status.get("epoch") or 0), int(status.get("step") or 0), int(status.get("steps") or 0)
-    if status.get("state") in FINAL_STATES:
-        done = 1.0
-    elif epochs:
-        within = step / steps if steps else 1.0
-        done = min(1.0, max(0.0, ((epoch - 1) + within) / epochs)) if epoch else 0.0
-    else:
-        done = 0.0
-    elapsed = float(status.get("elapsed") or 0.0)
-    eta = elapsed * (1 - done) / done if 0 < done < 1 else None
-    if epochs:
-        text = f"epoch {epoch}/{epochs}" + (f", step {step}/{steps}" if steps else "")
-    else:
-        text = str(status.get("activity") or "starting")
-    return {"done": done, "text": text, "eta_seconds": eta}
-
-
-# --- History and downloads --------------------------------------------------------------------------------------
 
 def read_history(folder: Path) -> list[dict]:
     """Return the per-epoch records of a run folder or an artifact folder (its history.json; a run
@@ -568,40 +350,30 @@ def read_history(folder: Path) -> list[dict]:
     return read_metrics(folder)[1] if (folder / METRICS_FILE).exists() else []
 
 
-def replace_non_finite(value):
-    """Return a JSON-ready copy with NaN and infinite floats as None (a diverged loss is NaN, which
-    strict JSON readers refuse)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(key): replace_non_finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [replace_non_finite(item) for item in value]
-    return value
+def describe_progress(status: dict) -> dict:
+    """Return a run's progress: share done (0-1), epoch/step text and the estimated seconds left.
 
-
-def encode_json(document) -> bytes:
-    """Return a document as indented UTF-8 JSON (non-finite floats as null, paths as text)."""
-    return json.dumps(replace_non_finite(document), indent=2, default=str, allow_nan=False).encode("utf-8")
-
-
-def build_history_download(run_dir: Path) -> bytes:
-    """Return a run's history.json to download: its per-epoch metrics so far (a run still in its first
-    epoch, or one whose file is damaged, gives its model and the epochs its metric lines hold)."""
-    run_dir = Path(run_dir)
-    history = read_json(run_dir / HISTORY_FILE)
-    if not isinstance(history, dict) or not isinstance(history.get("epochs"), list):
-        history = {"model": read_run_identity(run_dir).get("model"), "run_dir": str(run_dir),
-                   "epochs": read_history(run_dir)}
-    return encode_json(history)
-
-
-def build_metadata_download(run_dir: Path) -> bytes:
-    """Return a run folder's metadata in one JSON document to download: the settings it trained
-    (config.json), its state with the latest heartbeat (status.json + heartbeat.json) and, once
-    published, its artifact's metadata.json (null before)."""
-    run_dir = Path(run_dir)
-    if not (run_dir / CONFIG_FILE).exists() and not (run_dir / STATUS_FILE).exists():
-        raise ValueError(f"{run_dir} is not a run folder (it has no {CONFIG_FILE} or {STATUS_FILE}).")
-    return encode_json({"run": run_dir.name, "config": read_run_identity(run_dir), "status": read_status(run_dir),
-                        "artifact_metadata": read_json(run_dir / ARTIFACT_DIR / METADATA_FILE)})
+    The estimate counts the steps left at the worker's measured pace (``seconds_per_step``, timed
+    without each epoch's first step, which carries the graph tracing) plus a validation pass per epoch
+    left (``validation_seconds``, from the last finished epoch); before the worker has measured a pace
+    there is no estimate rather than one inflated by the start-up."""
+    epochs = int(status.get("epochs") or 0)
+    epoch, step, steps = int(status.get("epoch") or 0), int(status.get("step") or 0), int(status.get("steps") or 0)
+    if status.get("state") in FINAL_STATES:
+        done = 1.0
+    elif epochs:
+        within = step / steps if steps else 1.0
+        done = min(1.0, max(0.0, ((epoch - 1) + within) / epochs)) if epoch else 0.0
+    else:
+        done = 0.0
+    pace = status.get("seconds_per_step")
+    eta = None
+    if isinstance(pace, (int, float)) and pace > 0 and steps and 0 < done < 1:
+        steps_left = (steps - step) + (epochs - epoch) * steps
+        validation = float(status.get("validation_seconds") or 0.0)
+        eta = steps_left * float(pace) + (epochs - epoch + 1) * validation
+    if epochs:
+        text = f"epoch {epoch}/{epochs}" + (f", step {step}/{steps}" if steps else "")
+    else:
+        text = str(status.get("activity") or "starting")
+    return {"done": done, "text": text, "eta_seconds": eta}

@@ -2,8 +2,9 @@
 
 ``train_model`` runs in a run folder (status, heartbeat, metrics; genre_models.runs) and
 dispatches: a fusion is fitted by genre_models.fusion, a network by ``run_training``, which is a
-short list of named steps: load the data, prepare the inputs (a pretrained encoder runs once per
-film, cached), build the network inside the distribution strategy, fit a fine-tuning model's
+short list of named steps: load the data and prepare the inputs (genre_models.training_data; a
+pretrained encoder runs once per film, cached), build the network inside the distribution strategy
+(genre_models.strategy), fit a fine-tuning model's
 head alone first, fit the network with the recipe's schedule and the best-val_loss checkpoint,
 then tune thresholds on validation, evaluate the test split once and publish.
 
@@ -14,9 +15,7 @@ it after a stop or a crash (backup.prepare_resume). The backup is removed once t
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import math
 import os
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from genre_models.backup import (
     update_backup_state,
 )
 from genre_models.callbacks import (
+    StopRequested,
     make_backup,
     make_best_checkpoint,
     make_early_stopping,
@@ -47,23 +47,19 @@ from genre_models.callbacks import (
     make_schedule,
 )
 from genre_models.config import (
-    DISTRIBUTE_CHOICES,
     EncoderRecipe,
     PosterRecipe,
     ProgressCallback,
     Recipe,
+    SettingLimit,
     TextRecipe,
     TrainConfig,
+    check_training_settings,
     resolve_artifacts_dir,
 )
-from genre_models.dataset import MovieDataset, load_dataset, select_films
 from genre_models.fileio import write_json_atomically
-from genre_models.fusion import fit_fusion, locate_models_in_use
-from genre_models.inputs import (
-    OVERVIEW,
-    model_inputs_for,
-    take_rows,
-)
+from genre_models.fusion import fit_fusion
+from genre_models.inputs import take_rows
 from genre_models.metadata import assemble_metadata, utc_now
 from genre_models.models import build_model, get_model_spec
 from genre_models.pipelines import make_pipelines
@@ -75,151 +71,50 @@ from genre_models.runs import (
     FINAL_STATES,
     METRICS_FILE,
     STOP_FILE,
-    TrainResult,
     beat,
     create_run_dir,
-    hold_worker_lock,
     read_status,
+    stop_requested,
     write_status,
 )
 from genre_models.scoring import score_inputs
 from genre_models.split_scores import STORED_SPLITS, scored_splits
+from genre_models.training_data import load_training_data, make_training_targets, prepare_training_inputs
+from genre_models.strategy import check_global_batch, set_up_distribution
+from genre_models.supervisor import hold_worker_lock
 
 
-def check_number(name: str, value: float, low: float, high: float = math.inf, integer: bool = False) -> None:
-    """Raise ValueError unless ``value`` is a finite number in [low, high] (and whole, if asked)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not low <= value <= high or (integer and value != int(value)):
-        bounds = f"at least {low:g}" if high == math.inf else f"between {low:g} and {high:g}"
-        raise ValueError(f"The {name} must be a {'whole ' if integer else ''}number {bounds}; got {value!r}.")
+@dataclass
+class TrainResult:
+    """What a finished training run produced."""
+
+    # The published artifact folder; None if stopped before any epoch finished.
+    artifact_dir: Path | None
+    # The run folder with status, history and checkpoint.
+    run_dir: Path
+    # The metadata written beside the model (empty when nothing was published).
+    metadata: dict
+    # Whether a stop request ended training early.
+    stopped: bool = False
 
 
 def resolve_recipe(defaults: Recipe, config: TrainConfig) -> Recipe:
-    """Return the model's recipe with the run's explicit overrides applied; refuse impossible values."""
+    """Return the model's recipe with the run's explicit overrides applied; refuse a value outside
+    config.TRAINING_LIMITS (the limits the Train page's widgets offer) and an impossible recipe value."""
     fields = {field.name for field in dataclasses.fields(defaults)}
     overrides = {key: getattr(config, key) for key in
                  ("epochs", "batch_size", "learning_rate", "patience", "vocabulary_size", "sequence_length")
                  if key in fields and getattr(config, key) is not None}
+    check_training_settings({**overrides, "image_size": config.image_size, "seed": config.seed,
+                             "train_fraction": config.train_fraction})
     if config.image_size is not None and isinstance(defaults, PosterRecipe):
         overrides["image_size"] = tuple(int(side) for side in config.image_size)
     recipe = dataclasses.replace(defaults, **overrides)
-    check_number("number of epochs", recipe.epochs, 1, integer=True)
-    check_number("batch size", recipe.batch_size, 1, integer=True)
-    check_number("early-stopping patience", recipe.patience, 0, integer=True)
-    if not (isinstance(recipe.learning_rate, (int, float)) and math.isfinite(recipe.learning_rate)
-            and 0 < recipe.learning_rate <= 10):
-        raise ValueError(f"The learning rate must be a finite number above 0 (e.g. 0.001); got {recipe.learning_rate!r}.")
     if isinstance(recipe, PosterRecipe):
-        for side in recipe.image_size:
-            check_number("image size", side, 8, 1024, integer=True)
-        check_number("teacher's share of the training targets", recipe.teacher_weight, 0.0, 1.0)
+        SettingLimit("teacher's share of the training targets", 0.0, 1.0).check(recipe.teacher_weight)
     if isinstance(recipe, TextRecipe):
-        check_number("vocabulary size", recipe.vocabulary_size, 10, integer=True)
-        check_number("sequence length", recipe.sequence_length, 1, integer=True)
-        check_number("minimum document frequency", recipe.min_document_frequency, 1, integer=True)
-    check_number("share of training data", config.train_fraction, 0.0001, 1.0)
+        SettingLimit("minimum document frequency", 1, integer=True).check(recipe.min_document_frequency)
     return recipe
-
-
-def make_strategy(name: str, cluster=None):
-    """Return the tf.distribute strategy for a name (None for "none"), or raise ValueError.
-
-    "multi-worker" joins the cluster TF_CONFIG describes (or ``cluster``, a
-    genre_models.distribute.Cluster), waiting a bounded time for every peer; it must run before
-    TensorFlow runs anything in the process (see genre_models.distribute)."""
-    import tensorflow as tf
-
-    if name == "none":
-        return None
-    if name == "mirrored":
-        gpus = tf.config.list_logical_devices("GPU")
-        # Without GPUs, mirror over the logical CPU devices (tests split the CPU into two).
-        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
-        return tf.distribute.MirroredStrategy(devices=devices)
-    if name == "multi-worker":
-        from genre_models.distribute import join_cluster, read_cluster
-
-        return join_cluster(cluster or read_cluster())
-    raise ValueError(f"Unknown distribution strategy {name!r}; choose one of {', '.join(DISTRIBUTE_CHOICES)}.")
-
-
-@dataclass
-class Distribution:
-    """The distribution strategy of a run and what it implies for batching."""
-
-    # The tf.distribute strategy, or None (one device).
-    strategy: object
-    # Replicas training in sync (over every worker).
-    replicas: int
-    # Films per optimisation step across all replicas (the recipe's batch size is per replica).
-    global_batch: int
-    # Under multi-worker: the cluster and this worker's place in it (genre_models.distribute.Cluster).
-    cluster: object = None
-
-    @property
-    def is_chief(self) -> bool:
-        """Whether this process publishes the artifact (always, unless it is a non-chief worker)."""
-        return self.cluster is None or self.cluster.is_chief
-
-    def scope(self):
-        """Return the context in which variables must be created."""
-        return self.strategy.scope() if self.strategy else contextlib.nullcontext()
-
-    def guard(self):
-        """Return the context turning a lost peer's TensorFlow error into a one-line ValueError."""
-        from genre_models.distribute import peer_failures_as_errors
-
-        return peer_failures_as_errors(self.cluster)
-
-    def describe(self, name: str) -> dict:
-        """Return what the metadata records about it."""
-        described = {"strategy": name, "replicas": self.replicas, "global_batch_size": self.global_batch}
-        if self.cluster is not None:
-            described.update(per_replica_batch_size=self.global_batch // self.replicas, **self.cluster.describe())
-        return described
-
-    def build_before_fit(self, model, validation_data) -> None:
-        """Build the model's optimizer, loss and metric state on one local batch.
-
-        Keras 3 (3.15) builds them under a strategy from the first batch averaged across the
-        replicas (strategy.reduce("MEAN")), which fails on text inputs under
-        MultiWorkerMirroredStrategy; everything is built here instead and fit/evaluate's own
-        build step, which would find nothing left to build, is skipped. The batch comes from the
-        validation pipeline: drawing from the training one would advance its reshuffling, and
-        the epochs would no longer see the films in the order a one-process run sees them."""
-        if self.strategy is None:
-            return
-        batch = next(iter(validation_data.take(1)))
-        with self.scope():
-            model._symbolic_build(data_batch=batch)
-        model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
-
-
-def set_up_distribution(config: TrainConfig, recipe: Recipe, run_dir: Path | None = None) -> Distribution:
-    """Return the run's strategy and global batch. Called before anything else touches
-    TensorFlow (multi-worker requires it); a worker records its place in the cluster in the
-    run's status (worker_index, workers, chief) before waiting for its peers."""
-    cluster = None
-    if config.distribute == "multi-worker":
-        from genre_models.distribute import Timeouts, describe_tasks, read_cluster
-
-        cluster, timeouts = read_cluster(), Timeouts.from_env()
-        if run_dir is not None:
-            write_status(run_dir, "running", **cluster.describe())
-            beat(run_dir, activity=f"{cluster.whoami()}: waiting up to {timeouts.peer_wait:g} s for "
-                                   f"{describe_tasks(cluster.peers())}")
-    strategy = make_strategy(config.distribute, cluster)
-    replicas = strategy.num_replicas_in_sync if strategy else 1
-    return Distribution(strategy, replicas, recipe.batch_size * replicas, cluster)
-
-
-def check_global_batch(distribution: Distribution, splits: dict[str, np.ndarray], batch_size: int) -> None:
-    """Refuse splits smaller than one global batch (replicas need equal shares of every batch, so
-    a distributed run drops the last partial one)."""
-    for name in ("train", "validation"):
-        if distribution.replicas > 1 and len(splits[name]) < distribution.global_batch:
-            raise ValueError(f"The {name} split has {len(splits[name])} films, fewer than one global batch "
-                             f"({distribution.global_batch} = {batch_size} x {distribution.replicas} replicas).")
 
 
 def with_heartbeat(run_dir: Path, progress: ProgressCallback | None) -> ProgressCallback:
@@ -266,7 +161,7 @@ def train_model(config: TrainConfig, progress: ProgressCallback | None = None, r
             try:
                 backup = check_backup(run_dir, config.to_dict())
             except ValueError as error:
-                # Refused: a stopped or failed run stays as it was; one queued by runs.resume_run says why.
+                # Refused: a stopped or failed run stays as it was; one queued by supervisor.resume_run says why.
                 if before == "queued":
                     record_failure(run_dir, error)
                 raise
@@ -323,77 +218,6 @@ def record_failure(run_dir: Path, error: BaseException) -> None:
         sys.stderr.write(f"could not record the failure in {run_dir}: {message}\n")
 
 
-def load_training_data(spec, recipe: Recipe, config: TrainConfig,
-                       progress: ProgressCallback) -> tuple[MovieDataset, dict[str, np.ndarray]]:
-    """Load the dataset (posters at the recipe's size for a poster model) and its split indices,
-    the training split cut to the configured share."""
-    image_size = recipe.image_size if isinstance(recipe, PosterRecipe) else None
-    dataset = load_dataset(config.data_dir, image_size=image_size, max_films=config.max_films, seed=config.seed,
-                           progress=progress)
-    splits = {name: dataset.split_indices(name) for name in ("train", "validation", "test")}
-    if config.train_fraction < 1.0:
-        count = max(1, round(config.train_fraction * len(splits["train"])))
-        splits["train"] = splits["train"][select_films(dataset.ids[splits["train"]], count, config.seed)]
-    empty = [name for name, indices in splits.items() if len(indices) == 0]
-    if empty:
-        raise ValueError(f"The {', '.join(empty)} split(s) are empty; use more films (--max-films).")
-    return dataset, splits
-
-
-def make_training_targets(recipe: Recipe, config: TrainConfig, dataset: MovieDataset, splits: dict,
-                          progress: ProgressCallback) -> np.ndarray | None:
-    """Return the training targets of a distilled poster network, or None to train on the labels.
-
-    The teacher (an overview model in use) scores the training films' overviews; their targets
-    become (1 - w) * labels + w * teacher probabilities. Validation and test rows keep the true
-    labels, so the checkpoint, the thresholds and the reported figures are judged on them alone.
-    """
-    if not isinstance(recipe, PosterRecipe) or not recipe.teacher or recipe.teacher_weight == 0:
-        return None
-    from genre_models.artifacts import load_artifact
-    from genre_models.scoring import score_dataset
-
-    folders = locate_models_in_use(config)
-    if recipe.teacher not in folders:
-        raise ValueError(f"The teacher model {recipe.teacher} is not installed; train it first.")
-    teacher = load_artifact(folders[recipe.teacher], listed_as=recipe.teacher)
-    if teacher.input_kind != OVERVIEW or teacher.is_fusion:
-        raise ValueError(f"The teacher {recipe.teacher} must be an overview network.")
-    missing = sorted(set(dataset.genres) - set(teacher.genres))
-    if missing:
-        raise ValueError(f"The teacher {recipe.teacher} does not predict {', '.join(missing)}.")
-    progress(0, 1, f"scoring the training overviews with the teacher {recipe.teacher}")
-    train_rows = splits["train"]
-    teacher_scores = score_dataset(teacher, dataset.subset(train_rows))
-    # The teacher's genre order may differ from the dataset's columns: align by name.
-    teacher_scores = teacher_scores[:, [teacher.genres.index(genre) for genre in dataset.genres]]
-    targets = dataset.labels.astype(np.float32)
-    weight = float(recipe.teacher_weight)
-    targets[train_rows] = (1 - weight) * targets[train_rows] + weight * teacher_scores
-    progress(1, 1, f"scoring the training overviews with the teacher {recipe.teacher}")
-    return targets
-
-
-def prepare_training_inputs(spec, recipe: Recipe, dataset: MovieDataset, progress: ProgressCallback):
-    """Return (the network's inputs for every film, features to fit a fine-tuning head on or None).
-
-    A pretrained encoder (or its frozen bottom) runs once per film, cached on disk; the network
-    then trains on its output."""
-    inputs = model_inputs_for(spec.input_kind, dataset)
-    if not isinstance(recipe, EncoderRecipe):
-        return inputs, None
-    from genre_models.encoders import ENCODERS, POSTER_ENCODER, check_encoder_packages, encode_for_training
-
-    if ENCODERS[recipe.encoder]["reads"] == POSTER_ENCODER:
-        from genre_models.image_encoder import embed_posters
-
-        check_encoder_packages(recipe.encoder)
-        return embed_posters(ENCODERS[recipe.encoder]["variant"], inputs, recipe.image_size, dataset.fingerprint,
-                             dataset.ids, progress=progress), None
-
-    return encode_for_training(recipe.encoder, recipe.tuned_layers, inputs, dataset.fingerprint, progress=progress)
-
-
 def fit_head_alone(model, head_features: np.ndarray, labels: np.ndarray, splits: dict, recipe: EncoderRecipe,
                    run_dir: Path) -> dict:
     """Fit a fine-tuning model's nested "head" alone on the frozen encoder's pooled features;
@@ -422,16 +246,20 @@ def fit_head_alone(model, head_features: np.ndarray, labels: np.ndarray, splits:
 
 
 def fit_network(model, pipelines: tuple, recipe: Recipe, config: TrainConfig, run_dir: Path,
-                resume: ResumePoint | None = None, backup: bool = True) -> tuple[dict, object]:
+                resume: ResumePoint | None = None, backup: bool = True,
+                events: bool = True) -> tuple[dict, object]:
     """Fit with the recipe's schedule, early stopping, the atomic best-val_loss checkpoint and the
     run's backup; return the per-epoch history and the recorder (which knows whether a stop was
-    requested). A resumed run goes on after ``resume.epoch`` (restored by the backup callback)."""
+    requested). A resumed run goes on after ``resume.epoch`` (restored by the backup callback). A stop
+    request leaves the epoch in progress unfinished (StopRequested), so the run ends after its current
+    step, not after the rest of the epoch and its validation. ``events``: write TensorBoard event files
+    (every process but a multi-worker run's non-chief workers)."""
     import keras
 
     kept = list(resume.epochs) if resume else []
     history = {"model": config.model_name, "run_dir": str(run_dir), "epochs": kept}
     recorder = make_run_recorder(run_dir, history, recipe.epochs,
-                                 elapsed_before=resume.seconds_before if resume else 0.0)
+                                 elapsed_before=resume.seconds_before if resume else 0.0, events=events)
     best = resume.best_val_loss if resume else float("inf")
     links = backup_dir(run_dir) / BACKUP_BEST_DIR if backup else None
     # The checkpoint goes first: an epoch is announced only once its checkpoint is safely on disk; the
@@ -451,12 +279,13 @@ def fit_network(model, pipelines: tuple, recipe: Recipe, config: TrainConfig, ru
         # Training had ended before the run broke off (while publishing): nothing is trained again.
         recorder.stopped_by_request = False
         return history, recorder
-    model.fit(train_data, validation_data=validation_data, epochs=recipe.epochs,
-              callbacks=callbacks, verbose=config.verbose, shuffle=False)
-    if recorder.stopped_by_request and len(history["epochs"]) >= recipe.epochs:
-        # The stop came during the last epoch, which Keras still ends with its validation and records: nothing
-        # is left to train, so the run completed (its backup goes; no Resume is offered for nothing).
-        recorder.stopped_by_request = False
+    try:
+        model.fit(train_data, validation_data=validation_data, epochs=recipe.epochs,
+                  callbacks=callbacks, verbose=config.verbose, shuffle=False)
+    except StopRequested:
+        pass  # recorder.stopped_by_request says so; the finished epochs and their checkpoint are kept.
+    finally:
+        recorder.close_events()
     if backup and not recorder.stopped_by_request:
         update_backup_state(run_dir, fit_finished=True)
     return history, recorder
@@ -480,6 +309,11 @@ def run_training(spec, recipe: Recipe, config: TrainConfig, run_dir: Path, progr
     dataset, splits = load_training_data(spec, recipe, config, progress)
     check_global_batch(distribution, splits, recipe.batch_size)
     inputs, head_features = prepare_training_inputs(spec, recipe, dataset, progress)
+    if stop_requested(run_dir):
+        # Asked to stop while its data loaded: nothing was trained in this process.
+        if point is None:
+            remove_backup(run_dir)
+        return TrainResult(artifact_dir=None, run_dir=run_dir, metadata={}, stopped=True)
     targets = make_training_targets(recipe, config, dataset, splits, progress)
     keras.utils.set_random_seed(config.seed)
     with distribution.guard():
@@ -496,7 +330,8 @@ def run_training(spec, recipe: Recipe, config: TrainConfig, run_dir: Path, progr
         # (A resumed run's head comes back with the rest of the weights from the backup.)
         pipelines = make_pipelines(spec, inputs, dataset, splits, distribution, config.seed, targets=targets)
         distribution.build_before_fit(model, pipelines[1])
-        history, recorder = fit_network(model, pipelines, recipe, config, run_dir, resume=point, backup=backup)
+        history, recorder = fit_network(model, pipelines, recipe, config, run_dir, resume=point, backup=backup,
+                                        events=distribution.is_chief)
     if not history["epochs"]:
         # Stopped before the first epoch ended: there is no validated model to publish, nor epoch to resume.
         remove_backup(run_dir)

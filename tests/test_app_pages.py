@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from genre_models import fileio, promotions
 from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
 
@@ -287,7 +288,7 @@ def make_fake_run(root, run_id: str, state: str, epochs_done: int, **status):
                       "precision": 0.5, "val_precision": 0.4, "recall": 0.3, "val_recall": 0.2,
                       "learning_rate": 1e-4})
     (folder / runs.METRICS_FILE).write_text("".join(json.dumps(line) + "\n" for line in lines))
-    runs.write_json_atomically(folder / runs.CONFIG_FILE, {"config": {"model_name": "course_cnn", "epochs": 5},
+    fileio.write_json_atomically(folder / runs.CONFIG_FILE, {"config": {"model_name": "course_cnn", "epochs": 5},
                                                            "model": "course_cnn", "created": time.time()})
     runs.write_status(folder, state, **status)
     return folder
@@ -310,7 +311,7 @@ def fake_runs(tmp_path, monkeypatch, tiny_trained):
                             heartbeat=time.time() + 3600, epoch=3, epochs=5, step=1, steps=3, elapsed=60)
     make_fake_run(root, "20260103-000000-course_cnn", "failed", 1, error="the training process ended unexpectedly")
     with open(running / runs.LOCK_FILE, "a+") as lock:
-        runs.lock_file(lock)
+        fileio.lock_file(lock)
         yield {"root": root, "finished": finished, "running": running}
 
 
@@ -357,7 +358,7 @@ def test_train_page_promotes_a_finished_run(app_env, fake_runs):
     app.selectbox(key="manage").set_value("20260101-000000-course_cnn").run()
     next(button for button in app.button if button.label == "Use this model").click().run()
     assert not app.exception
-    assert runs.read_promotions() == {"course_cnn": str(fake_runs["finished"] / runs.ARTIFACT_DIR)}
+    assert promotions.read_promotions() == {"course_cnn": str(fake_runs["finished"] / runs.ARTIFACT_DIR)}
 
 
 @pytest.mark.parametrize("page, activity", [("pages/3_Compare.py", "Comparing"), ("pages/4_Evaluate.py", "Evaluating"),
@@ -531,7 +532,7 @@ def promoted_run(fake_runs):
     """The finished fake run promoted over the shipped course_cnn, so 'Restore shipped' is offered."""
     from genre_models import runs
 
-    runs.promote_run(fake_runs["finished"])
+    promotions.promote_run(fake_runs["finished"])
     return fake_runs
 
 
@@ -549,7 +550,7 @@ def test_train_page_read_only_disables_every_state_changing_button(app_env, prom
     assert "read-only" in texts(app) or "turned off" in texts(app)
     assert "Training is turned off" in texts(app)
     # Nothing was changed: the promotion and the run folders are still there.
-    assert runs.read_promotions() == {"course_cnn": str(promoted_run["finished"] / runs.ARTIFACT_DIR)}
+    assert promotions.read_promotions() == {"course_cnn": str(promoted_run["finished"] / runs.ARTIFACT_DIR)}
 
 
 @pytest.mark.parametrize("variable, value", READ_ONLY_SETTINGS)
@@ -569,17 +570,20 @@ def test_home_without_dataset_read_only_says_how_to_configure_it(tmp_path, monke
     assert not app.get("file_uploader")
 
 
-@pytest.mark.parametrize("label, action", [("Use this model", "promote_run"), ("Delete run", "delete_run"),
-                                           ("Restore shipped", "restore_shipped")])
-def test_train_page_shows_a_refused_action_as_an_error(app_env, promoted_run, monkeypatch, label, action):
+@pytest.mark.parametrize("label, module, action", [("Use this model", "promotions", "promote_run"),
+                                                   ("Delete run", "supervisor", "delete_run"),
+                                                   ("Restore shipped", "promotions", "restore_shipped")])
+def test_train_page_shows_a_refused_action_as_an_error(app_env, promoted_run, monkeypatch, label, module, action):
     """Refusals decided in the package (read-only switched on meanwhile, a run in use) are messages."""
+    import importlib
+
     from genre_models import runs
 
     def refuse(*arguments, **keywords):
         raise runs.RunRefused("Changing the models in use is turned off: this deployment is read-only")
 
     app = run_page("pages/5_Train.py")
-    monkeypatch.setattr(runs, action, refuse)
+    monkeypatch.setattr(importlib.import_module(f"genre_models.{module}"), action, refuse)
     next(button for button in app.button if button.label == label).click().run()
     if label == "Delete run":  # deleting asks for confirmation first
         next(button for button in app.button if button.label == "Yes, delete it").click().run()
@@ -593,7 +597,7 @@ def test_train_page_restores_the_shipped_model(app_env, promoted_run):
     app = run_page("pages/5_Train.py")
     next(button for button in app.button if button.label == "Restore shipped").click().run()
     assert not app.exception
-    assert runs.read_promotions() == {}
+    assert promotions.read_promotions() == {}
     assert any("shipped model again" in s.value for s in app.success)
 
 
@@ -607,10 +611,10 @@ def test_train_page_restores_the_shipped_model(app_env, promoted_run):
 def test_a_damaged_promotions_file_is_ignored_with_a_warning(app_env, fake_runs, page, content):
     from genre_models import runs
 
-    (fake_runs["root"] / runs.PROMOTIONS_FILE).write_text(content)
+    (fake_runs["root"] / promotions.PROMOTIONS_FILE).write_text(content)
     app = run_page(page)
     if page in ("streamlit_app.py", "pages/5_Train.py"):
-        assert any(runs.PROMOTIONS_FILE in warning.value for warning in app.warning)
+        assert any(promotions.PROMOTIONS_FILE in warning.value for warning in app.warning)
     if page == "streamlit_app.py":
         assert SHIPPED <= set(app.table[0].value.index)
 
@@ -736,11 +740,11 @@ def live_run(runs_root):
 
     folder = make_fake_run(runs_root, "20260104-000000-course_cnn", "queued", 1, pid=os.getpid(),
                            queued_at=time.time() - 120)  # launched 2 minutes ago
-    runs.write_json_atomically(folder / runs.HEARTBEAT_FILE, {
+    fileio.write_json_atomically(folder / runs.HEARTBEAT_FILE, {
         "pid": os.getpid(), "heartbeat": time.time() + 3600, "epoch": 2, "epochs": 5, "step": 1, "steps": 3,
         "elapsed": 120.0})
     with open(folder / runs.LOCK_FILE, "a+") as lock:
-        runs.lock_file(lock)
+        fileio.lock_file(lock)
         yield folder
 
 
@@ -760,14 +764,14 @@ def test_train_page_shows_a_refused_start_above_the_folded_form(app_env, live_ru
 
 
 def test_train_page_start_form_keeps_the_last_used_settings(app_env, runs_root, monkeypatch):
-    from genre_models import runs
+    from genre_models import supervisor
 
     started = []
-    monkeypatch.setattr(runs, "start_run", lambda config: started.append(config) or runs_root / "20260105-fake")
+    monkeypatch.setattr(supervisor, "start_run", lambda config: started.append(config) or runs_root / "20260105-fake")
     app = run_page("pages/5_Train.py")
     app.selectbox[0].set_value("course_lstm").run()
     next(n for n in app.number_input if n.label == "Epochs").set_value(3)
-    next(s for s in app.slider if s.label == "Share of the training data").set_value(0.1)
+    next(n for n in app.number_input if n.label == "Share of the training data").set_value(0.1)
     button_labelled(app, "Start training").click().run()
     assert not app.exception, [e.value for e in app.exception]
     assert (started[0].model_name, started[0].epochs, started[0].train_fraction) == ("course_lstm", 3, 0.1)
@@ -776,7 +780,7 @@ def test_train_page_start_form_keeps_the_last_used_settings(app_env, runs_root, 
     again = run_page("pages/5_Train.py")
     assert again.selectbox[0].value == "course_lstm"
     assert next(n for n in again.number_input if n.label == "Epochs").value == 3
-    assert next(s for s in again.slider if s.label == "Share of the training data").value == pytest.approx(0.1)
+    assert next(n for n in again.number_input if n.label == "Share of the training data").value == pytest.approx(0.1)
 
 
 def test_train_page_runs_table_shows_the_live_state_of_the_active_run(app_env, live_run):
@@ -814,7 +818,7 @@ def replaced_fusion_part(app_env, runs_root):
     metadata = json.loads(metadata_path.read_text())
     metadata["created_at"] = "2026-11-23T10:00:00+00:00"
     metadata_path.write_text(json.dumps(metadata))
-    runs.promote_run(folder)
+    promotions.promote_run(folder)
     return folder
 
 

@@ -106,10 +106,10 @@ def app_url(small_real_dataset, tmp_path_factory):
             yield url
         finally:
             # The training journey starts real workers; none may outlive the test.
-            from genre_models import runs
+            from genre_models import runs, supervisor
 
             for run in runs.list_runs(runs_dir):
-                runs.kill_run(run["folder"])
+                supervisor.kill_run(run.folder)
 
 
 @pytest.fixture

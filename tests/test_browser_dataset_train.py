@@ -169,7 +169,7 @@ def test_train_page_polls_only_while_a_run_is_active(page, served):
     from test_app_pages import make_fake_run
     from test_page_train import add_judged_metrics
 
-    from genre_models import runs
+    from genre_models import fileio, runs
 
     url, runs_dir = served
     sent: list[float] = []
@@ -185,7 +185,7 @@ def test_train_page_polls_only_while_a_run_is_active(page, served):
                            heartbeat=time.time() + 3600, epoch=3, epochs=5, step=1, steps=3, elapsed=60)
     add_judged_metrics(folder)
     with open(folder / runs.LOCK_FILE, "a+") as lock:
-        runs.lock_file(lock)
+        fileio.lock_file(lock)
         page.get_by_role("button", name="Check for a new run").click()
         page.get_by_text(f"Active run {folder.name}").wait_for()
         settle(page)

@@ -200,3 +200,21 @@ def test_train_refuses_an_out_folder_it_would_lose_files_in_before_training(real
         assert (sorted(os.listdir(out)) if out.is_dir() else None) == before
         assert not runs_dir.exists() or not any(runs_dir.iterdir())  # refused before a run folder was made
     assert (users / "thesis.txt").read_text() == "three years of work"
+
+
+def test_runs_lists_each_run_and_prints_every_runs_scalars_as_csv(tmp_path, capsys):
+    from test_app_pages import make_fake_run
+
+    from genre_models.run_exports import build_runs_csv
+    from genre_models.runs import list_runs
+
+    make_fake_run(tmp_path, "20260101-000000-course_cnn", "completed", 2)
+    make_fake_run(tmp_path, "20260102-000000-course_cnn", "running", 1)  # no worker holds its lock
+    assert main(["runs", "--runs-dir", str(tmp_path)]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(run["run"], run["state"], run["epochs"]) for run in listed] == [
+        ("20260102-000000-course_cnn", "failed", 1), ("20260101-000000-course_cnn", "completed", 2)]
+    assert main(["runs", "--csv", "--runs-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == build_runs_csv(list_runs(tmp_path))
+    # Reading wrote nothing: the run whose worker is gone still says running in its own file.
+    assert json.loads((tmp_path / "20260102-000000-course_cnn" / "status.json").read_text())["state"] == "running"

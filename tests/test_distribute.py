@@ -13,7 +13,8 @@ import time
 import pytest
 
 from genre_models.config import PROJECT_ROOT, TrainConfig
-from genre_models.training import make_strategy, train_model
+from genre_models.strategy import make_strategy
+from genre_models.training import train_model
 
 # Logical devices must be configured before TensorFlow initialises, so this runs in a fresh process.
 MIRRORED_SCRIPT = textwrap.dedent("""

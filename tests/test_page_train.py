@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app_pages import make_fake_run
 
+from genre_models import fileio, run_exports
 from genre_models.config import PROJECT_ROOT
 
 PAGE = str(PROJECT_ROOT / "pages" / "5_Train.py")
@@ -110,7 +111,7 @@ def active_run(runs_root):
     folder = make_fake_run(runs_root, "20260103-000000-course_cnn", "running", 2, pid=os.getpid(),
                            heartbeat=time.time() + 3600, epoch=3, epochs=5, step=1, steps=3, elapsed=60)
     with open(folder / runs.LOCK_FILE, "a+") as lock:
-        runs.lock_file(lock)
+        fileio.lock_file(lock)
         yield folder
 
 
@@ -260,76 +261,16 @@ def test_a_new_run_records_micro_and_macro_f1_and_pr_auc(real_data_dir, tmp_path
 
 # --- Downloads (issue 14) --------------------------------------------------------------------------------------
 
-def test_history_download_is_the_runs_history_file(runs_root):
-    import json
-
-    from genre_models import runs
-
-    folder = make_fake_run(runs_root, "20260101-000000-course_cnn", "completed", 2)
-    history = {"model": "course_cnn", "run_dir": str(folder), "epochs": runs.read_metrics(folder)[1]}
-    (folder / "history.json").write_text(json.dumps(history))
-    assert json.loads(runs.build_history_download(folder)) == history
-
-
-def test_history_download_of_a_run_without_history_file_uses_its_metric_lines(runs_root):
-    import json
-
-    from genre_models import runs
-
-    folder = make_fake_run(runs_root, "20260101-000000-course_cnn", "running", 2)
-    downloaded = json.loads(runs.build_history_download(folder))
-    assert downloaded["model"] == "course_cnn"
-    assert [epoch["epoch"] for epoch in downloaded["epochs"]] == [1, 2]
-
-
-def test_downloads_write_a_diverged_loss_as_null_not_nan(runs_root):
-    import json
-
-    from genre_models import runs
-
-    folder = make_fake_run(runs_root, "20260101-000000-course_cnn", "failed", 0)
-    (folder / "history.json").write_text('{"model": "course_cnn", "epochs": [{"epoch": 1, "loss": NaN}]}')
-    raw = runs.build_history_download(folder)
-    assert b"NaN" not in raw
-    assert json.loads(raw)["epochs"][0]["loss"] is None
-
-
-def test_metadata_download_holds_config_status_and_artifact_metadata(runs_root):
-    import json
-    import shutil
-
-    from genre_models import runs
-
-    folder = make_fake_run(runs_root, "20260101-000000-course_cnn", "completed", 2, elapsed=90)
-    downloaded = json.loads(runs.build_metadata_download(folder))
-    assert downloaded["run"] == folder.name and downloaded["artifact_metadata"] is None
-    assert downloaded["config"]["config"]["model_name"] == "course_cnn"
-    assert downloaded["status"]["state"] == "completed" and downloaded["status"]["elapsed"] == 90
-    shutil.copytree(PROJECT_ROOT / "artifacts" / "course_cnn", folder / runs.ARTIFACT_DIR)
-    downloaded = json.loads(runs.build_metadata_download(folder))
-    assert downloaded["artifact_metadata"] == json.loads((PROJECT_ROOT / "artifacts" / "course_cnn" /
-                                                          "metadata.json").read_text())
-
-
-def test_metadata_download_of_a_folder_that_is_no_run_is_refused(tmp_path):
-    from genre_models import runs
-
-    with pytest.raises(ValueError, match="is not a run folder"):
-        runs.build_metadata_download(tmp_path)
-
-
 def test_the_page_offers_the_chosen_runs_downloads(finished_runs):
     """The buttons serve exactly the bytes of the tested functions, for the run chosen in the address."""
     from streamlit.runtime.memory_media_file_storage import _calculate_file_id
-
-    from genre_models import runs
 
     chosen = finished_runs["older"]
     app = open_train(chosen.name)
     downloads = {d.key: d for d in app.get("download_button")}
     # A download's address is a digest of its bytes, type and file name (Streamlit's media storage).
-    expected = {"train-download-history": (runs.build_history_download(chosen), f"{chosen.name}-history.json"),
-                "train-download-metadata": (runs.build_metadata_download(chosen), f"{chosen.name}-metadata.json")}
+    expected = {"train-download-history": (run_exports.build_history_download(chosen), f"{chosen.name}-history.json"),
+                "train-download-metadata": (run_exports.build_metadata_download(chosen), f"{chosen.name}-metadata.json")}
     for key, (data, file_name) in expected.items():
         assert downloads[key].proto.url.endswith(f"/{_calculate_file_id(data, 'application/json', file_name)}.json")
 
@@ -351,11 +292,11 @@ def resume_buttons(app: AppTest) -> list:
 
 
 def test_a_stopped_run_with_a_backup_offers_resume(runs_root, monkeypatch):
-    from genre_models import runs
+    from genre_models import supervisor
 
     stopped = with_backup(make_fake_run(runs_root, "20260104-000000-course_cnn", "stopped", 2))
     resumed = []
-    monkeypatch.setattr(runs, "resume_run", lambda folder, config=None: resumed.append(folder) or folder)
+    monkeypatch.setattr(supervisor, "resume_run", lambda folder, config=None: resumed.append(folder) or folder)
     app = open_train(stopped.name)
     button = resume_buttons(app)[0]
     assert not button.disabled and "epoch 3" in button.help
@@ -388,7 +329,55 @@ def test_no_resume_for_a_completed_run_or_one_without_backup(finished_runs, runs
         assert not resume_buttons(open_train(run))
 
 
-def test_a_finished_run_shows_its_f1_at_the_tuned_thresholds_beside_the_curves(finished_runs):
+def finished_with_tuned_figures(folder, best: int = 2, peak: int = 3) -> dict:
+    """Give a fake finished run F1 curves peaking at epoch ``peak``, its lowest validation loss at epoch ``best``,
+    and the artifact metadata a worker publishes for that checkpoint (tfidf_logreg's tuned figures)."""
+    import json
+    import shutil
+
+    from genre_models import runs
+
+    lines = [json.loads(line) for line in (folder / runs.METRICS_FILE).read_text().splitlines()]
+    for line in lines:
+        if line["kind"] == "epoch":
+            epoch = line["epoch"]
+            line.update(val_loss=0.3 + abs(epoch - best) * 0.05, micro_f1=0.3, macro_f1=0.2, pr_auc=0.4,
+                        val_micro_f1=0.45 - abs(epoch - peak) * 0.05, val_macro_f1=0.2, val_pr_auc=0.3)
+    (folder / runs.METRICS_FILE).write_text("".join(json.dumps(line) + "\n" for line in lines))
+    shutil.copytree(PROJECT_ROOT / "artifacts" / "tfidf_logreg", folder / runs.ARTIFACT_DIR)
+    metadata = json.loads((folder / runs.ARTIFACT_DIR / "metadata.json").read_text())
+    metadata["training"]["best_epoch"] = best
+    fileio.write_json_atomically(folder / runs.ARTIFACT_DIR / "metadata.json", metadata)
+    return metadata
+
+
+def vertical_lines(figure: dict) -> list:
+    return [shape["x0"] for shape in figure["layout"].get("shapes", []) if shape["x0"] == shape["x1"]]
+
+
+def test_after_a_run_its_curves_stay_with_the_kept_checkpoint_marked_and_the_text_agreeing(finished_runs):
+    """The kept checkpoint is the epoch of lowest validation loss (2); the F1 curve peaks later (3): the text says
+    which and why, the line marks epoch 2 on every chart, and the stars' caption compares like with like."""
+    chosen = finished_runs["newer"]
+    validation = finished_with_tuned_figures(chosen)["metrics"]["validation"]
+    app = open_train(chosen.name)
+    key = f"run-{chosen.name}"
+    for suffix in ("loss", "micro-f1", "macro-f1", "pr-auc", "acc", "auc", "precision", "recall", "lr"):
+        assert vertical_lines(chart(app, f"{key}-{suffix}")) == [2], suffix
+    titles = [chart(app, f"{key}-{suffix}")["layout"]["title"]["text"] for suffix in ("loss", "micro-f1")]
+    assert all("_" not in title for title in titles)
+    captions = [c.value for c in app.caption]
+    note = next(c for c in captions if c.startswith("The run keeps the checkpoint of epoch 2"))
+    assert "lowest validation loss" in note and "peaks elsewhere, at epoch 3 (0.450)" in note
+    star = next(t for t in chart(app, f"{key}-micro-f1")["data"] if "tuned" in t["name"])
+    assert star["x"] == [2] and star["y"] == pytest.approx([validation["micro_f1"]])
+    stars = next(c for c in captions if c.startswith("The stars: the kept checkpoint (epoch 2)"))
+    word = "higher than" if validation["micro_f1"] > 0.4 else "lower than"
+    assert f"micro-F1 {validation['micro_f1']:.3f}, {word} the 0.400 the curve shows at 0.5" in stars
+    assert "read higher" not in stars
+
+
+def test_a_run_without_f1_curves_gives_its_tuned_figures_in_words(finished_runs):
     import json
     import shutil
 
@@ -396,19 +385,79 @@ def test_a_finished_run_shows_its_f1_at_the_tuned_thresholds_beside_the_curves(f
 
     chosen = finished_runs["newer"]
     shutil.copytree(PROJECT_ROOT / "artifacts" / "tfidf_logreg", chosen / runs.ARTIFACT_DIR)
-    metadata = json.loads((chosen / runs.ARTIFACT_DIR / "metadata.json").read_text())
-    validation, best = metadata["metrics"]["validation"], metadata["training"]["best_epoch"]
+    validation = json.loads((chosen / runs.ARTIFACT_DIR / "metadata.json").read_text())["metrics"]["validation"]
     app = open_train(chosen.name)
-    caption = next(c.value for c in app.caption if c.value.startswith(f"Run {chosen.name}: After the run"))
+    caption = next(c.value for c in app.caption if c.value.startswith("After the run: the kept checkpoint"))
     assert f"micro-F1 {validation['micro_f1']:.3f}" in caption and f"macro-F1 {validation['macro_f1']:.3f}" in caption
-    assert f"(epoch {best})" in caption
-    app.selectbox(key="train-overlay-metric").set_value("val_micro_f1").run()
-    star = next(t for t in chart(app, "overlay")["data"] if t["name"] == f"{chosen.name}: tuned thresholds")
-    assert star["x"] == [best] and star["y"] == pytest.approx([validation["micro_f1"]])
-    # The shipped model's F1 curves carry the same star, from its own metadata.
-    app.selectbox(key="train-shipped-model").set_value("tfidf_logreg").run()
-    star = next(t for t in chart(app, "shipped-tfidf_logreg-macro-f1")["data"] if "tuned" in t["name"])
-    assert star["y"] == pytest.approx([validation["macro_f1"]])
+
+
+def test_the_overlay_names_its_metric_in_words_and_marks_each_kept_checkpoint(finished_runs):
+    chosen = finished_runs["newer"]
+    validation = finished_with_tuned_figures(chosen)["metrics"]["validation"]
+    app = open_train(chosen.name)
+    box = app.selectbox(key="train-overlay-metric")
+    assert box.value == "val_micro_f1" and "validation micro-F1 (threshold 0.5)" in box.options
+    assert not [option for option in box.options if "_" in option]
+    figure = chart(app, "overlay")
+    assert figure["layout"]["title"]["text"].replace("<br>", " ") == "validation micro-F1 (threshold 0.5)"
+    diamond = next(t for t in figure["data"] if t["name"] == f"{chosen.name}: kept checkpoint")
+    star = next(t for t in figure["data"] if t["name"] == f"{chosen.name}: tuned thresholds")
+    assert diamond["x"] == star["x"] == [2] and star["y"] == pytest.approx([validation["micro_f1"]])
+
+
+def test_when_a_followed_run_ends_the_page_shows_it(finished_runs, runs_root):
+    """An older run is chosen while a new one trains; once the new one is stopped the picker, the address and
+    its curves show it (not the older run), with a toast saying how it ended."""
+    import os
+    import time
+
+    from genre_models import runs
+
+    folder = make_fake_run(runs_root, "20260103-000000-course_cnn", "running", 2, pid=os.getpid(),
+                           heartbeat=time.time() + 3600, epoch=3, epochs=5, step=1, steps=3, elapsed=60)
+    with open(folder / runs.LOCK_FILE, "a+") as lock:  # this process plays its live worker
+        fileio.lock_file(lock)
+        app = open_train(finished_runs["older"].name)
+        assert app.selectbox(key="manage").value == finished_runs["older"].name
+    runs.write_status(folder, "stopped", finished_at="2026-01-03T00:10:00+00:00")
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.selectbox(key="manage").value == folder.name and app.query_params["run"] == folder.name
+    assert any(f"{folder.name} stopped" in toast.value for toast in app.toast)
+    assert chart(app, f"run-{folder.name}-loss")["data"]
+
+
+def test_the_start_forms_limits_are_the_workers(runs_root):
+    from genre_models.config import TRAINING_LIMITS
+
+    app = open_train()
+    app.selectbox(key="train-model").set_value("course_cnn").run()
+    for key, setting in (("epochs", "epochs"), ("batch", "batch_size"), ("learning-rate", "learning_rate"),
+                         ("seed", "seed"), ("patience", "patience"), ("share", "train_fraction"),
+                         ("height", "image_size"), ("width", "image_size")):
+        widget = app.number_input(key=f"train-course_cnn-{key}")
+        limit = TRAINING_LIMITS[setting]
+        assert (widget.proto.min, widget.proto.max) == pytest.approx((limit.low, limit.high)), key
+
+
+def test_the_start_form_says_how_long_a_run_takes_and_which_models_take_a_minute(runs_root):
+    app = open_train()
+    app.selectbox(key="train-model").set_value("course_cnn").run()
+    app.number_input(key="train-course_cnn-share").set_value(0.1).run()
+    assert any(c.value.startswith("Training at these settings takes") for c in app.caption)
+    share_help = app.number_input(key="train-course_cnn-share").help
+    assert "train in about a minute: " in share_help and "course_cnn" in share_help
+
+
+def test_the_page_offers_every_runs_scalars_as_one_csv(finished_runs):
+    from streamlit.runtime.memory_media_file_storage import _calculate_file_id
+
+    from genre_models import runs
+
+    app = open_train()
+    download = next(d for d in app.get("download_button") if d.key == "train-download-csv")
+    data = run_exports.build_runs_csv(runs.list_runs()).encode()
+    assert download.proto.url.endswith(f"/{_calculate_file_id(data, 'text/csv', 'runs.csv')}.csv")
 
 
 # --- The runs overlay opens on F1, the runs table's minutes and its live state -----------------------------------
@@ -477,7 +526,7 @@ def test_the_runs_table_gives_ended_runs_their_minutes(runs_root):
                                    ("20260102-000000-course_cnn", "stopped", 180),
                                    ("20260103-000000-course_cnn", "failed", 60)]:
         folder = make_fake_run(runs_root, run_id, state, 1, started_at=utc(started), finished_at=utc(started + seconds))
-        runs.write_json_atomically(folder / runs.HEARTBEAT_FILE,
+        fileio.write_json_atomically(folder / runs.HEARTBEAT_FILE,
                                    {"pid": 1, "heartbeat": started + seconds - 5, "activity": "scoring films"})
     table = open_train().dataframe[0].value
     assert dict(zip(table["status"], table["minutes"])) == {"failed": 1.0, "stopped": 3.0, "completed": 12.5}
@@ -501,7 +550,7 @@ def test_the_runs_table_says_the_state_the_active_run_says(runs_root, monkeypatc
         return found
 
     with open(folder / runs.LOCK_FILE, "a+") as lock:  # this process plays its live worker
-        runs.lock_file(lock)
+        fileio.lock_file(lock)
         monkeypatch.setattr(runs, "list_runs", list_runs_as_the_worker_reports)
         app = open_train()
     assert any(f"Active run `{folder.name}`** (course_cnn, running)" in m.value for m in app.markdown)

@@ -1,36 +1,15 @@
-"""Training runs as separate worker processes: status, metrics, stop, crash detection, one at a time."""
+"""The run-folder protocol: a run as its files and its lock say (read without writing), and its minutes."""
 
 from __future__ import annotations
 
 import json
-
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from genre_models import backup, runs
-from genre_models.artifacts import load_artifact
-from genre_models.config import TrainConfig
-
-
-def wait_for(predicate, timeout: float = 240, interval: float = 0.5):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError("condition not reached in time")
-
-
-def state_of(run_dir: Path) -> str:
-    return runs.refresh_status(run_dir).get("state", "")
-
-
-def log_of(run_dir: Path) -> str:
-    return (run_dir / runs.LOG_FILE).read_text(errors="replace")[-3000:]
+from genre_models import fileio, runs
+from genre_models.metadata import format_utc
 
 
 @pytest.fixture
@@ -40,212 +19,97 @@ def runs_dir(tmp_path, monkeypatch) -> Path:
     return folder
 
 
-def worker_arguments(real_data_dir, **overrides) -> TrainConfig:
-    settings = {"model_name": "course_cnn", "data_dir": str(real_data_dir), "epochs": 1, "max_films": 64,
-                "image_size": (32, 32), "verbose": 2, **overrides}
-    return TrainConfig(**settings)
-
-
-def test_worker_writes_status_metrics_and_a_loadable_artifact(real_data_dir, runs_dir):
-    run_dir = runs.start_run(worker_arguments(real_data_dir))
-    assert state_of(run_dir) in runs.ACTIVE_STATES
-    final = wait_for(lambda: state_of(run_dir) in runs.FINAL_STATES and state_of(run_dir))
-    assert final == "completed", log_of(run_dir)
-    status = runs.read_status(run_dir)
-    assert status["pid"] and status["heartbeat"] and status["finished_at"] and status["model"] == "course_cnn"
-    # Its duration, though the heartbeat holding the worker's count was replaced by the scoring steps after it.
-    assert runs.measure_run_seconds(status, run_dir) > 0
-    batches, epochs = runs.read_metrics(run_dir)
-    assert batches and {"loss", "binary_accuracy", "step", "steps"} <= set(batches[0])
-    assert len(epochs) == 1 and {"val_loss", "val_auc", "learning_rate"} <= set(epochs[0])
-    loaded = load_artifact(run_dir / runs.ARTIFACT_DIR)
-    assert loaded.metadata["recipe"]["image_size"] == [32, 32]
-    assert [run["id"] for run in runs.list_runs()] == [run_dir.name]
-
-
-def test_stop_request_ends_the_run_as_stopped_and_keeps_the_best_checkpoint(real_data_dir, runs_dir):
-    run_dir = runs.start_run(worker_arguments(real_data_dir, epochs=500, patience=0))
-    # Wait for a finished epoch, so there is a checkpoint to keep.
-    wait_for(lambda: runs.read_metrics(run_dir)[1] or state_of(run_dir) in runs.FINAL_STATES)
-    runs.request_stop(run_dir)
-    final = wait_for(lambda: state_of(run_dir) in runs.FINAL_STATES and state_of(run_dir))
-    assert final == "stopped", log_of(run_dir)
-    assert len(runs.read_metrics(run_dir)[1]) < 500
-    metadata = load_artifact(run_dir / runs.ARTIFACT_DIR).metadata
-    assert metadata["training"]["stopped_by_request"] is True
-
-
-def test_killed_worker_is_reported_failed_with_its_checkpoint_loadable(real_data_dir, runs_dir):
-    import keras
-
-    run_dir = runs.start_run(worker_arguments(real_data_dir, epochs=500, patience=0))
-    wait_for(lambda: runs.read_metrics(run_dir)[1])
-    runs.kill_run(run_dir)
-    wait_for(lambda: not runs.is_worker_alive(run_dir))
-    status = runs.refresh_status(run_dir)
-    assert status["state"] == "failed" and "ended unexpectedly" in status["error"]
-    model = keras.models.load_model(run_dir / runs.CHECKPOINT_FILE)
-    assert model.outputs[0].shape[-1] == 25
-
-
-def test_second_start_is_refused_naming_the_active_run(real_data_dir, runs_dir):
-    first = runs.start_run(worker_arguments(real_data_dir, epochs=500, patience=0))
-    try:
-        with pytest.raises(runs.RunRefused, match=first.name):
-            runs.start_run(worker_arguments(real_data_dir))
-    finally:
-        runs.kill_run(first)
-
-
-def test_concurrent_starts_from_two_tabs_create_exactly_one_run(real_data_dir, runs_dir):
-    outcomes = []
-
-    def click():
-        try:
-            outcomes.append(runs.start_run(worker_arguments(real_data_dir, epochs=500, patience=0)))
-        except runs.RunRefused as refusal:
-            outcomes.append(refusal)
-
-    threads = [threading.Thread(target=click) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    started = [o for o in outcomes if isinstance(o, Path)]
-    try:
-        assert len(started) == 1 and len(list(runs_dir.glob("*course_cnn*"))) == 1
-    finally:
-        for run_dir in started:
-            runs.kill_run(run_dir)
-
-
-def test_training_can_be_turned_off(runs_dir, monkeypatch):
-    monkeypatch.setenv("GENRE_TRAINING_ENABLED", "0")
-    with pytest.raises(runs.RunRefused, match="turned off"):
-        runs.start_run(TrainConfig("course_cnn"))
-
-
-def test_a_run_whose_worker_holds_no_lock_is_marked_failed(runs_dir):
+def running_run(runs_dir: Path) -> Path:
+    """A run folder whose status says running, with a lock file that no process holds (its worker is gone)."""
     run_dir = runs.create_run_dir("course_cnn", runs_dir)
-    runs.write_json_atomically(run_dir / runs.CONFIG_FILE, {"config": {}, "model": "course_cnn", "created": 0})
-    runs.write_status(run_dir, "running")
-    status = runs.refresh_status(run_dir)
-    assert status["state"] == "failed" and "ended unexpectedly" in status["error"]
+    fileio.write_json_atomically(run_dir / runs.CONFIG_FILE, {"config": {}, "model": "course_cnn", "created": 0})
+    runs.write_status(run_dir, "running", started_at=format_utc(time.time() - 60))
+    (run_dir / runs.LOCK_FILE).write_text("")
+    return run_dir
+
+
+def snapshot(folder: Path) -> dict:
+    return {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_a_run_whose_worker_is_gone_is_shown_failed_and_reading_it_writes_nothing(runs_dir):
+    run_dir = running_run(runs_dir)
+    before = snapshot(runs_dir)
+    [run] = runs.list_runs()
+    assert run.state == "failed" and run.unrecorded_death and "ended unexpectedly" in run.error
+    assert not run.is_active and runs.active_runs() == []
+    assert snapshot(runs_dir) == before
+    assert json.loads((run_dir / runs.STATUS_FILE).read_text())["state"] == "running"
+
+
+def refuse_writes_under(folder: Path, monkeypatch) -> None:
+    """Make every open for writing under ``folder`` fail as on a read-only mount (EROFS), reads still work."""
+    import builtins
+    import errno
+
+    real_open = builtins.open
+
+    def read_only_open(file, mode="r", *args, **kwargs):
+        if any(flag in mode for flag in "wax+") and Path(file).resolve().is_relative_to(folder.resolve()):
+            raise OSError(errno.EROFS, "Read-only file system", str(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", read_only_open)
+
+
+def test_the_lock_probe_reads_a_run_on_a_read_only_runs_folder(runs_dir, monkeypatch):
+    run_dir = running_run(runs_dir)
+    with open(run_dir / runs.LOCK_FILE, "a+") as lock:  # this process plays the live worker
+        fileio.lock_file(lock)
+        refuse_writes_under(runs_dir, monkeypatch)
+        monkeypatch.setenv("GENRE_READ_ONLY", "1")
+        [run] = runs.list_runs()
+        assert run.state == "running" and run.alive
+    [run] = runs.list_runs()  # the worker gone: shown failed, still without a write
+    assert run.state == "failed" and run.unrecorded_death
+
+
+@pytest.fixture
+def read_only_mount(tmp_path):
+    """A read-only bind mount of a folder (a read-only deployment's runs folder); skipped where this process
+    may not mount."""
+    import shutil
+    import subprocess
+
+    source, mounted = tmp_path / "source", tmp_path / "mounted"
+    source.mkdir()
+    mounted.mkdir()
+    if shutil.which("mount") is None or subprocess.run(["mount", "--bind", str(source), str(mounted)],
+                                                       capture_output=True).returncode != 0:
+        pytest.skip("this process may not create a bind mount")
+    try:
+        yield source, mounted
+    finally:
+        subprocess.run(["umount", str(mounted)], capture_output=True)
+
+
+def test_a_run_that_says_running_on_a_read_only_mount_is_read_without_error(read_only_mount, monkeypatch):
+    import subprocess
+
+    source, mounted = read_only_mount
+    running_run(source / "runs")
+    assert subprocess.run(["mount", "-o", "remount,ro,bind", str(mounted)], capture_output=True).returncode == 0
+    monkeypatch.setenv("GENRE_RUNS_DIR", str(mounted / "runs"))
+    monkeypatch.setenv("GENRE_READ_ONLY", "1")
+    [run] = runs.list_runs()
+    assert run.state == "failed" and run.unrecorded_death
+    assert json.loads((mounted / "runs" / run.name / runs.STATUS_FILE).read_text())["state"] == "running"
 
 
 def test_a_silent_worker_holding_its_lock_stays_active_and_is_flagged(runs_dir):
     run_dir = runs.create_run_dir("course_cnn", runs_dir)
-    runs.write_json_atomically(run_dir / runs.CONFIG_FILE, {"config": {}, "model": "course_cnn", "created": 0})
+    fileio.write_json_atomically(run_dir / runs.CONFIG_FILE, {"config": {}, "model": "course_cnn", "created": 0})
     runs.write_status(run_dir, "running")
     with open(run_dir / runs.LOCK_FILE, "a+") as handle:
-        assert runs.lock_file(handle, blocking=False)
-        runs.write_json_atomically(run_dir / runs.HEARTBEAT_FILE, {"heartbeat": time.time() - runs.STALE_SECONDS - 5})
-        status = runs.refresh_status(run_dir)
-        assert status["state"] == "running" and status["not_reporting"]
-
-
-def test_promote_restore_and_delete(tiny_trained, runs_dir):
-    import shutil
-
-    run_dir = runs.create_run_dir("course_lstm", runs_dir)
-    shutil.copytree(tiny_trained["course_lstm"].artifact_dir, run_dir / runs.ARTIFACT_DIR)
-    runs.write_status(run_dir, "completed")
-    assert runs.promote_run(run_dir) == "course_lstm"
-    assert runs.read_promotions() == {"course_lstm": str(run_dir / runs.ARTIFACT_DIR)}
-    with pytest.raises(runs.RunRefused, match="restore the shipped model"):
-        runs.delete_run(run_dir)
-    runs.restore_shipped("course_lstm")
-    assert runs.read_promotions() == {}
-    runs.delete_run(run_dir)
-    assert not run_dir.exists()
-
-
-def test_a_fresh_app_session_shows_a_running_worker_and_its_stop_button_stops_it(real_data_dir, runs_dir,
-                                                                                   monkeypatch):
-    """As after a server restart or in a second tab: the page only reads the run folder."""
-    from streamlit.testing.v1 import AppTest
-
-    from genre_models.config import PROJECT_ROOT
-
-    monkeypatch.setenv("GENRE_DATA_DIR", str(real_data_dir))
-    run_dir = runs.start_run(worker_arguments(real_data_dir, epochs=500, patience=0))
-    wait_for(lambda: runs.read_metrics(run_dir)[0])
-    app = AppTest.from_file(str(PROJECT_ROOT / "pages" / "5_Train.py"), default_timeout=120)
-    app.run()
-    assert not app.exception
-    assert any(run_dir.name in str(m.value) for m in app.markdown)
-    next(button for button in app.button if button.label == "Stop training").click().run()
-    final = wait_for(lambda: state_of(run_dir) in runs.FINAL_STATES and state_of(run_dir))
-    assert final == "stopped", log_of(run_dir)
-
-
-def test_a_damaged_status_file_neither_hides_a_live_run_nor_lets_a_second_start(real_data_dir, runs_dir):
-    """The lock held by the worker, not the status file, decides whether a run is active."""
-    first = runs.start_run(worker_arguments(real_data_dir, epochs=500, patience=0))
-    try:
-        wait_for(lambda: runs.read_metrics(first)[0])
-        (first / runs.STATUS_FILE).write_text("{ not json")
-        listed = runs.list_runs()
-        assert [run["id"] for run in listed] == [first.name] and listed[0]["status"]["state"] == "running"
-        assert listed[0]["status"]["model"] == "course_cnn" and listed[0]["status"]["created"]
-        with pytest.raises(runs.RunRefused, match=first.name):
-            runs.start_run(worker_arguments(real_data_dir))
-    finally:
-        runs.kill_run(first)
-    wait_for(lambda: not runs.is_worker_alive(first))
-    status = runs.refresh_status(first)
-    assert status["state"] == "failed" and status["model"] == "course_cnn"
-
-
-def test_a_fusion_started_like_the_train_page_does_fits_on_the_models_in_use(tiny_trained, real_data_dir, runs_dir,
-                                                                             tmp_path, monkeypatch):
-    """The worker gets --config with out_dir <run>/artifact; its parts come from the artifacts in use,
-    with a promoted run in place of its shipped model (it used to look inside the run folder)."""
-    import shutil
-
-    artifacts = tmp_path / "artifacts"
-    shutil.copytree(tiny_trained["course_cnn"].artifact_dir.parent, artifacts)
-    monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(artifacts))
-    promoted = runs.create_run_dir("course_lstm", runs_dir)
-    shutil.copytree(tiny_trained["course_lstm"].artifact_dir, promoted / runs.ARTIFACT_DIR)
-    metadata_path = promoted / runs.ARTIFACT_DIR / "metadata.json"
-    metadata = runs.read_json(metadata_path)
-    metadata["created_at"] = "2099-01-01T00:00:00+00:00"  # A different training of course_lstm.
-    runs.write_json_atomically(metadata_path, metadata)
-    runs.write_status(promoted, "completed")
-    runs.promote_run(promoted)
-    run_dir = runs.start_run(TrainConfig("late_fusion", data_dir=str(real_data_dir), max_films=64, verbose=2))
-    final = wait_for(lambda: state_of(run_dir) in runs.FINAL_STATES and state_of(run_dir))
-    assert final == "completed", log_of(run_dir)
-    parts = {part["name"]: part["created_at"] for part in load_artifact(run_dir / runs.ARTIFACT_DIR).metadata[
-        "components"]}
-    assert parts["course_lstm"] == "2099-01-01T00:00:00+00:00"
-    assert parts["course_cnn"] == tiny_trained["course_cnn"].metadata["created_at"]
-
-
-def test_a_damaged_promotions_file_is_ignored_with_a_warning(runs_dir):
-    runs_dir.mkdir(parents=True)
-    for payload in ('["course_cnn"]', '{"course_cnn": 3}', "not json"):
-        (runs_dir / runs.PROMOTIONS_FILE).write_text(payload)
-        assert runs.read_promotions() == {}
-        assert "ignored" in runs.promotions_problem()
-
-
-@pytest.mark.parametrize("variable, value", [("GENRE_READ_ONLY", "1"), ("GENRE_READ_ONLY", "maybe"),
-                                             ("GENRE_TRAINING_ENABLED", "0"), ("GENRE_TRAINING_ENABLED", "disabled")])
-def test_a_read_only_deployment_refuses_every_change_to_shared_state(variable, value, tiny_trained, runs_dir,
-                                                                      monkeypatch):
-    import shutil
-
-    run_dir = runs.create_run_dir("course_cnn", runs_dir)
-    shutil.copytree(tiny_trained["course_cnn"].artifact_dir, run_dir / runs.ARTIFACT_DIR)
-    runs.write_status(run_dir, "completed")
-    monkeypatch.setenv(variable, value)
-    for action in (lambda: runs.start_run(TrainConfig("course_cnn")), lambda: runs.promote_run(run_dir),
-                   lambda: runs.restore_shipped("course_cnn"), lambda: runs.delete_run(run_dir)):
-        with pytest.raises(runs.RunRefused, match="turned off"):
-            action()
-    assert run_dir.exists() and runs.read_promotions() == {}
+        assert fileio.lock_file(handle, blocking=False)
+        fileio.write_json_atomically(run_dir / runs.HEARTBEAT_FILE, {"heartbeat": time.time() - runs.STALE_SECONDS - 5})
+        run = runs.read_run(run_dir)
+        assert run.state == "running" and run.not_reporting
 
 
 def test_read_only_accepts_clear_no_values(monkeypatch):
@@ -257,89 +121,18 @@ def test_read_only_accepts_clear_no_values(monkeypatch):
         assert read_only_reason() is None
 
 
-def test_unwritable_runs_folder_refuses_the_start_with_that_message(tmp_path, monkeypatch):
-    blocker = tmp_path / "runs-is-a-file"
-    blocker.write_text("not a folder")
-    monkeypatch.setenv("GENRE_RUNS_DIR", str(blocker))
-    with pytest.raises(runs.RunRefused, match="Cannot create the runs folder"):
-        runs.start_run(TrainConfig("course_cnn"))
-
-
-# --- Resuming (issue 15) -----------------------------------------------------------------------------------------
-
-def crashed_in_runs_folder(real_data_dir, runs_dir, monkeypatch) -> Path:
-    """A tfidf_logreg run (4 epochs, 60 films) in the runs folder that crashed as its epoch 3 began."""
-    from test_training import crashed_run
-
-    run_dir = runs_dir / "20260101-000000-tfidf_logreg"
-    crashed_run(real_data_dir, run_dir, monkeypatch, verbose=2)
-    return run_dir
-
-
-def test_resume_run_relaunches_the_worker_which_finishes_the_run(real_data_dir, runs_dir, monkeypatch):
-    run_dir = crashed_in_runs_folder(real_data_dir, runs_dir, monkeypatch)
-    assert runs.can_resume(runs.list_runs()[0])
-    assert runs.resume_run(run_dir) == run_dir
-    status = runs.read_status(run_dir)
-    assert "error" not in status and status["resumed_after_epoch"] == 2
-    final = wait_for(lambda: state_of(run_dir) in runs.FINAL_STATES and state_of(run_dir))
-    assert final == "completed", log_of(run_dir)
-    assert [epoch["epoch"] for epoch in runs.read_history(run_dir)] == [1, 2, 3, 4]
-    assert [record["epoch"] for record in runs.read_metrics(run_dir)[1]] == [1, 2, 3, 4]
-    assert not (run_dir / backup.BACKUP_DIR).exists() and not runs.can_resume(runs.list_runs()[0])
-    assert load_artifact(run_dir / runs.ARTIFACT_DIR).metadata["training"]["epochs_run"] == 4
-    assert "--- resumed at" in log_of(run_dir)
-    with pytest.raises(runs.RunRefused, match="completed; there is nothing to resume"):
-        runs.resume_run(run_dir)
-
-
-def test_resuming_a_live_run_is_refused(real_data_dir, runs_dir, monkeypatch):
-    run_dir = crashed_in_runs_folder(real_data_dir, runs_dir, monkeypatch)
-    with open(run_dir / runs.LOCK_FILE, "a+") as lock:  # this process plays its live worker
-        runs.lock_file(lock)
-        with pytest.raises(ValueError, match=f"Run {run_dir.name} is still running"):
-            runs.resume_run(run_dir)
-    # From the command line too: the worker finds the lock held.
-    from genre_models.cli import main
-
-    with open(run_dir / runs.LOCK_FILE, "a+") as lock:
-        runs.lock_file(lock)
-        assert main(["train", "--resume", "--run-dir", str(run_dir)]) == 2
-
-
-def test_resume_refusals_name_the_run_and_why(real_data_dir, runs_dir, monkeypatch):
-    import json
-
-    run_dir = crashed_in_runs_folder(real_data_dir, runs_dir, monkeypatch)
-    stored = json.loads((run_dir / runs.CONFIG_FILE).read_text())
-    with pytest.raises(runs.RunRefused, match=r"changed settings \(epochs 4 -> 9\)"):
-        runs.resume_run(run_dir, TrainConfig(**{**stored["config"], "epochs": 9}))
-    edited = {**stored, "config": {**stored["config"], "max_films": 80}}
-    (run_dir / runs.CONFIG_FILE).write_text(json.dumps(edited))
-    with pytest.raises(runs.RunRefused, match=f"Run {run_dir.name} cannot be resumed with changed settings"):
-        runs.resume_run(run_dir)
-    (run_dir / runs.CONFIG_FILE).write_text(json.dumps(stored))
-    weights = run_dir / backup.BACKUP_DIR / backup.BACKUP_KERAS_DIR / backup.BACKUP_WEIGHTS_FILE
-    weights.write_bytes(weights.read_bytes()[:100])
-    with pytest.raises(runs.RunRefused, match=f"The training backup of run {run_dir.name} is damaged"):
-        runs.resume_run(run_dir)
-    monkeypatch.setenv("GENRE_READ_ONLY", "1")
-    with pytest.raises(runs.RunRefused, match="Resuming training is turned off"):
-        runs.resume_run(run_dir)
-    assert runs.read_status(run_dir)["state"] == "failed"  # every refusal left the run as it was
-
-
 # --- How long a run took (the Train page's minutes) -------------------------------------------------------------
+
 
 def ended_run(runs_dir: Path, state: str, seconds: float, **status) -> Path:
     """A run folder as a worker leaves it once ended: its start and end in status.json, and a heartbeat
     without ``elapsed`` (the scoring steps after the last epoch replace the one that held it)."""
     run_dir = runs.create_run_dir("course_cnn", runs_dir)
-    runs.write_json_atomically(run_dir / runs.CONFIG_FILE, {"config": {}, "model": "course_cnn", "created": 0})
+    fileio.write_json_atomically(run_dir / runs.CONFIG_FILE, {"config": {}, "model": "course_cnn", "created": 0})
     started = time.time() - 3600
-    runs.write_status(run_dir, state, started_at=runs.format_utc(started),
-                      finished_at=runs.format_utc(started + seconds), **status)
-    runs.write_json_atomically(run_dir / runs.HEARTBEAT_FILE, {"pid": 1, "heartbeat": started + seconds - 5,
+    runs.write_status(run_dir, state, started_at=format_utc(started),
+                      finished_at=format_utc(started + seconds), **status)
+    fileio.write_json_atomically(run_dir / runs.HEARTBEAT_FILE, {"pid": 1, "heartbeat": started + seconds - 5,
                                                                 "activity": "scoring films (499/499)"})
     return run_dir
 
@@ -347,7 +140,7 @@ def ended_run(runs_dir: Path, state: str, seconds: float, **status) -> Path:
 @pytest.mark.parametrize("state", runs.FINAL_STATES)
 def test_an_ended_run_is_measured_from_its_start_to_its_end(runs_dir, state):
     run_dir = ended_run(runs_dir, state, 750)
-    status = runs.refresh_status(run_dir)
+    status = runs.read_run(run_dir).status
     assert "elapsed" not in status
     assert runs.measure_run_seconds(status, run_dir) == pytest.approx(750)
 
@@ -359,15 +152,15 @@ def test_a_resumed_run_counts_the_epochs_its_earlier_processes_trained(runs_dir)
     epochs = [{"epoch": 1, "seconds": 100.0}, {"epoch": 2, "seconds": 120.0}, {"epoch": 3, "seconds": 130.0}]
     (run_dir / "history.json").write_text(json.dumps({"model": "course_cnn", "epochs": epochs}))
     # This process's 200 seconds (epoch 3 included), and epochs 1 and 2 of the ones before.
-    assert runs.measure_run_seconds(runs.refresh_status(run_dir), run_dir) == pytest.approx(420)
+    assert runs.measure_run_seconds(runs.read_run(run_dir).status, run_dir) == pytest.approx(420)
 
 
 def test_a_dead_worker_ended_when_it_was_last_heard_from(runs_dir):
     run_dir = runs.create_run_dir("course_cnn", runs_dir)
-    runs.write_json_atomically(run_dir / runs.CONFIG_FILE, {"config": {}, "model": "course_cnn", "created": 0})
-    runs.write_status(run_dir, "running", started_at=runs.format_utc(time.time() - 1200))
-    runs.write_json_atomically(run_dir / runs.HEARTBEAT_FILE, {"heartbeat": time.time() - 600, "elapsed": 550})
-    status = runs.refresh_status(run_dir)  # noticed 10 minutes after its last heartbeat
+    fileio.write_json_atomically(run_dir / runs.CONFIG_FILE, {"config": {}, "model": "course_cnn", "created": 0})
+    runs.write_status(run_dir, "running", started_at=format_utc(time.time() - 1200))
+    fileio.write_json_atomically(run_dir / runs.HEARTBEAT_FILE, {"heartbeat": time.time() - 600, "elapsed": 550})
+    status = runs.read_run(run_dir).status  # noticed 10 minutes after its last heartbeat
     assert status["state"] == "failed"
     assert runs.measure_run_seconds(status, run_dir) == pytest.approx(600, abs=3)
 
@@ -380,18 +173,18 @@ def test_an_active_run_without_the_workers_count_is_measured_from_its_start_not_
     epochs = [{"epoch": 1, "seconds": 100.0}, {"epoch": 2, "seconds": 120.0}]
     (run_dir / "history.json").write_text(json.dumps({"model": "course_cnn", "epochs": epochs}))
     status = {"state": "running", "created": time.time() - 3 * 86400, "resumed_after_epoch": 2,
-              "started_at": runs.format_utc(time.time() - 300)}
+              "started_at": format_utc(time.time() - 300)}
     assert runs.measure_run_seconds(status, run_dir) == pytest.approx(300 + 220, abs=3)
 
 
 def test_a_worker_dead_before_its_first_heartbeat_ended_at_its_last_status(runs_dir):
     run_dir = runs.create_run_dir("course_cnn", runs_dir)
-    runs.write_json_atomically(run_dir / runs.CONFIG_FILE, {"config": {}, "model": "course_cnn", "created": 0})
-    runs.write_status(run_dir, "running", started_at=runs.format_utc(time.time() - 1200))
+    fileio.write_json_atomically(run_dir / runs.CONFIG_FILE, {"config": {}, "model": "course_cnn", "created": 0})
+    runs.write_status(run_dir, "running", started_at=format_utc(time.time() - 1200))
     status = json.loads((run_dir / runs.STATUS_FILE).read_text())
-    status["updated_at"] = runs.format_utc(time.time() - 1100)  # its last word, 100 s after it started
-    runs.write_json_atomically(run_dir / runs.STATUS_FILE, status)
-    status = runs.refresh_status(run_dir)
+    status["updated_at"] = format_utc(time.time() - 1100)  # its last word, 100 s after it started
+    fileio.write_json_atomically(run_dir / runs.STATUS_FILE, status)
+    status = runs.read_run(run_dir).status
     assert status["state"] == "failed"
     assert runs.measure_run_seconds(status, run_dir) == pytest.approx(100, abs=3)
 
@@ -399,8 +192,18 @@ def test_a_worker_dead_before_its_first_heartbeat_ended_at_its_last_status(runs_
 def test_an_active_run_is_measured_from_its_workers_start_as_it_will_be_once_ended(runs_dir):
     # Not by the heartbeat's elapsed (fit's own count, missing while the data loads): the minutes never go back.
     running = {"state": "running", "elapsed": 60, "created": time.time() - 900,
-               "started_at": runs.format_utc(time.time() - 90)}
+               "started_at": format_utc(time.time() - 90)}
     assert runs.measure_run_seconds(running) == pytest.approx(90, abs=3)
     assert runs.measure_run_seconds({"state": "running", "elapsed": 60}) == 60  # no times: its count
     assert runs.measure_run_seconds({"state": "queued", "created": time.time() - 30}) == pytest.approx(30, abs=3)
     assert runs.measure_run_seconds({"state": "completed"}) is None
+
+
+def test_the_first_estimate_counts_steps_at_the_measured_pace_not_the_start_up():
+    # Epoch 1 of 3, step 5 of 50: the start-up (data, tracing) took 40 of the 45 seconds so far.
+    status = {"state": "running", "epochs": 3, "epoch": 1, "step": 5, "steps": 50, "elapsed": 45.0}
+    assert runs.describe_progress(status)["eta_seconds"] is None  # no pace measured yet: no estimate
+    paced = {**status, "seconds_per_step": 1.0}
+    assert runs.describe_progress(paced)["eta_seconds"] == pytest.approx(145)
+    validated = {**paced, "epoch": 2, "step": 0, "validation_seconds": 10.0}
+    assert runs.describe_progress(validated)["eta_seconds"] == pytest.approx(100 + 2 * 10)

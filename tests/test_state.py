@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import build_synthetic_dataset
 from genre_app import state
-from genre_models import runs
+from genre_models import fileio, promotions
 from genre_models.config import CSV_NAME
 
 
@@ -85,10 +85,10 @@ def test_dataset_loads_the_configured_folder(monkeypatch, tmp_path):
 
 def test_promotions_are_a_sorted_hashable_key_and_ignore_a_damaged_file(monkeypatch, tmp_path):
     monkeypatch.setenv("GENRE_RUNS_DIR", str(tmp_path))
-    runs.write_json_atomically(tmp_path / runs.PROMOTIONS_FILE, {"b": "/x/b", "a": "/x/a"})
+    fileio.write_json_atomically(tmp_path / promotions.PROMOTIONS_FILE, {"b": "/x/b", "a": "/x/a"})
     assert state.promotions() == (("a", "/x/a"), ("b", "/x/b"))
     hash(state.promotions())
-    (tmp_path / runs.PROMOTIONS_FILE).write_text('["not", "a", "mapping"]')
+    (tmp_path / promotions.PROMOTIONS_FILE).write_text('["not", "a", "mapping"]')
     assert state.promotions() == ()
 
 

@@ -8,11 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from genre_models import backup
+from genre_models import backup, runs, supervisor
 from genre_models.artifacts import load_artifact, publish_artifact
 from genre_models.config import TrainConfig
 from genre_models.models import MODEL_REGISTRY
-from genre_models.runs import read_json, resolve_runs_dir
+from genre_models.fileio import read_json
+from genre_models.runs import resolve_runs_dir
 from genre_models.training import make_schedule, resolve_recipe, train_model
 
 
@@ -174,7 +175,7 @@ def test_cli_train_refuses_a_nan_learning_rate_with_exit_code_2(real_data_dir, c
 
 
 def test_full_disk_fails_the_run_with_that_message(real_data_dir, monkeypatch, tmp_path):
-    from genre_models import runs, training
+    from genre_models import training
 
     def full_disk(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -184,8 +185,8 @@ def test_full_disk_fails_the_run_with_that_message(real_data_dir, monkeypatch, t
                          out_dir=str(tmp_path / "out"), verbose=0)
     with pytest.raises(OSError):
         training.train_model(config)
-    failed = [run for run in runs.list_runs() if run["status"]["state"] == "failed"]
-    assert failed and "No space left on device" in failed[0]["status"]["error"]
+    failed = [run for run in runs.list_runs() if run.state == "failed"]
+    assert failed and "No space left on device" in failed[0].status["error"]
     assert not (tmp_path / "out").exists()
 
 
@@ -232,8 +233,6 @@ def crashed_run(real_data_dir, run_dir, monkeypatch, **overrides) -> TrainConfig
 
 
 def test_a_crashed_run_resumes_after_its_last_epoch_as_one_continuous_run(real_data_dir, tmp_path, monkeypatch):
-    from genre_models import runs
-
     run_dir = tmp_path / "run"
     config = crashed_run(real_data_dir, run_dir, monkeypatch)
     assert runs.read_status(run_dir)["state"] == "failed" and backup.has_backup(run_dir)
@@ -251,7 +250,7 @@ def test_a_crashed_run_resumes_after_its_last_epoch_as_one_continuous_run(real_d
     assert runs.read_status(run_dir)["state"] == "completed" and not backup.has_backup(run_dir)
     # Resumed here as from the command line: the worker itself records the epoch it went on after, so the run's
     # minutes count epochs 1-2 of the crashed process as well as this one's.
-    status = runs.refresh_status(run_dir)
+    status = runs.read_run(run_dir).status
     assert status["resumed_after_epoch"] == 2
     earlier = sum(epoch["seconds"] for epoch in history[:2])
     assert runs.measure_run_seconds(status, run_dir) >= earlier > 0
@@ -269,40 +268,75 @@ def test_a_crashed_run_resumes_after_its_last_epoch_as_one_continuous_run(real_d
 
 
 def test_a_stopped_run_keeps_its_backup_and_resumes_to_completion(real_data_dir, tmp_path, monkeypatch):
-    from genre_models import runs
-
     run_dir = tmp_path / "run"
     config = resumable_config(real_data_dir, run_dir)
     with monkeypatch.context() as patch:
-        interrupt_at_epoch(patch, 1, action=lambda: runs.request_stop(run_dir))
+        interrupt_at_epoch(patch, 1, action=lambda: supervisor.request_stop(run_dir))
         stopped = train_model(config)
     assert stopped.stopped and runs.read_status(run_dir)["state"] == "stopped" and backup.has_backup(run_dir)
-    done = len(runs.read_history(run_dir))
-    assert done < 4
-    runs.Path(run_dir, runs.STOP_FILE).unlink()  # what runs.resume_run does before launching the worker
+    # Stopped before epoch 2's first step: epoch 2 is neither finished nor validated, nor recorded.
+    assert [epoch["epoch"] for epoch in runs.read_history(run_dir)] == [1]
+    (run_dir / runs.STOP_FILE).unlink()  # what supervisor.resume_run does before launching the worker
     result = train_model(config, resume=True)
     assert [epoch["epoch"] for epoch in runs.read_history(run_dir)] == [1, 2, 3, 4]
     assert not result.stopped and runs.read_status(run_dir)["state"] == "completed"
     assert not (run_dir / backup.BACKUP_DIR).exists()
 
 
-def test_a_stop_during_the_last_epoch_completes_the_run_with_nothing_left_to_resume(real_data_dir, tmp_path,
-                                                                                    monkeypatch):
-    from genre_models import runs
-
+def test_a_stop_during_the_last_epoch_leaves_that_epoch_to_resume(real_data_dir, tmp_path, monkeypatch):
     run_dir = tmp_path / "run"
     config = resumable_config(real_data_dir, run_dir, patience=0)
     with monkeypatch.context() as patch:
-        interrupt_at_epoch(patch, 3, action=lambda: runs.request_stop(run_dir))  # epoch 4 of 4 begins
+        interrupt_at_epoch(patch, 3, action=lambda: supervisor.request_stop(run_dir))  # epoch 4 of 4 begins
         result = train_model(config)
-    assert [epoch["epoch"] for epoch in runs.read_history(run_dir)] == [1, 2, 3, 4]
-    assert not result.stopped and runs.read_status(run_dir)["state"] == "completed"
-    assert not backup.has_backup(run_dir)  # no Resume offered: there is no epoch left to train
+    assert [epoch["epoch"] for epoch in runs.read_history(run_dir)] == [1, 2, 3]
+    assert result.stopped and runs.read_status(run_dir)["state"] == "stopped" and backup.has_backup(run_dir)
+
+
+def test_a_stop_while_the_data_loads_ends_the_run_before_training(real_data_dir, tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    supervisor.request_stop(run_dir)
+    result = train_model(resumable_config(real_data_dir, run_dir))
+    assert result.stopped and result.artifact_dir is None and runs.read_history(run_dir) == []
+    assert runs.read_status(run_dir)["state"] == "stopped" and not backup.has_backup(run_dir)
+
+
+def read_events(folder) -> dict[str, list[tuple[int, float]]]:
+    """Return {tag: [(step, value)]} of the TensorBoard event files in ``folder``, read back with TensorFlow."""
+    import tensorflow as tf
+
+    scalars: dict[str, list[tuple[int, float]]] = {}
+    for path in sorted(folder.glob("events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                assert value.metadata.plugin_data.plugin_name in ("", "scalars")
+                scalars.setdefault(value.tag, []).append((event.step, float(tf.make_ndarray(value.tensor))))
+    return scalars
+
+
+def test_every_run_writes_tensorboard_events_per_batch_and_per_epoch(tiny_trained):
+    result = tiny_trained["course_cnn"]
+    scalars = read_events(result.run_dir / runs.TENSORBOARD_DIR)
+    history = runs.read_history(result.run_dir)
+    for name in ("loss", "val_loss", "learning_rate", "val_micro_f1", "val_macro_f1", "val_pr_auc"):
+        assert scalars[f"epoch/{name}"] == [(1, pytest.approx(history[0][name]))]
+    batches = runs.read_metrics(result.run_dir)[0]
+    assert [step for step, _ in scalars["batch/loss"]] == list(range(1, len(batches) + 1))
+    assert [value for _, value in scalars["batch/loss"]] == pytest.approx([batch["loss"] for batch in batches])
+
+
+def test_a_run_on_a_share_of_the_data_decodes_only_the_posters_it_uses(real_data_dir, tmp_path):
+    decoded = []
+    result = train_model(TrainConfig(model_name="course_cnn", data_dir=str(real_data_dir), epochs=1, max_films=200,
+                                     train_fraction=0.2, image_size=(16, 16), verbose=0,
+                                     run_dir=str(tmp_path / "run"), out_dir=str(tmp_path / "artifact")),
+                         progress=lambda done, total, what: decoded.append(total) if what == "decoding posters" else None)
+    sizes = result.metadata["data"]["split_sizes"]
+    assert max(decoded) == sum(sizes.values()) == result.metadata["data"]["films"] < 200
 
 
 def test_resuming_with_changed_settings_is_refused(real_data_dir, tmp_path, monkeypatch):
-    from genre_models import runs
-
     run_dir = tmp_path / "run"
     config = crashed_run(real_data_dir, run_dir, monkeypatch)
     changed = TrainConfig(**{**config.to_dict(), "epochs": 6})
@@ -329,8 +363,6 @@ def test_weights_that_do_not_fit_the_model_are_a_damaged_backup_not_a_traceback(
                                                                               monkeypatch):
     """A readable weights file from another network fails inside Keras; the run says its backup is damaged."""
     import keras
-
-    from genre_models import runs
 
     run_dir = tmp_path / "broken-run"
     config = crashed_run(real_data_dir, run_dir, monkeypatch)

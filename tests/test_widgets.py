@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import build_synthetic_dataset
 from genre_app import widgets
-from genre_models import runs
+from genre_models import promotions
 from genre_models.dataset import load_dataset
 
 TIMEOUT = 30
@@ -192,36 +192,6 @@ def test_metric_columns_get_readable_headers_and_three_decimals():
     assert settings["test micro_f1"]["type_config"]["format"] == "%.3f"
 
 
-def test_is_in_use_matches_the_run_folder_not_a_name_prefix(tmp_path):
-    promoted = {"course_cnn": str(tmp_path / "20260101-000000-course_cnn-2" / runs.ARTIFACT_DIR)}
-    assert widgets.is_in_use(tmp_path / "20260101-000000-course_cnn-2", promoted)
-    assert not widgets.is_in_use(tmp_path / "20260101-000000-course_cnn", promoted)
-
-
-# --- Shared deployments -----------------------------------------------------------------------------------------
-
-def refusing_app(kind):
-    from genre_app import widgets
-    from genre_models import runs
-
-    with widgets.errors_shown():
-        if kind == "refused":
-            raise runs.RunRefused("Deleting runs is turned off: this deployment is read-only")
-        raise PermissionError(13, "Permission denied", "/runs/x")
-    import streamlit as st
-
-    st.write("the page goes on")
-
-
-@pytest.mark.parametrize("kind, message", [("refused", "turned off"), ("file system", "Permission denied")])
-def test_errors_shown_turns_refusals_and_file_errors_into_messages(kind, message):
-    app = AppTest.from_function(refusing_app, args=(kind,), default_timeout=TIMEOUT)
-    app.run()
-    assert not app.exception
-    assert message in app.error[0].value
-    assert app.markdown[0].value == "the page goes on"
-
-
 def read_only_app():
     from genre_app import widgets
 
@@ -255,9 +225,9 @@ def test_warn_if_promotions_damaged(monkeypatch, tmp_path):
     app = AppTest.from_function(damaged_promotions_app, default_timeout=TIMEOUT)
     app.run()
     assert not app.warning
-    (tmp_path / runs.PROMOTIONS_FILE).write_text("[1, 2]")
+    (tmp_path / promotions.PROMOTIONS_FILE).write_text("[1, 2]")
     app.run()
-    assert runs.PROMOTIONS_FILE in app.warning[0].value
+    assert promotions.PROMOTIONS_FILE in app.warning[0].value
 
 
 def test_progress_text_says_films_done_of_total_and_the_time_left():
