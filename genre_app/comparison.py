@@ -52,6 +52,18 @@ def rank_top_three(scored) -> TopThree:
                     top=top, hits=hits)
 
 
+def pick_over_thresholds(scored, thresholds) -> dict[str, list[tuple[str, float]]]:
+    """Return, per film Id of a split's scores, the genres whose probability reaches the model's threshold for
+    it, most probable first, with their probabilities: the answer Predict gives (the same rule)."""
+    scores = np.asarray(scored.scores, dtype=np.float64)
+    over = scores >= np.asarray(thresholds, dtype=np.float64)[None, :]
+    answers = {}
+    for row, film_id in enumerate(scored.ids):
+        columns = sorted(np.flatnonzero(over[row]), key=lambda column: -scores[row, column])
+        answers[str(film_id)] = [(scored.genres[column], float(scores[row, column])) for column in columns]
+    return answers
+
+
 def find_common_films(results: dict[str, TopThree]) -> list[str]:
     """Return the films every model scored, sorted (a model may skip a film whose poster is damaged)."""
     return sorted(set.intersection(*(set(result.rows) for result in results.values()))) if results else []

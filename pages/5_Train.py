@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from genre_app import charts, state, widgets
+from genre_app import charts, data, links, messages, models, refits, tables, widgets
+from genre_app.streamlit_patches import apply_streamlit_patches
 from genre_models import backup, runs
 from genre_models.fileio import read_json, write_json_atomically
 from genre_models.artifacts import METADATA_FILE, list_artifact_folders
 from genre_models.config import EncoderRecipe, PosterRecipe, TextRecipe, TrainConfig, resolve_artifacts_dir
 from genre_models.models import MODEL_REGISTRY
+
+apply_streamlit_patches()
 
 # Seconds between live refreshes of the active run (only while one is active).
 REFRESH_SECONDS = 2
@@ -75,7 +78,7 @@ def start_form() -> None:
         last = last if isinstance(last, dict) else {}
         if last:
             st.caption("The settings you last started this model with.")
-        settings = {"model_name": name, "data_dir": str(state.data_location()), "command": "Train page"}
+        settings = {"model_name": name, "data_dir": str(data.data_location()), "command": "Train page"}
         if spec.is_fusion:
             st.caption("Fits the fusion weights and thresholds on the validation split from the models in use "
                        "(promoted runs included); no network is trained.")
@@ -127,9 +130,9 @@ def start_form() -> None:
                                                                 int), key=f"{key}-sequence"))
         if st.button("Start training", type="primary", key="train-start"):
             remember_form_settings(settings)
-            with widgets.errors_shown(container=start_notice, toast=True):
+            with messages.errors_shown(container=start_notice, toast=True):
                 run_dir = runs.start_run(TrainConfig(**settings, verbose=2))
-                widgets.announce(f"Started run {run_dir.name}.")
+                messages.announce(f"Started run {run_dir.name}.")
 
 
 def show_curves(epochs: list[dict], key: str, batches: list[dict] | None = None, subject: str = "This run",
@@ -163,7 +166,7 @@ def show_curves(epochs: list[dict], key: str, batches: list[dict] | None = None,
             st.caption(charts.describe_tuned_figures(tuned, epochs).replace(" (the stars)", ""))
     left, right = st.columns(2)
     left.plotly_chart(charts.plot_epoch_curves(epochs, "binary_accuracy", "binary accuracy"), key=f"{key}-acc")
-    left.caption(widgets.explain_binary_accuracy(state.baseline()))
+    left.caption(widgets.explain_binary_accuracy(models.baseline()))
     right.plotly_chart(charts.plot_epoch_curves(epochs, "auc", "ROC AUC"), key=f"{key}-auc")
     left, right = st.columns(2)
     left.plotly_chart(charts.plot_epoch_curves(epochs, "precision"), key=f"{key}-precision")
@@ -198,7 +201,7 @@ def follow_active_runs(followed: list[str], read_only: str | None) -> None:
         st.progress(progress["done"], text=progress["text"] + (f", about {eta / 60:.1f} min left" if eta else ""))
         if not runs.stop_requested(run["folder"]) and st.button("Stop training", key=f"stop-{run['id']}",
                                                                  disabled=bool(read_only), help=read_only):
-            with widgets.errors_shown(toast=True):
+            with messages.errors_shown(toast=True):
                 runs.request_stop(run["folder"])
                 st.toast(f"Stop requested for run {run['id']}.", icon=":material/stop_circle:")
         if runs.stop_requested(run["folder"]):
@@ -234,7 +237,7 @@ def run_rows(all_runs: list[dict], promoted: dict) -> list[dict]:
             "share": config.get("train_fraction"),
             "minutes": round(seconds / 60, 1) if seconds is not None else None,
             "best val_loss": training.get("best_val_loss") if isinstance(training, dict) else None,
-            **widgets.model_figures(metadata),
+            **tables.model_figures(metadata),
             "in use": "yes" if widgets.is_in_use(run["folder"], promoted) else "",
             "error": status.get("error", ""),
         })
@@ -247,7 +250,7 @@ def show_runs_table(all_runs: list[dict], promoted: dict) -> None:
     if not all_runs:
         st.caption("No runs yet.")
         return
-    widgets.show_table(run_rows(all_runs, promoted))
+    tables.show_table(run_rows(all_runs, promoted))
     latest = all_runs[0]
     st.markdown(f"Latest run `{latest['id']}`: **{latest['status'].get('state')}**"
                 + (f" ({latest['status']['error']})" if latest["status"].get("error") else ""))
@@ -263,9 +266,9 @@ def resume_button(run: dict, read_only: str | None, notice) -> None:
             "early stopping) lets it go on where it was, as one run.")
     if st.button("Resume training", type="primary", key="train-resume", disabled=bool(read_only),
                  help=read_only or f"Goes on with epoch {epoch + 1 if epoch is not None else '?'}, same settings."):
-        with widgets.errors_shown(container=notice, toast=True):
+        with messages.errors_shown(container=notice, toast=True):
             runs.resume_run(run["folder"])
-            widgets.announce(f"Resumed run {run['id']} {what}.")
+            messages.announce(f"Resumed run {run['id']} {what}.")
 
 
 def remember_metric_choice() -> None:
@@ -316,9 +319,9 @@ def manage_runs(all_runs: list[dict], promoted: dict, read_only: str | None) -> 
     # Disabled (not hidden) on a read-only deployment, so visitors see what exists and why it is off.
     if actions[0].button("Use this model", disabled=bool(read_only), key="train-use",
                          help=read_only or "Predict, Compare and Evaluate will use this run's model."):
-        with widgets.errors_shown(container=action_notice, toast=True):
+        with messages.errors_shown(container=action_notice, toast=True):
             model_name = runs.promote_run(run_dir)
-            widgets.announce(f"{model_name} now uses run {selected}.")
+            messages.announce(f"{model_name} now uses run {selected}.")
     # Deleting asks first: the button only arms a confirmation naming the run.
     if actions[1].button("Delete run", disabled=bool(read_only), key="train-delete",
                          help=read_only or "Asks for confirmation first."):
@@ -329,10 +332,10 @@ def manage_runs(all_runs: list[dict], promoted: dict, read_only: str | None) -> 
             yes, no = st.columns(2)
             if yes.button("Yes, delete it", type="primary", key="confirm-delete-yes"):
                 st.session_state.pop("confirm-delete", None)
-                with widgets.errors_shown(container=action_notice, toast=True):
+                with messages.errors_shown(container=action_notice, toast=True):
                     runs.delete_run(run_dir)
                     st.query_params.pop(RUN_PARAMETER, None)
-                    widgets.announce(f"Deleted run {selected}.")
+                    messages.announce(f"Deleted run {selected}.")
             if no.button("Cancel", key="confirm-delete-no"):
                 st.session_state.pop("confirm-delete", None)
                 st.rerun()
@@ -349,9 +352,9 @@ def manage_runs(all_runs: list[dict], promoted: dict, read_only: str | None) -> 
     if promoted:
         restore = st.selectbox("Restore the shipped model for", sorted(promoted), key="train-restore-model")
         if st.button("Restore shipped", disabled=bool(read_only), help=read_only, key="train-restore"):
-            with widgets.errors_shown(container=action_notice, toast=True):
+            with messages.errors_shown(container=action_notice, toast=True):
                 runs.restore_shipped(restore)
-                widgets.announce(f"{restore} uses the shipped model again.")
+                messages.announce(f"{restore} uses the shipped model again.")
 
 
 def show_shipped_curves() -> None:
@@ -373,22 +376,22 @@ def show_shipped_curves() -> None:
 st.set_page_config(page_title="Train a model", layout="wide")
 st.title("Train a model")
 
-widgets.show_announcement()
+messages.show_announcement()
 ended = st.session_state.pop(ENDED_KEY, None)
 if ended:
     st.toast(ended, icon=":material/flag:")
-widgets.warn_if_promotions_damaged()
+messages.warn_if_promotions_damaged()
 all_runs = runs.list_runs()
 run_ids = [run["id"] for run in all_runs]
 # ?run=<id> chooses the run (a link or a reload); an unknown one is named in a warning and the newest is shown.
-addressed = widgets.read_url_choice(RUN_PARAMETER, lambda run_id: run_id in run_ids, "the run",
+addressed = links.read_url_choice(RUN_PARAMETER, lambda run_id: run_id in run_ids, "the run",
                                     "the newest run is shown" if run_ids else "there are no runs yet")
 if addressed:
     st.session_state["manage"] = addressed
 elif st.session_state.get("manage") not in run_ids:
     st.session_state.pop("manage", None)  # a run deleted since (here or elsewhere): the newest is shown
 # A shared deployment is read-only: every button that changes shared state is hidden or disabled.
-read_only = widgets.read_only_notice("Training")
+read_only = messages.read_only_notice("Training")
 if read_only:
     st.caption("Visitors cannot start, resume, promote, restore or delete runs here; past runs and their curves "
                "are still listed below.")
@@ -408,7 +411,7 @@ else:
 if all_runs:
     manage_runs(all_runs, promoted, read_only)
 # A fused model whose part was just replaced needs refitting: said here, with the fix.
-widgets.offer_refits(widgets.fusions_needing_refit(widgets.unusable_fusions(state.artifact_listing()[0])),
+refits.offer_refits(refits.fusions_needing_refit(refits.unusable_fusions(models.artifact_listing()[0])),
                      key="train")
 
 st.subheader("Training curves of the shipped models")

@@ -18,7 +18,7 @@ from genre_app.navigation import list_pages
 
 def test_a_link_as_the_servers_first_visit_opens_its_page_in_the_apps_navigation(page, app_url):
     # Before any run has called st.navigation, Streamlit serves pages/ the legacy way (no Home, the file
-    # names); genre_app.state reruns such a first run through streamlit_app.py.
+    # names); genre_app.streamlit_patches reruns such a first run through streamlit_app.py.
     page.goto(f"{app_url}/Evaluate?model=poster_cnn&split=test&genre=Horror")
     page.get_by_text("Threshold for Horror").wait_for()
     wait_until_settled(page)

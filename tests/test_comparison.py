@@ -87,3 +87,13 @@ def test_the_sample_csv_holds_each_models_top_three_and_hits_per_film():
         assert top == results[row["model"]].genres_of(row["film_id"])
         assert row["true_genres"].split("|") == truth[row["film_id"]]
         assert int(row["hits"]) == len(set(top) & set(truth[row["film_id"]]))
+
+
+def test_the_threshold_answer_is_every_genre_over_its_threshold_most_probable_first():
+    from types import SimpleNamespace
+
+    scored = SimpleNamespace(ids=np.array(["a", "b"]), genres=["Drama", "Music", "War"],
+                             scores=np.array([[0.49, 0.07, 0.60], [0.10, 0.01, 0.02]]))
+    # Drama at 49% is under its 52% bar while Music at 7% is over its 5% one (per-genre thresholds).
+    answers = comparison.pick_over_thresholds(scored, [0.52, 0.05, 0.5])
+    assert answers == {"a": [("War", 0.60), ("Music", 0.07)], "b": []}
