@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from genre_app import comparison, explanation_cache, links, posters, scores
-from genre_app.answers import hit_badges, percent
+from genre_app.answers import hit_badges
 from genre_app.text import escape_markdown
 from genre_app.widgets import explanation_panel
 
@@ -26,8 +26,8 @@ class ModelAnswers:
 
     # Top 3 and hits per film (genre_app.comparison.TopThree).
     top: comparison.TopThree
-    # Film Id -> [(genre, probability)] over the model's thresholds, most probable first.
-    chosen: dict[str, list[tuple[str, float]]]
+    # Film Id -> the genres over the model's thresholds and those passed over (comparison.ThresholdAnswer).
+    over_thresholds: dict[str, comparison.ThresholdAnswer]
 
 
 def choose_settings(available: list[str]) -> tuple[int, int, list[str]]:
@@ -60,8 +60,9 @@ def read_answers(predictor, names: list[str]) -> dict[str, ModelAnswers]:
     results = {}
     for name in names:
         scored = scores.split_scores(name, "test", progress=scoring)
+        bars = predictor.get(name).thresholds
         results[name] = ModelAnswers(top=comparison.rank_top_three(scored),
-                                     chosen=comparison.pick_over_thresholds(scored, predictor.get(name).thresholds))
+                                     over_thresholds=comparison.pick_over_thresholds(scored, bars))
     scoring.clear()
     return results
 
@@ -73,11 +74,15 @@ def show_aggregate(results: dict[str, ModelAnswers], sample: list[str], common: 
                                           dataset)
     aggregate[comparison.SPLIT_FILMS_HIT] *= 100  # shown as a percentage
     st.dataframe(aggregate, hide_index=True, column_config={
-        # Wide enough for the baseline's label ("baseline: always Drama, Comedy, Action") and no wider ("large"
-        # pushed the last column out of view); pinned, so it stays in view if the table scrolls.
-        "model": st.column_config.TextColumn(width=290, pinned=True),
-        comparison.SPLIT_FILMS_HIT: st.column_config.NumberColumn(format="%.0f%%"),
-        comparison.SPLIT_HITS_PER_FILM: st.column_config.NumberColumn(format="%.2f")})
+        # Wide enough for the baseline's label ("baseline: always Drama, Comedy, Action") and no wider, so the
+        # last column stays in view beside the sidebar; pinned, so it stays in view if the table scrolls.
+        "model": st.column_config.TextColumn(width=250, pinned=True),
+        # Short headers, so every column shows whole at 1280 px (the data keeps comparison's column names).
+        comparison.SAMPLE_HITS: st.column_config.NumberColumn("hits (sample)"),
+        comparison.SAMPLE_FILMS_HIT: st.column_config.NumberColumn("films hit (sample)"),
+        comparison.SPLIT_HITS_PER_FILM: st.column_config.NumberColumn("hits per film (test)", format="%.2f"),
+        comparison.SPLIT_FILMS_HIT: st.column_config.NumberColumn("films hit (test)", format="%.0f%%")})
+    st.caption("A film is hit when at least one of its true genres is among the model's top 3.")
     st.caption("The last row is the baseline a model must beat: it answers the three genres most common in the "
                "training films for every film, without reading anything.")
 
@@ -99,13 +104,6 @@ def show_agreement(results: dict[str, ModelAnswers], names: list[str], sample: l
                     f"{len(set(disagreements) & set(sample))} of the {len(sample)} sampled films.")
 
 
-def describe_threshold_answer(chosen: list[tuple[str, float]]) -> str:
-    """Say which genres a model predicts for a film (over its thresholds) with their probabilities, as text."""
-    if not chosen:
-        return "no genre over its thresholds"
-    return ", ".join(f"{genre} {percent(probability)}" for genre, probability in chosen)
-
-
 def show_film(film, names: list[str], results: dict[str, ModelAnswers]) -> None:
     """One sampled film: poster, IMDb link, overview (as text), true genres, and per model its top 3 marked
     against the truth and the genres over its thresholds; an explanation on demand."""
@@ -121,7 +119,7 @@ def show_film(film, names: list[str], results: dict[str, ModelAnswers]) -> None:
             top = [escape_markdown(genre) for genre in answer.top.genres_of(film.id)]
             answers.markdown(f"**{name}** · top 3: " + hit_badges(top, {escape_markdown(genre) for genre in truth}))
             answers.caption(escape_markdown(f"{name} predicts (over its thresholds, as on Predict): "
-                                            + describe_threshold_answer(answer.chosen.get(film.id, []))))
+                                            + comparison.describe_threshold_answer(answer.over_thresholds[film.id])))
         # On demand: nothing is explained until the film's Explain toggle is switched on.
         explained = answers.selectbox("Model to explain", names, key=f"compare-model-{film.id}")
         explanation_panel(

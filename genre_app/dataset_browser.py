@@ -75,7 +75,9 @@ def show_film(dataset, film_id: str) -> None:
     result = films.film_answers(film, poster)
     # Beside the answers, what they are worth: a training film's answers flatter the models.
     (right.warning if film.split == "train" else right.info)(describe_split(film.split))
-    right.markdown(films.describe_answers(result.predictions))
+    in_use = models.predictor()
+    thresholds = {loaded.name: dict(zip(loaded.genres, loaded.thresholds)) for loaded in in_use.models}
+    right.markdown(films.describe_answers(result.predictions, thresholds))
     if result.predictions:
         explained = st.selectbox("Explain a model's answer", [p.model for p in result.predictions],
                                  key="browser-explain-model")

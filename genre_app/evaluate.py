@@ -18,6 +18,8 @@ OVERRIDES_KEY = "threshold_overrides"
 # The split the page opens on: thresholds are tuned on validation films, and the test split, the honest
 # figure, is looked at once, not tuned against.
 DEFAULT_SPLIT = "validation"
+# How a threshold slider applies (it sits in a form).
+APPLY_HELP = "Move it with the mouse or the arrow keys, then press Apply this threshold: the figures follow."
 # The figures across the top: label and report key.
 FIGURES = [("micro-F1", "micro_f1"), ("macro-F1", "macro_f1"), ("samples-F1", "samples_f1"),
            ("micro AP", "micro_average_precision"), ("macro AP", "macro_average_precision"),
@@ -68,7 +70,7 @@ def choose_thresholds(loaded, scored, mode: str, name: str) -> tuple[np.ndarray,
         with st.form("evaluate-global-form", border=False):
             chosen = st.slider("Threshold for every genre", 0.01, 0.99,
                                float(loaded.metadata["thresholds"].get("global", 0.5)), 0.01,
-                               key=f"evaluate-global-threshold-{name}")
+                               key=f"evaluate-global-threshold-{name}", help=APPLY_HELP)
             st.form_submit_button("Apply this threshold")
         return np.full(len(tuned), chosen), None
     if mode != evaluation.THRESHOLD_MODES[2]:
@@ -82,7 +84,7 @@ def choose_thresholds(loaded, scored, mode: str, name: str) -> tuple[np.ndarray,
         # threshold) is read only when it is first drawn, so a move is never undone by a re-created slider.
         overrides[genre] = st.slider(f"Threshold for {escape_markdown(genre)}", 0.01, 0.99,
                                      float(overrides.get(genre, tuned[column])), 0.01,
-                                     key=f"evaluate-threshold-{name}-{genre}")
+                                     key=f"evaluate-threshold-{name}-{genre}", help=APPLY_HELP)
         st.form_submit_button("Apply this threshold")
     st.button("Reset all genres to their tuned thresholds", key="evaluate-reset-thresholds",
               on_click=reset_threshold_overrides, args=(name,))

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from genre_app.caches import input_fingerprint
+from genre_app.comparison import describe_threshold_answer, read_threshold_answer
 from genre_app.links import imdb_link
 from genre_app.models import get_predictor, predictor, promotions
 from genre_app.text import escape_markdown
@@ -116,17 +117,16 @@ def film_answers(film: Film, poster: np.ndarray | None):
                             promotions(), _poster=poster, _overview=film.overview)
 
 
-def describe_answers(predictions: list) -> str:
+def describe_answers(predictions: list, thresholds: dict[str, dict[str, float]]) -> str:
     """Return every model's answer as Markdown, one line each (wrapped, never cut off as table cells were):
-    the genres it predicts (over its own thresholds, as Predict answers), most probable first, then its top 3,
-    each with its probability; genre names escaped (they come from the data)."""
-
-    def listed(genres, probabilities) -> str:
-        ranked = sorted(genres, key=lambda genre: -probabilities[genre])
-        return ", ".join(f"{escape_markdown(genre)} {probabilities[genre]:.0%}" for genre in ranked)
-
-    lines = [f"- **{prediction.model}**: predicts "
-             f"{listed(prediction.predicted, prediction.probabilities) or 'no genre'} · top 3: "
-             f"{listed(prediction.top, prediction.probabilities)}" for prediction in predictions]
-    return ("**What the models answer** (the genres each predicts, over its own thresholds as on Predict · its "
+    the genres it predicts (each over its own bar, as Predict answers), why a likelier genre is not among
+    them, then its top 3. ``thresholds``: {model: {genre: threshold}}. Genre names are escaped (they come
+    from the data)."""
+    lines = []
+    for prediction in predictions:
+        answer = read_threshold_answer(prediction.probabilities, thresholds[prediction.model])
+        top = ", ".join(f"{genre} {prediction.probabilities[genre]:.0%}" for genre in prediction.top)
+        lines.append(f"- **{prediction.model}**: predicts "
+                     f"{escape_markdown(describe_threshold_answer(answer))} · top 3: {escape_markdown(top)}")
+    return ("**What the models answer** (the genres each predicts: those over its own bar, as on Predict · its "
             "top 3)\n\n" + "\n".join(lines))

@@ -94,6 +94,14 @@ def test_the_threshold_answer_is_every_genre_over_its_threshold_most_probable_fi
 
     scored = SimpleNamespace(ids=np.array(["a", "b"]), genres=["Drama", "Music", "War"],
                              scores=np.array([[0.49, 0.07, 0.60], [0.10, 0.01, 0.02]]))
-    # Drama at 49% is under its 52% bar while Music at 7% is over its 5% one (per-genre thresholds).
+    # Drama at 49% is under its 52% bar while Music at 7% is over its 5% one (per-genre thresholds): Drama is
+    # named as passed over, with its bar.
     answers = comparison.pick_over_thresholds(scored, [0.52, 0.05, 0.5])
-    assert answers == {"a": [("War", 0.60), ("Music", 0.07)], "b": []}
+    assert answers["a"].chosen == [("War", 0.60, 0.5), ("Music", 0.07, 0.05)]
+    assert answers["a"].passed_over == [("Drama", 0.49, 0.52)]
+    # No genre over its bar: the likeliest is named with its bar.
+    assert answers["b"].chosen == [] and answers["b"].passed_over == [("Drama", 0.10, 0.52)]
+    assert comparison.describe_threshold_answer(answers["a"]) == \
+        "War 60% (bar 50%), Music 7% (bar 5%); not Drama 49% is under its 52% bar"
+    assert comparison.describe_threshold_answer(answers["b"]) == \
+        "no genre (none reaches its bar); not Drama 10% is under its 52% bar"

@@ -154,7 +154,6 @@ def test_hostile_overviews_and_ids_are_shown_as_text(hostile_env):
 
 def test_each_film_shows_the_top_three_and_the_threshold_answer_labelled(full_env):
     from genre_app import comparison, models, scores
-    from genre_app.compare import describe_threshold_answer
 
     app = open_page(COMPARE, models=["course_lstm", "late_fusion"], films="3", seed="2")
     predictor = models.predictor()
@@ -163,6 +162,6 @@ def test_each_film_shows_the_top_three_and_the_threshold_answer_labelled(full_en
         chosen = comparison.pick_over_thresholds(scores.split_scores(name, "test"), predictor.get(name).thresholds)
         for film_id in sampled_film_ids(app):
             said = escape_markdown(f"{name} predicts (over its thresholds, as on Predict): "
-                                   + describe_threshold_answer(chosen[film_id]))
+                                   + comparison.describe_threshold_answer(chosen[film_id]))
             assert said in captions
     assert any("**course_lstm** · top 3: " in str(m.value) for m in app.markdown)

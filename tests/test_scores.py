@@ -34,3 +34,8 @@ def test_scoring_progress_draws_one_bar_per_model():
     bars = app.get("progress")
     assert len(bars) == 2
     assert "course_cnn: 256 / 499 films" in bars[0].proto.text and "course_lstm: 0 / 499" in bars[1].proto.text
+
+
+def test_durations_read_as_people_say_them():
+    assert [scores.format_duration(seconds) for seconds in (-3, 0, 59.4, 60, 130, 3725)] == \
+        ["0 s", "0 s", "59 s", "1 min 00 s", "2 min 10 s", "62 min 05 s"]

@@ -33,3 +33,17 @@ def test_metric_columns_get_readable_headers_and_three_decimals():
                              "test micro_f1 (one global threshold)"}
     assert settings["test macro_average_precision"]["label"] == "test macro AP"
     assert settings["test micro_f1"]["type_config"]["format"] == "%.3f"
+
+
+def test_a_static_table_row_has_readable_headers_three_decimals_blanks_and_no_command():
+    row = tables.format_table_row({"model": "x", "test macro_average_precision": 0.53312, "epochs": 2.0,
+                                   "test micro_f1 (one global threshold)": None, "command": "python -m ..."})
+    assert row == {"model": "x", "test macro AP": "0.533", "epochs": "2",
+                   "test micro-F1 (one global threshold)": ""}
+
+
+def test_the_baseline_row_says_what_it_always_answers():
+    row = tables.baseline_row({"predicts_always": ["Comedy", "Drama"], "metrics": {"test": {"micro_f1": 0.4}},
+                               "created_at": "2026-01-02T00:00:00", "command": "python -m genre_models baselines"})
+    assert row["model"] == "baseline: always Comedy + Drama" and row["test micro_f1"] == 0.4
+    assert row["trained"] == "2026-01-02" and tables.baseline_row(None) is None
