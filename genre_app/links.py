@@ -20,6 +20,13 @@ MAX_QUOTED_URL_VALUE = 80
 # widget's key naming the parameter): a copied URL opens the same view. A bound widget silently drops a value
 # it does not offer; warn_about_unknown_link_values says so first.
 
+def quote_in_code_span(value: str, limit: int) -> str:
+    """Return an address value to show inside a Markdown code span: cut to ``limit`` characters, its backticks
+    (which would close the span) made quotes, and its line breaks spaces (a blank line would end the span's
+    paragraph, and what follows would render as Markdown)."""
+    return " ".join(str(value).replace("`", "'").split())[:limit]
+
+
 def warn_about_unknown_link_values(parameter: str, allowed, what: str,
                                    instead: str = "so the page shows its default instead") -> list[str]:
     """Warn about the values of a URL query parameter that the page cannot show (a link naming a model that
@@ -31,7 +38,7 @@ def warn_about_unknown_link_values(parameter: str, allowed, what: str,
     unknown = [value for value in st.query_params.get_all(parameter) if not accepts(value)]
     if unknown:
         # Shown as code, cut short and without backticks: the value comes from whoever wrote the link.
-        named = ", ".join(f"`{value[:60].replace('`', chr(39))}`" for value in unknown)
+        named = ", ".join(f"`{quote_in_code_span(value, 60)}`" for value in unknown)
         offered = "" if callable(allowed) else f" Available: {', '.join(map(str, allowed))}."
         st.warning(f"This link asks for {what} {named} (`{parameter}=` in the address), which this page cannot "
                    f"show here, {instead}.{offered}")
@@ -71,7 +78,7 @@ def read_url_choice(parameter: str, is_known, what: str, fallback: str) -> str |
     if is_known(value):
         return value
     # Quoted in a code span with its backticks replaced, so the address cannot inject Markdown.
-    shown = value.replace("`", "'")[:MAX_QUOTED_URL_VALUE]
+    shown = quote_in_code_span(value, MAX_QUOTED_URL_VALUE)
     st.warning(f"The address asks for {what} `{shown}`, which does not exist here; {fallback}.")
     del st.query_params[parameter]
     return None

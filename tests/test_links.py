@@ -47,3 +47,11 @@ def test_unknown_values_in_a_link_are_named_in_a_code_span_with_what_is_offered(
     (warning,) = app.warning
     assert "`no_such_model'' **x**`" in warning.value and "course_cnn`" not in warning.value
     assert "so it is left out" in warning.value and "Available: course_cnn, poster_cnn." in warning.value
+
+
+def test_an_address_value_cannot_leave_its_code_span():
+    from markdown_it import MarkdownIt
+
+    value = "x`\n\n![](https://example.invalid/beacon.png)\n\n[log in](https://evil.example)"
+    page = MarkdownIt("commonmark").render(f"The address asks for `{links.quote_in_code_span(value, 200)}`.")
+    assert "<img" not in page and "<a " not in page and page.count("<code>") == 1

@@ -1,9 +1,9 @@
-"""The Dataset browser (issues 14 and 18): filters, the films table, each film's answers computed once,
-the film kept in the address (?film=<Id>), and the charts' counts."""
+"""The Dataset browser page (AppTest): the views and filters, each film's answers computed once and said to
+be on a film the models learned from or not, the film kept in the address (?film=<Id>), damaged posters,
+explanations, and dataset text shown as text."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -11,8 +11,7 @@ from app_testing import (
     SHIPPED, check_the_page_asks_for_the_dataset, heatmap_images, is_undecodable, poster_placeholders, run_page,
     texts, tinted_overviews,
 )
-from conftest import build_synthetic_dataset
-from genre_app import dataset_charts, films, refits
+from genre_app import films, refits
 from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
 from genre_models.dataset import load_dataset
@@ -22,11 +21,6 @@ TIMEOUT = 180
 # The models that answer: every artifact but a fusion whose part was replaced since it was fitted.
 METADATA = read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]
 ANSWERING = {metadata["name"] for metadata in METADATA} - set(refits.unusable_fusions(METADATA))
-
-
-@pytest.fixture
-def synthetic(tmp_path):
-    return load_dataset(build_synthetic_dataset(tmp_path / "data", num_films=40))
 
 
 @pytest.fixture
@@ -52,69 +46,6 @@ def details_heading(app: AppTest) -> list[str]:
 
 def answers(app: AppTest) -> str:
     return next((str(m.value) for m in app.markdown if "What the models answer" in str(m.value)), "")
-
-
-# --- Filters and the table ----------------------------------------------------------------------------------------
-
-def test_filter_films_by_any_or_all_genres_and_overview_words(synthetic):
-    genres = synthetic.genres[:2]
-    columns = synthetic.labels[:, [synthetic.genres.index(g) for g in genres]] == 1
-    assert list(films.filter_films(synthetic, [], "any", "")) == list(range(synthetic.num_films))
-    assert list(films.filter_films(synthetic, genres, "any", "")) == list(np.flatnonzero(columns.any(axis=1)))
-    assert list(films.filter_films(synthetic, genres, "all", "")) == list(np.flatnonzero(columns.all(axis=1)))
-    # Case and surrounding spaces do not matter; every match contains the words.
-    found = films.filter_films(synthetic, [], "any", "  STORY number 1 ")
-    assert len(found) and all("story number 1" in synthetic.overviews[row].lower() for row in found)
-    assert len(films.filter_films(synthetic, [], "any", "no such words anywhere")) == 0
-
-
-@pytest.mark.parametrize("genres, match, message", [(["Cartoons"], "any", "Unknown genre 'Cartoons'"),
-                                                    ([], "some", "Match must be 'any' or 'all'")])
-def test_filter_films_refuses_an_unknown_genre_or_match(synthetic, genres, match, message):
-    with pytest.raises(ValueError, match=message):
-        films.filter_films(synthetic, genres, match, "")
-
-
-def test_film_table_lists_the_given_rows_in_order_with_their_genres(synthetic):
-    rows = np.array([5, 2, 30])
-    table = films.film_table(synthetic, rows)
-    assert list(table["film"]) == [str(synthetic.ids[row]) for row in rows]
-    assert list(table.index) == [0, 1, 2]  # positions, as a selected row reports them
-    for position, row in enumerate(rows):
-        assert table["genres"][position].split(", ") == films.true_genres(synthetic, row)
-        assert table["overview"][position] == synthetic.overviews[row]
-        assert table["split"][position] == synthetic.splits[row]
-
-
-def test_has_film_knows_the_dataset_ids(synthetic):
-    assert films.has_film(synthetic, str(synthetic.ids[3]))
-    assert not films.has_film(synthetic, "tt0000000") and not films.has_film(synthetic, "")
-
-
-# --- The charts ---------------------------------------------------------------------------------------------------
-
-def test_chart_counts_add_up_to_the_dataset(synthetic):
-    labels = synthetic.labels
-    per_genre = {v["genre"]: v["films"] for v in dataset_charts.build_films_per_genre(synthetic)["data"]["values"]}
-    assert per_genre == {genre: int(count) for genre, count in zip(synthetic.genres, labels.sum(axis=0))}
-    per_film = dataset_charts.build_genres_per_film(synthetic)["data"]["values"]
-    assert sum(v["films"] for v in per_film) == synthetic.num_films
-    assert sum(v["films"] * v["genres per film"] for v in per_film) == int(labels.sum())
-    lengths = dataset_charts.build_overview_lengths(synthetic)["data"]["values"]
-    assert sum(v["films"] for v in lengths) == synthetic.num_films
-    splits = dataset_charts.build_split_sizes(synthetic)["data"]["values"]
-    assert sum(v["films"] for v in splits) == int(labels.sum())
-    assert {v["split"] for v in splits} == {"train", "validation", "test"}
-
-
-def test_cooccurrence_counts_pairs_and_leaves_out_a_genre_with_itself(synthetic):
-    values = dataset_charts.build_cooccurrence(synthetic)["data"]["values"]
-    genres = synthetic.genres
-    assert len(values) == len(genres) * (len(genres) - 1)
-    assert all(v["genre"] != v["with"] for v in values)
-    first, second = genres[0], genres[1]
-    both = int(((synthetic.labels[:, 0] == 1) & (synthetic.labels[:, 1] == 1)).sum())
-    assert next(v["films"] for v in values if (v["genre"], v["with"]) == (first, second)) == both
 
 
 # --- The page -----------------------------------------------------------------------------------------------------
