@@ -51,7 +51,7 @@ def format_short_row(row: dict) -> dict:
 def show_start_here(pages: list) -> None:
     """Lead with what to do first (try an example on Predict), then one link per page, each label whole."""
     st.info("**Start here:** open **Predict** and click one of the example films (or upload a poster and type a "
-            "one-sentence summary): the models answer in a second or two.", icon=":material/lightbulb:")
+            "one-sentence summary): every model answers within seconds.", icon=":material/lightbulb:")
     predict = next((page for entry, page in pages if entry.script == PREDICT_SCRIPT), None)
     if predict is not None:
         st.page_link(predict, label="Try an example on Predict", icon=":material/arrow_forward:")
@@ -186,6 +186,6 @@ def show_model_loading(reported: set[str]) -> None:
         # Not damage: the artifacts are sound, this machine lacks a package they need.
         for line in loading.predictor.describe_unavailable():
             st.warning(f"Unavailable on this machine (an optional package is missing; the artifacts are fine): "
-                       f"{escape_markdown(line)}. The other models work.")
+                       f"{line}. The other models work.")
 
     show_status()
