@@ -88,9 +88,17 @@ def describe_threshold_answer(answer: ThresholdAnswer) -> str:
     genre is not among them (under its own, higher bar)."""
     chosen = ", ".join(f"{genre} {percent(probability)} (bar {percent(bar)})"
                        for genre, probability, bar in answer.chosen) or "no genre (none reaches its bar)"
-    passed = "; ".join(f"{genre} {percent(probability)} is under its {percent(bar)} bar"
+    passed = ", ".join(f"{genre} ({' under its '.join(percent_apart(probability, bar))} bar)"
                        for genre, probability, bar in answer.passed_over)
     return chosen + (f"; not {passed}" if passed else "")
+
+
+def percent_apart(probability: float, bar: float) -> tuple[str, str]:
+    """Return a probability and the bar it is under as percentages, with a decimal when whole percentages
+    would read the same ("41.6%" under "42.4%", not "42%" under "42%")."""
+    if percent(probability) != percent(bar):
+        return percent(probability), percent(bar)
+    return f"{probability:.1%}", f"{bar:.1%}"
 
 
 def find_common_films(results: dict[str, TopThree]) -> list[str]:

@@ -102,6 +102,9 @@ def test_the_threshold_answer_is_every_genre_over_its_threshold_most_probable_fi
     # No genre over its bar: the likeliest is named with its bar.
     assert answers["b"].chosen == [] and answers["b"].passed_over == [("Drama", 0.10, 0.52)]
     assert comparison.describe_threshold_answer(answers["a"]) == \
-        "War 60% (bar 50%), Music 7% (bar 5%); not Drama 49% is under its 52% bar"
+        "War 60% (bar 50%), Music 7% (bar 5%); not Drama (49% under its 52% bar)"
     assert comparison.describe_threshold_answer(answers["b"]) == \
-        "no genre (none reaches its bar); not Drama 10% is under its 52% bar"
+        "no genre (none reaches its bar); not Drama (10% under its 52% bar)"
+    # Whole percentages that would read the same get a decimal.
+    close = comparison.read_threshold_answer({"Drama": 0.416, "War": 0.4}, {"Drama": 0.424, "War": 0.3})
+    assert comparison.describe_threshold_answer(close) == "War 40% (bar 30%); not Drama (41.6% under its 42.4% bar)"
