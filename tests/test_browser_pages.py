@@ -39,6 +39,14 @@ def settle(page, quiet_ms: int = 1500) -> None:
             return
 
 
+def snapshot_whole_and_part(page, name: str, part, part_name: str) -> None:
+    """Save the page as it opened, then with ``part`` scrolled into view (the app scrolls inside its own
+    container, so a full-page screenshot shows only the first screen)."""
+    snapshot(page, name)
+    part.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{part_name}.png"))
+
+
 def is_in_viewport(page, locator) -> bool:
     """Whether the element's box lies inside the viewport as the page opened (no scrolling)."""
     box = locator.bounding_box()
@@ -86,9 +94,7 @@ def test_compare_shows_every_model_name_whole(browser, app_url):
     # Both readings of each model's answer, labelled.
     expect(page.get_by_text("top 3:").first).to_be_visible()
     expect(page.get_by_text("predicts (over its thresholds, as on Predict)").first).to_be_visible()
-    snapshot(page, "31-compare")
-    page.get_by_text("predicts (over its thresholds, as on Predict)").first.scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENSHOTS / "31-compare-film.png"))
+    snapshot_whole_and_part(page, "31-compare", page.get_by_text("predicts (over its thresholds").first, "film")
     context.close()
 
 
@@ -119,9 +125,7 @@ def test_evaluate_slider_waits_for_its_button_and_matrices_only_for_genres_with_
     expect(figure).not_to_have_text(before, timeout=60_000)
     settle(page)
     assert_no_exception(page)
-    snapshot(page, "32-evaluate")
-    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENSHOTS / "32-evaluate-matrices.png"))
+    snapshot_whole_and_part(page, "32-evaluate", page.locator(".js-plotly-plot").first, "matrices")
     context.close()
 
 
