@@ -39,14 +39,14 @@ def open_page(path: str) -> float:
 
 
 def measure(reference: bool) -> dict:
-    from genre_app import state
+    from genre_app import models, scores
 
     figures = {"cold_first_page_s": open_page(PAGES["evaluate"])}  # the process's first page: loads everything
     # The models' background warm-up (tracing the prediction graphs) would share the cores with the pages
     # timed next; a server that has served a page for a few seconds is past it.
-    state.start_loading_models().thread.join()
+    models.start_loading_models().thread.join()
     for name, path in PAGES.items():
-        state.get_split_scores.clear()
+        scores.get_split_scores.clear()
         figures[f"{name}_warm_s"] = open_page(path)
         figures[f"{name}_cached_s"] = open_page(path)
     if reference:
@@ -54,7 +54,7 @@ def measure(reference: bool) -> dict:
 
         split_scores.read_split_scores = lambda *args, **kwargs: None  # as before the files existed
         for name, path in PAGES.items():
-            state.get_split_scores.clear()
+            scores.get_split_scores.clear()
             figures[f"{name}_rescoring_reference_s"] = open_page(path)
     return {key: round(value, 2) for key, value in figures.items()}
 

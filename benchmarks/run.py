@@ -80,10 +80,10 @@ def measure_threshold_update(data_dir: str, repeats: int) -> dict:
     os.environ["GENRE_DATA_DIR"] = data_dir
     app = AppTest.from_file(str(ROOT / "pages" / "4_Evaluate.py"), default_timeout=600)
     app.run()
-    # The models' background warm-up (genre_app.state.ModelLoading) would share the cores with the re-runs.
-    from genre_app import state
+    # The models' background warm-up (genre_app.model_loading.ModelLoading) would share the cores with the re-runs.
+    from genre_app import models
 
-    state.start_loading_models().thread.join()
+    models.start_loading_models().thread.join()
     app.radio[0].set_value("one global threshold").run()
     values = [0.2, 0.3]
     times = []

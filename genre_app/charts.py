@@ -248,8 +248,8 @@ def describe_confusion_grid(report: dict) -> str:
                     for genre, values in report["per_genre"].items() if values["support"] > 0),
                    key=lambda item: (-item[0] / item[1], item[2]))
     shares = [f"{genre} {hits} of {support} ({format_percent(hits / support)})" for hits, support, genre in found]
-    text = (f"One 2x2 matrix per genre ({len(report['per_genre'])}): rows say whether a film has the genre, "
-            "columns whether the model predicted it; each cell counts films.")
+    text = (f"One 2x2 matrix per genre with films in this split ({len(found)}): rows say whether a film has the "
+            "genre, columns whether the model predicted it; each cell counts films.")
     if shares:
         text += (f" Films with the genre found most often: {', '.join(shares[:3])}; "
                  f"least often: {', '.join(shares[-3:])}.")

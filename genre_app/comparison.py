@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from genre_app.answers import percent
 from genre_models.dataset import MovieDataset
 from genre_models.metrics import compute_top_k_hits
 
@@ -50,6 +51,54 @@ def rank_top_three(scored) -> TopThree:
     top, hits = compute_top_k_hits(scored.labels, scored.scores, k=TOP_K)
     return TopThree(genres=list(scored.genres), rows={str(film_id): row for row, film_id in enumerate(scored.ids)},
                     top=top, hits=hits)
+
+
+@dataclass(frozen=True)
+class ThresholdAnswer:
+    """The genres a model predicts for one film (the rule Predict answers by: a genre whose probability reaches
+    the model's threshold for it), each with its probability and threshold, most probable first, and the
+    genres it passed over although likelier than one it predicts (under their own, higher thresholds)."""
+
+    # (genre, probability, threshold) of each predicted genre, most probable first.
+    chosen: list[tuple[str, float, float]]
+    # (genre, probability, threshold) of each genre not predicted but likelier than the least likely chosen one
+    # (the likeliest genre when none is chosen), most probable first.
+    passed_over: list[tuple[str, float, float]]
+
+
+def read_threshold_answer(probabilities: dict[str, float], bars: dict[str, float]) -> ThresholdAnswer:
+    """Return a model's threshold answer for one film from its probability and threshold per genre."""
+    order = sorted(probabilities, key=lambda genre: -probabilities[genre])
+    chosen = [genre for genre in order if probabilities[genre] >= bars[genre]]
+    floor = probabilities[chosen[-1]] if chosen else probabilities[order[0]]
+    passed = [genre for genre in order if genre not in chosen and probabilities[genre] >= floor]
+    return ThresholdAnswer(chosen=[(genre, float(probabilities[genre]), float(bars[genre])) for genre in chosen],
+                           passed_over=[(genre, float(probabilities[genre]), float(bars[genre])) for genre in passed])
+
+
+def pick_over_thresholds(scored, thresholds) -> dict[str, ThresholdAnswer]:
+    """Return, per film Id of a split's scores, the model's threshold answer (ThresholdAnswer)."""
+    bars = dict(zip(scored.genres, np.asarray(thresholds, dtype=np.float64)))
+    return {str(film_id): read_threshold_answer(dict(zip(scored.genres, np.asarray(row, dtype=np.float64))), bars)
+            for film_id, row in zip(scored.ids, scored.scores)}
+
+
+def describe_threshold_answer(answer: ThresholdAnswer) -> str:
+    """Say, as text, which genres a model predicts for a film (each over its own bar), and why a likelier
+    genre is not among them (under its own, higher bar)."""
+    chosen = ", ".join(f"{genre} {percent(probability)} (bar {percent(bar)})"
+                       for genre, probability, bar in answer.chosen) or "no genre (none reaches its bar)"
+    passed = ", ".join(f"{genre} ({' under its '.join(percent_apart(probability, bar))} bar)"
+                       for genre, probability, bar in answer.passed_over)
+    return chosen + (f"; not {passed}" if passed else "")
+
+
+def percent_apart(probability: float, bar: float) -> tuple[str, str]:
+    """Return a probability and the bar it is under as percentages, with a decimal when whole percentages
+    would read the same ("41.6%" under "42.4%", not "42%" under "42%")."""
+    if percent(probability) != percent(bar):
+        return percent(probability), percent(bar)
+    return f"{probability:.1%}", f"{bar:.1%}"
 
 
 def find_common_films(results: dict[str, TopThree]) -> list[str]:

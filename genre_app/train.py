@@ -8,7 +8,7 @@ import math
 import statistics
 from pathlib import Path
 
-from genre_app.widgets import model_figures
+from genre_app.tables import model_figures
 from genre_models.artifacts import list_artifact_folders
 from genre_models.config import TRAINING_LIMITS, resolve_artifacts_dir
 from genre_models.fileio import read_json, write_json_atomically

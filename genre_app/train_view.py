@@ -7,7 +7,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from genre_app import charts, state, train, widgets
+from genre_app import charts, data, messages, models, tables, train, widgets
 from genre_models import supervisor
 from genre_models.artifacts import METADATA_FILE, list_artifact_folders
 from genre_models.config import EncoderRecipe, PosterRecipe, TextRecipe, TrainConfig, resolve_artifacts_dir
@@ -52,7 +52,7 @@ def show_start_form() -> None:
         recipe, last = spec.defaults, last if isinstance(last, dict) else {}
         if last:
             st.caption("The settings you last started this model with.")
-        settings = {"model_name": name, "data_dir": str(state.data_location()), "command": "Train page"}
+        settings = {"model_name": name, "data_dir": str(data.data_location()), "command": "Train page"}
         if spec.is_fusion:
             st.caption("Fits the fusion weights and thresholds on the validation split from the models in use "
                        "(promoted runs included) in well under a minute; no network is trained.")
@@ -93,10 +93,10 @@ def show_start_form() -> None:
             st.caption(describe_duration(name, settings["epochs"], settings["train_fraction"]))
         if st.button("Start training", type="primary", key="train-start"):
             train.remember_form_settings(settings)
-            with widgets.errors_shown(container=notice, toast=True):
+            with messages.errors_shown(container=notice, toast=True):
                 run_dir = supervisor.start_run(TrainConfig(**settings, verbose=2))
                 st.session_state[SHOW_RUN_KEY] = run_dir.name
-                widgets.announce(f"Started run {run_dir.name}.")
+                messages.announce(f"Started run {run_dir.name}.")
 
 
 def mark_checkpoint(figure: go.Figure, epochs: list[dict]) -> go.Figure:
@@ -145,7 +145,7 @@ def show_curves(epochs: list[dict], key: str, batches: list[dict] | None = None,
             st.caption(train.describe_tuned(tuned, epochs, starred=False))
     left, right = st.columns(2)
     draw(left, "binary_accuracy", "binary accuracy")
-    left.caption(widgets.explain_binary_accuracy(state.baseline()))
+    left.caption(widgets.explain_binary_accuracy(models.baseline()))
     draw(right, "auc", "ROC AUC")
     left, right = st.columns(2)
     draw(left, "precision", "precision (threshold 0.5)")
@@ -190,7 +190,7 @@ def show_runs_table(all_runs: list[Run], promoted: dict) -> None:
     if not all_runs:
         st.caption("No runs yet.")
         return
-    widgets.show_table(train.run_rows(all_runs, promoted))
+    tables.show_table(train.run_rows(all_runs, promoted))
     latest = all_runs[0]
     st.markdown(f"Latest run `{latest.name}`: **{latest.state}**")
     if latest.error:

@@ -7,9 +7,12 @@ import dataclasses
 
 import streamlit as st
 
-from genre_app import answers, charts, state, widgets
+from genre_app import answers, caches, charts, data, explanation_cache, films, links, models, posters, scores, widgets
+from genre_app.streamlit_patches import apply_streamlit_patches
 from genre_models.examples import load_examples
 from genre_models.inference import check_inputs
+
+apply_streamlit_patches()
 
 st.set_page_config(page_title="Predict genres", layout="wide")
 st.title("Predict genres")
@@ -20,8 +23,8 @@ st.title("Predict genres")
 loading_place, notices = st.container(), st.container()
 # The models load in the background (started by the app's first page view): the inputs show at once, and
 # Predict waits only until a model that reads the given inputs is in (see the answers below).
-loading = state.start_loading_models()
-listed, _ = state.artifact_listing()
+loading = models.start_loading_models()
+listed, _ = models.artifact_listing()
 if not listed or (loading.is_finished() and loading.error is None and not loading.predictor.models):
     notices.error("No usable model artifact is installed; see the Home page.")
     st.stop()
@@ -29,7 +32,7 @@ for line in loading.describe_unavailable():
     notices.info(f"Unavailable on this machine (an optional package is missing), so they do not answer here: "
                  f"{line}.")
 
-dataset, problem = state.dataset()
+dataset, problem = data.dataset()
 # The shipped examples work with or without a dataset (examples/, made by scripts/make_examples.py).
 try:
     examples, examples_problem = load_examples(), None
@@ -67,7 +70,7 @@ def drop_example(clear_summary: bool = False) -> None:
 addressed = st.query_params.get("film")
 if addressed is not None and addressed != st.session_state.get(ADDRESS_KEY):
     st.session_state[ADDRESS_KEY] = addressed
-    in_dataset = dataset is not None and widgets.has_film(dataset, addressed)
+    in_dataset = dataset is not None and films.has_film(dataset, addressed)
     request = answers.locate_film(addressed, in_dataset, examples.ids if examples else [], dataset is not None)
     if request.kind == answers.FROM_DATASET:
         drop_example()
@@ -92,16 +95,16 @@ example = examples.find(st.session_state.get(EXAMPLE_KEY, "")) if examples else 
 if source == sources[1] and dataset is not None:
     rows = list(dataset.split_indices("test"))
     other = st.session_state.get(OTHER_SPLIT_KEY)
-    if other is not None and widgets.has_film(dataset, other):
+    if other is not None and films.has_film(dataset, other):
         rows.insert(0, dataset.row_of(other))
     listed = {str(dataset.ids[row]): answers.film_choice_label(str(dataset.ids[row]), str(dataset.overviews[row]),
                                                                str(dataset.splits[row])) for row in rows}
     chosen = st.selectbox("Film (test split: never seen in training)", list(listed), key="predict-film",
                           format_func=listed.get)
-    film = widgets.find_film(dataset, chosen)
+    film = films.find_film(dataset, chosen)
     overview, truth, film_id, label = film.overview, film.genres, film.id, listed[film.id]
     left, right = st.columns([1, 3])
-    poster = widgets.show_poster(film.poster, width=150, caption=f"Poster of {film.id}", container=left)
+    poster = posters.show_poster(film.poster, width=150, caption=f"Poster of {film.id}", container=left)
     poster_unusable = poster is None
     right.markdown(f"**{film.link}**: {overview}")
     right.markdown("**True genres:** " + ", ".join(truth))
@@ -114,8 +117,8 @@ if source == sources[1] and dataset is not None:
 else:
     left, right = st.columns([1, 2])
     uploaded = left.file_uploader("Poster (JPEG, PNG or WebP)", type=["jpg", "jpeg", "png", "webp"],
-                                  max_upload_size=widgets.MAX_UPLOAD_MEGABYTES, key="poster", on_change=drop_example)
-    left.caption(widgets.upload_limits_text())
+                                  max_upload_size=posters.MAX_UPLOAD_MEGABYTES, key="poster", on_change=drop_example)
+    left.caption(posters.upload_limits_text())
     upload = uploaded.getvalue() if uploaded is not None else None
     example_note = right.container()
     # A form: the summary is sent with the button, and Ctrl+Enter in it predicts too (Streamlit shows
@@ -127,13 +130,13 @@ else:
     if upload is not None:
         film_id, label = uploaded.name, f"your poster {uploaded.name}" + (" and summary" if overview.strip() else "")
     elif example is not None:
-        poster = widgets.show_poster(example.poster, width=150, caption=f"Poster of the example {example.id}",
+        poster = posters.show_poster(example.poster, width=150, caption=f"Poster of the example {example.id}",
                                      container=left)
         poster_unusable = poster is None
         # The true genres belong to the example's own overview; an edited summary makes another film.
         if overview.strip() == example.overview:
             truth, film_id, label = example.genres, example.id, f"the example {example.label}"
-            example_note.markdown(f"**Example {widgets.imdb_link(example.id)}** (test split) · **True genres:** "
+            example_note.markdown(f"**Example {links.imdb_link(example.id)}** (test split) · **True genres:** "
                                   + ", ".join(truth))
         else:
             label = f"the example {example.id}'s poster and your summary"
@@ -144,7 +147,7 @@ else:
     if upload is None and example is None:
         label = "your summary"
 
-asked = widgets.input_fingerprint(source, poster, upload, overview)
+asked = caches.input_fingerprint(source, poster, upload, overview)
 # The address follows the chosen film (a dataset film or the example in use), so it can be shared.
 chosen_film = film_id if source == sources[1] and dataset is not None else (
     example.id if example is not None and upload is None else None)
@@ -164,7 +167,7 @@ if examples is not None:
     per_row = 6
     for start in range(0, len(examples.examples), per_row):
         for column, shown in zip(st.columns(per_row), examples.examples[start : start + per_row]):
-            widgets.show_poster(shown.poster, width=70, caption=shown.id, container=column)
+            posters.show_poster(shown.poster, width=70, caption=shown.id, container=column)
             column.button(answers.example_button_label(shown), key=f"example-{shown.id}", on_click=use_example,
                           args=(shown.id,), help=f"Fill the poster and the summary with {shown.label} and predict")
     for note in examples.notes:
@@ -179,11 +182,11 @@ else:
 if submitted or st.session_state.pop(REQUESTED_KEY, False):
     try:
         if upload is not None:
-            poster = widgets.read_upload(upload)
+            poster = posters.read_upload(upload)
         given = ({"poster"} if poster is not None else set()) | ({"overview"} if overview else set())
         check_inputs(poster, overview)  # before waiting for any model
         with loading_place:
-            predictor, still_loading = state.predictor_answering(given)
+            predictor, still_loading = models.predictor_answering(given)
         result = predictor.predict(poster=poster, overview=overview)
     except ValueError as error:
         # No answer is better than the previous input's answer under a new error.
@@ -240,7 +243,7 @@ if answered.poster_unusable:
 for note in answered.result.notes:
     messages.info(note)
 if answered.uploaded and answered.poster is not None:
-    widgets.show_poster(answered.poster, width=150, caption="Your poster", container=messages)
+    posters.show_poster(answered.poster, width=150, caption="Your poster", container=messages)
 # One recommended answer first, in plain words; every model follows for comparison.
 truth = set(answered.truth) if answered.truth else None
 best = answers.recommend(answered.result.predictions, {m.name: m.metadata for m in predictor.models},
@@ -256,7 +259,7 @@ if best is not None:
         st.caption(f"From {best.model} (reads the {best.input_kind.replace('both', 'poster and the summary')}): "
                    f"the best of the models that could answer, by validation macro average precision "
                    f"({figure:.2f}).")
-        for doubt in answers.doubts(best, state.answer_reference(predictor.get(best.model)), answered.poster,
+        for doubt in answers.doubts(best, scores.answer_reference(predictor.get(best.model)), answered.poster,
                                     answered.overview):
             st.warning(f"Low confidence: {doubt}. Treat this answer with care.")
 skipped, skipped_note = answers.skipped_fusions(predictor.models, answered.given), st.container()
@@ -293,12 +296,12 @@ for column, prediction in zip(columns, predictions):
                    + (" · the recommended answer" if prediction.model == getattr(best, "model", None) else ""))
         if prediction.model in answers.COURSE_MODELS:
             st.caption("The course's reference model, not the app's answer: "
-                       + answers.baseline_comparison(loaded.metadata, state.baseline()) + ".")
+                       + answers.baseline_comparison(loaded.metadata, models.baseline()) + ".")
         st.markdown("**Top 3:** " + answers.hit_badges(prediction.top, truth))
         st.markdown("**Answer:** " + answers.plain_answer(prediction))
         st.plotly_chart(charts.plot_probabilities(prediction, loaded.thresholds),
                         key=f"probabilities-{prediction.model}")
         widgets.explanation_panel(
             prediction.model, loaded.genres, prediction.top[0] if prediction.top else None,
-            lambda genre, name=prediction.model: state.explanation(name, answered.poster, answered.overview, genre),
+            lambda genre, name=prediction.model: explanation_cache.explanation(name, answered.poster, answered.overview, genre),
             answered.poster, key=f"explain-{prediction.model}")

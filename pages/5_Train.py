@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from genre_app import state, train, train_view, widgets
+from genre_app import links, messages, models, refits, train, train_view
+from genre_app.streamlit_patches import apply_streamlit_patches
 from genre_models import backup, promotions, run_exports, runs, supervisor
+
+apply_streamlit_patches()
 
 # Seconds between live refreshes of the active run (only while one is active).
 REFRESH_SECONDS = 2
@@ -42,7 +45,7 @@ def follow_active_runs(followed: list[str], read_only: str | None) -> None:
         st.progress(progress["done"], text=progress["text"] + (f", about {eta / 60:.1f} min left" if eta else ""))
         if not run.stop_requested and st.button("Stop training", key=f"stop-{run.name}", disabled=bool(read_only),
                                                 help=read_only):
-            with widgets.errors_shown(toast=True):
+            with messages.errors_shown(toast=True):
                 supervisor.request_stop(run.folder)
                 st.toast(f"Stop requested for run {run.name}.", icon=":material/stop_circle:")
         if run.stop_requested:
@@ -64,9 +67,9 @@ def resume_button(run: runs.Run, read_only: str | None, notice) -> None:
             "go on where it was, as one run.")
     if st.button("Resume training", type="primary", key="train-resume", disabled=bool(read_only),
                  help=read_only or f"Goes on with epoch {epoch + 1 if epoch is not None else '?'}, same settings."):
-        with widgets.errors_shown(container=notice, toast=True):
+        with messages.errors_shown(container=notice, toast=True):
             supervisor.resume_run(run.folder)
-            widgets.announce(f"Resumed run {run.name} {what}.")
+            messages.announce(f"Resumed run {run.name} {what}.")
 
 
 def act_on_run(run: runs.Run, promoted: dict, read_only: str | None, notice) -> None:
@@ -75,8 +78,8 @@ def act_on_run(run: runs.Run, promoted: dict, read_only: str | None, notice) -> 
     # Disabled (not hidden) on a read-only deployment, so visitors see what exists and why it is off.
     if actions[0].button("Use this model", disabled=bool(read_only), key="train-use",
                          help=read_only or "Predict, Compare and Evaluate will use this run's model."):
-        with widgets.errors_shown(container=notice, toast=True):
-            widgets.announce(f"{promotions.promote_run(run.folder)} now uses run {run.name}.")
+        with messages.errors_shown(container=notice, toast=True):
+            messages.announce(f"{promotions.promote_run(run.folder)} now uses run {run.name}.")
     if actions[1].button("Delete run", disabled=bool(read_only), key="train-delete",
                          help=read_only or "Asks for confirmation first."):
         st.session_state["confirm-delete"] = run.name
@@ -86,10 +89,10 @@ def act_on_run(run: runs.Run, promoted: dict, read_only: str | None, notice) -> 
             yes, no = st.columns(2)
             if yes.button("Yes, delete it", type="primary", key="confirm-delete-yes"):
                 st.session_state.pop("confirm-delete", None)
-                with widgets.errors_shown(container=notice, toast=True):
+                with messages.errors_shown(container=notice, toast=True):
                     supervisor.delete_run(run.folder)
                     st.query_params.pop(RUN_PARAMETER, None)
-                    widgets.announce(f"Deleted run {run.name}.")
+                    messages.announce(f"Deleted run {run.name}.")
             if no.button("Cancel", key="confirm-delete-no"):
                 st.session_state.pop("confirm-delete", None)
                 st.rerun()
@@ -129,16 +132,16 @@ def manage_runs(all_runs: list[runs.Run], promoted: dict, read_only: str | None)
     if promoted:
         restore = st.selectbox("Restore the shipped model for", sorted(promoted), key="train-restore-model")
         if st.button("Restore shipped", disabled=bool(read_only), help=read_only, key="train-restore"):
-            with widgets.errors_shown(container=notice, toast=True):
+            with messages.errors_shown(container=notice, toast=True):
                 promotions.restore_shipped(restore)
-                widgets.announce(f"{restore} uses the shipped model again.")
+                messages.announce(f"{restore} uses the shipped model again.")
 
 
 st.set_page_config(page_title="Train a model", layout="wide")
 st.title("Train a model")
 
-widgets.show_announcement()
-widgets.warn_if_promotions_damaged()
+messages.show_announcement()
+messages.warn_if_promotions_damaged()
 all_runs = runs.list_runs()
 names = [run.name for run in all_runs]
 ended_message, ended = train.describe_ended(st.session_state.get(FOLLOWED_KEY, []), all_runs)
@@ -150,14 +153,14 @@ shown = ended or started
 if shown:  # a run just ended or started: the picker and the address show it
     st.query_params[RUN_PARAMETER] = shown
 # ?run=<id> chooses the run (a link or a reload); an unknown one is named in a warning and the newest is shown.
-addressed = widgets.read_url_choice(RUN_PARAMETER, lambda name: name in names, "the run",
+addressed = links.read_url_choice(RUN_PARAMETER, lambda name: name in names, "the run",
                                     "the newest run is shown" if names else "there are no runs yet")
 if addressed:
     st.session_state[RUN_KEY] = addressed
 elif st.session_state.get(RUN_KEY) not in names:
     st.session_state.pop(RUN_KEY, None)  # a run deleted since (here or elsewhere): the newest is shown
 # A shared deployment is read-only: every button that changes shared state is hidden or disabled.
-read_only = widgets.read_only_notice("Training")
+read_only = messages.read_only_notice("Training")
 if read_only:
     st.caption("Visitors cannot start, stop, resume, promote, restore or delete runs here; past runs and their "
                "curves are still listed below.")
@@ -176,7 +179,7 @@ else:
 if all_runs:
     manage_runs(all_runs, promoted, read_only)
 # A fused model whose part was just replaced needs refitting: said here, with the fix.
-widgets.offer_refits(widgets.fusions_needing_refit(widgets.unusable_fusions(state.artifact_listing()[0])),
+refits.offer_refits(refits.fusions_needing_refit(refits.unusable_fusions(models.artifact_listing()[0])),
                      key="train")
 
 st.subheader("Training curves of the shipped models")

@@ -7,9 +7,18 @@ import shlex
 
 import streamlit as st
 
-from genre_app import state, widgets
+from genre_app import data, models, refits
+from genre_app.streamlit_patches import apply_streamlit_patches
 from genre_models.report import REPORT_SPLITS, build_report
 from genre_models.report.content import MAX_SAMPLE
+
+apply_streamlit_patches()
+
+
+def report_file_name(split: str) -> str:
+    """Return the name the report is saved under (the download button says it): genre-report-test.html."""
+    return f"genre-report-{split}.html"
+
 
 st.set_page_config(page_title="Report", layout="wide")
 st.title("Report")
@@ -20,21 +29,21 @@ st.markdown(
     "The command line builds the same file: `python -m genre_models report --out report.html`."
 )
 
-dataset, problem = state.dataset()
+dataset, problem = data.dataset()
 if dataset is None:
     st.warning(f"No dataset yet. {problem}")
     st.stop()
-found, _ = state.artifact_listing()
+found, _ = models.artifact_listing()
 names = sorted(metadata["name"] for metadata in found)
 if not names:
     st.warning("No model is installed; train one on the Train page.")
     st.stop()
 
 # A fused model whose part was retrained cannot be reported until it is refitted (Train page).
-needing_refit = widgets.unusable_fusions(found)
+needing_refit = refits.unusable_fusions(found)
 for name, reason in needing_refit.items():
     st.caption(f"{name} is not selected: {reason}.")
-models = st.multiselect("Models", names, default=[name for name in names if name not in needing_refit])
+chosen = st.multiselect("Models", names, default=[name for name in names if name not in needing_refit])
 choice = st.columns(3)
 split = choice[0].selectbox("Split", REPORT_SPLITS, help="The scores stored with each model are read where they "
                                                          "fit (seconds); any other split is scored first.")
@@ -42,13 +51,13 @@ sample = int(choice[1].number_input("Sampled films", min_value=0, max_value=MAX_
 seed = int(choice[2].number_input("Seed of the sample", min_value=0, max_value=2**31 - 1, value=0))
 
 if st.button("Build the report", type="primary"):
-    command = shlex.join(["python", "-m", "genre_models", "report", "--data-dir", str(state.data_location()),
-                          "--models", ",".join(models), "--split", split, "--sample", str(sample),
-                          "--seed", str(seed), "--out", "report.html"]) + "  (built on the app's Report page)"
+    command = shlex.join(["python", "-m", "genre_models", "report", "--data-dir", str(data.data_location()),
+                          "--models", ",".join(chosen), "--split", split, "--sample", str(sample),
+                          "--seed", str(seed), "--out", report_file_name(split)]) + "  (built on the app's Report page)"
     bar = st.progress(0.0, text="Reading the models' scores...")
     try:
-        built = build_report(state.data_location(), models, split, sample, seed, command=command,
-                             overrides=dict(state.promotions()), load_predictor=state.predictor,
+        built = build_report(data.data_location(), chosen, split, sample, seed, command=command,
+                             overrides=dict(models.promotions()), load_predictor=models.predictor,
                              progress=lambda done, total, what: bar.progress(min(done / max(total, 1), 1.0),
                                                                              text=what))
     except ValueError as error:
@@ -66,5 +75,6 @@ if report:
                f"{report['size'] / 1e6:.1f} MB, built in {report['seconds']:.1f} s.")
     for note in report["notes"]:
         st.info(note)
-    st.download_button("Download report.html", data=report["html"], file_name=f"genre-report-{report['split']}.html",
-                       mime="text/html", type="primary")
+    file_name = report_file_name(report["split"])
+    st.download_button(f"Download {file_name}", data=report["html"], file_name=file_name, mime="text/html",
+                       type="primary")

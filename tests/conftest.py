@@ -178,3 +178,119 @@ def train_only_dataset(real_data_dir, tmp_path_factory) -> Path:
 
     return copy_real_films(real_data_dir, tmp_path_factory.mktemp("train_only") / "Multimodal_IMDB_dataset",
                            lambda rows: [row for row in rows if assign_split(row["Id"]) == "train"][:30])
+
+
+def point_the_app_at(data_dir, monkeypatch) -> None:
+    """Make the app read this dataset folder and the shipped artifacts."""
+    monkeypatch.setenv("GENRE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(PROJECT_ROOT / "artifacts"))
+
+
+@pytest.fixture
+def app_env(small_real_dataset, monkeypatch):
+    """The app reads the small real dataset and the shipped artifacts."""
+    point_the_app_at(small_real_dataset, monkeypatch)
+    return small_real_dataset
+
+
+@pytest.fixture(scope="session")
+def damaged_dataset(small_real_dataset, tmp_path_factory):
+    """A copy of the small real dataset where every other film of the grid's first page and of the test
+    split (the first test film included) has a damaged poster: 0-byte, GIF, 16-bit PNG or truncated.
+
+    Returns the folder and {film Id: kind of damage}.
+    """
+    from app_testing import DAMAGE_KINDS, damaged_poster_bytes
+    from genre_models.dataset import load_dataset
+
+    folder = copy_dataset(small_real_dataset, tmp_path_factory.mktemp("damaged") / small_real_dataset.name)
+    dataset = load_dataset(folder)
+    test_rows = list(dataset.split_indices("test"))
+    chosen = sorted(set(range(0, 12, 2)) | set(test_rows[::2]))
+    damage = {}
+    for number, row in enumerate(chosen):
+        film_id = str(dataset.ids[row])
+        damage[film_id] = DAMAGE_KINDS[number % len(DAMAGE_KINDS)]
+        path = dataset.poster_path(film_id)
+        path.write_bytes(damaged_poster_bytes(damage[film_id], path.read_bytes()))
+    return {"folder": folder, "damage": damage, "ids": [str(film_id) for film_id in dataset.ids]}
+
+
+@pytest.fixture
+def damaged_env(damaged_dataset, monkeypatch):
+    """The app reads the damaged copy and the shipped artifacts."""
+    point_the_app_at(damaged_dataset["folder"], monkeypatch)
+    return damaged_dataset
+
+
+@pytest.fixture
+def full_env(real_data_dir, monkeypatch):
+    point_the_app_at(real_data_dir, monkeypatch)
+    return real_data_dir
+
+
+@pytest.fixture
+def offered_files(monkeypatch):
+    """Read the bytes a download button offers: AppTest keeps them in an in-memory media store of its own,
+    kept here (a subclass that remembers each store it makes) so a test can fetch a button's file."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    from streamlit.testing.v1 import AppTest, app_test
+
+    stores = []
+
+    class KeptMediaFileStorage(MemoryMediaFileStorage):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            stores.append(self)
+
+    monkeypatch.setattr(app_test, "MemoryMediaFileStorage", KeptMediaFileStorage)
+
+    def read(app: AppTest, label: str) -> bytes:
+        button = next(button for button in app.get("download_button") if button.proto.label == label)
+        return stores[-1].get_file(button.proto.url.rsplit("/", 1)[-1]).content
+
+    return read
+
+
+@pytest.fixture
+def no_scoring(real_data_dir, monkeypatch):
+    """The full real dataset with the shipped artifacts, and any scoring of a split made to fail:
+    what opens must come from the artifacts' split_scores.npz files."""
+    from genre_models import scoring
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a split was scored instead of read from split_scores.npz")
+
+    point_the_app_at(real_data_dir, monkeypatch)
+    monkeypatch.setattr(scoring, "score_split", refuse)
+    return real_data_dir
+
+
+@pytest.fixture(scope="session")
+def hostile_dataset(small_real_dataset, tmp_path_factory) -> dict:
+    """A copy of the small real dataset whose text is written to inject Markdown: every overview holds an
+    outside image and a link elsewhere, and the first film (a test film, first on the browser's first page)
+    has an Id that would turn its IMDb link into a link elsewhere. Returns the folder and that Id."""
+    from app_testing import BEACON_OVERVIEW, EVIL_ID
+    from genre_models.dataset.splits import assign_split
+
+    folder = copy_dataset(small_real_dataset, tmp_path_factory.mktemp("hostile") / small_real_dataset.name)
+    rows = read_rows(folder / CSV_NAME)
+    # The first Id of this shape that hashes into the test split (Compare samples test films only).
+    candidates = (EVIL_ID.replace("tt0000001", f"tt{number:07d}") for number in range(1, 500))
+    evil_id = next(candidate for candidate in candidates if assign_split(candidate) == "test")
+    test_rows = [row for row in rows if assign_split(row["Id"]) == "test"]
+    first = test_rows[0]
+    (folder / IMAGES_DIR_NAME / f"{first['Id']}.jpg").rename(folder / IMAGES_DIR_NAME / f"{evil_id}.jpg")
+    first["Id"] = evil_id
+    for row in rows:
+        row["Overview"] = f"{row['Overview']} {BEACON_OVERVIEW}"
+    write_csv(folder / CSV_NAME, [first] + [row for row in rows if row is not first], list(rows[0]))
+    return {"folder": folder, "evil_id": evil_id}
+
+
+@pytest.fixture
+def hostile_env(hostile_dataset, monkeypatch) -> dict:
+    """The app reads the hostile copy and the shipped artifacts."""
+    point_the_app_at(hostile_dataset["folder"], monkeypatch)
+    return hostile_dataset

@@ -26,7 +26,7 @@ from test_browser import (  # noqa: F401
     wait_until_script_done,
 )
 
-from genre_app.widgets import unusable_fusions
+from genre_app.refits import unusable_fusions
 from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
 

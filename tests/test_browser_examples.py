@@ -23,7 +23,7 @@ from test_browser import (  # noqa: F401
 )
 
 from genre_app.answers import example_button_label
-from genre_app.widgets import unusable_fusions
+from genre_app.refits import unusable_fusions
 from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
 from genre_models.examples import EXAMPLES_DIR, load_examples

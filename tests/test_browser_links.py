@@ -18,7 +18,7 @@ from genre_app.navigation import list_pages
 
 def test_a_link_as_the_servers_first_visit_opens_its_page_in_the_apps_navigation(page, app_url):
     # Before any run has called st.navigation, Streamlit serves pages/ the legacy way (no Home, the file
-    # names); genre_app.state reruns such a first run through streamlit_app.py.
+    # names); genre_app.streamlit_patches reruns such a first run through streamlit_app.py.
     page.goto(f"{app_url}/Evaluate?model=poster_cnn&split=test&genre=Horror")
     page.get_by_text("Threshold for Horror").wait_for()
     wait_until_settled(page)
@@ -35,13 +35,14 @@ def test_an_evaluate_link_opens_its_view_and_choices_update_the_address(page, ap
     expect(page.get_by_role("combobox", name="Model", exact=True)).to_have_value("poster_cnn")
     expect(page.get_by_role("combobox", name="Genre", exact=True)).to_have_value("Horror")
     snapshot(page, "21-link-evaluate-poster_cnn-horror")
-    # Choosing another split puts it in the address: copying it shares this view.
+    # Choosing another split puts it in the address: copying it shares this view (the default split,
+    # validation, leaves the address, as every bound widget's default does).
     page.get_by_role("combobox", name="Split", exact=True).click()
-    page.get_by_role("option", name="validation").click()
-    page.wait_for_url(re.compile(r"split=validation"))
+    page.get_by_role("option", name="train").click()
+    page.wait_for_url(re.compile(r"split=train"))
     wait_until_settled(page)
     assert "model=poster_cnn" in page.url and "genre=Horror" in page.url
-    page.get_by_text(re.compile(r"films in the validation split")).wait_for()
+    page.get_by_text(re.compile(r"films in the train split")).wait_for()
 
 
 def test_an_unknown_value_in_a_link_is_a_warning_not_an_error(page, app_url):

@@ -61,13 +61,15 @@ def test_sidebar_says_home_and_every_entry_opens_its_page(page, app_url):
 
 def test_home_links_match_the_sidebar_and_open_their_pages(page, app_url):
     pages = list_pages()
-    for entry in pages:
+    for number, entry in enumerate(pages, start=1):
         page.goto(app_url)
+        # The "start here" link to Predict, then one link per page in the sidebar's order.
         links = page.get_by_test_id("stMain").get_by_test_id("stPageLink")
-        expect(links).to_have_count(len(pages))
-        assert [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(len(pages))] == \
+        expect(links).to_have_count(len(pages) + 1)
+        assert links.first.inner_text().split("\n")[-1].strip() == "Try an example on Predict"
+        assert [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(1, len(pages) + 1)] == \
             [e.title for e in pages]
-        links.filter(has_text=entry.title).click()
+        links.nth(number).click()
         wait_for_page(page, f"{app_url}/{entry.url_path}")
 
 

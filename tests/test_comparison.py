@@ -87,3 +87,24 @@ def test_the_sample_csv_holds_each_models_top_three_and_hits_per_film():
         assert top == results[row["model"]].genres_of(row["film_id"])
         assert row["true_genres"].split("|") == truth[row["film_id"]]
         assert int(row["hits"]) == len(set(top) & set(truth[row["film_id"]]))
+
+
+def test_the_threshold_answer_is_every_genre_over_its_threshold_most_probable_first():
+    from types import SimpleNamespace
+
+    scored = SimpleNamespace(ids=np.array(["a", "b"]), genres=["Drama", "Music", "War"],
+                             scores=np.array([[0.49, 0.07, 0.60], [0.10, 0.01, 0.02]]))
+    # Drama at 49% is under its 52% bar while Music at 7% is over its 5% one (per-genre thresholds): Drama is
+    # named as passed over, with its bar.
+    answers = comparison.pick_over_thresholds(scored, [0.52, 0.05, 0.5])
+    assert answers["a"].chosen == [("War", 0.60, 0.5), ("Music", 0.07, 0.05)]
+    assert answers["a"].passed_over == [("Drama", 0.49, 0.52)]
+    # No genre over its bar: the likeliest is named with its bar.
+    assert answers["b"].chosen == [] and answers["b"].passed_over == [("Drama", 0.10, 0.52)]
+    assert comparison.describe_threshold_answer(answers["a"]) == \
+        "War 60% (bar 50%), Music 7% (bar 5%); not Drama (49% under its 52% bar)"
+    assert comparison.describe_threshold_answer(answers["b"]) == \
+        "no genre (none reaches its bar); not Drama (10% under its 52% bar)"
+    # Whole percentages that would read the same get a decimal.
+    close = comparison.read_threshold_answer({"Drama": 0.416, "War": 0.4}, {"Drama": 0.424, "War": 0.3})
+    assert comparison.describe_threshold_answer(close) == "War 40% (bar 30%); not Drama (41.6% under its 42.4% bar)"

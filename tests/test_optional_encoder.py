@@ -125,9 +125,9 @@ def test_cli_models_lists_every_artifact_and_warns_which_cannot_run_here(tmp_pat
 APP_SCRIPT = textwrap.dedent('''
     import json
     from streamlit.testing.v1 import AppTest
-    from genre_app import state
+    from genre_app import models
 
-    state.start_loading_models().result()
+    models.start_loading_models().result()
     shown = {}
     for page in ("streamlit_app.py", "pages/2_Predict.py"):
         app = AppTest.from_file(page, default_timeout=300)

@@ -1,14 +1,17 @@
-"""The Dataset browser (issues 14 and 18): filters, the films table, each film's answers computed once,
-the film kept in the address (?film=<Id>), and the charts' counts."""
+"""The Dataset browser page (AppTest): the views and filters, each film's answers computed once and said to
+be on a film the models learned from or not, the film kept in the address (?film=<Id>), damaged posters,
+explanations, and dataset text shown as text."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import build_synthetic_dataset
-from genre_app import dataset_charts, widgets
+from app_testing import (
+    SHIPPED, check_the_page_asks_for_the_dataset, heatmap_images, is_undecodable, poster_placeholders, run_page,
+    texts, tinted_overviews,
+)
+from genre_app import films, refits
 from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
 from genre_models.dataset import load_dataset
@@ -17,12 +20,7 @@ PAGE = str(PROJECT_ROOT / "pages" / "1_Dataset_browser.py")
 TIMEOUT = 180
 # The models that answer: every artifact but a fusion whose part was replaced since it was fitted.
 METADATA = read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]
-ANSWERING = {metadata["name"] for metadata in METADATA} - set(widgets.unusable_fusions(METADATA))
-
-
-@pytest.fixture
-def synthetic(tmp_path):
-    return load_dataset(build_synthetic_dataset(tmp_path / "data", num_films=40))
+ANSWERING = {metadata["name"] for metadata in METADATA} - set(refits.unusable_fusions(METADATA))
 
 
 @pytest.fixture
@@ -50,69 +48,6 @@ def answers(app: AppTest) -> str:
     return next((str(m.value) for m in app.markdown if "What the models answer" in str(m.value)), "")
 
 
-# --- Filters and the table ----------------------------------------------------------------------------------------
-
-def test_filter_films_by_any_or_all_genres_and_overview_words(synthetic):
-    genres = synthetic.genres[:2]
-    columns = synthetic.labels[:, [synthetic.genres.index(g) for g in genres]] == 1
-    assert list(widgets.filter_films(synthetic, [], "any", "")) == list(range(synthetic.num_films))
-    assert list(widgets.filter_films(synthetic, genres, "any", "")) == list(np.flatnonzero(columns.any(axis=1)))
-    assert list(widgets.filter_films(synthetic, genres, "all", "")) == list(np.flatnonzero(columns.all(axis=1)))
-    # Case and surrounding spaces do not matter; every match contains the words.
-    found = widgets.filter_films(synthetic, [], "any", "  STORY number 1 ")
-    assert len(found) and all("story number 1" in synthetic.overviews[row].lower() for row in found)
-    assert len(widgets.filter_films(synthetic, [], "any", "no such words anywhere")) == 0
-
-
-@pytest.mark.parametrize("genres, match, message", [(["Cartoons"], "any", "Unknown genre 'Cartoons'"),
-                                                    ([], "some", "Match must be 'any' or 'all'")])
-def test_filter_films_refuses_an_unknown_genre_or_match(synthetic, genres, match, message):
-    with pytest.raises(ValueError, match=message):
-        widgets.filter_films(synthetic, genres, match, "")
-
-
-def test_film_table_lists_the_given_rows_in_order_with_their_genres(synthetic):
-    rows = np.array([5, 2, 30])
-    table = widgets.film_table(synthetic, rows)
-    assert list(table["film"]) == [str(synthetic.ids[row]) for row in rows]
-    assert list(table.index) == [0, 1, 2]  # positions, as a selected row reports them
-    for position, row in enumerate(rows):
-        assert table["genres"][position].split(", ") == widgets.true_genres(synthetic, row)
-        assert table["overview"][position] == synthetic.overviews[row]
-        assert table["split"][position] == synthetic.splits[row]
-
-
-def test_has_film_knows_the_dataset_ids(synthetic):
-    assert widgets.has_film(synthetic, str(synthetic.ids[3]))
-    assert not widgets.has_film(synthetic, "tt0000000") and not widgets.has_film(synthetic, "")
-
-
-# --- The charts ---------------------------------------------------------------------------------------------------
-
-def test_chart_counts_add_up_to_the_dataset(synthetic):
-    labels = synthetic.labels
-    per_genre = {v["genre"]: v["films"] for v in dataset_charts.build_films_per_genre(synthetic)["data"]["values"]}
-    assert per_genre == {genre: int(count) for genre, count in zip(synthetic.genres, labels.sum(axis=0))}
-    per_film = dataset_charts.build_genres_per_film(synthetic)["data"]["values"]
-    assert sum(v["films"] for v in per_film) == synthetic.num_films
-    assert sum(v["films"] * v["genres per film"] for v in per_film) == int(labels.sum())
-    lengths = dataset_charts.build_overview_lengths(synthetic)["data"]["values"]
-    assert sum(v["films"] for v in lengths) == synthetic.num_films
-    splits = dataset_charts.build_split_sizes(synthetic)["data"]["values"]
-    assert sum(v["films"] for v in splits) == int(labels.sum())
-    assert {v["split"] for v in splits} == {"train", "validation", "test"}
-
-
-def test_cooccurrence_counts_pairs_and_leaves_out_a_genre_with_itself(synthetic):
-    values = dataset_charts.build_cooccurrence(synthetic)["data"]["values"]
-    genres = synthetic.genres
-    assert len(values) == len(genres) * (len(genres) - 1)
-    assert all(v["genre"] != v["with"] for v in values)
-    first, second = genres[0], genres[1]
-    both = int(((synthetic.labels[:, 0] == 1) & (synthetic.labels[:, 1] == 1)).sum())
-    assert next(v["films"] for v in values if (v["genre"], v["with"]) == (first, second)) == both
-
-
 # --- The page -----------------------------------------------------------------------------------------------------
 
 def test_opening_the_page_runs_no_model_and_opens_no_film(app_env):
@@ -127,7 +62,7 @@ def test_the_table_view_lists_every_match_and_keeps_the_filters(app_env):
     app.text_input(key="browser-search").input("the").run()
     app.segmented_control(key="view").set_value("Table").run()
     assert not app.exception, [e.value for e in app.exception]
-    expected = widgets.filter_films(app_env, [], "any", "the")
+    expected = films.filter_films(app_env, [], "any", "the")
     assert 12 < len(expected) < app_env.num_films
     assert list(app.dataframe[0].value["film"]) == [str(app_env.ids[row]) for row in expected]
     assert app.text_input(key="browser-search").value == "the"
@@ -183,11 +118,11 @@ def test_a_new_filter_starts_on_the_first_page(app_env):
 
 def test_models_answer_a_film_once_whatever_is_paged_or_searched(app_env, monkeypatch):
     """Paging, searching and reopening reuse the film's answers: the models run once per film."""
-    from genre_app import state
+    from genre_app import films, models
     from genre_models.inference import GenrePredictor
 
-    widgets.get_film_answers.clear()
-    state.predictor()  # loaded outside the count
+    films.get_film_answers.clear()
+    models.predictor()  # loaded outside the count
     calls = []
     real_predict = GenrePredictor.predict
 
@@ -205,3 +140,98 @@ def test_models_answer_a_film_once_whatever_is_paged_or_searched(app_env, monkey
     again = open_browser(film_id)  # another visitor, same film
     assert not app.exception and answers(again)
     assert len(calls) == 1
+
+
+# --- Posters, explanations and answers -------------------------------------------------------------------------
+
+def test_dataset_browser_grid_filters_and_charts(app_env):
+    app = run_page("pages/1_Dataset_browser.py")
+    assert len(app.get("image")) == 12  # a page of posters; no film is open until one is clicked
+    assert "imdb.com/title/" in texts(app)
+    app.multiselect[0].set_value(["Drama"]).run()
+    assert not app.exception
+    assert "films match" in app.number_input[0].label
+    app.text_input[0].input("zzzz-no-such-word").run()
+    assert "0 films match" in app.number_input[0].label
+    assert not app.get("vega_lite_chart")  # charts are built only in the Charts view
+    app.segmented_control(key="view").set_value("Charts").run()
+    assert not app.exception
+    assert len(app.get("vega_lite_chart")) == 5
+
+
+def test_dataset_browser_shows_a_placeholder_for_each_damaged_poster(damaged_env):
+    app = run_page("pages/1_Dataset_browser.py")
+    # The first page shows the first 12 films; the first one (a 0-byte poster) is opened: its overview
+    # models still answer.
+    first_page = damaged_env["ids"][:12]
+    bad = sum(is_undecodable(damaged_env, film_id) for film_id in first_page)
+    assert bad >= 4 and is_undecodable(damaged_env, first_page[0])
+    assert len(poster_placeholders(app)) == bad
+    app.button(key=f"open-{first_page[0]}").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert len(poster_placeholders(app)) == bad + 1
+    assert len(app.get("image")) == 12 - bad
+    assert any("What the models answer" in str(m.value) for m in app.markdown)
+
+
+def test_dataset_browser_explains_the_opened_film(app_env):
+    app = run_page("pages/1_Dataset_browser.py")
+    next(button for button in app.button if button.label == "Open details").click().run()
+    assert not tinted_overviews(app) and not heatmap_images(app)
+    app.selectbox(key="browser-explain-model").set_value("poster_cnn")
+    app.toggle(key="browser-explain").set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert len(heatmap_images(app)) == 1 and len(app.get("image")) == 12 + 1 + 1
+    app.selectbox(key="browser-explain-model").set_value("tfidf_logreg").run()
+    assert not app.exception
+    assert tinted_overviews(app) and "exact TF-IDF contributions" in texts(app)
+
+
+def test_dataset_browser_cards_open_the_film_and_answers_are_not_cut_off(app_env):
+    app = run_page("pages/1_Dataset_browser.py")
+    openers = [button for button in app.button if button.label == "Open details"]
+    assert len(openers) == 12
+    fifth = openers[4].key.removeprefix("open-")
+    openers[4].click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.query_params["film"] == fifth
+    assert any(fifth in str(m.value) and m.value.startswith("### ") for m in app.markdown)
+    # Every model's answer in full, one line each (no table cell to cut it off).
+    answers = next(str(m.value) for m in app.markdown if "What the models answer" in str(m.value))
+    assert all(f"**{name}**:" in answers for name in SHIPPED)
+
+
+def test_the_browser_without_the_dataset_says_how_to_provide_it(tmp_path, monkeypatch):
+    check_the_page_asks_for_the_dataset("pages/1_Dataset_browser.py", "No dataset", tmp_path, monkeypatch)
+
+
+# --- Dataset text shown as text ------------------------------------------------------------------------------------
+
+def test_hostile_overviews_and_ids_are_shown_as_text_on_cards_and_in_the_details(hostile_env):
+    from app_testing import BEACON_OVERVIEW, assert_no_markdown_injection
+
+    evil_id = hostile_env["evil_id"]
+    app = AppTest.from_file(PAGE, default_timeout=TIMEOUT)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert_no_markdown_injection(app)
+    # The first card links the film's page on IMDb, whatever its Id holds.
+    assert any("](https://www.imdb.com/title/tt" in str(m.value) and "%5D%28https%3Aevil.example" in str(m.value)
+               for m in app.markdown)
+    app.button(key=f"open-{evil_id}").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert_no_markdown_injection(app)
+    # The whole overview, exactly as written, as text.
+    assert any(BEACON_OVERVIEW in text.value for text in app.text)
+
+
+@pytest.mark.parametrize("split, kind, said", [("train", "warning", "learned from this film"),
+                                               ("test", "info", "never saw this film"),
+                                               ("validation", "info", "never learned from this film")])
+def test_the_details_say_whether_the_models_learned_from_the_film(app_env, split, kind, said):
+    film_id = str(app_env.ids[list(app_env.splits).index(split)])
+    app = open_browser(film_id)
+    notes = [element.value for element in getattr(app, kind) if said in element.value]
+    assert notes, [element.value for element in (*app.warning, *app.info)]
+    # Beside the answers: the note comes right before them.
+    assert answers(app)

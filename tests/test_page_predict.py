@@ -9,7 +9,7 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from genre_app.widgets import unusable_fusions
+from genre_app.refits import unusable_fusions
 from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
 from genre_models.examples import EXAMPLES_DIR, EXAMPLES_FILE, load_examples, start_of
@@ -17,7 +17,7 @@ from genre_models.examples import EXAMPLES_DIR, EXAMPLES_FILE, load_examples, st
 TIMEOUT = 120
 PAGE = str(PROJECT_ROOT / "pages" / "2_Predict.py")
 # The shipped models that can answer: all of them, less a fused model whose part was retrained since it
-# was fitted (it waits for a refit; genre_app.widgets.unusable_fusions, the Home page's check).
+# was fitted (it waits for a refit; genre_app.refits.unusable_fusions, the Home page's check).
 SHIPPED_METADATA = read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]
 SHIPPED = {m["name"] for m in SHIPPED_METADATA} - set(unusable_fusions(SHIPPED_METADATA))
 EXAMPLES = load_examples(EXAMPLES_DIR)
@@ -37,9 +37,9 @@ def no_dataset(tmp_path, monkeypatch):
 def wait_for_the_models() -> None:
     """Wait for the app's background load of every model, so a prediction gets every model's answer (one made
     while models load answers with those loaded so far; see the tests of that below)."""
-    from genre_app import state
+    from genre_app import models
 
-    state.start_loading_models().result()
+    models.start_loading_models().result()
 
 
 def run_page(query: dict[str, str] | None = None) -> AppTest:
@@ -288,9 +288,9 @@ def test_an_unknown_film_with_a_dataset_names_both_places(with_dataset):
 @pytest.fixture(scope="module")
 def example_answers():
     """Every shipped model's answers for an example (the app's cached predictor), with the example."""
-    from genre_app import state
+    from genre_app import models
 
-    predictor = state.get_predictor(str(PROJECT_ROOT / "artifacts"), ())
+    predictor = models.get_predictor(str(PROJECT_ROOT / "artifacts"), ())
     example = EXAMPLES.examples[1]
     return predictor, example, predictor.predict(poster=example.poster, overview=example.overview).predictions
 
@@ -394,17 +394,17 @@ def test_the_page_offers_both_downloads_with_the_answers(no_dataset):
 # --- Issue 15, fast to first use: the inputs before the models, answers from the models loaded so far ----------
 
 class GatedLoading:
-    """The app's background load of the shipped models (genre_app.state.ModelLoading, no warm-up) that stops
+    """The app's background load of the shipped models (genre_app.model_loading.ModelLoading, no warm-up) that stops
     before loading ``gate_before`` until the test opens the gate."""
 
     def __init__(self, gate_before: str):
         import threading
 
-        from genre_app import state
+        from genre_app import model_loading
 
         self.gate, self.reached = threading.Event(), threading.Event()
 
-        class Gated(state.ModelLoading):
+        class Gated(model_loading.ModelLoading):
             def load_one(inner, name):  # noqa: N805 - the loading's self; the test's is self
                 if name == gate_before:
                     self.reached.set()
@@ -421,13 +421,13 @@ class GatedLoading:
 @pytest.fixture
 def gated_loading(no_dataset, monkeypatch):
     """Return a function starting a GatedLoading that the Predict page uses instead of the app's own load."""
-    from genre_app import state
+    from genre_app import models
 
     started = []
 
     def start(gate_before: str) -> GatedLoading:
         started.append(GatedLoading(gate_before))
-        monkeypatch.setattr(state, "start_loading_models", lambda: started[-1].loading)
+        monkeypatch.setattr(models, "start_loading_models", lambda: started[-1].loading)
         return started[-1]
 
     yield start
