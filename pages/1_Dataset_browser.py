@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from genre_app import dataset_charts, state, widgets
+from genre_app import dataset_charts, explanations, state, widgets
 
 st.set_page_config(page_title="Dataset browser", layout="wide")
 st.title("Dataset browser")
@@ -84,7 +84,7 @@ def show_film(film_id: str) -> None:
         explained = st.selectbox("Explain a model's answer", [p.model for p in result.predictions],
                                  key="browser-explain-model")
         chosen = next(p for p in result.predictions if p.model == explained)
-        widgets.explanation_panel(
+        explanations.explanation_panel(
             explained, state.predictor().get(explained).genres, chosen.top[0] if chosen.top else None,
             lambda genre: state.explanation(explained, poster, film.overview, genre), poster, key="browser-explain")
 

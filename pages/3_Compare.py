@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from genre_app import comparison, state, widgets
+from genre_app import comparison, explanations, state, widgets
 from genre_app.answers import hit_badges
 
 st.set_page_config(page_title="Compare models", layout="wide")
@@ -91,7 +91,7 @@ for film_id, film in films.items():
             answers.markdown(f"**{name}:** " + hit_badges(results[name].genres_of(film_id), truth))
         # On demand: nothing is explained until the film's Explain toggle is switched on.
         explained = answers.selectbox("Model to explain", names, key=f"compare-model-{film_id}")
-        widgets.explanation_panel(
+        explanations.explanation_panel(
             explained, results[explained].genres, results[explained].genres_of(film_id)[0],
             lambda genre: state.explanation(explained, pixels, film.overview, genre),
             pixels, key=f"compare-explain-{film_id}", width=160)

@@ -1,5 +1,6 @@
 """genre_app/answers.py: the recommended model, answers in plain words, hit badges without emoji,
-the course models beside the baseline, and the reasons to doubt an answer."""
+the course models beside the baseline, one reading of "predicted" (each genre with its own bar), and an
+indecisive answer doubted."""
 
 from __future__ import annotations
 
@@ -55,15 +56,54 @@ def test_pages_open_on_the_model_with_the_best_validation_macro_ap():
     assert answers.recommended_name([], metadata) is None
 
 
-def test_the_plain_answer_leads_with_the_genres_over_threshold_ranked_with_percentages():
-    said = answers.plain_answer(prediction("m", "overview", PROBABILITIES, ["Romance", "Drama"]))
-    assert said == "**Drama** (72%) and **Romance** (41%); next most likely **Comedy** (30%)"
-    # A genre over its (low) threshold is in the answer even when it is not in the top 3.
-    said = answers.plain_answer(prediction("m", "overview", PROBABILITIES, ["Horror"]))
-    assert said.startswith("**Horror** (2%); next most likely **Drama** (72%) and **Romance** (41%)")
-    said = answers.plain_answer(prediction("m", "overview", PROBABILITIES, []))
-    assert said == "no genre reaches its threshold; the most likely are **Drama** (72%), **Romance** (41%) and " \
-                   "**Comedy** (30%)"
+THRESHOLDS = {"Drama": 0.52, "Romance": 0.30, "Comedy": 0.35, "Horror": 0.01}
+
+
+def test_one_reading_lists_genres_by_probability_each_with_its_own_bar():
+    readings = answers.read_genres(PROBABILITIES, THRESHOLDS)
+    # Horror (2%) is over its 1% bar: the reading goes down to it, so Comedy (30%, under its 35% bar) is
+    # seen above it with its reason, never a less likely genre chosen over a likelier one without a word.
+    assert [r.genre for r in readings] == ["Drama", "Romance", "Comedy", "Horror"]
+    assert [r.chosen for r in readings] == [True, True, False, True]
+    assert readings[2].describe() == "Comedy 30%, under its 35% bar"
+    assert readings[3].describe() == "Horror 2%, over its 1% bar"
+    assert answers.chosen_genres(readings) == ["Drama", "Romance", "Horror"]
+    # The issue's case: Drama 49% under its 52% bar, Music 7% over its 5% bar.
+    said = answers.describe_readings(answers.read_genres({"Drama": 0.49, "Music": 0.07, "War": 0.01},
+                                                         {"Drama": 0.52, "Music": 0.05, "War": 0.5}))
+    assert said == "Drama 49%, under its 52% bar · Music 7%, over its 5% bar · War 1%, under its 50% bar"
+
+
+def test_a_reading_shows_at_least_three_genres_and_takes_thresholds_in_genre_order():
+    nothing = answers.read_genres(PROBABILITIES, [0.9, 0.9, 0.9, 0.9])
+    assert [r.genre for r in nothing] == ["Drama", "Romance", "Comedy"] and not answers.chosen_genres(nothing)
+    assert answers.sureness(nothing) == "unsure: no genre reaches its bar"
+    assert answers.sureness(answers.read_genres(PROBABILITIES, THRESHOLDS)) == "fairly sure"
+    # A prediction is read with its model's thresholds, in the model's genre order.
+    read = answers.read_prediction(prediction("m", "overview", PROBABILITIES, ["Drama"]), [0.5, 0.5, 0.5, 0.5])
+    assert [r.genre for r in read if r.chosen] == ["Drama"] and len(read) == 3
+
+
+def test_the_plain_answer_names_each_genre_with_its_bar_most_likely_first():
+    said = answers.plain_answer(prediction("m", "overview", PROBABILITIES, []), THRESHOLDS)
+    assert said == ("**Drama** 72% (over its 52% bar), **Romance** 41% (over its 30% bar), Comedy 30% (under its "
+                    "35% bar) and **Horror** 2% (over its 1% bar)")
+
+
+def test_genre_names_are_shown_as_text_never_as_markdown():
+    odd = "![x](https://example.invalid/beacon.png)"
+    assert "](" not in answers.hit_badges([odd], {odd}) and "](" not in answers.hit_badges([odd], None)
+    said = answers.plain_answer(prediction("m", "overview", {odd: 0.9}, []), [0.5])
+    assert "![x](" not in said and "\\!\\[x\\]" in said
+
+
+def test_an_example_button_names_the_films_genres_and_the_start_of_its_summary():
+    from genre_models.examples import EXAMPLES_DIR, load_examples
+
+    example = load_examples(EXAMPLES_DIR).examples[0]
+    label = answers.example_button_label(example)
+    assert label.startswith(", ".join(example.genres) + ": ")
+    assert " ".join(example.overview.split()[:answers.EXAMPLE_BUTTON_WORDS]) in label and len(label) > 40
 
 
 def test_hits_are_text_colour_and_a_badge_never_emoji():
@@ -97,31 +137,6 @@ def test_fused_models_missing_an_input_are_named():
     models = [Fusion("late_fusion", {"poster", "overview"}), Fusion("text_ensemble", {"overview"})]
     assert answers.skipped_fusions(models, {"overview"}) == ["late_fusion"]
     assert answers.skipped_fusions(models, {"poster", "overview"}) == []
-
-
-def test_gibberish_and_overlong_summaries_are_doubted_real_ones_are_not():
-    rng = np.random.default_rng(0)
-    gibberish = " ".join("".join(rng.choice(list("qwrtzpsdfghjklxcvbnm"), 7)) for _ in range(980))  # ~7,800 chars
-    doubts = answers.overview_doubts(gibberish)
-    assert any("980 words" in d for d in doubts) and any("ordinary English words" in d for d in doubts)
-    assert answers.overview_doubts("A retired hitman is pulled back in for one last job in Tokyo.") == []
-
-
-def test_a_plain_gradient_is_doubted_as_a_poster_a_detailed_image_is_not():
-    gradient = np.tile(np.linspace(0, 255, 300, dtype=np.uint8)[None, :, None], (450, 1, 3))
-    assert answers.poster_doubts(gradient)
-    noisy = np.random.default_rng(0).integers(0, 256, (450, 300, 3), dtype=np.uint8)
-    assert answers.poster_doubts(noisy) == []
-
-
-def test_dataset_posters_and_summaries_are_not_doubted(real_data_dir):
-    from genre_models.dataset import load_dataset
-
-    dataset = load_dataset(real_data_dir, image_size=(64, 64))
-    test = dataset.split_indices("test")
-    doubted_posters = sum(bool(answers.poster_doubts(dataset.posters[row])) for row in test)
-    doubted_texts = sum(bool(answers.overview_doubts(str(dataset.overviews[row]))) for row in test)
-    assert doubted_posters <= 0.01 * len(test) and doubted_texts <= 0.01 * len(test)
 
 
 def test_an_answer_at_the_base_rates_is_low_confidence():
