@@ -59,8 +59,6 @@ def show_answer(answered, asked_fingerprint: str) -> None:
     weak = answers.answer_doubts(best, answer_reference(loaded))
     with st.container(border=True):
         st.subheader("Our answer")
-        if answered.uploaded and answered.poster is not None:
-            show_poster(answered.poster, width=70, caption="Your poster")
         st.markdown(headline(readings, bool(doubted)))
         st.markdown(reading_lines(readings))
         if answered.truth:
@@ -72,6 +70,8 @@ def show_answer(answered, asked_fingerprint: str) -> None:
         st.caption(f"From {best.model} (reads the {best.input_kind.replace(BOTH, 'poster and the summary')}), the "
                    f"best of the models that could answer by validation macro average precision ({figure:.2f}). "
                    "A genre is predicted when its probability reaches its own bar, tuned per genre on validation.")
+        if answered.uploaded and answered.poster is not None:  # after the answer: it must not push it down
+            show_poster(answered.poster, width=60, caption="Your poster")
         if st.toggle("Why?", key="predict-why", help="Which words and which part of the poster pushed towards "
                                                      "the answer's first genre"):
             genre = (answers.chosen_genres(readings) or [readings[0].genre])[0]

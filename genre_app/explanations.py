@@ -90,7 +90,8 @@ def show_explanation(explanation, poster: np.ndarray | None, key: str, container
     """Show an explanation: the poster heatmap, the tinted overview with its legend, a fused model's
     shares and each part's own explanation (in bordered boxes, never expanders, which cannot nest)."""
     container = container or st
-    container.markdown(f"**Why {explanation.genre} ({explanation.probability:.0%})** · {explanation.method}")
+    genre = escape_markdown(explanation.genre)
+    container.markdown(f"**Why {genre} ({explanation.probability:.0%})** · {explanation.method}")
     for note in explanation.notes:
         container.caption(note)
     if explanation.parts and explanation.pulls is not None:
@@ -98,7 +99,7 @@ def show_explanation(explanation, poster: np.ndarray | None, key: str, container
         # mislead; each input's weighted log-odds says which way and how hard it pulls.
         pulls = explanation.pulls
         container.markdown(f"**Pull on the fused log-odds** (weight x each part's log-odds; + raises "
-                           f"{explanation.genre}, - lowers it): poster {pulls['poster']:+.2f} · "
+                           f"{genre}, - lowers it): poster {pulls['poster']:+.2f} · "
                            f"overview {pulls['overview']:+.2f}")
         container.dataframe(pd.DataFrame([{"part": part.name, "input": part.input_kind, "weight": part.weight,
                                            f"P({explanation.genre})": part.probability,
@@ -126,7 +127,7 @@ def show_explanation(explanation, poster: np.ndarray | None, key: str, container
         container.markdown(word_legend_html(explanation.genre, explanation.weight_unit), unsafe_allow_html=True)
     for part in explanation.part_explanations:
         box = container.container(border=True)
-        box.markdown(f"**{part.model}**: its own explanation")
+        box.markdown(f"**{escape_markdown(part.model)}**: its own explanation")
         show_explanation(part, poster, key=f"{key}-{part.model}", container=box, width=width)
 
 

@@ -22,7 +22,7 @@ from genre_app.widgets import (
 from genre_models.examples import load_examples
 from genre_models.inference import check_inputs
 
-SOURCES = ["Upload a poster / paste a summary", "Pick a film from the dataset"]
+SOURCES = ["Your poster or summary", "A dataset film"]
 # Session keys: the example filling the inputs, a prediction asked for by a click or an address, the last
 # answers, the film the address named when last read, and a film outside the test split opened by address.
 EXAMPLE_KEY, REQUESTED_KEY, ANSWERED_KEY = "predict-example", "predict-requested", "predict-answered"
@@ -211,7 +211,7 @@ def show_own_inputs(examples) -> Inputs:
     example_place = st.container()  # always there, so the form below keeps its place
     # A form: the summary is sent with the button, and Ctrl+Enter in it predicts too.
     with st.form("predict-form", border=False):
-        overview = st.text_area("Plot summary", height=110, key="summary",
+        overview = st.text_area("Plot summary", height=90, key="summary",
                                 placeholder="A retired hitman is pulled back in for one last job...")
         inputs.submitted = st.form_submit_button("Predict", type="primary", key="predict-submit")
     if upload is not None:

@@ -34,8 +34,11 @@ dataset, problem = read_dataset()
 examples, examples_problem = predict.read_examples()
 predict.open_addressed_film(dataset, examples, notices)
 
+# The radio's label is hidden while its options say it all (on a phone every line above the answer counts);
+# without a dataset it shows, with its help saying why the dataset option is off.
 source = st.radio("Input", predict.SOURCES, horizontal=True, disabled=dataset is None, key="predict-source",
-                  help=None if dataset else f"No dataset: {problem}")
+                  help=None if dataset else f"No dataset: {problem}",
+                  label_visibility="collapsed" if dataset else "visible")
 # Inputs on the left, the answer on the right at once, in view; on a phone the columns stack: input, answer.
 inputs_column, answer_column = st.columns([2, 3], gap="large")
 with inputs_column:
@@ -69,8 +72,7 @@ def show_loading() -> None:
     """While the models load: what loads now, live; the whole page reruns once every model is in."""
     if loading.is_finished():
         st.rerun()
-    st.caption(f":material/hourglass_top: {loading.describe()} The inputs work now; Predict answers with the "
-               "models loaded by then and adds the others' answers as they come in.")
+    st.caption(f":material/hourglass_top: {loading.describe()} The inputs work now: Predict answers at once.")
 
 
 if polling:

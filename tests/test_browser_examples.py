@@ -77,7 +77,7 @@ def test_examples_journey_without_a_dataset(page, app_without_dataset):
     for shown in EXAMPLES.examples:
         expect(page.get_by_role("button", name=example_button_label(shown), exact=True)).to_have_count(1)
     expect(page.locator("[data-testid='stImage']")).to_have_count(len(EXAMPLES.examples))
-    expect(page.get_by_role("radio", name="Pick a film from the dataset")).to_be_disabled()
+    expect(page.get_by_role("radio", name="A dataset film")).to_be_disabled()
     wait_until_script_done(page)
     assert_no_exception(page)
     snapshot(page, "40-examples-no-dataset")

@@ -156,7 +156,7 @@ def test_test_films_are_listed_with_the_start_of_their_overview(with_dataset):
 
     dataset = load_dataset(with_dataset)
     app = run_page()
-    app.radio(key="predict-source").set_value("Pick a film from the dataset").run()
+    app.radio(key="predict-source").set_value("A dataset film").run()
     picker = app.selectbox(key="predict-film")
     test_rows = dataset.split_indices("test")
     assert picker.options == [f"{dataset.ids[row]} · {start_of(dataset.overviews[row])}" for row in test_rows]
@@ -165,7 +165,7 @@ def test_test_films_are_listed_with_the_start_of_their_overview(with_dataset):
 
 def test_answers_stay_when_another_widget_changes_until_the_next_prediction(with_dataset):
     app = run_page()
-    app.radio(key="predict-source").set_value("Pick a film from the dataset").run()
+    app.radio(key="predict-source").set_value("A dataset film").run()
     picker = app.selectbox(key="predict-film")
     first, second = picker.value, picker.options[1].split(" · ")[0]
     app.button(key="predict-submit").click().run()
@@ -219,7 +219,7 @@ def test_predict_is_a_form_every_widget_has_a_key_and_every_poster_a_caption(wit
     app.selectbox(key="predict-detail-model").set_value("course_cnn").run()
     app.toggle(key="explain-course_cnn").set_value(True).run()
     upload_ids = widget_ids(app)
-    app.radio(key="predict-source").set_value("Pick a film from the dataset").run()
+    app.radio(key="predict-source").set_value("A dataset film").run()
     app.button(key="predict-submit").click().run()
     dataset_ids = widget_ids(app)
     assert len(upload_ids) > len(EXAMPLES.ids) + 4 and dataset_ids
@@ -239,7 +239,7 @@ def test_the_address_opens_a_test_film_and_predicts(with_dataset):
     dataset = load_dataset(with_dataset)
     film = str(dataset.ids[dataset.split_indices("test")[2]])
     app = run_page({"film": film})
-    assert app.radio(key="predict-source").value == "Pick a film from the dataset"
+    assert app.radio(key="predict-source").value == "A dataset film"
     assert app.selectbox(key="predict-film").value == film
     content = texts(app)
     assert "Our answer" in content and "**True genres:**" in content and "**Against the true genres:**" in content
@@ -295,7 +295,7 @@ def test_an_unknown_film_in_the_address_is_a_warning_and_the_default(no_dataset,
 def test_an_unknown_film_with_a_dataset_names_both_places(with_dataset):
     app = run_page({"film": "tt0000000"})
     assert "not in the dataset or among the examples" in app.warning[0].value
-    assert app.radio(key="predict-source").value == "Upload a poster / paste a summary"
+    assert app.radio(key="predict-source").value == "Your poster or summary"
 
 
 # --- Issue 14: downloads ----------------------------------------------------------------------------------------
@@ -559,7 +559,7 @@ def test_both_inputs_empty_is_refused_naming_both(with_dataset):
 
 def test_a_dataset_film_is_shown_as_text_with_its_true_genres_and_hits_as_badges(with_dataset):
     app = run_page()
-    app.radio(key="predict-source").set_value("Pick a film from the dataset").run()
+    app.radio(key="predict-source").set_value("A dataset film").run()
     app.button(key="predict-submit").click().run()
     content = texts(app)
     assert "**True genres:**" in content and "**Against the true genres:**" in content
