@@ -195,9 +195,13 @@ def plain_reasons(explanation) -> list[str]:
     pulls, shares = explanation.pulls, explanation.shares
     if pulls is not None:
         sides = {kind: "towards" if pull > 0 else "away from" for kind, pull in pulls.items()}
-        stronger = max(pulls, key=lambda kind: abs(pulls[kind]))
-        lines.append(f"The poster pushed {sides['poster']} {genre} and the summary {sides['overview']} it; the "
-                     f"{'summary' if stronger == 'overview' else 'poster'} pushed harder.")
+        stronger = "summary" if abs(pulls["overview"]) > abs(pulls["poster"]) else "poster"
+        if sides["poster"] == sides["overview"]:
+            lines.append(f"The poster and the summary both pushed {sides['poster']} {genre}; the {stronger} "
+                         "pushed harder.")
+        else:
+            lines.append(f"The poster pushed {sides['poster']} {genre} and the summary {sides['overview']} it; "
+                         f"the {stronger} pushed harder.")
     elif shares is not None:
         leading = "summary" if shares["overview"] >= shares["poster"] else "poster"
         lines.append(f"The {leading} brought most of {genre}'s probability ({max(shares.values()):.0%} of it).")

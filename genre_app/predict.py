@@ -186,7 +186,7 @@ def show_film_inputs(dataset) -> Inputs:
     chosen = st.selectbox("Film (test split: never seen in training)", list(listed), key="predict-film",
                           format_func=listed.get)
     film = find_film(dataset, chosen)
-    left, right = st.columns([1, 3])
+    left, right = st.columns([1, 2])
     poster = show_poster(film.poster, width=INPUT_POSTER_WIDTH, caption=f"Poster of {film.id}", container=left)
     right.markdown(f"[{escape_markdown(film.id)}]({imdb_url(film.id)}) · **True genres:** "
                    + escape_markdown(", ".join(film.genres)))
@@ -219,7 +219,7 @@ def show_own_inputs(examples) -> Inputs:
         inputs.label = f"your poster {uploaded.name}" + (" and summary" if overview.strip() else "")
     elif example is not None:
         inputs.addressed_film = example.id
-        poster_column, note_column = example_place.columns([1, 3])
+        poster_column, note_column = example_place.columns([1, 2])
         inputs.poster = show_poster(example.poster, width=INPUT_POSTER_WIDTH,
                                     caption=f"Poster of the example {example.id}", container=poster_column)
         inputs.poster_unusable = inputs.poster is None

@@ -53,6 +53,10 @@ def test_a_fused_model_says_which_input_pushed_harder_and_gives_its_parts_reason
     assert lines[0] == "The poster pushed away from Horror and the summary towards it; the summary pushed harder."
     assert "Words of the summary that pushed towards Horror: \u201cghost\u201d." in lines
     assert "In the poster, the bottom left pushed most towards Horror." in lines
+    together = Explanation(model="fusion", input_kind="both", genre="Horror", probability=0.8, method="fusion",
+                           parts=[PartShare("poster", "poster", 1.0, 0.7, 0.4), parts[1]], combine="logits")
+    assert explanations.plain_reasons(together)[0] == ("The poster and the summary both pushed towards Horror; the "
+                                                       "summary pushed harder.")
     shared = Explanation(model="fusion", input_kind="both", genre="Horror", probability=0.8, method="fusion",
                          parts=parts, combine="probabilities")
     assert explanations.plain_reasons(shared)[0] == "The summary brought most of Horror's probability (80% of it)."
