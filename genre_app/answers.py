@@ -1,32 +1,29 @@
-"""Answers a newcomer can read: which model to trust first, in plain words, and when not to trust it.
+"""Answers a newcomer can read: which model to trust first, one reading of "predicted", in plain words, and
+when not to trust an answer.
 
-Pure functions over the package's predictions and metadata (no Streamlit, no TensorFlow), used by
-the Predict and Compare pages and tested in tests/test_answers.py:
+Pure functions over the package's predictions and metadata (no TensorFlow), used by the Predict page and meant
+for every page that shows a model's answer (Compare, Dataset browser, the report); tested in
+tests/test_answers.py:
 
-- ``recommend``: the best fused model when both inputs are given, else the best model for the
-  given input, "best" by its recorded validation macro average precision (threshold-free, and
-  validation, not test, so the choice does not peek at the honest figures);
-- ``plain_answer``: a model's genres in words with percentages; the genres over their tuned
-  thresholds lead, ranked by probability, so "most likely" and "predicted" never contradict;
-- ``COURSE_MODELS``: the course's reference models, shown beside the "always the most common
-  genres" baseline so nobody takes their answer for the app's;
-- ``doubts``: reasons to doubt an answer: probabilities that barely move away from each genre's
-  base rate (less than on 95% of validation films), an overview far longer than the dataset's or
-  with hardly any ordinary English words, a poster with almost no detail (a plain colour or
-  gradient);
-- ``example_button_label``: what an example's button says (its title, else its overview's first words);
-- ``Answered``: what the Predict page last answered, kept in the session so the answers stay on screen
-  when another widget changes; ``film_choice_label``: a film in the film picker (Id and first words);
-- ``locate_film``: where the film an address asks for (``/Predict?film=tt0086465``) is found, or why
-  it is not, in words safe to show;
-- ``prediction_lines_bytes`` and ``probability_csv_bytes``: the downloads of the answers, as the CLI's
-  ``predict`` lines (the same line function) and as a table of probabilities.
+- ``recommend``: the best fused model when both inputs are given, else the best model for the given input,
+  "best" by its recorded validation macro average precision (threshold-free, and validation, not test, so the
+  choice does not peek at the honest figures);
+- ``read_genres`` / ``read_prediction``: THE reading of "predicted": genres most likely first, down to the
+  last one over its own tuned threshold (its "bar") and to at least three, each a ``GenreReading`` that says
+  "Drama 49%, under its 52% bar"; ``chosen_genres``, ``describe_readings``, ``sureness`` and
+  ``plain_answer`` say it in words;
+- ``COURSE_MODELS``: the course's reference models, shown beside the "always the most common genres"
+  baseline so nobody takes their answer for the app's;
+- ``answer_doubts``: probabilities that barely move away from each genre's base rate (less than on 95% of
+  validation films); the inputs' own doubts are genre_models.input_checks';
+- ``hit_badges``: genres marked against the true genres (escaped: genre names are dataset text);
+- ``example_button_label``: an example's button (its genres and the start of its summary);
+  ``film_choice_label``: a film in the film picker (Id and first words).
 """
 
 from __future__ import annotations
 
 import math
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 

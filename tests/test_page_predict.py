@@ -671,3 +671,38 @@ def test_each_model_explains_on_demand_in_its_detail(with_dataset, model, shown)
     assert all("<b>" not in html and "&#60;b&#62;Not" in html for html in tinted_overviews(app) if "Not" in html)
     if model != "tfidf_logreg":
         assert heatmap_images(app)
+
+
+BEACON = "![](https://example.invalid/beacon.png?user=visitor) [log in again](https://example.invalid/login)"
+ODD_ID = "tt0000001](https:evil.example) [x"
+
+
+@pytest.fixture
+def injected_dataset(small_real_dataset, tmp_path, monkeypatch):
+    """The small real dataset with its first film renamed to an Id holding a Markdown link and an overview
+    holding a Markdown image and link."""
+    from conftest import read_rows, write_csv
+    from genre_models.config import CSV_NAME, IMAGES_DIR_NAME
+
+    folder = shutil.copytree(small_real_dataset, tmp_path / "injected")
+    rows = read_rows(folder / CSV_NAME)
+    images = folder / IMAGES_DIR_NAME
+    (images / f"{rows[0]['Id']}.jpg").rename(images / f"{ODD_ID}.jpg")
+    rows[0].update(Id=ODD_ID, Overview=f"A quiet film. {BEACON}")
+    write_csv(folder / CSV_NAME, rows, list(rows[0]))
+    monkeypatch.setenv("GENRE_DATA_DIR", str(folder))
+    monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(PROJECT_ROOT / "artifacts"))
+    return folder
+
+
+def test_the_film_view_shows_dataset_text_as_text_never_markdown(injected_dataset):
+    app = run_page({"film": ODD_ID})
+    assert app.selectbox(key="predict-film").value == ODD_ID and "Our answer" in texts(app)
+    # The overview is plain text, exactly as in the dataset.
+    assert f"A quiet film. {BEACON}" in [element.value for element in app.text]
+    markdown = [str(element.value) for element in (*app.markdown, *app.caption, *app.info, *app.warning)]
+    # No Markdown image or link made of the dataset's text: every mark of it is escaped.
+    assert not any("![](" in text or "](https://example.invalid" in text for text in markdown)
+    link = next(text for text in markdown if "True genres" in text)
+    assert link.startswith("[tt0000001\\]\\(https\\:evil\\.example\\) \\[x](https://www.imdb.com/title/")
+    assert "evil.example%29" in link.split("](", 1)[1]  # the address is quoted: it stays on IMDb
