@@ -24,6 +24,7 @@ tests/test_answers.py:
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -35,8 +36,9 @@ from genre_models.inputs import BOTH
 
 # The course's own models, reproduced as taught (reference figures, not the app's best answers).
 COURSE_MODELS = ("course_cnn", "course_lstm", "late_fusion")
-# Words of an example's overview on its button, after its genres.
-EXAMPLE_BUTTON_WORDS = 8
+# Words of an example's overview on its button, after its genres, in lines of at most EXAMPLE_BUTTON_LINE
+# characters (the width of a button in a row of three).
+EXAMPLE_BUTTON_WORDS, EXAMPLE_BUTTON_LINE = 8, 26
 # The validation figure a recommendation is chosen by.
 RECOMMENDATION_METRIC = "macro_average_precision"
 # A film whose probabilities stray from the base rates less than on this share of validation
@@ -208,10 +210,11 @@ def baseline_comparison(metadata: dict, baseline: dict | None) -> str:
 
 
 def example_button_label(example) -> str:
-    """Return what an example's button says, as plain text: its genres and the start of its summary (a film
-    is recognised by its kind and its story; its Id is under the thumbnail), its title first when it has one."""
-    genres = ", ".join(example.genres)
-    return f"{example.title + ': ' if example.title else ''}{genres}: {start_of(example.overview, EXAMPLE_BUTTON_WORDS)}"
+    """Return what an example's button says, as plain text in short lines (a button cuts a long line short): its
+    title when it has one, its genres, then the start of its summary (a film is recognised by its kind and its
+    story; its Id is under the thumbnail)."""
+    story = textwrap.wrap(start_of(example.overview, EXAMPLE_BUTTON_WORDS), EXAMPLE_BUTTON_LINE)
+    return "\n".join([*([example.title] if example.title else []), ", ".join(example.genres), *story])
 
 
 def film_choice_label(film_id: str, overview: str, split: str = "test") -> str:

@@ -275,12 +275,12 @@ def show_examples(examples, problem: str | None, answered: bool) -> None:
         return
     with st.expander("Examples: films of the test split shipped with the app (they work without a dataset)",
                      expanded=not answered):
-        per_row = 4
+        per_row = 3
         for start in range(0, len(examples.examples), per_row):
             for column, shown in zip(st.columns(per_row), examples.examples[start : start + per_row]):
-                picture, button = column.columns([1, 2])
+                picture, button = column.columns([1, 3])
                 show_poster(shown.poster, width=60, caption=shown.id, container=picture)
-                button.button(escape_markdown(example_button_label(shown)), key=f"example-{shown.id}",
+                button.button(escape_markdown(example_button_label(shown)), key=f"example-{shown.id}", width="stretch",
                               on_click=use_example, args=(examples, shown.id),
                               help="Fill the poster and the summary with this film and predict")
         for note in examples.notes:

@@ -97,13 +97,14 @@ def test_genre_names_are_shown_as_text_never_as_markdown():
     assert "![x](" not in said and "\\!\\[x\\]" in said
 
 
-def test_an_example_button_names_the_films_genres_and_the_start_of_its_summary():
+def test_an_example_button_names_the_films_genres_and_the_start_of_its_summary_in_short_lines():
     from genre_models.examples import EXAMPLES_DIR, load_examples
 
-    example = load_examples(EXAMPLES_DIR).examples[0]
-    label = answers.example_button_label(example)
-    assert label.startswith(", ".join(example.genres) + ": ")
-    assert " ".join(example.overview.split()[:answers.EXAMPLE_BUTTON_WORDS]) in label and len(label) > 40
+    for example in load_examples(EXAMPLES_DIR).examples:
+        lines = answers.example_button_label(example).split("\n")
+        assert lines[0] == ", ".join(example.genres) and 2 <= len(lines) <= 4
+        assert " ".join(lines[1:]).rstrip("…") == " ".join(example.overview.split()[:answers.EXAMPLE_BUTTON_WORDS])
+        assert all(len(line) <= answers.EXAMPLE_BUTTON_LINE for line in lines[1:])
 
 
 def test_hits_are_text_colour_and_a_badge_never_emoji():

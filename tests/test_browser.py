@@ -169,7 +169,7 @@ def test_predict_and_evaluate_journey(page, app_url, tmp_path):
     page.get_by_role("button", name="Predict", exact=True).click()
     # The answer, then one comparison of every model and one model in detail (tests/test_browser_predict.py).
     page.get_by_role("heading", name="Our answer").wait_for()
-    page.locator(".js-plotly-plot").nth(1).wait_for()
+    page.locator(".js-plotly-plot").nth(1).wait_for(state="attached")
     wait_until_script_done(page)
     assert_no_exception(page)
     snapshot(page, "03-predict-results")
