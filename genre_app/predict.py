@@ -278,7 +278,7 @@ def show_examples(examples, problem: str | None, answered: bool) -> None:
         per_row = 3
         for start in range(0, len(examples.examples), per_row):
             for column, shown in zip(st.columns(per_row), examples.examples[start : start + per_row]):
-                picture, button = column.columns([1, 3])
+                picture, button = column.columns([3, 8])  # room for the Id under the thumbnail, unbroken
                 show_poster(shown.poster, width=60, caption=shown.id, container=picture)
                 button.button(escape_markdown(example_button_label(shown)), key=f"example-{shown.id}", width="stretch",
                               on_click=use_example, args=(examples, shown.id),
