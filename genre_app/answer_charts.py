@@ -2,7 +2,7 @@
 genres over that model's own bar marked), and one model's every genre against its bar; each with its
 description in words (the chart's text alternative).
 
-Genres are listed as genre_app.answers.read_genres reads them (most likely first, each with its bar).
+Genres are listed as genre_models.readings.read_genres reads them (most likely first, each with its bar).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from genre_app.answers import percent, read_prediction
+from genre_models.readings import percent, read_prediction
 from genre_app.charts import NEUTRAL_COLOUR
 
 # Probability bars over and under their genre's bar (colour, and the text beside each says it too).

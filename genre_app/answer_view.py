@@ -15,6 +15,7 @@ from genre_app.text import escape_markdown
 from genre_app.widgets import show_poster
 from genre_models.input_checks import overview_doubts, poster_doubts
 from genre_models.inputs import BOTH, OVERVIEW, POSTER
+from genre_models.readings import chosen_genres, percent, read_prediction, sureness
 
 
 def input_doubts(prediction, poster: np.ndarray | None, overview: str | None) -> list[str]:
@@ -26,24 +27,24 @@ def input_doubts(prediction, poster: np.ndarray | None, overview: str | None) ->
 def headline(readings: list, doubted: bool) -> str:
     """Return the answer's first line (Markdown): the predicted genres and how sure, in plain words; never a
     confident genre when the input is doubted."""
-    chosen = [escape_markdown(genre) for genre in answers.chosen_genres(readings)]
+    chosen = [escape_markdown(genre) for genre in chosen_genres(readings)]
     top = readings[0]
-    likeliest = f"{escape_markdown(top.genre)} ({answers.percent(top.probability)})"
+    likeliest = f"{escape_markdown(top.genre)} ({percent(top.probability)})"
     if doubted:
         return (f"**No confident answer**: the input is unlike what the models learnt from (see below). For what "
                 f"it is worth, the likeliest genre is {likeliest}.")
     if not chosen:
         return (f"**No genre reaches its bar** (unsure); the likeliest is {likeliest}, under its "
-                f"{answers.percent(top.threshold)} bar.")
+                f"{percent(top.threshold)} bar.")
     named = chosen[0] if len(chosen) == 1 else ", ".join(chosen[:-1]) + " and " + chosen[-1]
-    return f"**{named}**: {answers.sureness(readings)}."
+    return f"**{named}**: {sureness(readings)}."
 
 
 def reading_lines(readings: list) -> str:
     """Return the reading as a Markdown list: each genre, most likely first, with its bar beside it."""
     return "\n".join(f"- {'**' + escape_markdown(r.genre) + '**' if r.chosen else escape_markdown(r.genre)} "
-                     f"{answers.percent(r.probability)}: {'over' if r.chosen else 'under'} its "
-                     f"{answers.percent(r.threshold)} bar{' (predicted)' if r.chosen else ''}" for r in readings)
+                     f"{percent(r.probability)}: {'over' if r.chosen else 'under'} its "
+                     f"{percent(r.threshold)} bar{' (predicted)' if r.chosen else ''}" for r in readings)
 
 
 def show_answer(answered, asked_fingerprint: str) -> None:
@@ -54,7 +55,7 @@ def show_answer(answered, asked_fingerprint: str) -> None:
     if best is None:
         return
     loaded = predictor.get(best.model)
-    readings = answers.read_prediction(best, loaded.thresholds)
+    readings = read_prediction(best, loaded.thresholds)
     doubted = input_doubts(best, answered.poster, answered.overview)
     weak = answers.answer_doubts(best, answer_reference(loaded))
     with st.container(border=True):
@@ -62,7 +63,7 @@ def show_answer(answered, asked_fingerprint: str) -> None:
         st.markdown(headline(readings, bool(doubted)))
         st.markdown(reading_lines(readings))
         if answered.truth:
-            chosen = answers.chosen_genres(readings) or [readings[0].genre]
+            chosen = chosen_genres(readings) or [readings[0].genre]
             st.markdown("**Against the true genres:** " + answers.hit_badges(chosen, set(answered.truth)))
         for doubt in doubted + weak:
             st.warning(f"Low confidence: {doubt}. Treat this answer with care.")
@@ -74,7 +75,7 @@ def show_answer(answered, asked_fingerprint: str) -> None:
             show_poster(answered.poster, width=60, caption="Your poster")
         if st.toggle("Why?", key="predict-why", help="Which words and which part of the poster pushed towards "
                                                      "the answer's first genre"):
-            genre = (answers.chosen_genres(readings) or [readings[0].genre])[0]
+            genre = (chosen_genres(readings) or [readings[0].genre])[0]
             try:
                 explained = explanation(best.model, answered.poster, answered.overview, genre)
             except ValueError as error:

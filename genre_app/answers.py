@@ -8,10 +8,8 @@ tests/test_answers.py:
 - ``recommend``: the best fused model when both inputs are given, else the best model for the given input,
   "best" by its recorded validation macro average precision (threshold-free, and validation, not test, so the
   choice does not peek at the honest figures);
-- ``read_genres`` / ``read_prediction``: THE reading of "predicted": genres most likely first, down to the
-  last one over its own tuned threshold (its "bar") and to at least three, each a ``GenreReading`` that says
-  "Drama 49%, under its 52% bar"; ``chosen_genres``, ``describe_readings``, ``sureness`` and
-  ``plain_answer`` say it in words;
+- ``plain_answer``: a model's answer as Markdown in the one reading of "predicted"
+  (genre_models.readings.read_prediction: each genre with its own bar, most likely first);
 - ``COURSE_MODELS``: the course's reference models, shown beside the "always the most common genres"
   baseline so nobody takes their answer for the app's;
 - ``answer_doubts``: probabilities that barely move away from each genre's base rate (less than on 95% of
@@ -25,7 +23,6 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +30,7 @@ import numpy as np
 from genre_app.text import escape_markdown
 from genre_models.examples import start_of
 from genre_models.inputs import BOTH
+from genre_models.readings import percent, read_prediction
 
 # The course's own models, reproduced as taught (reference figures, not the app's best answers).
 COURSE_MODELS = ("course_cnn", "course_lstm", "late_fusion")
@@ -71,73 +69,6 @@ def recommend(predictions: list, metadata_by_name: dict[str, dict], both_given: 
 def skipped_fusions(models: list, given_kinds: set[str]) -> list[str]:
     """Return the fused models that did not answer because one of their inputs is missing."""
     return [m.name for m in models if m.is_fusion and not m.input_kinds <= given_kinds]
-
-
-def percent(probability: float) -> str:
-    """Return a probability as a whole percentage ("<1%" below one half percent)."""
-    return "<1%" if probability < 0.005 else f"{probability:.0%}"
-
-
-@dataclass(frozen=True)
-class GenreReading:
-    """One genre of a model's answer, read against the model's own tuned threshold for it (its "bar")."""
-
-    # The genre's name (dataset text: escape it before Markdown).
-    genre: str
-    # The model's probability for it.
-    probability: float
-    # The model's tuned threshold for it: the genre is predicted when the probability reaches it.
-    threshold: float
-
-    @property
-    def chosen(self) -> bool:
-        """Whether the genre is predicted: its probability reaches its bar (as genre_models.inference)."""
-        return self.probability >= self.threshold
-
-    def describe(self) -> str:
-        """Return the genre with its bar, as plain text: "Drama 49%, under its 52% bar"."""
-        side = "over" if self.chosen else "under"
-        return f"{self.genre} {percent(self.probability)}, {side} its {percent(self.threshold)} bar"
-
-
-def read_genres(probabilities: Mapping[str, float], thresholds: Mapping[str, float] | Sequence[float],
-                least: int = 3) -> list[GenreReading]:
-    """Return the one reading of "predicted" every page shows: genres most likely first, down to the last
-    genre over its bar and to at least ``least`` genres, each with its bar.
-
-    A genre is predicted when its probability reaches its own tuned threshold, so a less likely genre can
-    be predicted while a likelier one is not; listing by probability with each bar beside it means a reader
-    never sees the less likely genre chosen without the likelier one and its reason ("under its 52% bar")
-    above it. ``thresholds`` is a genre -> threshold mapping or a sequence in ``probabilities``' order."""
-    if not isinstance(thresholds, Mapping):
-        thresholds = dict(zip(probabilities, np.asarray(thresholds, dtype=np.float64)))
-    readings = sorted((GenreReading(genre, float(p), float(thresholds[genre])) for genre, p in probabilities.items()),
-                      key=lambda reading: -reading.probability)
-    last_chosen = max((number for number, reading in enumerate(readings) if reading.chosen), default=-1)
-    return readings[: max(last_chosen + 1, least)]
-
-
-def read_prediction(prediction, thresholds, least: int = 3) -> list[GenreReading]:
-    """Return read_genres for a genre_models.inference.ModelPrediction and its model's thresholds."""
-    return read_genres(prediction.probabilities, thresholds, least)
-
-
-def chosen_genres(readings: list[GenreReading]) -> list[str]:
-    """Return the predicted genres of a reading, most likely first."""
-    return [reading.genre for reading in readings if reading.chosen]
-
-
-def describe_readings(readings: list[GenreReading]) -> str:
-    """Return a reading as one line of plain text: "Drama 72%, over its 40% bar · Music 7%, over ..."."""
-    return " · ".join(reading.describe() for reading in readings)
-
-
-def sureness(readings: list[GenreReading]) -> str:
-    """Return how sure the answer is, in plain words, from its most likely genre and whether any is chosen."""
-    if not chosen_genres(readings):
-        return "unsure: no genre reaches its bar"
-    top = readings[0].probability
-    return "fairly sure" if top >= 0.7 else "leaning" if top >= 0.4 else "unsure"
 
 
 def plain_answer(prediction, thresholds) -> str:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from genre_app import answer_view
-from genre_app.answers import read_genres
 from genre_models.inference import ModelPrediction
+from genre_models.readings import read_genres
 
 PROBABILITIES = {"Drama": 0.49, "Music": 0.07, "War": 0.75}
 THRESHOLDS = {"Drama": 0.52, "Music": 0.05, "War": 0.5}

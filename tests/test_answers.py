@@ -1,6 +1,6 @@
 """genre_app/answers.py: the recommended model, answers in plain words, hit badges without emoji,
-the course models beside the baseline, one reading of "predicted" (each genre with its own bar), and an
-indecisive answer doubted."""
+the course models beside the baseline, the answer in words (each genre with its own bar), and an indecisive
+answer doubted. The reading itself: tests/test_readings.py."""
 
 from __future__ import annotations
 
@@ -56,31 +56,6 @@ def test_pages_open_on_the_model_with_the_best_validation_macro_ap():
 
 
 THRESHOLDS = {"Drama": 0.52, "Romance": 0.30, "Comedy": 0.35, "Horror": 0.01}
-
-
-def test_one_reading_lists_genres_by_probability_each_with_its_own_bar():
-    readings = answers.read_genres(PROBABILITIES, THRESHOLDS)
-    # Horror (2%) is over its 1% bar: the reading goes down to it, so Comedy (30%, under its 35% bar) is
-    # seen above it with its reason, never a less likely genre chosen over a likelier one without a word.
-    assert [r.genre for r in readings] == ["Drama", "Romance", "Comedy", "Horror"]
-    assert [r.chosen for r in readings] == [True, True, False, True]
-    assert readings[2].describe() == "Comedy 30%, under its 35% bar"
-    assert readings[3].describe() == "Horror 2%, over its 1% bar"
-    assert answers.chosen_genres(readings) == ["Drama", "Romance", "Horror"]
-    # The issue's case: Drama 49% under its 52% bar, Music 7% over its 5% bar.
-    said = answers.describe_readings(answers.read_genres({"Drama": 0.49, "Music": 0.07, "War": 0.01},
-                                                         {"Drama": 0.52, "Music": 0.05, "War": 0.5}))
-    assert said == "Drama 49%, under its 52% bar · Music 7%, over its 5% bar · War 1%, under its 50% bar"
-
-
-def test_a_reading_shows_at_least_three_genres_and_takes_thresholds_in_genre_order():
-    nothing = answers.read_genres(PROBABILITIES, [0.9, 0.9, 0.9, 0.9])
-    assert [r.genre for r in nothing] == ["Drama", "Romance", "Comedy"] and not answers.chosen_genres(nothing)
-    assert answers.sureness(nothing) == "unsure: no genre reaches its bar"
-    assert answers.sureness(answers.read_genres(PROBABILITIES, THRESHOLDS)) == "fairly sure"
-    # A prediction is read with its model's thresholds, in the model's genre order.
-    read = answers.read_prediction(prediction("m", "overview", PROBABILITIES, ["Drama"]), [0.5, 0.5, 0.5, 0.5])
-    assert [r.genre for r in read if r.chosen] == ["Drama"] and len(read) == 3
 
 
 def test_the_plain_answer_names_each_genre_with_its_bar_most_likely_first():
