@@ -1,7 +1,9 @@
-"""How soon a new user can use the app (issue 15): seconds from `streamlit run` to Home being interactive,
-and to the first prediction on the Predict page, in headless Chromium.
+"""How soon a new user can use the app: seconds from `streamlit run` to Home being interactive, and to the
+first prediction on the Predict page, in headless Chromium; then, warm, how long a Predict click with a poster
+and a summary takes until the answer is visible (target under 1 s).
 
-Usage: python -m benchmarks.first_use [--data-dir DIR] [--runs 3] [--think-seconds 0] [--reference DIR]
+Usage: python -m benchmarks.first_use [--data-dir DIR] [--runs 3] [--think-seconds 0] [--warm-clicks 6]
+       [--reference DIR]
 
 --think-seconds waits that long once the Predict page takes input, before typing, as a person reading the
 page and writing a summary would (0: the script types at once, the worst case for a background warm-up).
@@ -14,7 +16,9 @@ script can: open the app's address, wait until Home is interactive (its title, p
 drawn and its script run over), click Predict in the sidebar, type an overview, press Predict and wait for
 "Our answer" (which may come from the models loaded so far), then until every model's answer is in (no model
 named as still loading; the model "Our answer" comes from is given at both points). Figures per run, then
-their medians, the server process's CPU seconds at both points (which other jobs move far less than the
+their medians, the warm clicks' median (a shipped example's poster uploaded, two summaries of different genres
+in turn, so each click's answer differs from the one on screen; the first two clicks, one per summary, only
+learn what each answer says and are not timed), the server process's CPU seconds at both points (which other jobs move far less than the
 wall-clock figures) and the 1-minute load average (other jobs on this
 machine's cores move every wall-clock figure); ends with one JSON line.
 """
@@ -36,6 +40,11 @@ OVERVIEW = "A retired hitman is pulled back in for one last job in Tokyo."
 TIMEOUT_MS = 300_000
 # What the Predict page says over answers given while some models were still loading (pages/2_Predict.py).
 STILL_LOADING = "Still loading, so not in these answers yet"
+# Two summaries whose answers differ, typed in turn for the warm clicks.
+WARM_SUMMARIES = ("A ghost haunts a lonely house and kills the family, one by one, every night.",
+                  "Two friends fall in love in Paris while they open a small bakery together.")
+# The answer's first line on the Predict page (genre_app.answer_view.headline).
+HEADLINE = re.compile(r"(fairly sure|leaning|unsure|No confident answer|No genre reaches its bar)")
 # JavaScript: true while Streamlit's "running" indicator is shown (a script run in progress).
 RUNNING_JS = "() => !!document.querySelector('[data-testid=\"stStatusWidget\"]')"
 
@@ -73,7 +82,58 @@ def wait_until_home_is_interactive(page) -> None:
     page.wait_for_function(f"() => !({RUNNING_JS})()")
 
 
-def measure_run(data_dir: str, chromium: str, checkout: Path = ROOT, think_seconds: float = 0.0) -> dict:
+def upload_example_poster(page, folder: Path) -> None:
+    """Upload a shipped example's poster as a JPEG and wait until the server has it."""
+    import numpy as np
+    from PIL import Image
+
+    from genre_models.examples import EXAMPLES_DIR, load_examples
+
+    path = folder / "poster.jpg"
+    Image.fromarray(np.asarray(load_examples(EXAMPLES_DIR).examples[0].poster, dtype=np.uint8)).save(path)
+    with page.expect_response(lambda response: "/_stcore/upload_file/" in response.url
+                              and response.request.method == "PUT" and response.ok):
+        page.locator("input[type='file']").set_input_files(str(path))
+    page.wait_for_function(f"() => !({RUNNING_JS})()")
+
+
+def headline_after_click(page, summary: str, expected: str | None) -> tuple[float, str]:
+    """Type a summary, press Predict and return (seconds from the click until the answer's first line says
+    ``expected``, or until any answer line once the run is over when None, and the line)."""
+    page.get_by_role("textbox", name="Plot summary").fill(summary)
+    clicked = time.perf_counter()
+    page.get_by_role("button", name="Predict", exact=True).click()
+    if expected is None:  # untimed: give the run time to start (the indicator shows late), then wait for its end
+        page.wait_for_timeout(2000)
+        page.wait_for_function(f"() => !({RUNNING_JS})()")
+    else:
+        page.wait_for_function("(line) => document.body.innerText.includes(line)", arg=expected)
+    seconds = time.perf_counter() - clicked
+    line = page.get_by_test_id("stMarkdownContainer").filter(has_text=HEADLINE).first.inner_text()
+    return seconds, line
+
+
+def measure_warm_clicks(page, clicks: int) -> list[float]:
+    """Seconds from Predict to the answer visible, warm (every model in), a poster and a summary given."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        upload_example_poster(page, Path(folder))
+    headlines = [headline_after_click(page, summary, None)[1] for summary in WARM_SUMMARIES]
+    if headlines[0] == headlines[1]:
+        raise SystemExit(f"error: both warm summaries get the answer {headlines[0]!r}; a click cannot be timed")
+    page.wait_for_function(f"() => !({RUNNING_JS})()")
+    timed = []
+    for number in range(clicks):
+        turn = number % 2
+        seconds, _ = headline_after_click(page, WARM_SUMMARIES[turn], headlines[turn])
+        timed.append(round(seconds, 3))
+        page.wait_for_function(f"() => !({RUNNING_JS})()")
+    return timed
+
+
+def measure_run(data_dir: str, chromium: str, checkout: Path = ROOT, think_seconds: float = 0.0,
+                warm_clicks: int = 0) -> dict:
     """One fresh server: the seconds from its start to listening, Home interactive, the Predict page's inputs
     shown and the first answer; plus how long the Predict page itself took from the click."""
     from playwright.sync_api import sync_playwright
@@ -111,6 +171,7 @@ def measure_run(data_dir: str, chromium: str, checkout: Path = ROOT, think_secon
                                    f"&& !({RUNNING_JS})()")
             complete = time.perf_counter()
             final_model = answering_model(page)
+            warm = measure_warm_clicks(page, warm_clicks) if warm_clicks else []
         finally:
             browser.close()
             server.terminate()
@@ -121,13 +182,14 @@ def measure_run(data_dir: str, chromium: str, checkout: Path = ROOT, think_secon
             "predict_button_to_answer_s": round(answered - pressed, 2),
             "every_answer_s": round(complete - started, 2), "server_cpu_home_s": round(home_cpu, 2),
             "server_cpu_first_prediction_s": round(answered_cpu, 2), "first_answer_from": first_model,
-            "final_answer_from": final_model}
+            "final_answer_from": final_model, "warm_clicks_s": warm,
+            **({"warm_click_to_answer_s": round(statistics.median(warm), 3)} if warm else {})}
 
 
 def summarize(runs: list[dict]) -> dict:
     """Return the median of each figure over the runs (the models answering: the most common)."""
-    return {key: round(statistics.median(run[key] for run in runs), 2) if isinstance(runs[0][key], float)
-            else statistics.mode(run[key] for run in runs) for key in runs[0]}
+    return {key: round(statistics.median(run[key] for run in runs), 3) if isinstance(runs[0][key], float)
+            else statistics.mode(run[key] for run in runs) for key in runs[0] if not isinstance(runs[0][key], list)}
 
 
 def describe(medians: dict, count: int) -> str:
@@ -137,7 +199,9 @@ def describe(medians: dict, count: int) -> str:
             f"{medians['first_prediction_s']:.2f} s (target < 8 s; Predict pressed -> answer "
             f"{medians['predict_button_to_answer_s']:.2f} s; \"Our answer\" from {medians['first_answer_from']}), "
             f"-> every model's answer {medians['every_answer_s']:.2f} s (from {medians['final_answer_from']}); "
-            f"the server's CPU time by then "
+            + (f"warm, Predict with a poster and a summary -> answer visible {medians['warm_click_to_answer_s']:.2f} s "
+               "(target < 1 s); " if "warm_click_to_answer_s" in medians else "")
+            + f"the server's CPU time by then "
             f"{medians['server_cpu_home_s']:.2f} s and {medians['server_cpu_first_prediction_s']:.2f} s; medians of "
             f"{count} runs")
 
@@ -150,6 +214,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="fresh servers to time (default 3)")
     parser.add_argument("--think-seconds", type=float, default=0.0,
                         help="seconds between the Predict page taking input and typing (default 0)")
+    parser.add_argument("--warm-clicks", type=int, default=6,
+                        help="timed warm Predict clicks with a poster and a summary per run (default 6; 0: none)")
     parser.add_argument("--reference", type=Path, help="another copy of the project to time alternately")
     args = parser.parse_args()
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
@@ -161,7 +227,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     runs, reference_runs = [], []
     for number in range(1, args.runs + 1):
-        runs.append(measure_run(data_dir, chromium, think_seconds=args.think_seconds))
+        runs.append(measure_run(data_dir, chromium, think_seconds=args.think_seconds, warm_clicks=args.warm_clicks))
         print(f"run {number}: " + ", ".join(f"{key} {value}" for key, value in runs[-1].items()), flush=True)
         if args.reference is not None:
             reference_runs.append(measure_run(data_dir, chromium, args.reference, args.think_seconds))

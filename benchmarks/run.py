@@ -156,10 +156,10 @@ def measure_app_start(data_dir: str) -> dict:
             page = browser.new_page()
             page.set_default_timeout(300_000)
             open_when_listening(page, f"http://127.0.0.1:{port}/Predict")
-            page.get_by_text("Pick a film from the dataset").click()
+            page.get_by_text("A dataset film").click()
             page.get_by_text("True genres:").wait_for()
-            page.get_by_role("button", name="Predict").click()
-            page.get_by_text("Top 3:").first.wait_for()
+            page.get_by_role("button", name="Predict", exact=True).click()
+            page.get_by_role("heading", name="Our answer").wait_for()
             seconds = time.perf_counter() - started
             browser.close()
     finally:

@@ -14,7 +14,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from genre_models.dataset import MovieDataset
-from genre_models.inference import ModelPrediction
 from genre_models.metrics import rank_precision_recall
 
 # A mid grey, legible on Streamlit's light (white) and dark (#0e1117) backgrounds: contrast 3.5:1 and 5.3:1,
@@ -23,8 +22,6 @@ NEUTRAL_COLOUR = "#888888"
 # Characters per line of a chart title: a title as wide as a third of the page (the Train page's columns)
 # was cut at the figure's edge, mid-word, since Plotly never wraps titles itself.
 TITLE_CHARACTERS_PER_LINE = 32
-# Probability bars over and under their genre's threshold (colour, and the bar's text says it too).
-OVER_COLOUR, UNDER_COLOUR = "#d62728", "#9ecae1"
 # Bar patterns of a grouped bar chart's series, so they differ by shape as well as colour.
 SERIES_PATTERNS = ["", "/", ".", "x", "+", "-"]
 
@@ -46,54 +43,6 @@ def title_layout(text: str) -> dict:
 def format_percent(value: float) -> str:
     """Return a share as a whole percentage ("62%")."""
     return f"{value:.0%}"
-
-
-def plot_probabilities(prediction: ModelPrediction, thresholds: np.ndarray) -> go.Figure:
-    """Horizontal bars of every genre's probability, thresholds marked; a predicted genre's bar is coloured
-    and says "predicted" in its text, so the answer does not rest on colour alone."""
-    frame = pd.DataFrame({"genre": list(prediction.probabilities),
-                          "probability": list(prediction.probabilities.values()), "threshold": thresholds})
-    frame = frame.sort_values("probability")
-    over = frame["genre"].isin(prediction.predicted).to_numpy()
-
-    def bars(mask, name: str, colour: str, verdict: str, suffix: str) -> go.Bar:
-        part = frame[mask]
-        return go.Bar(x=part["probability"], y=part["genre"], orientation="h", name=name, marker_color=colour,
-                      text=[format_percent(p) + suffix for p in part["probability"]], textposition="outside",
-                      cliponaxis=False, customdata=part["threshold"],
-                      hovertemplate=f"<b>%{{y}}</b>: %{{x:.0%}} likely<br>{verdict} (threshold %{{customdata:.0%}})"
-                                    "<extra></extra>")
-
-    return go.Figure(
-        data=[
-            bars(over, "over threshold: predicted", OVER_COLOUR, "predicted: over its threshold", " · predicted"),
-            bars(~over, "below threshold", UNDER_COLOUR, "not predicted: below its threshold", ""),
-            go.Scatter(x=frame["threshold"], y=frame["genre"], mode="markers", name="threshold (|)",
-                       marker={"symbol": "line-ns-open", "size": 14, "color": NEUTRAL_COLOUR,
-                               "line": {"width": 3, "color": NEUTRAL_COLOUR}},
-                       hovertemplate="%{y}: threshold %{x:.0%}<extra></extra>"),
-        ],
-        # The legend sits above the bars: below them it overlapped the x axis's title.
-        layout={"height": 560, "margin": {"l": 0, "r": 30, "t": 60, "b": 0},
-                "xaxis": {"range": [0, 1.25], "tickformat": ".0%", "tickvals": [0, 0.25, 0.5, 0.75, 1],
-                          "title": "probability"},
-                "yaxis": {"categoryorder": "array", "categoryarray": list(frame["genre"])},
-                "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.01, "yanchor": "bottom"},
-                "barmode": "overlay"},
-    )
-
-
-def describe_probabilities(prediction: ModelPrediction, thresholds: np.ndarray, shown: int = 5) -> str:
-    """Describe the probability bars in words (the chart's caption): the predicted genres with their
-    probability and threshold, then the most likely of the others."""
-    threshold_of = dict(zip(prediction.probabilities, np.asarray(thresholds, dtype=float)))
-    ranked = sorted(prediction.probabilities.items(), key=lambda item: -item[1])
-    predicted = [f"{genre} {format_percent(p)} (threshold {format_percent(threshold_of[genre])})"
-                 for genre, p in ranked if genre in prediction.predicted]
-    others = [f"{genre} {format_percent(p)}" for genre, p in ranked if genre not in prediction.predicted][:shown]
-    return (f"Probability of each of the {len(ranked)} genres, with its threshold marked. "
-            f"Over the threshold (predicted): {', '.join(predicted) or 'none'}. "
-            f"Most likely of the others: {', '.join(others) or 'none'}.")
 
 
 # Plain graph objects throughout: Plotly Express adds 50-70 ms per figure, felt on every rerun.

@@ -14,7 +14,7 @@ import streamlit as st
 from genre_app import comparison, explanation_cache, links, posters, scores
 from genre_app.answers import hit_badges
 from genre_app.text import escape_markdown
-from genre_app.widgets import explanation_panel
+from genre_app.explanations import explanation_panel
 
 # The two models the head-to-head focus opens on (the course's CNN against its LSTM).
 FOCUS_DEFAULTS = (("model_a", "course_cnn"), ("model_b", "course_lstm"))

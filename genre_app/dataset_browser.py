@@ -10,7 +10,7 @@ import streamlit as st
 
 from genre_app import dataset_charts, explanation_cache, films, models, posters
 from genre_app.text import escape_markdown
-from genre_app.widgets import explanation_panel
+from genre_app.explanations import explanation_panel
 
 PAGE_SIZE = 12
 # Cards per row; each row is its own set of columns, so cards line up and keep their order on a phone.

@@ -211,3 +211,27 @@ def list_quick_models(defaults: dict[str, int], share: float = 0.1, artifacts_di
         if seconds is not None and seconds <= ABOUT_A_MINUTE_SECONDS:
             quick.append(name)
     return quick
+
+
+def accuracy_of_answering_nothing(baseline: dict | None) -> tuple[float, int, int] | None:
+    """Return the binary accuracy of answering no genre for any film of the test split, with the films and
+    genres it counts, from the per-genre supports the baseline recorded (artifacts/baselines.json); None
+    without them."""
+    test = ((baseline or {}).get("metrics") or {}).get("test") or {}
+    per_genre, films = test.get("per_genre"), test.get("films")
+    if not isinstance(per_genre, dict) or not per_genre or not isinstance(films, int) or films <= 0:
+        return None
+    try:
+        positives = sum(int(values["support"]) for values in per_genre.values())
+    except (KeyError, TypeError, ValueError):
+        return None
+    return 1 - positives / (films * len(per_genre)), films, len(per_genre)
+
+
+def explain_binary_accuracy(baseline: dict | None) -> str:
+    """Say why binary accuracy flatters multi-label models, with the score of answering nothing when known."""
+    nothing = accuracy_of_answering_nothing(baseline)
+    figure = (f": answering no genre at all for every film scores {nothing[0]:.2f} on the test split "
+              f"({nothing[1]:,} films x {nothing[2]} genres)") if nothing else ""
+    return ("Binary accuracy is misleading for multi-label data. It counts every (film, genre) pair, and most of the "
+            f"genres are 0 for every film{figure}. Judge a run by its loss, micro-/macro-F1 and PR-AUC instead.")

@@ -4,12 +4,14 @@ models' curves."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import plotly.graph_objects as go
 import streamlit as st
 
-from genre_app import charts, data, messages, models, tables, train, widgets
+from genre_app import charts, data, messages, models, tables, train
 from genre_models import supervisor
-from genre_models.artifacts import METADATA_FILE, list_artifact_folders
+from genre_models.artifacts import HISTORY_FILE, METADATA_FILE, list_artifact_folders
 from genre_models.config import EncoderRecipe, PosterRecipe, TextRecipe, TrainConfig, resolve_artifacts_dir
 from genre_models.fileio import read_json
 from genre_models.models import MODEL_REGISTRY
@@ -145,7 +147,7 @@ def show_curves(epochs: list[dict], key: str, batches: list[dict] | None = None,
             st.caption(train.describe_tuned(tuned, epochs, starred=False))
     left, right = st.columns(2)
     draw(left, "binary_accuracy", "binary accuracy")
-    left.caption(widgets.explain_binary_accuracy(models.baseline()))
+    left.caption(train.explain_binary_accuracy(models.baseline()))
     draw(right, "auc", "ROC AUC")
     left, right = st.columns(2)
     draw(left, "precision", "precision (threshold 0.5)")
@@ -199,7 +201,7 @@ def show_runs_table(all_runs: list[Run], promoted: dict) -> None:
 
 def show_shipped_curves() -> None:
     """The training curves of a shipped model, from its artifact's history.json."""
-    histories = widgets.shipped_histories()
+    histories = shipped_histories()
     trained = [name for name, epochs in histories.items() if epochs]
     if not trained:
         st.caption("No shipped model has a training history.")
@@ -211,3 +213,21 @@ def show_shipped_curves() -> None:
                    "with no epochs).")
     show_curves(histories[name], key=f"shipped-{name}", subject=f"{name} (shipped)",
                            metadata=read_json(list_artifact_folders(resolve_artifacts_dir())[name] / METADATA_FILE))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def get_shipped_histories(artifacts_dir: str, stamps: tuple[tuple[str, float], ...]) -> dict[str, list[dict]]:
+    """Return {shipped model: its per-epoch history}, read once per state of the history files."""
+    return {name: read_history(folder) for name, folder in list_artifact_folders(Path(artifacts_dir)).items()}
+
+
+def shipped_histories() -> dict[str, list[dict]]:
+    """Return the per-epoch history of every shipped artifact (a fused model's is empty: no epochs)."""
+    folder = resolve_artifacts_dir()
+    stamps = []
+    for name, path in sorted(list_artifact_folders(folder).items()):
+        try:
+            stamps.append((name, (path / HISTORY_FILE).stat().st_mtime))
+        except OSError:
+            stamps.append((name, 0.0))
+    return get_shipped_histories(str(folder), tuple(stamps))

@@ -4,113 +4,36 @@ promotions file, which several pages read: shipped artifacts + a small real data
 
 from __future__ import annotations
 
-import io
 import os
 
-import numpy as np
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from app_testing import (
-    READ_ONLY_SETTINGS, SHIPPED, genre_pickers, heatmap_images, jpeg_bytes, poster_placeholders, run_page,
-    texts, tinted_overviews,
+    READ_ONLY_SETTINGS, SHIPPED, poster_placeholders, run_page,
+    texts,
 )
 from genre_models import fileio, promotions
 from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
 
 
-def test_predict_with_uploaded_poster_and_summary(app_env):
-    app = run_page("pages/2_Predict.py")
-    app.get("file_uploader")[0].set_value(("poster.jpg", jpeg_bytes(), "image/jpeg"))
-    app.text_area[0].input("A detective hunts a serial killer through a rainy city.")
-    app.button[0].click().run()
-    assert not app.exception
-    shown = [s.value for s in app.subheader]
-    assert SHIPPED <= set(shown)
-    assert "Top 3:" in texts(app)
-    assert len(app.get("plotly_chart")) == len(SHIPPED)
 
 
-@pytest.mark.parametrize("payload", [b"this is not an image", b"", b"\xff\xd8\xff\xe0 truncated"])
-def test_predict_bad_upload_shows_an_error_not_a_traceback(app_env, payload):
-    app = run_page("pages/2_Predict.py")
-    app.get("file_uploader")[0].set_value(("poster.jpg", payload, "image/jpeg"))
-    app.button[0].click().run()
-    assert not app.exception
-    assert app.error and "Could not predict" in app.error[0].value
 
 
-def test_predict_empty_input_is_refused_with_a_message(app_env):
-    app = run_page("pages/2_Predict.py")
-    app.text_area[0].input("   ")
-    app.button[0].click().run()
-    assert not app.exception
-    assert app.error and "empty" in app.error[0].value
 
 
-def test_predict_from_a_dataset_film_shows_true_genres(app_env):
-    app = run_page("pages/2_Predict.py")
-    app.radio[0].set_value("Pick a film from the dataset").run()
-    app.button[0].click().run()
-    assert not app.exception
-    assert "True genres:" in texts(app)
-    assert len(app.get("plotly_chart")) == len(SHIPPED)
 
 
-def predicted(app: AppTest, poster: bytes | None, summary: str | None) -> AppTest:
-    if poster is not None:
-        app.get("file_uploader")[0].set_value(("poster.jpg", poster, "image/jpeg"))
-    if summary is not None:
-        app.text_area[0].input(summary)
-    app.button[0].click().run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
 
 
-def test_predict_leads_with_the_best_fused_model_in_plain_words(app_env):
-    app = predicted(run_page("pages/2_Predict.py"), jpeg_bytes(),
-                    "A detective hunts a serial killer through a rainy city.")
-    subheaders = [s.value for s in app.subheader]
-    assert subheaders.index("Our answer") < subheaders.index("Every model, for comparison")
-    content = texts(app)
-    assert "This film is most likely **" in content and "%)" in content
-    assert "From multimodal_fusion (reads the poster and the summary)" in content
-    assert "Not shown" not in content
-    # The course's models are labelled as references, the baseline's figures beside theirs.
-    assert content.count("The course's reference model, not the app's answer") == 3
-    assert "always Comedy + Drama scores 0.44 and 0.07" in content
 
 
-def test_predict_with_a_summary_only_names_the_fused_models_it_skips(app_env):
-    app = predicted(run_page("pages/2_Predict.py"), None, "Two friends open a bakery and fall in love in Paris.")
-    content = texts(app)
-    assert "From text_ensemble (reads the overview)" in content
-    info = " ".join(i.value for i in app.info)
-    assert "Not shown: late_fusion, multimodal_fusion: fused models that read a poster, which was not given" in info
 
 
-def test_predict_warns_when_the_input_is_not_a_plot_or_a_poster(app_env):
-    rng = np.random.default_rng(0)
-    gibberish = " ".join("".join(rng.choice(list("qwrtzpsdfghjklxcvbnm"), 7)) for _ in range(980))
-    gradient = io.BytesIO()
-    Image.fromarray(np.tile(np.linspace(0, 255, 200, dtype=np.uint8)[None, :, None], (300, 1, 3))).save(
-        gradient, format="PNG")
-    app = predicted(run_page("pages/2_Predict.py"), gradient.getvalue(), gibberish)
-    warnings = " ".join(w.value for w in app.warning)
-    assert "Low confidence" in warnings and "almost no detail" in warnings and "ordinary English words" in warnings
-    plain = predicted(run_page("pages/2_Predict.py"), None, "A detective hunts a serial killer through a rainy city.")
-    assert not [w for w in plain.warning if "Low confidence" in w.value and "summary" in w.value]
 
 
-def test_predict_marks_hits_with_a_badge_not_an_emoji(app_env):
-    app = run_page("pages/2_Predict.py")
-    app.radio[0].set_value("Pick a film from the dataset").run()
-    app.button[0].click().run()
-    content = texts(app)
-    assert "**Against the true genres:**" in content and ("**hit** ·" in content or "wrong ·" in content or "missed ·" in content)
-    assert "✅" not in content and "❌" not in content
 
 
 def make_fake_run(root, run_id: str, state: str, epochs_done: int, **status):
@@ -218,50 +141,12 @@ def test_predict_a_dataset_film_with_a_damaged_poster_answers_from_its_overview(
     assert overview_models <= {s.value for s in app.subheader}
 
 
-def sixteen_bit_png(size=(120, 180)) -> bytes:
-    buffer = io.BytesIO()
-    wide = np.random.default_rng(1).integers(0, 65535, (size[1], size[0]), dtype=np.uint16)
-    Image.fromarray(wide, mode="I;16").save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
-def test_predict_a_16_bit_png_upload_predicts_and_shows_it(app_env):
-    app = run_page("pages/2_Predict.py")
-    app.get("file_uploader")[0].set_value(("poster.png", sixteen_bit_png(), "image/png"))
-    app.button[0].click().run()
-    assert not app.exception, [e.value for e in app.exception]
-    assert not app.error
-    assert "Top 3:" in texts(app)
-    images = app.get("image")
-    assert images and "Your poster" in images[-1].captions
 
 
-def test_predict_refuses_an_upload_over_the_limit_before_decoding(app_env):
-    payload = jpeg_bytes()
-    oversized = payload + b"\0" * (20 * 1024 * 1024 + 1 - len(payload))  # a valid JPEG followed by padding
-    app = run_page("pages/2_Predict.py")
-    assert any("20 MB" in c.value for c in app.caption)
-    app.get("file_uploader")[0].set_value(("poster.jpg", oversized, "image/jpeg"))
-    app.button[0].click().run()
-    assert not app.exception
-    assert app.error and "20 MB" in app.error[0].value
-    assert not [s for s in app.subheader if s.value in SHIPPED]
 
 
-def test_predict_decodes_uploads_with_the_lower_pixel_cap_and_says_so(app_env):
-    from genre_models.dataset import MAX_UPLOAD_PIXELS
-    from genre_models.dataset.posters import MAX_POSTER_PIXELS
-
-    side = int(MAX_UPLOAD_PIXELS ** 0.5) + 100  # a plain PNG of a few kB, allowed in the dataset
-    assert side * side < MAX_POSTER_PIXELS
-    buffer = io.BytesIO()
-    Image.new("L", (side, side)).save(buffer, format="PNG")
-    app = run_page("pages/2_Predict.py")
-    assert any("megapixels" in c.value and "reduced size" in c.value for c in app.caption)
-    app.get("file_uploader")[0].set_value(("poster.png", buffer.getvalue(), "image/png"))
-    app.button[0].click().run()
-    assert not app.exception
-    assert app.error and "megapixels" in app.error[0].value
 
 
 # --- Issue 11: shared deployments are read-only for visitors ----------------------------------------------------
@@ -270,7 +155,6 @@ def test_predict_decodes_uploads_with_the_lower_pixel_cap_and_says_so(app_env):
 @pytest.fixture
 def promoted_run(fake_runs):
     """The finished fake run promoted over the shipped course_cnn, so 'Restore shipped' is offered."""
-    from genre_models import runs
 
     promotions.promote_run(fake_runs["finished"])
     return fake_runs
@@ -315,7 +199,6 @@ def test_train_page_shows_a_refused_action_as_an_error(app_env, promoted_run, mo
 
 
 def test_train_page_restores_the_shipped_model(app_env, promoted_run):
-    from genre_models import runs
 
     app = run_page("pages/5_Train.py")
     next(button for button in app.button if button.label == "Restore shipped").click().run()
@@ -332,7 +215,6 @@ def test_train_page_restores_the_shipped_model(app_env, promoted_run):
                                            ("pages/2_Predict.py", '["course_cnn"]'),
                                            ("pages/4_Evaluate.py", '"a string"')])
 def test_a_damaged_promotions_file_is_ignored_with_a_warning(app_env, fake_runs, page, content):
-    from genre_models import runs
 
     (fake_runs["root"] / promotions.PROMOTIONS_FILE).write_text(content)
     app = run_page(page)
@@ -345,60 +227,8 @@ def test_a_damaged_promotions_file_is_ignored_with_a_warning(app_env, fake_runs,
 # --- Issue 13: explanations, computed only when asked -----------------------------------------------------------
 
 
-def test_predict_explains_every_model_when_asked(app_env):
-    app = run_page("pages/2_Predict.py")
-    app.get("file_uploader")[0].set_value(("poster.jpg", jpeg_bytes(), "image/jpeg"))
-    app.text_area[0].input("A detective hunts a serial killer through a rainy city. <b>Not bold</b> *nor* $x$")
-    app.button[0].click().run()
-    assert not app.exception
-    # Nothing is explained before it is asked for.
-    assert not tinted_overviews(app) and not heatmap_images(app) and not genre_pickers(app)
-    for name in SHIPPED:
-        app.toggle(key=f"explain-{name}").set_value(True)
-    app.run()
-    assert not app.exception, [e.value for e in app.exception]
-    metadata = {m["name"]: m for m in read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]}
-    poster_networks = [n for n, m in metadata.items() if m["input_kind"] == "poster"]
-    poster_parts = [part["name"] for m in metadata.values() for part in m.get("components", [])
-                    if part["input_kind"] == "poster"]
-    # One heatmap per poster network and one per poster part of a fused model (its own explanation).
-    assert len(heatmap_images(app)) == len(poster_networks) + len(poster_parts)
-    assert len([s for s in app.slider if s.label == "Heatmap opacity"]) == len(heatmap_images(app))
-    tinted = tinted_overviews(app)
-    assert tinted and all("raises" not in html for html in tinted)
-    # Words are escaped: the summary's HTML and Markdown marks show as text, never as markup.
-    assert all("<b>" not in html and "&#60;b&#62;Not" in html for html in tinted if "Not" in html)
-    assert any("raises" in str(m.value) and "lowers" in str(m.value) for m in app.markdown)  # the legend
-    assert "Share of the fused probability" in texts(app)  # late_fusion and text_ensemble mean probabilities
-    assert "Pull on the fused log-odds" in texts(app)  # multimodal_fusion means log-odds
-    # Each genre picker starts on its model's top genre.
-    for picker in genre_pickers(app):
-        assert picker.value == picker.key.rsplit("-genre-", 1)[1]
-    # Another genre, another opacity: explained again, no error.
-    picker = next(p for p in genre_pickers(app) if p.key.startswith("explain-tfidf_logreg-"))
-    picker.set_value("Horror").run()
-    assert not app.exception
-    assert "Why Horror" in texts(app)
-    next(s for s in app.slider if s.label == "Heatmap opacity").set_value(0.9).run()
-    assert not app.exception
-    assert len(heatmap_images(app)) == len(poster_networks) + len(poster_parts)
 
 
-def test_predict_explanation_of_a_dataset_film_and_a_summary_only_input(app_env):
-    app = run_page("pages/2_Predict.py")
-    app.radio[0].set_value("Pick a film from the dataset").run()
-    app.button[0].click().run()
-    app.toggle(key="explain-course_cnn").set_value(True)
-    app.toggle(key="explain-late_fusion").set_value(True).run()
-    assert not app.exception, [e.value for e in app.exception]
-    assert len(heatmap_images(app)) == 2 and tinted_overviews(app)
-    # A summary alone: the text models answer, and explain, without a poster.
-    app = run_page("pages/2_Predict.py")
-    app.text_area[0].input("Two friends open a bakery in Paris and fall in love.")
-    app.button[0].click().run()
-    app.toggle(key="explain-course_lstm").set_value(True).run()
-    assert not app.exception
-    assert tinted_overviews(app) and not heatmap_images(app)
 
 
 # --- Issue 18: the Train page without traps ---------------------------------------------------------------------

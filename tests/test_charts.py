@@ -23,19 +23,6 @@ def test_cooccurrence_counts_pairs_and_leaves_the_diagonal_blank(synthetic_datas
 
 # --- Issue 18: charts a newcomer can read -----------------------------------------------------------------------
 
-def test_probability_bars_show_percentages_and_readable_hover_text():
-    from genre_models.inference import ModelPrediction
-
-    prediction = ModelPrediction(model="m", input_kind="overview", probabilities={"Drama": 0.62, "Horror": 0.05},
-                                 top=["Drama", "Horror"], predicted=["Drama"])
-    figure = charts.plot_probabilities(prediction, np.array([0.4, 0.3]))
-    over, below = figure.data[0], figure.data[1]
-    assert list(over.text) == ["62% · predicted"] and list(below.text) == ["5%"]
-    assert "%{x:.0%}" in over.hovertemplate and "over its threshold" in over.hovertemplate
-    assert "below its threshold" in below.hovertemplate
-    assert figure.layout.xaxis.tickformat == ".0%"
-
-
 def test_learning_rate_is_on_a_log_scale():
     figure = charts.plot_learning_rate([{"epoch": 1, "learning_rate": 1e-3}, {"epoch": 2, "learning_rate": 1e-5}])
     assert figure.layout.yaxis.type == "log"
@@ -92,14 +79,6 @@ def colours_in(value) -> list[str]:
     return found
 
 
-def sample_prediction():
-    from genre_models.inference import ModelPrediction
-
-    return ModelPrediction(model="m", input_kind="overview",
-                           probabilities={"Drama": 0.62, "Horror": 0.05, "Comedy": 0.3, "Action": 0.45},
-                           top=["Drama", "Action", "Comedy"], predicted=["Drama", "Action"])
-
-
 def sample_report(seed: int = 0, threshold: float = 0.5):
     from genre_models.metrics import evaluate_scores
 
@@ -115,8 +94,7 @@ def every_figure():
     genres, labels, scores, report = sample_report()
     epochs = [{"epoch": 1, "loss": 0.5, "val_loss": 0.6, "learning_rate": 1e-3},
               {"epoch": 2, "loss": 0.4, "val_loss": 0.5, "learning_rate": 1e-4}]
-    return [charts.plot_probabilities(sample_prediction(), np.array([0.5, 0.3, 0.4, 0.4])),
-            charts.plot_confusion_grid(report, genres, columns=2), charts.plot_precision_recall_f1(report),
+    return [charts.plot_confusion_grid(report, genres, columns=2), charts.plot_precision_recall_f1(report),
             charts.plot_precision_recall_curves(labels, scores, genres, genres, report),
             charts.plot_f1_comparison({"a": report, "b": sample_report(1)[3]}),
             charts.plot_epoch_curves(epochs, "loss"), charts.plot_epoch_curves([], "loss"),
@@ -151,35 +129,12 @@ def test_no_figure_hard_codes_black_or_white():
         assert not set(colours_in(content)) & {"black", "#000", "#000000", "white", "#fff", "#ffffff"}
 
 
-def test_threshold_marks_stand_out_on_the_light_and_the_dark_theme():
-    figure = charts.plot_probabilities(sample_prediction(), np.array([0.5, 0.3, 0.4, 0.4]))
-    marks = next(trace for trace in figure.data if trace.type == "scatter")
-    assert list(marks.x) == [0.3, 0.4, 0.4, 0.5]  # every genre's threshold, in the bars' order
-    for background in (LIGHT_BACKGROUND, DARK_BACKGROUND):
-        assert contrast(marks.marker.color, background) >= 3  # WCAG's minimum for graphics
-        assert contrast(charts.NEUTRAL_COLOUR, background) >= 3
-
-
-def test_over_and_under_threshold_differ_by_text_not_only_colour():
-    figure = charts.plot_probabilities(sample_prediction(), np.array([0.5, 0.3, 0.4, 0.4]))
-    over, below = figure.data[0], figure.data[1]
-    assert list(over.y) == ["Action", "Drama"] and list(over.text) == ["45% · predicted", "62% · predicted"]
-    assert list(below.text) == ["5%", "30%"] and not any("predicted" in text for text in below.text)
-    assert "predicted" in over.name and "predicted" not in below.name
-
-
 def test_grouped_bars_differ_by_pattern_as_well_as_colour():
     _, _, _, report = sample_report()
     for figure in (charts.plot_precision_recall_f1(report),
                    charts.plot_f1_comparison({"a": report, "b": sample_report(1)[3]})):
         patterns = [trace.marker.pattern.shape or "" for trace in figure.data]
         assert len(set(patterns)) == len(patterns)
-
-
-def test_probability_caption_lists_the_predicted_genres_with_their_thresholds():
-    text = charts.describe_probabilities(sample_prediction(), np.array([0.5, 0.3, 0.4, 0.4]))
-    assert "Over the threshold (predicted): Drama 62% (threshold 50%), Action 45% (threshold 40%)." in text
-    assert "Most likely of the others: Comedy 30%, Horror 5%." in text
 
 
 def test_evaluation_captions_say_what_the_charts_show_with_the_reports_figures():

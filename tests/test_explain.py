@@ -414,17 +414,17 @@ def test_explain_command_user_errors_exit_2_with_one_line(tiny_artifacts_dir, fe
 # --- What the pages show ------------------------------------------------------------------------------------------
 
 def test_tinted_overview_html_escapes_the_words_and_tints_both_ways(tiny):
-    from genre_app import widgets
+    from genre_app import explanations
 
     text = "<script>alert('x')</script> *bold* $x$ ghost & [link](http://e.x)"
     explanation = tiny.explain("tfidf_logreg", overview=text, genre="Horror")
     explanation = dataclasses.replace(explanation, weights=np.linspace(-1, 1, len(explanation.words)))
-    html = widgets.tinted_overview_html(explanation)
+    html = explanations.tinted_overview_html(explanation)
     assert "<script>" not in html and "*bold*" not in html and "$x$" not in html and "](" not in html
     assert html.count('class="explained-word"') == len(explanation.words)
     assert "rgba(33, 102, 172, 0.80)" in html and "rgba(230, 97, 1, 0.80)" in html  # lowers / raises
     assert "ghost" in html and "&#60;script&#62;alert" in html
-    legend = widgets.word_legend_html("Horror", explanation.weight_unit)
+    legend = explanations.word_legend_html("Horror", explanation.weight_unit)
     assert "raises Horror" in legend and "lowers Horror" in legend and "logit" in legend
 
 

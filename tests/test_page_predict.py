@@ -1,14 +1,20 @@
-"""AppTest of the Predict page (issues 15 and 14): the shipped examples with no dataset configured,
-answers kept across reruns, the film in the URL, and the downloads."""
+"""AppTest of the Predict page: the shipped examples with no dataset configured, answers kept across reruns,
+the film in the URL, the downloads, uploads, the answer in plain words (each genre with its bar), a warning
+with its reason for what is not a poster, and explanations on demand."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import shutil
 
+import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from genre_app.text import escape_markdown
 from genre_app.refits import unusable_fusions
 from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
@@ -53,8 +59,15 @@ def run_page(query: dict[str, str] | None = None) -> AppTest:
 
 
 def texts(app: AppTest) -> str:
-    parts = [e.value for e in (*app.markdown, *app.caption, *app.subheader, *app.info, *app.warning)]
+    parts = [e.value for e in (*app.markdown, *app.caption, *app.subheader, *app.info, *app.warning, *app.text)]
     return "\n".join(str(part) for part in parts)
+
+
+def compared_models(app: AppTest) -> set[str]:
+    """The models in the comparison of every model (the models x genres grid)."""
+    grids = [json.loads(chart.proto.spec)["data"][0] for chart in app.get("plotly_chart")
+             if json.loads(chart.proto.spec)["data"][0].get("type") == "heatmap"]
+    return set(grids[0]["y"]) if grids else set()
 
 
 def example_buttons(app: AppTest) -> list:
@@ -75,14 +88,14 @@ def test_examples_predict_with_no_dataset_configured(no_dataset):
     # The example filled the summary and the poster, and every model answered (fused ones too).
     assert app.text_area(key="summary").value == example.overview
     assert any(f"Poster of the example {example.id}" in image.captions for image in app.get("image"))
-    assert SHIPPED <= {subheader.value for subheader in app.subheader}
-    assert len(app.get("plotly_chart")) == len(SHIPPED)
+    assert compared_models(app) == SHIPPED
+    assert len(app.get("plotly_chart")) == 2  # one comparison of every model, one model in detail
     content = texts(app)
-    assert "Our answer" in content and "This film is most likely" in content
-    assert "**True genres:** " + ", ".join(example.genres) in content
+    assert "Our answer" in content and "over its" in content and " bar" in content
+    assert "**True genres:** " + escape_markdown(", ".join(example.genres)) in content
     assert "**Against the true genres:**" in content
-    # Each model's top 3 is marked against the example's true genres.
-    assert content.count("**Top 3:** :") == len(SHIPPED)
+    # The model in detail has its top 3 marked against the example's true genres.
+    assert content.count("**Top 3:** :") == 1
     assert "**hit** ·" in content or "wrong ·" in content or "missed ·" in content
 
 
@@ -91,7 +104,7 @@ def test_an_edited_example_summary_keeps_the_poster_but_not_the_true_genres(no_d
     example = EXAMPLES.examples[0]
     app.button(key=f"example-{example.id}").click().run()
     app.text_area(key="summary").input("A detective hunts a serial killer through a rainy city.")
-    app.button[0].click().run()
+    app.button(key="predict-submit").click().run()
     assert not app.exception, [e.value for e in app.exception]
     content = texts(app)
     assert "summary was edited, so its true genres are not shown" in content
@@ -107,7 +120,7 @@ def test_damaged_examples_are_a_message_and_the_page_still_predicts(no_dataset, 
     assert not example_buttons(app)
     assert "No examples: The examples file" in texts(app) and "film tt1 has no overview" in texts(app)
     app.text_area(key="summary").input("Two friends open a bakery in Paris and fall in love.")
-    app.button[0].click().run()
+    app.button(key="predict-submit").click().run()
     assert not app.exception
     assert "Our answer" in texts(app)
 
@@ -123,7 +136,7 @@ def test_an_example_with_a_broken_poster_answers_from_its_overview(no_dataset, t
     assert not app.exception, [e.value for e in app.exception]
     assert any("poster cannot be decoded" in info.value for info in app.info)
     overview_models = {m["name"] for m in SHIPPED_METADATA if m["input_kind"] == "overview"} & SHIPPED
-    assert {subheader.value for subheader in app.subheader} & SHIPPED == overview_models
+    assert compared_models(app) == overview_models
     assert "**Against the true genres:**" in texts(app)
 
 
@@ -143,7 +156,7 @@ def test_test_films_are_listed_with_the_start_of_their_overview(with_dataset):
 
     dataset = load_dataset(with_dataset)
     app = run_page()
-    app.radio(key="predict-source").set_value("Pick a film from the dataset").run()
+    app.radio(key="predict-source").set_value("A dataset film").run()
     picker = app.selectbox(key="predict-film")
     test_rows = dataset.split_indices("test")
     assert picker.options == [f"{dataset.ids[row]} · {start_of(dataset.overviews[row])}" for row in test_rows]
@@ -152,7 +165,7 @@ def test_test_films_are_listed_with_the_start_of_their_overview(with_dataset):
 
 def test_answers_stay_when_another_widget_changes_until_the_next_prediction(with_dataset):
     app = run_page()
-    app.radio(key="predict-source").set_value("Pick a film from the dataset").run()
+    app.radio(key="predict-source").set_value("A dataset film").run()
     picker = app.selectbox(key="predict-film")
     first, second = picker.value, picker.options[1].split(" · ")[0]
     app.button(key="predict-submit").click().run()
@@ -161,15 +174,16 @@ def test_answers_stay_when_another_widget_changes_until_the_next_prediction(with
     # Another film: the first film's answers stay, marked as the answers for that film.
     app.selectbox(key="predict-film").set_value(second).run()
     assert not app.exception
-    assert SHIPPED <= {subheader.value for subheader in app.subheader}
+    assert compared_models(app) == SHIPPED
     stale = [info.value for info in app.info if "These answers are for" in info.value]
     assert len(stale) == 1 and first in stale[0] and "Press Predict" in stale[0]
     # An explanation toggled now explains the answers on screen, and they stay.
+    app.selectbox(key="predict-detail-model").set_value("tfidf_logreg").run()
     app.toggle(key="explain-tfidf_logreg").set_value(True).run()
     assert not app.exception and "Why " in texts(app)
     app.button(key="predict-submit").click().run()
     assert not [info for info in app.info if "These answers are for" in info.value]
-    assert SHIPPED <= {subheader.value for subheader in app.subheader}
+    assert compared_models(app) == SHIPPED
 
 
 def test_a_failed_prediction_removes_the_previous_answers(with_dataset):
@@ -180,7 +194,7 @@ def test_a_failed_prediction_removes_the_previous_answers(with_dataset):
     app.text_area(key="summary").input("   ")
     app.button(key="predict-submit").click().run()
     assert app.error and "Could not predict" in app.error[0].value
-    assert "Our answer" not in texts(app) and not (SHIPPED & {s.value for s in app.subheader})
+    assert "Our answer" not in texts(app) and not compared_models(app)
 
 
 def widget_ids(app: AppTest) -> list[str]:
@@ -202,12 +216,13 @@ def test_predict_is_a_form_every_widget_has_a_key_and_every_poster_a_caption(wit
     app = run_page()
     assert app.form_submit_button(key="predict-submit").label == "Predict"
     app.button(key=f"example-{EXAMPLES.ids[0]}").click().run()
+    app.selectbox(key="predict-detail-model").set_value("course_cnn").run()
     app.toggle(key="explain-course_cnn").set_value(True).run()
     upload_ids = widget_ids(app)
-    app.radio(key="predict-source").set_value("Pick a film from the dataset").run()
+    app.radio(key="predict-source").set_value("A dataset film").run()
     app.button(key="predict-submit").click().run()
     dataset_ids = widget_ids(app)
-    assert len(upload_ids) > len(EXAMPLES.ids) + len(SHIPPED) and dataset_ids
+    assert len(upload_ids) > len(EXAMPLES.ids) + 4 and dataset_ids
     assert [widget for widget in upload_ids + dataset_ids if widget.endswith("-None")] == []
     assert all(any(widget.endswith(f"-{key}") for widget in upload_ids)
                for key in ("predict-source", "poster", "summary", "predict-submit", "predict-clear-example"))
@@ -224,11 +239,11 @@ def test_the_address_opens_a_test_film_and_predicts(with_dataset):
     dataset = load_dataset(with_dataset)
     film = str(dataset.ids[dataset.split_indices("test")[2]])
     app = run_page({"film": film})
-    assert app.radio(key="predict-source").value == "Pick a film from the dataset"
+    assert app.radio(key="predict-source").value == "A dataset film"
     assert app.selectbox(key="predict-film").value == film
     content = texts(app)
     assert "Our answer" in content and "**True genres:**" in content and "**Against the true genres:**" in content
-    assert len(app.get("plotly_chart")) == len(SHIPPED)
+    assert compared_models(app) == SHIPPED
     assert app.query_params["film"] == film
     # Another film chosen: the address follows it.
     other = str(dataset.ids[dataset.split_indices("test")[0]])
@@ -250,7 +265,7 @@ def test_the_address_opens_an_example_without_a_dataset(no_dataset):
     app = run_page({"film": example.id})
     assert app.text_area(key="summary").value == example.overview
     content = texts(app)
-    assert "Our answer" in content and "**True genres:** " + ", ".join(example.genres) in content
+    assert "Our answer" in content and "**True genres:** " + escape_markdown(", ".join(example.genres)) in content
     assert app.query_params["film"] == example.id
     # Clicking another example moves the address to it; clearing it empties the address.
     app.button(key=f"example-{EXAMPLES.ids[0]}").click().run()
@@ -280,7 +295,7 @@ def test_an_unknown_film_in_the_address_is_a_warning_and_the_default(no_dataset,
 def test_an_unknown_film_with_a_dataset_names_both_places(with_dataset):
     app = run_page({"film": "tt0000000"})
     assert "not in the dataset or among the examples" in app.warning[0].value
-    assert app.radio(key="predict-source").value == "Upload a poster / paste a summary"
+    assert app.radio(key="predict-source").value == "Your poster or summary"
 
 
 # --- Issue 14: downloads ----------------------------------------------------------------------------------------
@@ -296,7 +311,7 @@ def example_answers():
 
 
 def test_the_answers_download_is_the_cli_lines_of_the_prediction(example_answers):
-    from genre_app import answers
+    from genre_app import answer_downloads as answers
 
     predictor, example, predictions = example_answers
     data = answers.prediction_lines_bytes([(example.id, predictions)])
@@ -315,7 +330,7 @@ def test_the_answers_download_matches_python_m_genre_models_predict(example_answ
     import subprocess
     import sys
 
-    from genre_app import answers
+    from genre_app import answer_downloads as answers
     from genre_models.config import CSV_NAME, IMAGES_DIR_NAME
 
     predictor, example, predictions = example_answers
@@ -351,7 +366,7 @@ def test_the_probability_table_download_reads_back_as_the_prediction(example_ans
 
     import pandas as pd
 
-    from genre_app import answers
+    from genre_app import answer_downloads as answers
 
     predictor, example, predictions = example_answers
     films = [(example.id, predictions), ("upload.png", predictions[:2])]
@@ -375,7 +390,7 @@ def test_the_probability_table_download_reads_back_as_the_prediction(example_ans
                                                ("../my poster (1).PNG", "genres-my_poster_1.csv"),
                                                ("...", "genres-input.csv")])
 def test_download_file_names_are_safe(film_id, expected):
-    from genre_app import answers
+    from genre_app import answer_downloads as answers
 
     assert answers.download_name(film_id, "csv") == expected
 
@@ -464,8 +479,7 @@ def test_a_prediction_while_models_load_answers_with_those_loaded_and_adds_the_o
     app = predict_summary(AppTest.from_file(PAGE, default_timeout=TIMEOUT).run(),
                           "A detective hunts a serial killer through a rainy city.")
     overview_models = {m["name"] for m in SHIPPED_METADATA if m["input_kind"] == "overview"} & SHIPPED
-    answered = {subheader.value for subheader in app.subheader} & SHIPPED
-    assert answered == {"tfidf_logreg"}
+    assert compared_models(app) == {"tfidf_logreg"}
     assert "Our answer" in texts(app) and "From tfidf_logreg" in texts(app)
     # The models still to come that read a summary are named, in the order they load.
     waiting = [m for m in gated.loading.order if m in overview_models - {"tfidf_logreg"}]
@@ -475,7 +489,220 @@ def test_a_prediction_while_models_load_answers_with_those_loaded_and_adds_the_o
     gated.finish()
     app.run()  # in the browser, the page's loading status reruns it when the models are in
     assert not app.exception, [e.value for e in app.exception]
-    assert {subheader.value for subheader in app.subheader} & SHIPPED == overview_models
+    assert compared_models(app) == overview_models
     assert not any("Still loading" in info.value for info in app.info)
     assert "From text_ensemble" in texts(app)  # the recommended answer for a summary, now it is in
     assert app.text_area(key="summary").value == "A detective hunts a serial killer through a rainy city."
+
+
+# --- Uploads, the answer in plain words, doubts and explanations --------------------------------------------------
+
+def image_bytes(pixels: np.ndarray, kind: str = "JPEG") -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format=kind)
+    return buffer.getvalue()
+
+
+def example_poster_bytes(number: int = 0) -> bytes:
+    """A real poster (a shipped example's) as an uploaded JPEG."""
+    return image_bytes(np.asarray(EXAMPLES.examples[number].poster, dtype=np.uint8))
+
+
+def predicted(app: AppTest, poster: bytes | None, summary: str | None, name: str = "poster.jpg") -> AppTest:
+    if poster is not None:
+        app.get("file_uploader")[0].set_value((name, poster, "image/jpeg"))
+    if summary is not None:
+        app.text_area(key="summary").input(summary)
+    app.button(key="predict-submit").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def test_an_uploaded_poster_and_summary_lead_with_the_best_fused_model_in_plain_words(with_dataset):
+    app = predicted(run_page(), example_poster_bytes(), "A detective hunts a serial killer through a rainy city.")
+    subheaders = [s.value for s in app.subheader]
+    assert subheaders.index("Our answer") < subheaders.index("Every model, for comparison")
+    assert compared_models(app) == SHIPPED
+    content = texts(app)
+    # Each genre of the answer with its own bar, and how sure in plain words.
+    assert re.search(r"- \*\*[A-Z][\w\\-]*\*\* \d+%: over its \d+% bar \(predicted\)", content)
+    assert any(word in content for word in ("fairly sure.", "leaning.", "unsure"))
+    assert "From multimodal_fusion (reads the poster and the summary)" in content
+    assert "Not shown" not in content and not [w for w in app.warning if "Low confidence" in w.value]
+    images = app.get("image")
+    assert any("Your poster" in image.captions for image in images)
+    # The course's models are labelled as references in their detail, the baseline's figures beside theirs.
+    app.selectbox(key="predict-detail-model").set_value("course_cnn").run()
+    assert "The course's reference model, not the app's answer" in texts(app)
+    assert "always Comedy + Drama scores 0.44 and 0.07" in texts(app)
+
+
+def test_a_summary_alone_names_the_fused_models_it_skips(with_dataset):
+    app = predicted(run_page(), None, "Two friends open a bakery and fall in love in Paris.")
+    assert "From text_ensemble (reads the overview)" in texts(app)
+    info = " ".join(i.value for i in app.info)
+    assert "Not shown: late_fusion, multimodal_fusion: fused models that read a poster, which was not given" in info
+
+
+@pytest.mark.parametrize("payload", [b"this is not an image", b"", b"\xff\xd8\xff\xe0 truncated"])
+def test_a_bad_upload_is_an_error_not_a_traceback(with_dataset, payload):
+    app = predicted(run_page(), payload, None)
+    assert app.error and "Could not predict" in app.error[0].value
+
+
+def test_both_inputs_empty_is_refused_naming_both(with_dataset):
+    app = predicted(run_page(), None, "   ")
+    assert len(app.error) == 1
+    assert "both inputs are empty" in app.error[0].value and "poster" in app.error[0].value \
+        and "summary" in app.error[0].value
+
+
+def test_a_dataset_film_is_shown_as_text_with_its_true_genres_and_hits_as_badges(with_dataset):
+    app = run_page()
+    app.radio(key="predict-source").set_value("A dataset film").run()
+    app.button(key="predict-submit").click().run()
+    content = texts(app)
+    assert "**True genres:**" in content and "**Against the true genres:**" in content
+    assert "**hit** ·" in content or "wrong ·" in content or "missed ·" in content
+    assert "✅" not in content and "❌" not in content
+    # The overview is shown as text (st.text), never as Markdown.
+    assert app.text and compared_models(app) == SHIPPED
+
+
+def sixteen_bit_png(size=(120, 180)) -> bytes:
+    wide = np.random.default_rng(1).integers(0, 65535, (size[1], size[0]), dtype=np.uint16)
+    buffer = io.BytesIO()
+    Image.fromarray(wide, mode="I;16").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_16_bit_png_upload_predicts_and_shows_it(with_dataset):
+    app = predicted(run_page(), sixteen_bit_png(), None, "poster.png")
+    assert not app.error and "Our answer" in texts(app)
+    assert any("Your poster" in image.captions for image in app.get("image"))
+
+
+def test_an_upload_over_the_limit_is_refused_before_decoding(with_dataset):
+    payload = example_poster_bytes()
+    oversized = payload + b"\0" * (20 * 1024 * 1024 + 1 - len(payload))  # a valid JPEG followed by padding
+    app = run_page()
+    assert "20 MB" in app.get("file_uploader")[0].proto.help
+    app = predicted(app, oversized, None)
+    assert app.error and "20 MB" in app.error[0].value and not compared_models(app)
+
+
+def test_uploads_are_decoded_with_the_lower_pixel_cap_and_it_says_so(with_dataset):
+    from genre_models.dataset import MAX_UPLOAD_PIXELS
+    from genre_models.dataset.posters import MAX_POSTER_PIXELS
+
+    side = int(MAX_UPLOAD_PIXELS ** 0.5) + 100  # a plain PNG of a few kB, allowed in the dataset
+    assert side * side < MAX_POSTER_PIXELS
+    buffer = io.BytesIO()
+    Image.new("L", (side, side)).save(buffer, format="PNG")
+    app = run_page()
+    help_text = app.get("file_uploader")[0].proto.help
+    assert "megapixels" in help_text and "reduced size" in help_text
+    app = predicted(app, buffer.getvalue(), None, "poster.png")
+    assert app.error and "megapixels" in app.error[0].value
+
+
+def text_page_bytes() -> bytes:
+    from test_input_checks import text_page
+
+    return image_bytes(text_page())
+
+
+@pytest.mark.parametrize("make, reason", [
+    (lambda: image_bytes(np.random.default_rng(0).integers(0, 256, (450, 300, 3), dtype=np.uint8)), "random noise"),
+    (lambda: image_bytes(__import__("test_input_checks").landscape_photo()), "wider than tall"),
+    (text_page_bytes, "page of text"),
+    (lambda: image_bytes(np.tile(np.linspace(0, 255, 200, dtype=np.uint8)[None, :, None], (300, 1, 3)), "PNG"),
+     "almost no detail"),
+])
+def test_not_a_poster_is_warned_with_its_reason_and_no_confident_headline(with_dataset, make, reason):
+    app = predicted(run_page(), make(), None)
+    warnings = " ".join(w.value for w in app.warning)
+    assert "Low confidence" in warnings and reason in warnings
+    headline = next(m.value for m in app.markdown if "**No confident answer**" in m.value)
+    assert "the likeliest genre is" in headline
+
+
+def test_a_summary_unlike_a_plot_is_doubted_a_plot_is_not(with_dataset):
+    rng = np.random.default_rng(0)
+    gibberish = " ".join("".join(rng.choice(list("qwrtzpsdfghjklxcvbnm"), 7)) for _ in range(980))
+    app = predicted(run_page(), None, gibberish)
+    assert "ordinary English words" in " ".join(w.value for w in app.warning)
+    plain = predicted(run_page(), None, "A detective hunts a serial killer through a rainy city.")
+    assert not [w for w in plain.warning if "Low confidence" in w.value and "summary" in w.value]
+
+
+def tinted_overviews(app: AppTest) -> list[str]:
+    """The overviews shown with their words tinted by an explanation (HTML)."""
+    return [str(m.value) for m in app.markdown if "explained-word" in str(m.value)]
+
+
+def heatmap_images(app: AppTest) -> list:
+    """The posters shown with a Grad-CAM heatmap over them."""
+    return [image for image in app.get("image") if any("Grad-CAM" in str(c) for c in image.captions)]
+
+
+def test_why_says_in_plain_words_what_pushed_towards_the_answer_the_detail_folded(with_dataset):
+    app = predicted(run_page(), example_poster_bytes(), "A detective hunts a serial killer through a rainy city.")
+    assert not tinted_overviews(app) and not heatmap_images(app)  # nothing is explained before it is asked for
+    app.toggle(key="predict-why").set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    content = texts(app).replace("\\", "")  # the reasons are escaped Markdown: read them as shown
+    assert "Why " in content and "pushed" in content and "In the poster, the " in content
+    assert "Words of the summary that pushed towards" in content
+    assert "Technical detail" in " ".join(e.label for e in app.expander)
+
+
+@pytest.mark.parametrize("model, shown", [("multimodal_fusion", "Pull on the fused log-odds"),
+                                          ("late_fusion", "Share of the fused probability"),
+                                          ("tfidf_logreg", "exact TF-IDF contributions")])
+def test_each_model_explains_on_demand_in_its_detail(with_dataset, model, shown):
+    app = predicted(run_page(), example_poster_bytes(),
+                    "A detective hunts a serial killer. <b>Not bold</b> *nor* $x$")
+    app.selectbox(key="predict-detail-model").set_value(model).run()
+    app.toggle(key=f"explain-{model}").set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert shown in texts(app) and tinted_overviews(app)
+    # Words are escaped: the summary's HTML and Markdown marks show as text, never as markup.
+    assert all("<b>" not in html and "&#60;b&#62;Not" in html for html in tinted_overviews(app) if "Not" in html)
+    if model != "tfidf_logreg":
+        assert heatmap_images(app)
+
+
+BEACON = "![](https://example.invalid/beacon.png?user=visitor) [log in again](https://example.invalid/login)"
+ODD_ID = "tt0000001](https:evil.example) [x"
+
+
+@pytest.fixture
+def injected_dataset(small_real_dataset, tmp_path, monkeypatch):
+    """The small real dataset with its first film renamed to an Id holding a Markdown link and an overview
+    holding a Markdown image and link."""
+    from conftest import read_rows, write_csv
+    from genre_models.config import CSV_NAME, IMAGES_DIR_NAME
+
+    folder = shutil.copytree(small_real_dataset, tmp_path / "injected")
+    rows = read_rows(folder / CSV_NAME)
+    images = folder / IMAGES_DIR_NAME
+    (images / f"{rows[0]['Id']}.jpg").rename(images / f"{ODD_ID}.jpg")
+    rows[0].update(Id=ODD_ID, Overview=f"A quiet film. {BEACON}")
+    write_csv(folder / CSV_NAME, rows, list(rows[0]))
+    monkeypatch.setenv("GENRE_DATA_DIR", str(folder))
+    monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(PROJECT_ROOT / "artifacts"))
+    return folder
+
+
+def test_the_film_view_shows_dataset_text_as_text_never_markdown(injected_dataset):
+    app = run_page({"film": ODD_ID})
+    assert app.selectbox(key="predict-film").value == ODD_ID and "Our answer" in texts(app)
+    # The overview is plain text, exactly as in the dataset.
+    assert f"A quiet film. {BEACON}" in [element.value for element in app.text]
+    markdown = [str(element.value) for element in (*app.markdown, *app.caption, *app.info, *app.warning)]
+    # No Markdown image or link made of the dataset's text: every mark of it is escaped.
+    assert not any("![](" in text or "](https://example.invalid" in text for text in markdown)
+    link = next(text for text in markdown if "True genres" in text)
+    assert link.startswith("[tt0000001\\]\\(https\\:evil\\.example\\) \\[x](https://www.imdb.com/title/")
+    assert "evil.example%29" in link.split("](", 1)[1]  # the address is quoted: it stays on IMDb

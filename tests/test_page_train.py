@@ -193,23 +193,23 @@ def test_curves_of_an_older_run_say_f1_was_not_recorded(active_run):
 def test_binary_accuracy_caption_gives_the_score_of_answering_nothing(active_run):
     import json
 
-    from genre_app import widgets
+    from genre_app import train
 
     baseline = json.loads((PROJECT_ROOT / "artifacts" / "baselines.json").read_text())["genre_frequency"]
     test = baseline["metrics"]["test"]
     expected = 1 - sum(v["support"] for v in test["per_genre"].values()) / (test["films"] * len(test["per_genre"]))
-    assert widgets.accuracy_of_answering_nothing(baseline)[0] == pytest.approx(expected)
+    assert train.accuracy_of_answering_nothing(baseline)[0] == pytest.approx(expected)
     app = open_train()
     caption = next(c.value for c in app.caption if "Binary accuracy is misleading" in c.value)
     assert f"{expected:.2f}" in caption and f"{test['films']:,} films" in caption
 
 
 def test_without_a_baseline_the_caption_gives_no_figure():
-    from genre_app import widgets
+    from genre_app import train
 
-    assert widgets.accuracy_of_answering_nothing(None) is None
-    assert widgets.accuracy_of_answering_nothing({"metrics": {"test": {"films": 0, "per_genre": {}}}}) is None
-    text = widgets.explain_binary_accuracy(None)
+    assert train.accuracy_of_answering_nothing(None) is None
+    assert train.accuracy_of_answering_nothing({"metrics": {"test": {"films": 0, "per_genre": {}}}}) is None
+    text = train.explain_binary_accuracy(None)
     assert "misleading" in text and "scores" not in text
 
 
@@ -230,11 +230,11 @@ def test_the_smoothing_control_changes_the_per_batch_curve(active_run):
 def test_the_shipped_models_curves_come_from_their_history(runs_root):
     import json
 
-    from genre_app import widgets
+    from genre_app import train_view
 
     app = open_train()
     choices = app.selectbox(key="train-shipped-model").options
-    histories = widgets.shipped_histories()
+    histories = train_view.shipped_histories()
     assert set(choices) == {name for name, epochs in histories.items() if epochs}
     assert "late_fusion" not in choices and "course_cnn" in choices
     app.selectbox(key="train-shipped-model").set_value("course_lstm").run()

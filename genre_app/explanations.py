@@ -1,73 +1,21 @@
-"""What is left of the pages' shared helpers until their owners move them: the explanations view (to
-genre_app/explanations.py) and the Train page's training curves, run use and worker descriptions (to
-genre_app/train.py). Every other shared helper has its own module (genre_app/films.py, posters.py, links.py...).
+"""The explanations view: why a model gave a genre its probability, first in plain words (which words and
+which part of the poster pushed towards the genre), then the technical detail (the tinted summary, the
+Grad-CAM heatmap, a fused model's parts), on the Predict, Compare and Dataset browser pages.
+
+The explanations themselves are computed by genre_models.explain (cached by the app); this module only
+shows them. Words and genres are dataset or user text: escaped before any Markdown or HTML.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 from PIL import Image
 
+from genre_app.text import escape_markdown
 from genre_app.posters import DISPLAY_SCALE
-from genre_models import runs
 from genre_models.metrics import compute_log_odds
-
-
-# --- Training curves --------------------------------------------------------------------------------------------
-
-def accuracy_of_answering_nothing(baseline: dict | None) -> tuple[float, int, int] | None:
-    """Return the binary accuracy of answering no genre for any film of the test split, with the films and
-    genres it counts, from the per-genre supports the baseline recorded (artifacts/baselines.json); None
-    without them."""
-    test = ((baseline or {}).get("metrics") or {}).get("test") or {}
-    per_genre, films = test.get("per_genre"), test.get("films")
-    if not isinstance(per_genre, dict) or not per_genre or not isinstance(films, int) or films <= 0:
-        return None
-    try:
-        positives = sum(int(values["support"]) for values in per_genre.values())
-    except (KeyError, TypeError, ValueError):
-        return None
-    return 1 - positives / (films * len(per_genre)), films, len(per_genre)
-
-
-def explain_binary_accuracy(baseline: dict | None) -> str:
-    """Say why binary accuracy flatters multi-label models, with the score of answering nothing when known."""
-    nothing = accuracy_of_answering_nothing(baseline)
-    figure = (f": answering no genre at all for every film scores {nothing[0]:.2f} on the test split "
-              f"({nothing[1]:,} films x {nothing[2]} genres)") if nothing else ""
-    return ("Binary accuracy is misleading for multi-label data. It counts every (film, genre) pair, and most of the "
-            f"genres are 0 for every film{figure}. Judge a run by its loss, micro-/macro-F1 and PR-AUC instead.")
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def get_shipped_histories(artifacts_dir: str, stamps: tuple[tuple[str, float], ...]) -> dict[str, list[dict]]:
-    """Return {shipped model: its per-epoch history}, read once per state of the history files."""
-    from genre_models.artifacts import list_artifact_folders
-
-    return {name: runs.read_history(folder) for name, folder in list_artifact_folders(Path(artifacts_dir)).items()}
-
-
-def shipped_histories() -> dict[str, list[dict]]:
-    """Return the per-epoch history of every shipped artifact (a fused model's is empty: no epochs)."""
-    from genre_models.artifacts import HISTORY_FILE, list_artifact_folders
-    from genre_models.config import resolve_artifacts_dir
-
-    folder = resolve_artifacts_dir()
-    stamps = []
-    for name, path in sorted(list_artifact_folders(folder).items()):
-        try:
-            stamps.append((name, (path / HISTORY_FILE).stat().st_mtime))
-        except OSError:
-            stamps.append((name, 0.0))
-    return get_shipped_histories(str(folder), tuple(stamps))
-
-
-
-# --- Explanations (issue 13) ------------------------------------------------------------------------------------
 
 # Word tints: what raises the explained genre, and what lowers it (a pair told apart with colour blindness).
 RAISES_RGB = (230, 97, 1)
@@ -142,7 +90,8 @@ def show_explanation(explanation, poster: np.ndarray | None, key: str, container
     """Show an explanation: the poster heatmap, the tinted overview with its legend, a fused model's
     shares and each part's own explanation (in bordered boxes, never expanders, which cannot nest)."""
     container = container or st
-    container.markdown(f"**Why {explanation.genre} ({explanation.probability:.0%})** · {explanation.method}")
+    genre = escape_markdown(explanation.genre)
+    container.markdown(f"**Why {genre} ({explanation.probability:.0%})** · {explanation.method}")
     for note in explanation.notes:
         container.caption(note)
     if explanation.parts and explanation.pulls is not None:
@@ -150,7 +99,7 @@ def show_explanation(explanation, poster: np.ndarray | None, key: str, container
         # mislead; each input's weighted log-odds says which way and how hard it pulls.
         pulls = explanation.pulls
         container.markdown(f"**Pull on the fused log-odds** (weight x each part's log-odds; + raises "
-                           f"{explanation.genre}, - lowers it): poster {pulls['poster']:+.2f} · "
+                           f"{genre}, - lowers it): poster {pulls['poster']:+.2f} · "
                            f"overview {pulls['overview']:+.2f}")
         container.dataframe(pd.DataFrame([{"part": part.name, "input": part.input_kind, "weight": part.weight,
                                            f"P({explanation.genre})": part.probability,
@@ -178,7 +127,7 @@ def show_explanation(explanation, poster: np.ndarray | None, key: str, container
         container.markdown(word_legend_html(explanation.genre, explanation.weight_unit), unsafe_allow_html=True)
     for part in explanation.part_explanations:
         box = container.container(border=True)
-        box.markdown(f"**{part.model}**: its own explanation")
+        box.markdown(f"**{escape_markdown(part.model)}**: its own explanation")
         show_explanation(part, poster, key=f"{key}-{part.model}", container=box, width=width)
 
 
@@ -200,3 +149,78 @@ def explanation_panel(model_name: str, genres: list[str], top_genre: str | None,
         panel.info(f"No explanation: {error}")
         return
     show_explanation(explained, poster, key=key, container=panel, width=width)
+
+
+# Words named in the plain reading, each way.
+WORDS_NAMED = 3
+# Parts of the poster, by where its heat is: rows of the 3x3 grid, then columns.
+POSTER_ROWS, POSTER_COLUMNS = ("top", "middle", "bottom"), ("left", "centre", "right")
+
+
+def quoted_words(pairs: list[tuple[str, float]]) -> str:
+    """Return words as a quoted, comma-separated list: '"war", "love" and "family"'."""
+    words = [f"\u201c{word}\u201d" for word, _ in pairs]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def hottest_part(heatmap: np.ndarray) -> str:
+    """Return the part of the poster with the most heat, in words ("the top left", "the middle centre" is
+    said "the centre")."""
+    rows, columns = heatmap.shape[:2]
+    cells = np.array([[heatmap[r * rows // 3:(r + 1) * rows // 3, c * columns // 3:(c + 1) * columns // 3].mean()
+                       for c in range(3)] for r in range(3)])
+    row, column = np.unravel_index(int(np.nanargmax(cells)), cells.shape)
+    return "the centre" if (row, column) == (1, 1) else f"the {POSTER_ROWS[row]} {POSTER_COLUMNS[column]}"
+
+
+def word_reasons(explanation) -> list[str]:
+    """Return the plain sentences about the words: those that pushed towards the genre and against it."""
+    pairs = [(word, weight) for word, weight in explanation.word_weights() if weight != 0]
+    towards = sorted((pair for pair in pairs if pair[1] > 0), key=lambda pair: -pair[1])[:WORDS_NAMED]
+    against = sorted((pair for pair in pairs if pair[1] < 0), key=lambda pair: pair[1])[:WORDS_NAMED]
+    genre, lines = explanation.genre, []
+    if towards:
+        lines.append(f"Words of the summary that pushed towards {genre}: {quoted_words(towards)}.")
+    if against:
+        lines.append(f"Words that pushed away from {genre}: {quoted_words(against)}.")
+    if explanation.words is not None and not pairs:
+        lines.append(f"No single word of the summary changed {genre}'s probability.")
+    return lines
+
+
+def plain_reasons(explanation) -> list[str]:
+    """Return why, in plain sentences (plain text, not Markdown): which input pushed more (a fused model),
+    which words pushed towards the genre or away from it, and which part of the poster pushed most."""
+    genre, lines = explanation.genre, []
+    pulls, shares = explanation.pulls, explanation.shares
+    if pulls is not None:
+        sides = {kind: "towards" if pull > 0 else "away from" for kind, pull in pulls.items()}
+        stronger = "summary" if abs(pulls["overview"]) > abs(pulls["poster"]) else "poster"
+        if sides["poster"] == sides["overview"]:
+            lines.append(f"The poster and the summary both pushed {sides['poster']} {genre}; the {stronger} "
+                         "pushed harder.")
+        else:
+            lines.append(f"The poster pushed {sides['poster']} {genre} and the summary {sides['overview']} it; "
+                         f"the {stronger} pushed harder.")
+    elif shares is not None:
+        leading = "summary" if shares["overview"] >= shares["poster"] else "poster"
+        lines.append(f"The {leading} brought most of {genre}'s probability ({max(shares.values()):.0%} of it).")
+    sources = explanation.part_explanations or [explanation]
+    if explanation.words is not None:
+        lines += word_reasons(explanation)
+    else:
+        lines += [line for part in sources if part.words is not None for line in word_reasons(part)]
+    for part in sources:
+        if part.heatmap is not None:
+            lines.append(f"In the poster, {hottest_part(part.heatmap)} pushed most towards {genre}.")
+    return lines
+
+
+def show_why(explanation, poster: np.ndarray | None, key: str, container=None) -> None:
+    """Show why, in plain words, with the technical detail folded under it."""
+    container = container or st
+    container.markdown(f"**Why {escape_markdown(explanation.genre)} ({explanation.probability:.0%})?**")
+    for line in plain_reasons(explanation) or ["This model gives no reasons for this input."]:
+        container.markdown(escape_markdown(line))
+    with container.expander("Technical detail: how this was measured"):
+        show_explanation(explanation, poster, key=key)
