@@ -9,7 +9,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
-from genre_app import charts, data, messages, models, tables, train
+from genre_app import charts, data, messages, models, tables, train, train_charts
 from genre_models import supervisor
 from genre_models.artifacts import HISTORY_FILE, METADATA_FILE, list_artifact_folders
 from genre_models.config import EncoderRecipe, PosterRecipe, TextRecipe, TrainConfig, resolve_artifacts_dir
@@ -116,13 +116,13 @@ def show_curves(epochs: list[dict], key: str, batches: list[dict] | None = None,
     (starred at the tuned thresholds once the run has finished: ``metadata``, its artifact's) and PR-AUC when
     recorded, then binary accuracy with why it flatters, ROC AUC, precision, recall and the learning rate; the
     kept checkpoint marked on each."""
-    tuned = charts.tuned_figures(metadata)
+    tuned = train_charts.tuned_figures(metadata)
     note = train.describe_checkpoint(epochs)
     if note:
         st.caption(note)
 
     def draw(column, metric: str, title: str, with_tuned: bool = False) -> None:
-        figure = charts.plot_epoch_curves(epochs, metric, title, tuned if with_tuned else None)
+        figure = train_charts.plot_epoch_curves(epochs, metric, title, tuned if with_tuned else None)
         suffix = CHART_KEYS.get(metric, metric)
         column.plotly_chart(mark_checkpoint(figure, epochs), key=f"{key}-{suffix}")
 
@@ -131,7 +131,7 @@ def show_curves(epochs: list[dict], key: str, batches: list[dict] | None = None,
         batch_chart = left.container()  # the chart above its control, level with the epoch chart beside it
         smoothing = left.slider("Smoothing of the per-batch curve", 0.0, 0.99, 0.8, 0.01, key=f"{key}-smoothing",
                                 help="Weight of the running average (as TensorBoard's): 0 shows the raw batches.")
-        batch_chart.plotly_chart(charts.plot_batch_curve(batches, "loss", smoothing), key=f"{key}-batch-loss")
+        batch_chart.plotly_chart(train_charts.plot_batch_curve(batches, "loss", smoothing), key=f"{key}-batch-loss")
     draw(right, "loss", "loss (training and validation)")
     if train.has_judged_metrics(epochs):
         left, right = st.columns(2)
@@ -152,12 +152,12 @@ def show_curves(epochs: list[dict], key: str, batches: list[dict] | None = None,
     left, right = st.columns(2)
     draw(left, "precision", "precision (threshold 0.5)")
     draw(right, "recall", "recall (threshold 0.5)")
-    left.plotly_chart(mark_checkpoint(charts.plot_learning_rate(epochs), epochs), key=f"{key}-lr")
+    left.plotly_chart(mark_checkpoint(train_charts.plot_learning_rate(epochs), epochs), key=f"{key}-lr")
 
 
 def plot_overlay(curves: dict[str, list[dict]], metric: str, tuned: dict) -> go.Figure:
     """The runs overlay titled with its metric's readable name, and each run's kept checkpoint as a diamond."""
-    figure = charts.plot_runs_overlay(curves, metric, tuned)
+    figure = train_charts.plot_runs_overlay(curves, metric, tuned)
     for name, epochs in curves.items():
         epoch = train.find_checkpoint_epoch(epochs)
         value = next((r.get(metric) for r in epochs if r.get("epoch") == epoch), None)
@@ -179,7 +179,7 @@ def show_overlay(all_runs: list[Run], chosen: list[str], metric_key: str, picked
     metric = st.selectbox("Metric", list(train.METRIC_NAMES), key=metric_key, format_func=train.METRIC_NAMES.get,
                           on_change=lambda: st.session_state.update({picked_key: st.session_state[metric_key]}),
                           help="F1 and PR-AUC exist only for runs started since every model records them.")
-    tuned = {run.name: charts.tuned_figures(run.metadata) for run in all_runs if run.name in chosen}
+    tuned = {run.name: train_charts.tuned_figures(run.metadata) for run in all_runs if run.name in chosen}
     st.plotly_chart(plot_overlay(curves, metric, tuned), key="overlay")
     if metric in ("val_micro_f1", "val_macro_f1") and any(tuned.values()):
         st.caption("The curves are at the threshold 0.5, epoch by epoch; a diamond is a run's kept checkpoint (its "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from genre_app import charts
+from genre_app import charts, train_charts
 from genre_models.dataset import load_dataset
 
 
@@ -24,13 +24,13 @@ def test_cooccurrence_counts_pairs_and_leaves_the_diagonal_blank(synthetic_datas
 # --- Issue 18: charts a newcomer can read -----------------------------------------------------------------------
 
 def test_learning_rate_is_on_a_log_scale():
-    figure = charts.plot_learning_rate([{"epoch": 1, "learning_rate": 1e-3}, {"epoch": 2, "learning_rate": 1e-5}])
+    figure = train_charts.plot_learning_rate([{"epoch": 1, "learning_rate": 1e-3}, {"epoch": 2, "learning_rate": 1e-5}])
     assert figure.layout.yaxis.type == "log"
 
 
 def test_curves_before_the_first_epoch_show_a_waiting_note_not_empty_axes():
-    for figure in (charts.plot_epoch_curves([], "loss"), charts.plot_learning_rate([]),
-                   charts.plot_batch_curve([], "loss"), charts.plot_runs_overlay({"run": []}, "val_loss")):
+    for figure in (train_charts.plot_epoch_curves([], "loss"), train_charts.plot_learning_rate([]),
+                   train_charts.plot_batch_curve([], "loss"), train_charts.plot_runs_overlay({"run": []}, "val_loss")):
         assert not figure.data
         assert figure.layout.xaxis.visible is False and figure.layout.yaxis.visible is False
         assert "Waiting for the first" in figure.layout.annotations[0].text or "No finished epoch" in \
@@ -97,9 +97,9 @@ def every_figure():
     return [charts.plot_confusion_grid(report, genres, columns=2), charts.plot_precision_recall_f1(report),
             charts.plot_precision_recall_curves(labels, scores, genres, genres, report),
             charts.plot_f1_comparison({"a": report, "b": sample_report(1)[3]}),
-            charts.plot_epoch_curves(epochs, "loss"), charts.plot_epoch_curves([], "loss"),
-            charts.plot_batch_curve([{"loss": 0.5}, {"loss": 0.4}]), charts.plot_learning_rate(epochs),
-            charts.plot_runs_overlay({"run": epochs}, "val_loss")]
+            train_charts.plot_epoch_curves(epochs, "loss"), train_charts.plot_epoch_curves([], "loss"),
+            train_charts.plot_batch_curve([{"loss": 0.5}, {"loss": 0.4}]), train_charts.plot_learning_rate(epochs),
+            train_charts.plot_runs_overlay({"run": epochs}, "val_loss")]
 
 
 def test_titles_wrap_between_words_never_inside_one():
@@ -118,7 +118,7 @@ def test_every_chart_title_is_wrapped_by_words_with_room_for_its_lines():
         lines = figure.layout.title.text.split("<br>")
         assert all(len(line) <= charts.TITLE_CHARACTERS_PER_LINE or " " not in line for line in lines)
         assert figure.layout.margin.t >= 20 * len(lines)
-    batch = charts.plot_batch_curve([{"loss": 0.5}])
+    batch = train_charts.plot_batch_curve([{"loss": 0.5}])
     assert batch.layout.title.text.replace("<br>", " ") == "loss per batch (running mean within the epoch)"
 
 
