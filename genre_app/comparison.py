@@ -16,6 +16,7 @@ import pandas as pd
 from genre_app.answers import percent
 from genre_models.dataset import MovieDataset
 from genre_models.metrics import compute_top_k_hits
+from genre_models.readings import percent_apart, read_genres
 
 # How many of a model's most probable genres are compared with the true ones.
 TOP_K = 3
@@ -67,13 +68,12 @@ class ThresholdAnswer:
 
 
 def read_threshold_answer(probabilities: dict[str, float], bars: dict[str, float]) -> ThresholdAnswer:
-    """Return a model's threshold answer for one film from its probability and threshold per genre."""
-    order = sorted(probabilities, key=lambda genre: -probabilities[genre])
-    chosen = [genre for genre in order if probabilities[genre] >= bars[genre]]
-    floor = probabilities[chosen[-1]] if chosen else probabilities[order[0]]
-    passed = [genre for genre in order if genre not in chosen and probabilities[genre] >= floor]
-    return ThresholdAnswer(chosen=[(genre, float(probabilities[genre]), float(bars[genre])) for genre in chosen],
-                           passed_over=[(genre, float(probabilities[genre]), float(bars[genre])) for genre in passed])
+    """Return a model's threshold answer for one film from its probability and threshold per genre: the one
+    reading of "predicted" (genre_models.readings.read_genres), down to its last chosen genre."""
+    readings = read_genres(probabilities, bars, least=1)
+    return ThresholdAnswer(
+        chosen=[(r.genre, r.probability, r.threshold) for r in readings if r.chosen],
+        passed_over=[(r.genre, r.probability, r.threshold) for r in readings if not r.chosen])
 
 
 def pick_over_thresholds(scored, thresholds) -> dict[str, ThresholdAnswer]:
@@ -91,14 +91,6 @@ def describe_threshold_answer(answer: ThresholdAnswer) -> str:
     passed = ", ".join(f"{genre} ({' under its '.join(percent_apart(probability, bar))} bar)"
                        for genre, probability, bar in answer.passed_over)
     return chosen + (f"; not {passed}" if passed else "")
-
-
-def percent_apart(probability: float, bar: float) -> tuple[str, str]:
-    """Return a probability and the bar it is under as percentages, with a decimal when whole percentages
-    would read the same ("41.6%" under "42.4%", not "42%" under "42%")."""
-    if percent(probability) != percent(bar):
-        return percent(probability), percent(bar)
-    return f"{probability:.1%}", f"{bar:.1%}"
 
 
 def find_common_films(results: dict[str, TopThree]) -> list[str]:

@@ -40,7 +40,16 @@ class GenreReading:
     def describe(self) -> str:
         """Return the genre with its bar, as plain text: "Drama 49%, under its 52% bar"."""
         side = "over" if self.chosen else "under"
-        return f"{self.genre} {percent(self.probability)}, {side} its {percent(self.threshold)} bar"
+        probability, bar = percent_apart(self.probability, self.threshold)
+        return f"{self.genre} {probability}, {side} its {bar} bar"
+
+
+def percent_apart(probability: float, bar: float) -> tuple[str, str]:
+    """Return a probability and its bar as percentages, with a decimal when whole percentages would read the
+    same ("41.6%" under "42.4%", not "42%" under "42%")."""
+    if percent(probability) != percent(bar):
+        return percent(probability), percent(bar)
+    return f"{probability:.1%}", f"{bar:.1%}"
 
 
 def read_genres(probabilities: Mapping[str, float], thresholds: Mapping[str, float] | Sequence[float],

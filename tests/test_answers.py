@@ -31,7 +31,7 @@ PROBABILITIES = {"Drama": 0.72, "Romance": 0.41, "Comedy": 0.30, "Horror": 0.02}
 @pytest.mark.parametrize("kinds, expected", [
     (("poster", "overview", "both"), "multimodal_fusion"),  # both inputs: the best fused model
     (("overview",), "text_ensemble"),  # a summary only: the best text model
-    (("poster",), "poster_cnn"),  # a poster only: the best poster model
+    (("poster",), "poster_effnet"),  # a poster only: the best poster model
 ])
 def test_the_recommended_model_is_the_best_by_validation_macro_ap_for_the_inputs(kinds, expected):
     metadata = shipped_metadata()

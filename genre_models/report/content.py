@@ -14,7 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_models.artifacts import HISTORY_FILE, LoadedModel, list_artifact_folders, read_artifact_metadata
+from genre_models.artifacts import (
+    HISTORY_FILE,
+    LoadedModel,
+    list_artifact_folders,
+    read_artifact_metadata,
+)
 from genre_models.baselines import evaluate_frequency_baseline
 from genre_models.cards import BASELINES_FILE
 from genre_models.config import ProgressCallback, resolve_artifacts_dir
@@ -22,6 +27,7 @@ from genre_models.dataset import MovieDataset, load_dataset
 from genre_models.fileio import read_epoch_records, read_json
 from genre_models.fusion import find_unusable_part
 from genre_models.metrics import evaluate_scores
+from genre_models.readings import describe_readings, read_genres
 from genre_models.scoring import read_or_score_split, score_split
 from genre_models.split_scores import ScoredSplit
 
@@ -166,14 +172,19 @@ def sample_films(dataset: MovieDataset, models: list[ModelResult], sample: int, 
     for index in picked:
         film_id = ids[index]
         row = dataset.row_of(film_id)
-        answers = {}
+        answers, predicted = {}, {}
         for result in models:
             scores = result.scored.scores[list(result.scored.ids).index(film_id)]
             order = np.argsort(-scores, kind="mergesort")[:TOP_K]
             answers[result.name] = [(result.scored.genres[i], float(scores[i])) for i in order]
+            # The threshold answer, read as every page reads it (genres with their own bars).
+            readings = read_genres(dict(zip(result.scored.genres, scores.tolist())),
+                                   result.metadata["thresholds"]["per_genre"], least=1)
+            predicted[result.name] = describe_readings(readings)
         films.append({"id": str(film_id), "overview": str(dataset.overviews[row]),
                       "genres": [g for g, label in zip(dataset.genres, dataset.labels[row]) if label],
-                      "poster_path": dataset.poster_path(str(film_id)), "answers": answers})
+                      "poster_path": dataset.poster_path(str(film_id)), "answers": answers,
+                      "predicted": predicted})
     return films
 
 

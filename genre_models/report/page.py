@@ -271,7 +271,8 @@ def render_films(content: ReportContent) -> str:
                 hits[name] += found
                 chips.append(f'<span class="genre {"hit" if found else "miss"}">{"&#10003;" if found else "&#10007;"} '
                              f"{escape(genre)} {probability:.0%}</span>")
-            answers.append(f"<tr><td>{escape(name)}</td><td>{''.join(chips)}</td></tr>")
+            answers.append(f"<tr><td>{escape(name)}</td><td>top 3: {''.join(chips)}<br>"
+                           f"predicts: {escape(film.get('predicted', {}).get(name, ''))}</td></tr>")
         truth = "".join(f'<span class="genre truth">{escape(genre)}</span>' for genre in film["genres"])
         cards.append(f'<div class="film">{poster}<div><b>{escape(film["id"])}</b><p>{escape(film["overview"])}</p>'
                      f"<div>True genres: {truth}</div><table class='answers'>{''.join(answers)}</table></div></div>")
@@ -280,7 +281,8 @@ def render_films(content: ReportContent) -> str:
                            [[name, f"{count} of {len(content.films) * 3}"] for name, count in hits.items()])
     return (f'<section id="films"><h2>Sampled films</h2><p>{len(content.films)} films of the {escape(content.split)} '
             f"split drawn with numpy's <code>default_rng({content.seed})</code>; each model's top 3 genres, "
-            "&#10003; when the film has that genre, &#10007; when not.</p>" + summary
+            "&#10003; when the film has that genre, &#10007; when not, and what it predicts: the genres over "
+            "their own thresholds (bars), likeliest first, as the app's pages read it.</p>" + summary
             + f'<div class="films">{"".join(cards)}</div></section>')
 
 
