@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from genre_models import fileio
 from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
 
@@ -153,3 +154,31 @@ def check_the_page_asks_for_the_dataset(path: str, said: str, tmp_path, monkeypa
     app = run_page(path)
     assert any(said in warning.value for warning in app.warning), [warning.value for warning in app.warning]
     assert "GENRE_DATA_DIR" in texts(app)
+
+
+def make_fake_run(root, run_id: str, state: str, epochs_done: int, **status):
+    """A run folder as a worker leaves it: status, metric lines, optionally an artifact."""
+    import json
+    import time
+
+    from genre_models import runs
+
+    folder = root / run_id
+    folder.mkdir(parents=True)
+    lines = []
+    for epoch in range(1, epochs_done + 1):
+        for step in range(1, 4):
+            lines.append({"kind": "batch", "epoch": epoch, "step": step, "steps": 3, "loss": 0.5 / (epoch + step)})
+        lines.append({"kind": "epoch", "epoch": epoch, "loss": 0.4 / epoch, "val_loss": 0.45 / epoch,
+                      "binary_accuracy": 0.9, "val_binary_accuracy": 0.88, "auc": 0.8, "val_auc": 0.78,
+                      "precision": 0.5, "val_precision": 0.4, "recall": 0.3, "val_recall": 0.2,
+                      "learning_rate": 1e-4})
+    (folder / runs.METRICS_FILE).write_text("".join(json.dumps(line) + "\n" for line in lines))
+    fileio.write_json_atomically(folder / runs.CONFIG_FILE, {"config": {"model_name": "course_cnn", "epochs": 5},
+                                                           "model": "course_cnn", "created": time.time()})
+    runs.write_status(folder, state, **status)
+    return folder
+
+
+def button_labelled(app: AppTest, label: str):
+    return next(button for button in app.button if button.label == label)

@@ -201,6 +201,7 @@ def damaged_dataset(small_real_dataset, tmp_path_factory):
     Returns the folder and {film Id: kind of damage}.
     """
     from app_testing import DAMAGE_KINDS, damaged_poster_bytes
+
     from genre_models.dataset import load_dataset
 
     folder = copy_dataset(small_real_dataset, tmp_path_factory.mktemp("damaged") / small_real_dataset.name)
@@ -272,6 +273,7 @@ def hostile_dataset(small_real_dataset, tmp_path_factory) -> dict:
     outside image and a link elsewhere, and the first film (a test film, first on the browser's first page)
     has an Id that would turn its IMDb link into a link elsewhere. Returns the folder and that Id."""
     from app_testing import BEACON_OVERVIEW, EVIL_ID
+
     from genre_models.dataset.splits import assign_split
 
     folder = copy_dataset(small_real_dataset, tmp_path_factory.mktemp("hostile") / small_real_dataset.name)
@@ -294,3 +296,87 @@ def hostile_env(hostile_dataset, monkeypatch) -> dict:
     """The app reads the hostile copy and the shipped artifacts."""
     point_the_app_at(hostile_dataset["folder"], monkeypatch)
     return hostile_dataset
+
+
+# --- Run folders for the Train page's tests (and Home's refit notice) ---------------------------------------
+
+@pytest.fixture
+def fake_runs(tmp_path, monkeypatch, tiny_trained):
+    """Three run folders: finished (with an artifact), running (this process holds its lock), failed."""
+    import shutil
+    import time
+
+    from app_testing import make_fake_run
+
+    from genre_models import fileio, runs
+
+    root = tmp_path / "runs"
+    monkeypatch.setenv("GENRE_RUNS_DIR", str(root))
+    finished = make_fake_run(root, "20260101-000000-course_cnn", "completed", 3, elapsed=90)
+    shutil.copytree(tiny_trained["course_cnn"].artifact_dir, finished / runs.ARTIFACT_DIR)
+    # "Running": its worker is this test process, which holds the run's lock, with a fresh heartbeat.
+    running = make_fake_run(root, "20260102-000000-course_cnn", "running", 2, pid=os.getpid(),
+                            heartbeat=time.time() + 3600, epoch=3, epochs=5, step=1, steps=3, elapsed=60)
+    make_fake_run(root, "20260103-000000-course_cnn", "failed", 1, error="the training process ended unexpectedly")
+    with open(running / runs.LOCK_FILE, "a+") as lock:
+        fileio.lock_file(lock)
+        yield {"root": root, "finished": finished, "running": running}
+
+
+@pytest.fixture
+def promoted_run(fake_runs):
+    """The finished fake run promoted over the shipped course_cnn, so 'Restore shipped' is offered."""
+    from genre_models import promotions
+
+    promotions.promote_run(fake_runs["finished"])
+    return fake_runs
+
+
+@pytest.fixture
+def runs_root(tmp_path, monkeypatch):
+    """An empty runs folder of the app's own."""
+    root = tmp_path / "runs"
+    root.mkdir()
+    monkeypatch.setenv("GENRE_RUNS_DIR", str(root))
+    return root
+
+
+@pytest.fixture
+def live_run(runs_root):
+    """A run whose worker (this test process, holding its lock) has reported epoch 2 of 5 in its heartbeat
+    while its status file still says "queued", as start_run wrote it."""
+    import time
+
+    from app_testing import make_fake_run
+
+    from genre_models import fileio, runs
+
+    folder = make_fake_run(runs_root, "20260104-000000-course_cnn", "queued", 1, pid=os.getpid(),
+                           queued_at=time.time() - 120)  # launched 2 minutes ago
+    fileio.write_json_atomically(folder / runs.HEARTBEAT_FILE, {
+        "pid": os.getpid(), "heartbeat": time.time() + 3600, "epoch": 2, "epochs": 5, "step": 1, "steps": 3,
+        "elapsed": 120.0})
+    with open(folder / runs.LOCK_FILE, "a+") as lock:
+        fileio.lock_file(lock)
+        yield folder
+
+
+@pytest.fixture
+def replaced_fusion_part(app_env, runs_root):
+    """course_cnn promoted from a run (a copy of the shipped one, retrained later): late_fusion, fitted on
+    the shipped course_cnn, needs refitting."""
+    import json
+    import shutil
+
+    from app_testing import make_fake_run
+
+    from genre_models import promotions, runs
+
+    folder = make_fake_run(runs_root, "20260106-000000-course_cnn", "completed", 2, elapsed=90)
+    shutil.copytree(PROJECT_ROOT / "artifacts" / "course_cnn", folder / runs.ARTIFACT_DIR)
+    metadata_path = folder / runs.ARTIFACT_DIR / "metadata.json"
+    metadata = json.loads(metadata_path.read_text())
+    metadata["created_at"] = "2026-11-23T10:00:00+00:00"
+    metadata_path.write_text(json.dumps(metadata))
+    promotions.promote_run(folder)
+    return folder

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 import pytest
-from test_app_pages import make_fake_run
+from app_testing import make_fake_run
 
 from genre_app import train
 from genre_models import runs

@@ -166,7 +166,7 @@ def frames_sent_within(page, sent: list[float], seconds: float) -> int:
 
 
 def test_train_page_polls_only_while_a_run_is_active(page, served):
-    from test_app_pages import make_fake_run
+    from app_testing import make_fake_run
     from test_page_train import add_judged_metrics
 
     from genre_models import fileio, runs

@@ -203,7 +203,7 @@ def test_train_refuses_an_out_folder_it_would_lose_files_in_before_training(real
 
 
 def test_runs_lists_each_run_and_prints_every_runs_scalars_as_csv(tmp_path, capsys):
-    from test_app_pages import make_fake_run
+    from app_testing import make_fake_run
 
     from genre_models.run_exports import build_runs_csv
     from genre_models.runs import list_runs

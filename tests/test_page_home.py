@@ -8,9 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-from app_testing import READ_ONLY_SETTINGS, SHIPPED, run_page, texts
-from test_app_pages import button_labelled, replaced_fusion_part, runs_root  # noqa: F401 - fixtures
+from app_testing import READ_ONLY_SETTINGS, SHIPPED, button_labelled, run_page, texts
 
 
 def test_home_leads_with_what_to_do_first_and_links_every_page(app_env):

@@ -11,11 +11,12 @@ import shutil
 
 import numpy as np
 import pytest
+from app_testing import poster_placeholders
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from genre_app.text import escape_markdown
 from genre_app.refits import unusable_fusions
+from genre_app.text import escape_markdown
 from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT
 from genre_models.examples import EXAMPLES_DIR, EXAMPLES_FILE, load_examples, start_of
@@ -682,6 +683,7 @@ def injected_dataset(small_real_dataset, tmp_path, monkeypatch):
     """The small real dataset with its first film renamed to an Id holding a Markdown link and an overview
     holding a Markdown image and link."""
     from conftest import read_rows, write_csv
+
     from genre_models.config import CSV_NAME, IMAGES_DIR_NAME
 
     folder = shutil.copytree(small_real_dataset, tmp_path / "injected")
@@ -706,3 +708,17 @@ def test_the_film_view_shows_dataset_text_as_text_never_markdown(injected_datase
     link = next(text for text in markdown if "True genres" in text)
     assert link.startswith("[tt0000001\\]\\(https\\:evil\\.example\\) \\[x](https://www.imdb.com/title/")
     assert "evil.example%29" in link.split("](", 1)[1]  # the address is quoted: it stays on IMDb
+
+
+def test_predict_a_dataset_film_with_a_damaged_poster_answers_from_its_overview(damaged_env):
+    app = run_page()
+    app.radio(key="predict-source").set_value("A dataset film").run()
+    assert not app.exception
+    assert poster_placeholders(app)  # the first test film's poster is a 0-byte file
+    app.button(key="predict-submit").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert "True genres" in texts(app) and "Our answer" in texts(app)
+    assert any("poster" in info.value for info in app.info)
+    overview_models = {m["name"] for m in read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]
+                       if m["input_kind"] == "overview"}
+    assert overview_models <= compared_models(app)

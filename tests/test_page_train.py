@@ -4,10 +4,17 @@ run is active, honest live curves, the shipped models' curves, and a run's downl
 from __future__ import annotations
 
 import pytest
+from app_testing import (
+    READ_ONLY_SETTINGS,
+    SHIPPED,
+    button_labelled,
+    make_fake_run,
+    run_page,
+    texts,
+)
 from streamlit.testing.v1 import AppTest
-from test_app_pages import make_fake_run
 
-from genre_models import fileio, run_exports
+from genre_models import fileio, promotions, run_exports
 from genre_models.config import PROJECT_ROOT
 
 PAGE = str(PROJECT_ROOT / "pages" / "5_Train.py")
@@ -557,3 +564,181 @@ def test_the_runs_table_says_the_state_the_active_run_says(runs_root, monkeypatc
     row = app.dataframe[0].value.iloc[0]
     assert (row["status"], row["progress"], row["minutes"]) == ("running", "epoch 1/5, step 2/3", 0.5)
     assert any(f"Latest run `{folder.name}`: **running**" in m.value for m in app.markdown)
+
+
+# --- Runs, promotions and refusals on the page ------------------------------------------------------------
+
+def test_train_page_shows_active_finished_and_failed_runs(app_env, fake_runs):
+    app = run_page("pages/5_Train.py")
+    content = texts(app)
+    assert "Active run `20260102-000000-course_cnn`" in content
+    assert app.get("progress") and "epoch 3/5" in app.get("progress")[0].proto.text
+    table = app.dataframe[0].value
+    assert list(table["status"]) == ["failed", "running", "completed"]
+    assert "ended unexpectedly" in table["error"].iloc[0]
+    assert table["test micro_f1"].iloc[2] > 0
+    assert len(app.get("plotly_chart")) >= 7
+
+
+def test_train_page_stop_button_writes_the_stop_request(app_env, fake_runs):
+    from genre_models import runs
+
+    app = run_page("pages/5_Train.py")
+    stop = next(button for button in app.button if button.label == "Stop training")
+    stop.click().run()
+    assert not app.exception
+    assert runs.stop_requested(fake_runs["running"])
+
+
+def test_train_page_refuses_a_second_start_naming_the_active_run(app_env, fake_runs):
+    app = run_page("pages/5_Train.py")
+    next(button for button in app.button if button.label == "Start training").click().run()
+    assert not app.exception
+    assert any("20260102-000000-course_cnn" in error.value for error in app.error)
+
+
+def test_train_page_explains_when_training_is_off(app_env, fake_runs, monkeypatch):
+    monkeypatch.setenv("GENRE_TRAINING_ENABLED", "0")
+    app = run_page("pages/5_Train.py")
+    assert "Training is turned off" in texts(app)
+    assert "Start training" not in [button.label for button in app.button]
+
+
+def test_train_page_promotes_a_finished_run(app_env, fake_runs):
+    from genre_models import runs
+
+    app = run_page("pages/5_Train.py")
+    app.selectbox(key="manage").set_value("20260101-000000-course_cnn").run()
+    next(button for button in app.button if button.label == "Use this model").click().run()
+    assert not app.exception
+    assert promotions.read_promotions() == {"course_cnn": str(fake_runs["finished"] / runs.ARTIFACT_DIR)}
+
+
+@pytest.mark.parametrize("variable, value", READ_ONLY_SETTINGS)
+def test_train_page_read_only_disables_every_state_changing_button(app_env, promoted_run, monkeypatch,
+                                                                    variable, value):
+    from genre_models import runs
+
+    monkeypatch.setenv(variable, value)
+    app = run_page("pages/5_Train.py")
+    labels = {button.label: button for button in app.button}
+    assert "Start training" not in labels
+    for label in ("Use this model", "Delete run", "Restore shipped", "Stop training"):
+        assert labels[label].disabled, label
+    assert "read-only" in texts(app) or "turned off" in texts(app)
+    assert "Training is turned off" in texts(app)
+    # Nothing was changed: the promotion and the run folders are still there.
+    assert promotions.read_promotions() == {"course_cnn": str(promoted_run["finished"] / runs.ARTIFACT_DIR)}
+
+
+@pytest.mark.parametrize("label, module, action", [("Use this model", "promotions", "promote_run"),
+                                                   ("Delete run", "supervisor", "delete_run"),
+                                                   ("Restore shipped", "promotions", "restore_shipped")])
+def test_train_page_shows_a_refused_action_as_an_error(app_env, promoted_run, monkeypatch, label, module, action):
+    """Refusals decided in the package (read-only switched on meanwhile, a run in use) are messages."""
+    import importlib
+
+    from genre_models import runs
+
+    def refuse(*arguments, **keywords):
+        raise runs.RunRefused("Changing the models in use is turned off: this deployment is read-only")
+
+    app = run_page("pages/5_Train.py")
+    monkeypatch.setattr(importlib.import_module(f"genre_models.{module}"), action, refuse)
+    next(button for button in app.button if button.label == label).click().run()
+    if label == "Delete run":  # deleting asks for confirmation first
+        next(button for button in app.button if button.label == "Yes, delete it").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("turned off" in error.value for error in app.error)
+
+
+def test_train_page_restores_the_shipped_model(app_env, promoted_run):
+
+    app = run_page("pages/5_Train.py")
+    next(button for button in app.button if button.label == "Restore shipped").click().run()
+    assert not app.exception
+    assert promotions.read_promotions() == {}
+    assert any("shipped model again" in s.value for s in app.success)
+
+
+@pytest.mark.parametrize("page, content", [("streamlit_app.py", '["course_cnn"]'),
+                                           ("streamlit_app.py", "{not json"),
+                                           ("pages/5_Train.py", '{"course_cnn": 3}'),
+                                           ("pages/2_Predict.py", '["course_cnn"]'),
+                                           ("pages/4_Evaluate.py", '"a string"')])
+def test_a_damaged_promotions_file_is_ignored_with_a_warning(app_env, fake_runs, page, content):
+
+    (fake_runs["root"] / promotions.PROMOTIONS_FILE).write_text(content)
+    app = run_page(page)
+    if page in ("streamlit_app.py", "pages/5_Train.py"):
+        assert any(promotions.PROMOTIONS_FILE in warning.value for warning in app.warning)
+    if page == "streamlit_app.py":
+        assert SHIPPED <= set(app.table[1].value.index)  # Home's full models table
+
+
+def test_train_page_shows_a_refused_start_above_the_folded_form(app_env, live_run):
+    app = run_page("pages/5_Train.py")
+    button_labelled(app, "Start training").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    refusals = [error.value for error in app.error if live_run.name in error.value]
+    assert refusals and "Another training run is active" in refusals[0]
+    # Not inside the start panel (folded shut while a run is active), and popped up as a toast too.
+    assert not [error for expander in app.expander for error in expander.error if live_run.name in error.value]
+    assert any(live_run.name in toast.value for toast in app.toast)
+
+
+def test_train_page_start_form_keeps_the_last_used_settings(app_env, runs_root, monkeypatch):
+    from genre_models import supervisor
+
+    started = []
+    monkeypatch.setattr(supervisor, "start_run", lambda config: started.append(config) or runs_root / "20260105-fake")
+    app = run_page("pages/5_Train.py")
+    app.selectbox[0].set_value("course_lstm").run()
+    next(n for n in app.number_input if n.label == "Epochs").set_value(3)
+    next(n for n in app.number_input if n.label == "Share of the training data").set_value(0.1)
+    button_labelled(app, "Start training").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert (started[0].model_name, started[0].epochs, started[0].train_fraction) == ("course_lstm", 3, 0.1)
+    assert any("20260105-fake" in toast.value for toast in app.toast)
+    # A reload (a new session) starts from the settings last used, not 40 epochs on all the data.
+    again = run_page("pages/5_Train.py")
+    assert again.selectbox[0].value == "course_lstm"
+    assert next(n for n in again.number_input if n.label == "Epochs").value == 3
+    assert next(n for n in again.number_input if n.label == "Share of the training data").value == pytest.approx(0.1)
+
+
+def test_train_page_runs_table_shows_the_live_state_of_the_active_run(app_env, live_run):
+    app = run_page("pages/5_Train.py")
+    row = app.dataframe[0].value.iloc[0]
+    assert row["run"] == live_run.name
+    assert row["status"] == "running" and "epoch 2/5" in row["progress"] and row["minutes"] == pytest.approx(2.0, abs=0.1)
+
+
+def test_train_page_delete_asks_for_confirmation(app_env, runs_root):
+    folder = make_fake_run(runs_root, "20260101-000000-course_cnn", "completed", 2, elapsed=90)
+    app = run_page("pages/5_Train.py")
+    button_labelled(app, "Delete run").click().run()
+    assert not app.exception
+    assert folder.exists()
+    assert any("cannot be undone" in warning.value for warning in app.warning)
+    button_labelled(app, "Yes, delete it").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not folder.exists()
+    assert any("Deleted run" in toast.value for toast in app.toast)
+
+
+def test_train_page_offers_the_refit_of_a_fusion_whose_part_was_replaced(replaced_fusion_part, monkeypatch):
+    app = run_page("pages/5_Train.py")
+    assert "late_fusion needs refitting" in texts(app)
+    assert not button_labelled(app, "Refit late_fusion").disabled
+    monkeypatch.setenv("GENRE_READ_ONLY", "1")
+    assert button_labelled(run_page("pages/5_Train.py"), "Refit late_fusion").disabled
+
+
+def test_train_page_shows_a_multi_worker_run_as_one_of_n_workers(app_env, fake_runs):
+    from genre_models import runs
+
+    runs.write_status(fake_runs["running"], "running", worker_index=1, workers=2, chief=False)
+    app = run_page("pages/5_Train.py")
+    assert not app.exception
+    assert any("worker 1 of 2" in caption.value for caption in app.caption)

@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 
 import pytest
-from test_app_pages import make_fake_run
+from app_testing import make_fake_run
 
 from genre_models import run_exports, runs
 from genre_models.config import PROJECT_ROOT
