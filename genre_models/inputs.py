@@ -97,9 +97,18 @@ def prepare_network_inputs(inputs):
     return prepare(inputs)
 
 
-# Poster pixels scored per chunk at most: 256 posters at 128x128, but 32 at the pretrained encoder's 512x256,
-# whose early feature maps (96 channels at half the poster's size) would take gigabytes for 256 posters.
-PIXELS_PER_CHUNK = 256 * 128 * 128
+# Poster pixels a network reads per chunk at most (at the size it resizes to): 256 posters at 128x64, but 16
+# at the pretrained encoder's 512x256, whose feature maps took ~11 GB for 32 posters and more than the
+# machine's 23 GB for a batch prediction's 96.
+PIXELS_PER_CHUNK = 256 * 128 * 64
+
+
+def count_pixels_read(model, given: tuple[int, int]) -> int:
+    """Return how many pixels of each poster a network works on: the largest size it resizes to, or the
+    poster's own size when it does not resize."""
+    sizes = [layer.height * layer.width for layer in getattr(model, "layers", [])
+             if type(layer).__name__ == "Resizing"]
+    return max(1, *sizes) if sizes else max(1, int(given[0]) * int(given[1]))
 
 
 def score_inputs(model, inputs, batch_size: int = 256, progress: ProgressCallback | None = None) -> np.ndarray:
@@ -110,7 +119,7 @@ def score_inputs(model, inputs, batch_size: int = 256, progress: ProgressCallbac
 
     count = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
     if not isinstance(inputs, dict) and inputs.ndim == 4:
-        batch_size = max(1, min(batch_size, PIXELS_PER_CHUNK // max(1, inputs.shape[1] * inputs.shape[2])))
+        batch_size = max(1, min(batch_size, PIXELS_PER_CHUNK // count_pixels_read(model, inputs.shape[1:3])))
     outputs = []
     for start in range(0, count, batch_size):
         chunk = prepare_network_inputs(take_rows(inputs, slice(start, start + batch_size)))
