@@ -32,9 +32,9 @@ from genre_models.split_scores import (
     write_split_scores,
 )
 
-# Poster pixels scored per chunk at most: 256 posters at 128x128, fewer when they are larger (the network
-# resizes inside, so this bounds the chunk only together with the traced call below).
-PIXELS_PER_CHUNK = 256 * 128 * 128
+# Poster pixels a network reads per chunk at most (at the size it resizes to): 256 posters at 128x64, but 16
+# at the pretrained encoder's 512x256.
+PIXELS_PER_CHUNK = 256 * 128 * 64
 # Each network's traced batch call, kept as long as the network (a weak key: a dropped model frees it).
 BATCH_CALLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -54,6 +54,14 @@ def trace_batch_call(model) -> Callable:
     return call
 
 
+def count_pixels_read(model, given: tuple[int, int]) -> int:
+    """Return how many pixels of each poster a network works on: the largest size it resizes to, or the
+    poster's own size when it does not resize."""
+    sizes = [layer.height * layer.width for layer in getattr(model, "layers", [])
+             if type(layer).__name__ == "Resizing"]
+    return max(1, *sizes) if sizes else max(1, int(given[0]) * int(given[1]))
+
+
 def score_inputs(model, inputs, batch_size: int = 256, progress: ProgressCallback | None = None) -> np.ndarray:
     """Return the model's probabilities for a batch of same-shaped inputs (an array, or a dict of
     arrays for a model with several inputs), in chunks (fewer posters per chunk when they are
@@ -62,7 +70,7 @@ def score_inputs(model, inputs, batch_size: int = 256, progress: ProgressCallbac
 
     count = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
     if not isinstance(inputs, dict) and inputs.ndim == 4:
-        batch_size = max(1, min(batch_size, PIXELS_PER_CHUNK // max(1, inputs.shape[1] * inputs.shape[2])))
+        batch_size = max(1, min(batch_size, PIXELS_PER_CHUNK // count_pixels_read(model, inputs.shape[1:3])))
     call = trace_batch_call(model)
     outputs = []
     for start in range(0, count, batch_size):

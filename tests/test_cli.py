@@ -37,7 +37,7 @@ def test_predict_writes_one_line_per_film_and_model(tiny_artifacts_dir, small_re
     ids = {row["Id"] for row in rows}
     assert by_model["course_lstm"] == ids and by_model["tfidf_logreg"] == ids and by_model["text_ensemble"] == ids
     # A broken or missing poster costs only the lines of models that read posters, and is reported.
-    for name in ("course_cnn", "poster_cnn", "late_fusion", "multimodal_fusion"):
+    for name in ("course_cnn", "poster_cnn", "poster_effnet", "late_fusion", "multimodal_fusion"):
         assert by_model[name] == ids - {broken, missing}
     errors = capsys.readouterr().err
     assert "course_cnn: skipped 1 film(s): undecodable poster" in errors

@@ -121,6 +121,6 @@ def test_loaded_models_say_which_inputs_and_parts_make_them_up(tiny_trained):
     ensemble = load_artifact(tiny_trained["text_ensemble"].artifact_dir)
     network = load_artifact(tiny_trained["poster_cnn"].artifact_dir)
     assert fused.is_fusion and fused.input_kinds == {POSTER, OVERVIEW}
-    assert [name for name, _ in fused.parts] == ["poster_cnn", "minilm_tuned", "tfidf_logreg"]
+    assert [name for name, _ in fused.parts] == ["poster_effnet", "minilm_tuned", "tfidf_logreg"]
     assert ensemble.is_fusion and ensemble.input_kinds == {OVERVIEW} and ensemble.image_size is None
     assert not network.is_fusion and network.parts == [] and network.image_size == (128, 64)

@@ -172,5 +172,6 @@ def test_the_shipped_models_load_in_the_order_the_predict_page_needs_them():
     artifacts = PROJECT_ROOT / "artifacts"
     order = model_loading.loading_order(list(list_artifact_folders(artifacts)), read_artifact_metadata(artifacts)[0])
     assert sorted(order) == sorted(list_artifact_folders(artifacts))
-    # The cheap parts of text_ensemble and multimodal_fusion, then the MiniLM encoder, the fusions right after.
-    assert order[:5] == ["tfidf_logreg", "poster_cnn", "minilm_tuned", "multimodal_fusion", "text_ensemble"]
+    # A summary alone first: text_ensemble's cheap part, the MiniLM encoder, the fusion right after; then
+    # multimodal_fusion's poster part (on the pretrained poster encoder) and the fusion.
+    assert order[:5] == ["tfidf_logreg", "minilm_tuned", "text_ensemble", "poster_effnet", "multimodal_fusion"]
