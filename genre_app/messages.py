@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from genre_models import runs
+from genre_models import promotions, runs
 from genre_models.config import read_only_reason
 
 
@@ -23,7 +23,7 @@ def read_only_notice(actions: str) -> str | None:
 
 def warn_if_promotions_damaged() -> None:
     """Show why runs/promoted.json is ignored, when it is damaged (the shipped models are used)."""
-    problem = runs.promotions_problem()
+    problem = promotions.promotions_problem()
     if problem:
         st.warning(problem)
 

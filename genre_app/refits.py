@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from genre_app.messages import announce, errors_shown
-from genre_models import runs
+from genre_models import supervisor
 from genre_models.config import read_only_reason, resolve_data_dir
 
 # The reason genre_models.fusion.find_unusable_part gives for a fusion whose part was replaced.
@@ -57,6 +57,6 @@ def offer_refits(needing: dict[str, str], key: str) -> None:
                       help=read_only or f"Starts a background run fitting {name} from the models in use; "
                                         "follow it on the Train page."):
             with errors_shown(container=box, toast=True):
-                run_dir = runs.start_run(TrainConfig(model_name=name, data_dir=str(resolve_data_dir()),
+                run_dir = supervisor.start_run(TrainConfig(model_name=name, data_dir=str(resolve_data_dir()),
                                                      command=f"refit offered by the app ({key})", verbose=2))
                 announce(f"Refitting {name} in run {run_dir.name}; follow it on the Train page.")

@@ -91,10 +91,10 @@ def test_home_without_dataset_read_only_says_how_to_configure_it(tmp_path, monke
 
 
 def test_home_marks_a_fusion_whose_part_was_replaced_as_needing_refit(app_env, replaced_fusion_part, monkeypatch):
-    from genre_models import runs
+    from genre_models import supervisor
 
     started = []
-    monkeypatch.setattr(runs, "start_run", lambda config: started.append(config) or replaced_fusion_part.parent / "x")
+    monkeypatch.setattr(supervisor, "start_run", lambda config: started.append(config) or replaced_fusion_part.parent / "x")
     app = run_page("streamlit_app.py")
     assert not [error for error in app.error if "late_fusion" in error.value]
     assert "late_fusion (needs refitting)" in app.table[0].value.index
