@@ -15,7 +15,11 @@ import numpy as np
 
 from genre_models.cards import read_baselines, write_model_card
 from genre_models.config import COMBINE_PROBABILITIES, resolve_artifacts_dir
-from genre_models.fileio import read_json, write_folder_atomically, write_json_atomically
+from genre_models.fileio import (
+    read_json,
+    write_folder_atomically,
+    write_json_atomically,
+)
 from genre_models.inputs import POSTER, kinds_read_by
 from genre_models.metadata import MetadataError, validate_metadata
 from genre_models.split_scores import write_published_scores
@@ -172,7 +176,10 @@ def load_network(folder: Path, metadata: dict):
 
     encoder = metadata.get("encoder")
     if encoder:
-        from genre_models.encoders import EncoderUnavailableError, check_encoder_packages
+        from genre_models.encoders import (
+            EncoderUnavailableError,
+            check_encoder_packages,
+        )
 
         # Checked before the file is read: a tuned encoder's layers are keras-hub classes, which Keras
         # could not rebuild without keras-hub and would report as a damaged file.

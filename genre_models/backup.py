@@ -31,7 +31,12 @@ from pathlib import Path
 
 from genre_models.artifacts import HISTORY_FILE
 from genre_models.config import Recipe, TrainConfig
-from genre_models.fileio import read_json, read_json_lines, replace_file_atomically, write_json_atomically
+from genre_models.fileio import (
+    read_json,
+    read_json_lines,
+    replace_file_atomically,
+    write_json_atomically,
+)
 from genre_models.metadata import utc_now
 
 # The training backup of a run (removed when the run completes): keras.callbacks.BackupAndRestore's files

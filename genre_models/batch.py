@@ -12,7 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from genre_models.config import ProgressCallback
-from genre_models.dataset import REASON_BAD_POSTER, REASON_MISSING_POSTER, decode_poster, poster_path
+from genre_models.dataset import (
+    REASON_BAD_POSTER,
+    REASON_MISSING_POSTER,
+    decode_poster,
+    poster_path,
+)
 from genre_models.fileio import write_bytes_atomically
 from genre_models.fusion import fuse_available
 from genre_models.inputs import POSTER

@@ -16,7 +16,13 @@ from genre_models.fileio import (
     replace_file_atomically,
     write_json_atomically,
 )
-from genre_models.runs import HEARTBEAT_SECONDS, METRICS_FILE, TENSORBOARD_DIR, beat, stop_requested
+from genre_models.runs import (
+    HEARTBEAT_SECONDS,
+    METRICS_FILE,
+    TENSORBOARD_DIR,
+    beat,
+    stop_requested,
+)
 
 
 class StopRequested(Exception):

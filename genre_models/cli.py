@@ -16,11 +16,19 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from genre_models.batch import (  # noqa: E402
-    check_output_path, describe_output, encode_line, predict_lines, write_output,
+    check_output_path,
+    describe_output,
+    encode_line,
+    predict_lines,
+    write_output,
 )
 from genre_models.cli_explain import command_explain  # noqa: E402
 from genre_models.cli_train import command_train  # noqa: E402
-from genre_models.config import DISTRIBUTE_CHOICES, resolve_artifacts_dir, resolve_data_dir  # noqa: E402
+from genre_models.config import (  # noqa: E402
+    DISTRIBUTE_CHOICES,
+    resolve_artifacts_dir,
+    resolve_data_dir,
+)
 from genre_models.console import (  # noqa: E402
     load_predictor,
     print_progress,
@@ -103,7 +111,11 @@ def command_predict(args: argparse.Namespace) -> int:
 
 def command_models(args: argparse.Namespace) -> int:
     """Print one JSON line per shipped model (the same row the app's tables show)."""
-    from genre_models.artifacts import describe_unavailable, find_unavailable_models, read_artifact_metadata
+    from genre_models.artifacts import (
+        describe_unavailable,
+        find_unavailable_models,
+        read_artifact_metadata,
+    )
     from genre_models.metadata import summarize_for_table
 
     found, errors = read_artifact_metadata()

@@ -9,9 +9,21 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_models.batch import check_output_path, describe_output, encode_line, read_film_poster, write_output
+from genre_models.batch import (
+    check_output_path,
+    describe_output,
+    encode_line,
+    read_film_poster,
+    write_output,
+)
 from genre_models.config import resolve_data_dir
-from genre_models.console import load_predictor, print_progress, report_dataset, report_skips, selected_model_names
+from genre_models.console import (
+    load_predictor,
+    print_progress,
+    report_dataset,
+    report_skips,
+    selected_model_names,
+)
 from genre_models.dataset import (
     ID_COLUMN,
     OVERVIEW_COLUMN,

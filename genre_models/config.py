@@ -56,18 +56,17 @@ def resolve_data_dir(explicit: str | os.PathLike | None = None) -> Path:
 def read_only_reason() -> str | None:
     """Return why this deployment is read-only (None when it is not), from READ_ONLY_ENV and
     TRAINING_ENABLED_ENV; a value that is not a clear yes/no fails safe: read-only, saying why."""
-    read_only = os.environ.get(READ_ONLY_ENV, "").strip().lower()
-    if read_only in TRUE_WORDS:
-        return f"this deployment is read-only ({READ_ONLY_ENV}={read_only})"
-    if read_only and read_only not in FALSE_WORDS:
-        return (f"{READ_ONLY_ENV}={read_only!r} is not a yes/no value (use 1 or 0), so the deployment stays "
-                "read-only to be safe")
-    enabled = os.environ.get(TRAINING_ENABLED_ENV, "").strip().lower()
-    if enabled in FALSE_WORDS:
-        return f"training and every change to shared state are turned off ({TRAINING_ENABLED_ENV}={enabled})"
-    if enabled and enabled not in TRUE_WORDS:
-        return (f"{TRAINING_ENABLED_ENV}={enabled!r} is not a yes/no value (use 1 or 0), so the deployment "
-                "stays read-only to be safe")
+    # (variable, the words that make the deployment read-only, the words that leave it writable, the reason)
+    switches = ((READ_ONLY_ENV, TRUE_WORDS, FALSE_WORDS, "this deployment is read-only ({}={})"),
+                (TRAINING_ENABLED_ENV, FALSE_WORDS, TRUE_WORDS,
+                 "training and every change to shared state are turned off ({}={})"))
+    for variable, read_only_words, writable_words, reason in switches:
+        value = os.environ.get(variable, "").strip().lower()
+        if value in read_only_words:
+            return reason.format(variable, value)
+        if value and value not in writable_words:
+            return (f"{variable}={value!r} is not a yes/no value (use 1 or 0), so the deployment stays "
+                    "read-only to be safe")
     return None
 
 

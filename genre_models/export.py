@@ -26,7 +26,12 @@ import os
 from pathlib import Path
 
 from genre_models.artifacts import LoadedModel, load_all_artifacts
-from genre_models.config import COMBINE_LOGITS, COMBINE_PROBABILITIES, LOGIT_EPSILON, resolve_artifacts_dir
+from genre_models.config import (
+    COMBINE_LOGITS,
+    COMBINE_PROBABILITIES,
+    LOGIT_EPSILON,
+    resolve_artifacts_dir,
+)
 from genre_models.fileio import write_folder_atomically, write_json_atomically
 from genre_models.fusion import find_unusable_part
 from genre_models.inputs import MAX_OVERVIEW_CHARACTERS, OVERVIEW, POSTER

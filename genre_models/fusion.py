@@ -17,9 +17,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from genre_models.artifacts import HISTORY_FILE, LoadedModel, list_artifact_folders, load_artifact, publish_artifact
+from genre_models.artifacts import (
+    HISTORY_FILE,
+    LoadedModel,
+    list_artifact_folders,
+    load_artifact,
+    publish_artifact,
+)
 from genre_models.config import (
-    COMBINE_MODES, COMBINE_PROBABILITIES, FusionRecipe, ProgressCallback, TrainConfig,
+    COMBINE_MODES,
+    COMBINE_PROBABILITIES,
+    FusionRecipe,
+    ProgressCallback,
+    TrainConfig,
     resolve_artifacts_dir,
 )
 from genre_models.dataset import load_dataset
@@ -29,7 +39,12 @@ from genre_models.metadata import assemble_metadata
 from genre_models.metrics import compute_log_odds, evaluate_scores
 from genre_models.promotions import read_promotions
 from genre_models.scoring import score_inputs
-from genre_models.split_scores import STORED_SPLITS, ScoredSplit, read_split_scores, scored_splits
+from genre_models.split_scores import (
+    STORED_SPLITS,
+    ScoredSplit,
+    read_split_scores,
+    scored_splits,
+)
 
 if TYPE_CHECKING:  # training imports this module to fit fusions
     from genre_models.training import TrainResult

@@ -297,7 +297,7 @@ def embed_posters(variant_name: str, posters: np.ndarray, image_size: tuple[int,
                   ids: np.ndarray | None = None, progress=None) -> np.ndarray:
     """Return (films, 1280) pooled EfficientNet-Lite features of uint8 posters, cached on disk (a head
     retrained on the same data at the same size reads them back in a second)."""
-    from genre_models.encoders import write_cache_file
+    from genre_models.encoder_cache import write_cache_file
 
     if ids is not None and len(ids) != len(posters):
         raise ValueError(f"{len(ids)} film Ids were given for {len(posters)} posters.")

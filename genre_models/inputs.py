@@ -10,7 +10,12 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from genre_models.dataset import MovieDataset, check_poster_size, decode_poster, image_to_rgb
+from genre_models.dataset import (
+    MovieDataset,
+    check_poster_size,
+    decode_poster,
+    image_to_rgb,
+)
 from genre_models.dataset.catalog import MAX_OVERVIEW_CHARACTERS, cut_overview  # noqa: F401 (re-exported)
 
 # Input kinds a model can take: a poster, an overview, or both (a fusion of a poster model and a

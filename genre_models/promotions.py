@@ -10,7 +10,12 @@ from pathlib import Path
 
 from genre_models.artifacts import METADATA_FILE
 from genre_models.fileio import read_json, write_json_atomically
-from genre_models.runs import ARTIFACT_DIR, RunRefused, refuse_if_read_only, resolve_runs_dir
+from genre_models.runs import (
+    ARTIFACT_DIR,
+    RunRefused,
+    refuse_if_read_only,
+    resolve_runs_dir,
+)
 
 PROMOTIONS_FILE = "promoted.json"
 

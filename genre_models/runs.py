@@ -28,7 +28,13 @@ from pathlib import Path
 from genre_models.artifacts import HISTORY_FILE, METADATA_FILE
 from genre_models.backup import has_backup
 from genre_models.config import PROJECT_ROOT, read_only_reason
-from genre_models.fileio import lock_file, read_epoch_records, read_json, read_json_lines, write_json_atomically
+from genre_models.fileio import (
+    lock_file,
+    read_epoch_records,
+    read_json,
+    read_json_lines,
+    write_json_atomically,
+)
 from genre_models.metadata import format_utc, utc_now
 
 # Environment variable overriding where run folders are created.

@@ -3,7 +3,7 @@
 Two indexes: "poster" (EfficientNet-Lite2's pooled features, what poster_effnet reads: films whose
 posters look alike) and "overview" (MiniLM's sentence embeddings, what minilm_mlp reads: films whose
 plots read alike). Each is built once per dataset and encoder: the embeddings are cached on disk by
-data fingerprint (genre_models.image_encoder.embed_posters, genre_models.encoders.embed_texts), so a
+data fingerprint (genre_models.image_encoder.embed_posters, genre_models.encoder_cache.embed_texts), so a
 later build only reads them back, and a query is one encoder call plus a matrix product.
 
     index = load_similarity_index(POSTER_INDEX, data_dir)
@@ -103,7 +103,8 @@ def load_similarity_index(kind: str, data_dir, progress: ProgressCallback | None
     genre_models.encoders.EncoderUnavailableError (a ValueError saying what is missing) when the
     encoder's packages are not installed.
     """
-    from genre_models.encoders import check_encoder_packages, embed_texts
+    from genre_models.encoder_cache import embed_texts
+    from genre_models.encoders import check_encoder_packages
 
     if kind not in INDEX_ENCODERS:
         raise ValueError(f"Unknown similarity index {kind!r}; use {POSTER_INDEX!r} or {OVERVIEW_INDEX!r}.")

@@ -21,7 +21,12 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from genre_models.backup import check_backup, comparable_config, describe_config_change, has_backup
+from genre_models.backup import (
+    check_backup,
+    comparable_config,
+    describe_config_change,
+    has_backup,
+)
 from genre_models.config import PROJECT_ROOT, TrainConfig, read_only_reason
 from genre_models.fileio import lock_file, write_json_atomically
 from genre_models.metadata import utc_now

@@ -67,8 +67,8 @@ from genre_models.runs import (
     CHECKPOINT_FILE,
     CONFIG_FILE,
     ENDING_KEYS,
-    HEARTBEAT_SECONDS,
     FINAL_STATES,
+    HEARTBEAT_SECONDS,
     METRICS_FILE,
     STOP_FILE,
     beat,
@@ -79,9 +79,13 @@ from genre_models.runs import (
 )
 from genre_models.scoring import score_inputs
 from genre_models.split_scores import STORED_SPLITS, scored_splits
-from genre_models.training_data import load_training_data, make_training_targets, prepare_training_inputs
 from genre_models.strategy import check_global_batch, set_up_distribution
 from genre_models.supervisor import hold_worker_lock
+from genre_models.training_data import (
+    load_training_data,
+    make_training_targets,
+    prepare_training_inputs,
+)
 
 
 @dataclass
@@ -228,7 +232,7 @@ def fit_head_alone(model, head_features: np.ndarray, labels: np.ndarray, splits:
     """
     import keras
 
-    from genre_models.models import make_loss
+    from genre_models.multilabel import make_loss
 
     head = model.get_layer("head")
     # A wrapper sharing the head's layers is compiled and fitted, so the head itself (saved inside the

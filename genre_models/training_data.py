@@ -8,7 +8,13 @@ import dataclasses
 
 import numpy as np
 
-from genre_models.config import EncoderRecipe, PosterRecipe, ProgressCallback, Recipe, TrainConfig
+from genre_models.config import (
+    EncoderRecipe,
+    PosterRecipe,
+    ProgressCallback,
+    Recipe,
+    TrainConfig,
+)
 from genre_models.dataset import MovieDataset, load_dataset, select_films
 from genre_models.dataset.posters import load_posters
 from genre_models.fusion import locate_models_in_use
@@ -93,7 +99,8 @@ def prepare_training_inputs(spec, recipe: Recipe, dataset: MovieDataset, progres
     inputs = model_inputs_for(spec.input_kind, dataset)
     if not isinstance(recipe, EncoderRecipe):
         return inputs, None
-    from genre_models.encoders import ENCODERS, POSTER_ENCODER, check_encoder_packages, encode_for_training
+    from genre_models.encoder_cache import encode_for_training
+    from genre_models.encoders import ENCODERS, POSTER_ENCODER, check_encoder_packages
 
     if ENCODERS[recipe.encoder]["reads"] == POSTER_ENCODER:
         from genre_models.image_encoder import embed_posters

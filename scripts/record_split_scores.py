@@ -21,8 +21,7 @@ from genre_models.config import resolve_data_dir  # noqa: E402
 
 def main(names: list[str]) -> None:
     from genre_models.dataset import load_dataset
-    from genre_models.inference import GenrePredictor
-    from genre_models.inference import record_split_scores
+    from genre_models.inference import GenrePredictor, record_split_scores
     from genre_models.split_scores import SPLIT_SCORES_FILE
 
     data_dir = resolve_data_dir()

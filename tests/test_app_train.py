@@ -4,7 +4,6 @@ long a model takes to train."""
 
 from __future__ import annotations
 
-
 import pytest
 from app_testing import make_fake_run
 

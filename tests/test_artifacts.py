@@ -8,7 +8,11 @@ import shutil
 import numpy as np
 import pytest
 
-from genre_models.artifacts import load_all_artifacts, load_artifact, read_artifact_metadata
+from genre_models.artifacts import (
+    load_all_artifacts,
+    load_artifact,
+    read_artifact_metadata,
+)
 from genre_models.config import PROJECT_ROOT
 from genre_models.inference import GenrePredictor
 from genre_models.models import MODEL_REGISTRY

@@ -7,7 +7,13 @@ import json
 from test_training import crashed_run
 
 from genre_models import runs
-from genre_models.backup import BACKUP_BEST_DIR, BACKUP_DIR, best_link, prepare_resume, replay_early_stopping
+from genre_models.backup import (
+    BACKUP_BEST_DIR,
+    BACKUP_DIR,
+    best_link,
+    prepare_resume,
+    replay_early_stopping,
+)
 from genre_models.models import MODEL_REGISTRY
 from genre_models.training import resolve_recipe, train_model
 

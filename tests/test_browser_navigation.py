@@ -9,7 +9,14 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import expect
-from test_browser import app_url, assert_no_exception, browser, page, snapshot, wait_until_script_done  # noqa: F401
+from test_browser import (  # noqa: F401
+    app_url,
+    assert_no_exception,
+    browser,
+    page,
+    snapshot,
+    wait_until_script_done,
+)
 
 from genre_app.navigation import list_pages
 

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 from test_browser import (  # noqa: F401 - fixtures
-    SCREENSHOTS, app_url, assert_no_exception, browser, snapshot, wait_until_script_done,
+    SCREENSHOTS,
+    app_url,
+    assert_no_exception,
+    browser,
+    snapshot,
+    wait_until_script_done,
 )
 
 from genre_app.navigation import list_pages

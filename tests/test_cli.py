@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from conftest import copy_dataset, read_rows, write_csv
+
 from genre_models.cli import main
 from genre_models.config import CSV_NAME, IMAGES_DIR_NAME
 from genre_models.models import MODEL_REGISTRY

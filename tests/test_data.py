@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from conftest import build_synthetic_dataset
+
 from genre_app import data
 from genre_models.config import CSV_NAME
 

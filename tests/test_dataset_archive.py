@@ -17,7 +17,12 @@ import pytest
 
 from genre_models.cli import main
 from genre_models.config import PROJECT_ROOT, ZipLimits
-from genre_models.dataset import DatasetError, extract_zip_safely, load_dataset, locate_dataset
+from genre_models.dataset import (
+    DatasetError,
+    extract_zip_safely,
+    load_dataset,
+    locate_dataset,
+)
 
 
 def make_zip(path: Path, folder: Path, prefix: str) -> Path:

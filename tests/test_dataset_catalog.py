@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import GENRES, damage_rows, read_rows, write_csv
 
-from conftest import damage_rows, GENRES, read_rows, write_csv
 from genre_models.config import CSV_NAME, IMAGES_DIR_NAME
-from genre_models.dataset import DatasetError, DatasetReport, catalog, load_dataset, read_catalog
+from genre_models.dataset import (
+    DatasetError,
+    DatasetReport,
+    catalog,
+    load_dataset,
+    read_catalog,
+)
 
 
 def read(folder, require_labels: bool = True):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import build_synthetic_dataset
+
 from genre_app import dataset_charts
 from genre_models.dataset import load_dataset
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import GENRES, build_synthetic_dataset, damage_rows, read_rows, write_csv
 from PIL import Image
 
-from conftest import damage_rows, GENRES, build_synthetic_dataset, read_rows, write_csv
 from genre_models.config import CSV_NAME, IMAGES_DIR_NAME, PROJECT_ROOT
 from genre_models.dataset import DatasetError, catalog, import_dataset_zip, load_dataset
 

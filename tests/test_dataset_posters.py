@@ -145,7 +145,7 @@ def test_an_unwritable_cache_folder_decodes_the_posters_into_memory(synthetic_da
 
 
 def test_an_unwritable_encoder_cache_only_logs(tmp_path, caplog):
-    from genre_models.encoders import write_cache_file
+    from genre_models.encoder_cache import write_cache_file
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

@@ -6,8 +6,8 @@ import collections
 
 import numpy as np
 import pytest
-
 from conftest import read_rows, write_csv
+
 from genre_models.config import CSV_NAME, SplitConfig
 from genre_models.dataset import assign_split, load_dataset, select_films
 

@@ -71,7 +71,12 @@ SCENARIOS = {"tfidf_logreg": 1e-4, "course_cnn": 0.05}
 def test_two_worker_processes_train_like_one_process(model, real_data_dir, tmp_path):
     import numpy as np
 
-    from benchmarks.multiworker import MAX_FILMS, PER_WORKER_BATCH, TEST_FIGURES, run_scenario
+    from benchmarks.multiworker import (
+        MAX_FILMS,
+        PER_WORKER_BATCH,
+        TEST_FIGURES,
+        run_scenario,
+    )
     from genre_models.artifacts import load_artifact
     from genre_models.config import IMAGES_DIR_NAME
     from genre_models.inference import GenrePredictor

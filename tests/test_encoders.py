@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from genre_models.encoder_cache import embed_texts, encode_for_finetuning
 from genre_models.encoders import (
     ENCODER_SEQUENCE_LENGTH,
     TOKEN_BUCKETS,
     count_encoder_layers,
-    embed_texts,
-    encode_for_finetuning,
     load_encoder,
     make_encoder_bottom,
     make_encoder_layer,

@@ -8,14 +8,20 @@ import json
 import shutil
 from pathlib import Path
 
+import make_examples
 import numpy as np
 import pytest
 from PIL import Image
 
-import make_examples
 from genre_models.config import IMAGES_DIR_NAME
 from genre_models.dataset import load_dataset
-from genre_models.examples import EXAMPLES_DIR, EXAMPLES_FILE, load_examples, resolve_examples_dir, start_of
+from genre_models.examples import (
+    EXAMPLES_DIR,
+    EXAMPLES_FILE,
+    load_examples,
+    resolve_examples_dir,
+    start_of,
+)
 
 # The folder is committed: it must stay small.
 MAX_FOLDER_BYTES = 3 * 1024 * 1024

@@ -12,8 +12,8 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import read_rows, write_csv
+
 from genre_models.cli import main
 from genre_models.config import CSV_NAME, IMAGES_DIR_NAME, PROJECT_ROOT
 from genre_models.explain import (

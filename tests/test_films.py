@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import build_synthetic_dataset
+
 from genre_app import films, links
 from genre_models.dataset import load_dataset
 

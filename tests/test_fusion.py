@@ -6,11 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genre_models.split_scores import ScoredSplit
 from genre_models.fusion import (
-    align_by_film, find_unusable_part, fit_weights, fuse_available, fuse_scores, weight_grid,
+    align_by_film,
+    find_unusable_part,
+    fit_weights,
+    fuse_available,
+    fuse_scores,
+    weight_grid,
 )
 from genre_models.inputs import BOTH, OVERVIEW, POSTER
+from genre_models.split_scores import ScoredSplit
 
 GENRES = ["Comedy", "Drama"]
 

@@ -10,7 +10,11 @@ import pytest
 from PIL import Image
 
 from genre_models.inference import GenrePredictor
-from genre_models.inputs import MAX_OVERVIEW_CHARACTERS, prepare_overview, prepare_poster
+from genre_models.inputs import (
+    MAX_OVERVIEW_CHARACTERS,
+    prepare_overview,
+    prepare_poster,
+)
 from genre_models.models import MODEL_REGISTRY
 
 

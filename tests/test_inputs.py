@@ -12,9 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile
 
-from genre_models.dataset import posters as poster_module
 from genre_models.config import IMAGES_DIR_NAME
-from genre_models.inputs import MAX_OVERVIEW_CHARACTERS, prepare_overview, prepare_poster
+from genre_models.dataset import posters as poster_module
+from genre_models.inputs import (
+    MAX_OVERVIEW_CHARACTERS,
+    prepare_overview,
+    prepare_poster,
+)
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:

@@ -43,7 +43,8 @@ def test_forward_pass_on_a_tiny_batch(name):
         np.testing.assert_allclose(np.asarray(served(posters, training=False)),
                                    np.asarray(model(training_inputs, training=False)), atol=2e-3)
     elif spec.encoder:
-        from genre_models.encoders import encode_for_training, wrap_with_encoder
+        from genre_models.encoder_cache import encode_for_training
+        from genre_models.encoders import wrap_with_encoder
 
         # Served as encoder + network on raw strings; trained on the encoder's cached output.
         tuned_layers = spec.defaults.tuned_layers

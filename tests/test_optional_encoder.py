@@ -17,9 +17,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import build_synthetic_dataset
-from genre_models.artifacts import find_unavailable_models, is_unavailable, load_all_artifacts, read_artifact_metadata
+
+from genre_models.artifacts import (
+    find_unavailable_models,
+    is_unavailable,
+    load_all_artifacts,
+    read_artifact_metadata,
+)
 from genre_models.config import PROJECT_ROOT
 from genre_models.encoders import (
     NOT_INSTALLED,

@@ -8,12 +8,23 @@ import csv
 import io
 
 import pytest
+from app_testing import (
+    INPUT_WIDGETS,
+    SHIPPED,
+    TIMEOUT,
+    check_the_page_asks_for_the_dataset,
+    genre_pickers,
+    heatmap_images,
+    open_page,
+    poster_placeholders,
+    run_page,
+    sampled_film_ids,
+    texts,
+    tinted_overviews,
+    warnings,
+)
 from streamlit.testing.v1 import AppTest
 
-from app_testing import (
-    INPUT_WIDGETS, SHIPPED, TIMEOUT, check_the_page_asks_for_the_dataset, genre_pickers, heatmap_images, open_page,
-    poster_placeholders, run_page, sampled_film_ids, texts, tinted_overviews, warnings,
-)
 from genre_app.answers import hit_badges
 from genre_app.text import escape_markdown
 from genre_models.config import PROJECT_ROOT

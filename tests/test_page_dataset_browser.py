@@ -5,12 +5,18 @@ explanations, and dataset text shown as text."""
 from __future__ import annotations
 
 import pytest
+from app_testing import (
+    SHIPPED,
+    check_the_page_asks_for_the_dataset,
+    heatmap_images,
+    is_undecodable,
+    poster_placeholders,
+    run_page,
+    texts,
+    tinted_overviews,
+)
 from streamlit.testing.v1 import AppTest
 
-from app_testing import (
-    SHIPPED, check_the_page_asks_for_the_dataset, heatmap_images, is_undecodable, poster_placeholders, run_page,
-    texts, tinted_overviews,
-)
 from genre_app import films, refits
 from genre_models.artifacts import read_artifact_metadata
 from genre_models.config import PROJECT_ROOT

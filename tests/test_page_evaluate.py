@@ -9,11 +9,17 @@ import io
 import json
 
 import pytest
-
 from app_testing import (
-    INPUT_WIDGETS, check_the_page_asks_for_the_dataset, open_page, per_genre_table, run_page, shown_metrics, texts,
+    INPUT_WIDGETS,
+    check_the_page_asks_for_the_dataset,
+    open_page,
+    per_genre_table,
+    run_page,
+    shown_metrics,
+    texts,
     warnings,
 )
+
 from genre_app.text import escape_markdown
 from genre_models.config import PROJECT_ROOT
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from record_shipped_scores import REFERENCE, score_shipped_models
 
 

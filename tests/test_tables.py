@@ -6,7 +6,6 @@ import pytest
 
 from genre_app import tables
 
-
 METADATA = {
     "name": "course_cnn", "input_kind": "poster", "thresholds": {"policy": "per_genre"},
     "metrics": {"test": {"micro_f1": 0.5, "macro_f1": 0.25, "global_threshold_micro_f1": 0.45}},

@@ -11,8 +11,8 @@ import pytest
 from genre_models import backup, runs, supervisor
 from genre_models.artifacts import load_artifact, publish_artifact
 from genre_models.config import TrainConfig
-from genre_models.models import MODEL_REGISTRY
 from genre_models.fileio import read_json
+from genre_models.models import MODEL_REGISTRY
 from genre_models.runs import resolve_runs_dir
 from genre_models.training import make_schedule, resolve_recipe, train_model
 

@@ -14,8 +14,18 @@ from pathlib import Path
 
 import numpy as np
 
-from genre_models.config import CSV_NAME, ProgressCallback, SplitConfig, ZipLimits, resolve_cache_dir
-from genre_models.dataset.archive import extract_zip_safely, find_dataset_folder, locate_dataset
+from genre_models.config import (
+    CSV_NAME,
+    ProgressCallback,
+    SplitConfig,
+    ZipLimits,
+    resolve_cache_dir,
+)
+from genre_models.dataset.archive import (
+    extract_zip_safely,
+    find_dataset_folder,
+    locate_dataset,
+)
 from genre_models.dataset.catalog import (
     ID_COLUMN,
     OVERVIEW_COLUMN,

@@ -20,8 +20,17 @@ from struct import error as struct_error
 import numpy as np
 from PIL import Image, ImageOps
 
-from genre_models.config import CACHE_DIR_ENV, IMAGES_DIR_NAME, ProgressCallback, resolve_cache_dir
-from genre_models.dataset.catalog import REASON_BAD_POSTER, REASON_MISSING_POSTER, REASON_UNREADABLE_POSTER
+from genre_models.config import (
+    CACHE_DIR_ENV,
+    IMAGES_DIR_NAME,
+    ProgressCallback,
+    resolve_cache_dir,
+)
+from genre_models.dataset.catalog import (
+    REASON_BAD_POSTER,
+    REASON_MISSING_POSTER,
+    REASON_UNREADABLE_POSTER,
+)
 from genre_models.fileio import replace_file_atomically, write_bytes_atomically
 
 # Image formats a poster may be in, decided from the file's content (never its name).

@@ -62,7 +62,13 @@ from genre_models.explain.words import (  # noqa: F401  (remove_words: re-export
     term_occurrences,
 )
 from genre_models.fusion import fuse_scores
-from genre_models.inputs import OVERVIEW, POSTER, fingerprint_poster, prepare_overview, prepare_poster
+from genre_models.inputs import (
+    OVERVIEW,
+    POSTER,
+    fingerprint_poster,
+    prepare_overview,
+    prepare_poster,
+)
 
 # Text variants scored per model call (an overview has at most 68 words in the dataset: one call).
 OCCLUSION_BATCH = 128

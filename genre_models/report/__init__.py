@@ -16,7 +16,12 @@ from dataclasses import dataclass
 
 from genre_models.config import ProgressCallback
 from genre_models.metadata import utc_now
-from genre_models.report.content import REPORT_SPLITS, ReportContent, describe_versions, gather_report
+from genre_models.report.content import (
+    REPORT_SPLITS,
+    ReportContent,
+    describe_versions,
+    gather_report,
+)
 from genre_models.report.page import render_report
 
 __all__ = ["REPORT_SPLITS", "BuiltReport", "build_report"]
