@@ -1,4 +1,4 @@
-"""Are the explanations faithful, and what do they cost? (issue 13; a benchmark, not a timed test)
+"""Are the explanations faithful, and what do they cost? (a benchmark, not a timed test)
 
 Usage: python -m benchmarks.explain [--data-dir DIR] [--films 100] [--models all] [--seed 0]
 

@@ -1,4 +1,4 @@
-"""Seed averaging of poster networks, judged on the validation split alone (issue 16).
+"""Seed averaging of poster networks, judged on the validation split alone.
 
 Usage: .venv/bin/python scripts/average_poster_seeds.py ARTIFACT [ARTIFACT ...]
   e.g. scripts/average_poster_seeds.py artifacts/poster_cnn /tmp/poster43

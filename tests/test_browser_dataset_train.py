@@ -1,4 +1,4 @@
-"""Real-browser journeys of the Dataset browser and the Train page (issues 14, 15 and 18).
+"""Real-browser journeys of the Dataset browser and the Train page.
 
 - Dataset browser: open, page, search, pick a film by clicking a row of the table view, read its details with
   every model's answer, close it, open another from its card, and open one straight from the address.

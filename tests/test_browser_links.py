@@ -1,4 +1,4 @@
-"""Links you can share (issue 14) in a real browser: a link opens its view, even as a fresh server's very
+"""Links you can share in a real browser: a link opens its view, even as a fresh server's very
 first visit; choices update the address; an unknown value is a warning. And Evaluate on the dark theme.
 
 This module starts its own server (test_browser's fixtures are per module), so its first test is the

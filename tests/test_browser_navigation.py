@@ -1,4 +1,4 @@
-"""Navigation in a real browser (issue 15): the sidebar starts with "Home", its entries are the Home page's
+"""Navigation in a real browser: the sidebar starts with "Home", its entries are the Home page's
 links, and every entry and link opens its page at the URL path the pages always had.
 
 Screenshots under test-output/browser/ (20-*).

@@ -21,7 +21,7 @@ def test_cooccurrence_counts_pairs_and_leaves_the_diagonal_blank(synthetic_datas
     assert np.nansum(matrix) == np.sum(labels.T @ labels) - np.sum(labels)
 
 
-# --- Issue 18: charts a newcomer can read -----------------------------------------------------------------------
+# --- charts a newcomer can read -----------------------------------------------------------------------
 
 def test_learning_rate_is_on_a_log_scale():
     figure = train_charts.plot_learning_rate([{"epoch": 1, "learning_rate": 1e-3}, {"epoch": 2, "learning_rate": 1e-5}])
@@ -46,7 +46,7 @@ def test_confusion_grid_names_its_axes():
     assert "true no" in figure.layout.yaxis.ticktext
 
 
-# --- Issue 18 / 15: headings that keep their words, marks for the dark theme, more than colour, captions ---------
+# --- headings that keep their words, marks for the dark theme, more than colour, captions ---------
 
 LIGHT_BACKGROUND, DARK_BACKGROUND = "#ffffff", "#0e1117"  # Streamlit's two themes
 

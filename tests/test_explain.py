@@ -1,4 +1,4 @@
-"""Explanations (issue 13): Grad-CAM heatmaps, word occlusion, exact TF-IDF contributions, fusion shares,
+"""Explanations: Grad-CAM heatmaps, word occlusion, exact TF-IDF contributions, fusion shares,
 the ``explain`` command and the HTML the pages show.
 
 Every registry model is checked on the tiny trained artifacts (tests/conftest.py: one epoch on 64

@@ -1,4 +1,4 @@
-"""Fast to first use (issue 15): Home lists the artifacts from their metadata alone, the models load in a
+"""Fast to first use: Home lists the artifacts from their metadata alone, the models load in a
 background thread that says what it loads, and a damaged model shows once its load has failed."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The app's navigation (issue 15): Home first, each page under the title its Home link shows, at the URL path
+"""The app's navigation: Home first, each page under the title its Home link shows, at the URL path
 the legacy pages/ folder gave it; a page script added to pages/ is registered even before it is listed."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The MiniLM models are optional (issue 15): where keras-hub or tensorflow-text cannot be imported
+"""The MiniLM models are optional: where keras-hub or tensorflow-text cannot be imported
 (tensorflow-text has no Windows wheel), the CLI and the app run every other model and name the MiniLM
 models and the fusions on them as unavailable on this machine, with the reason, never as damaged.
 

@@ -141,7 +141,7 @@ def test_an_example_with_a_broken_poster_answers_from_its_overview(no_dataset, t
     assert "**Against the true genres:**" in texts(app)
 
 
-# --- Issue 15: answers kept in the session, a readable film picker, a form, stable keys, captions ------------
+# --- answers kept in the session, a readable film picker, a form, stable keys, captions ------------
 
 @pytest.fixture
 def with_dataset(small_real_dataset, monkeypatch):
@@ -232,7 +232,7 @@ def test_predict_is_a_form_every_widget_has_a_key_and_every_poster_a_caption(wit
     assert images and all(image.captions and all(image.captions) for image in images)
 
 
-# --- Issue 14: the chosen film in the address -------------------------------------------------------------------
+# --- the chosen film in the address -------------------------------------------------------------------
 
 def test_the_address_opens_a_test_film_and_predicts(with_dataset):
     from genre_models.dataset import load_dataset
@@ -299,7 +299,7 @@ def test_an_unknown_film_with_a_dataset_names_both_places(with_dataset):
     assert app.radio(key="predict-source").value == "Your poster or summary"
 
 
-# --- Issue 14: downloads ----------------------------------------------------------------------------------------
+# --- downloads ----------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def example_answers():
@@ -407,7 +407,7 @@ def test_the_page_offers_both_downloads_with_the_answers(no_dataset):
             for button in app.get("download_button")} == {True}
 
 
-# --- Issue 15, fast to first use: the inputs before the models, answers from the models loaded so far ----------
+# --- fast to first use: the inputs before the models, answers from the models loaded so far ----------
 
 class GatedLoading:
     """The app's background load of the shipped models (genre_app.model_loading.ModelLoading, no warm-up) that stops

@@ -1,4 +1,4 @@
-"""The Train page (issues 14 and 15): the chosen run kept in the address (?run=<id>), polling only while a
+"""The Train page: the chosen run kept in the address (?run=<id>), polling only while a
 run is active, honest live curves, the shipped models' curves, and a run's downloads."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def open_train(run: str | None = None) -> AppTest:
     return app
 
 
-# --- The chosen run in the address (issue 14) ---------------------------------------------------------------------
+# --- The chosen run in the address ---------------------------------------------------------------------
 
 def test_the_address_chooses_the_run(finished_runs):
     app = open_train(finished_runs["older"].name)
@@ -88,7 +88,7 @@ def test_deleting_the_addressed_run_takes_it_out_of_the_address(finished_runs):
     assert app.selectbox(key="manage").value == finished_runs["newer"].name
 
 
-# --- Polling only while a run is active (issue 15) ---------------------------------------------------------------
+# --- Polling only while a run is active ---------------------------------------------------------------
 
 def every_widget(app: AppTest) -> list:
     """Every input widget on the page (buttons, boxes, sliders, downloads...), at any depth."""
@@ -156,7 +156,7 @@ def test_every_input_widget_has_a_stable_key(runs_fixture, request):
     assert len(every_widget(app)) > 10
 
 
-# --- Honest curves (issue 15) ----------------------------------------------------------------------------------
+# --- Honest curves ----------------------------------------------------------------------------------
 
 def chart(app: AppTest, key: str) -> dict:
     """The Plotly figure of the chart with this key."""
@@ -266,7 +266,7 @@ def test_a_new_run_records_micro_and_macro_f1_and_pr_auc(real_data_dir, tmp_path
         assert 0.0 <= epoch[name] <= 1.0 and 0.0 <= epoch[f"val_{name}"] <= 1.0
 
 
-# --- Downloads (issue 14) --------------------------------------------------------------------------------------
+# --- Downloads --------------------------------------------------------------------------------------
 
 def test_the_page_offers_the_chosen_runs_downloads(finished_runs):
     """The buttons serve exactly the bytes of the tested functions, for the run chosen in the address."""
@@ -282,7 +282,7 @@ def test_the_page_offers_the_chosen_runs_downloads(finished_runs):
         assert downloads[key].proto.url.endswith(f"/{_calculate_file_id(data, 'application/json', file_name)}.json")
 
 
-# --- Resuming a stopped or failed run, and the F1 at the tuned thresholds after a run (issue 15) ------------------
+# --- Resuming a stopped or failed run, and the F1 at the tuned thresholds after a run ------------------
 
 def with_backup(folder, epoch: int = 2):
     """Give a fake run the backup a stopped worker leaves (only its epoch marker: the page reads no more)."""

@@ -24,7 +24,7 @@ def test_one_reading_lists_genres_by_probability_each_with_its_own_bar():
     assert read[2].describe() == "Comedy 30%, under its 35% bar"
     assert read[3].describe() == "Horror 2%, over its 1% bar"
     assert readings.chosen_genres(read) == ["Drama", "Romance", "Horror"]
-    # The case: Drama 49% under its 52% bar, Music 7% over its 5% bar.
+    # The reported case: Drama 49% under its 52% bar, Music 7% over its 5% bar.
     said = readings.describe_readings(readings.read_genres({"Drama": 0.49, "Music": 0.07, "War": 0.01},
                                                          {"Drama": 0.52, "Music": 0.05, "War": 0.5}))
     assert said == "Drama 49%, under its 52% bar · Music 7%, over its 5% bar · War 1%, under its 50% bar"

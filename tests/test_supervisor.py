@@ -227,7 +227,7 @@ def test_unwritable_runs_folder_refuses_the_start_with_that_message(tmp_path, mo
         supervisor.start_run(TrainConfig("course_cnn"))
 
 
-# --- Resuming (issue 15) -----------------------------------------------------------------------------------------
+# --- Resuming -----------------------------------------------------------------------------------------
 
 
 def crashed_in_runs_folder(real_data_dir, runs_dir, monkeypatch) -> Path:

@@ -190,7 +190,7 @@ def test_full_disk_fails_the_run_with_that_message(real_data_dir, monkeypatch, t
     assert not (tmp_path / "out").exists()
 
 
-# --- Resuming a stopped or crashed run (issue 15) ---------------------------------------------------------------
+# --- Resuming a stopped or crashed run ---------------------------------------------------------------
 
 def resumable_config(real_data_dir, run_dir, **overrides) -> TrainConfig:
     """A 4-epoch tfidf_logreg run on 60 real films in ``run_dir`` (seconds per epoch)."""
