@@ -100,5 +100,5 @@ def test_the_cli_models_command_survives_a_damaged_metadata(artifacts_copy, caps
 
 def test_table_row_shows_the_parts_of_a_fusion(tiny_trained):
     row = summarize_for_table(tiny_trained["multimodal_fusion"].metadata)
-    assert row["fusion of"] == "poster_cnn, minilm_tuned, tfidf_logreg" and row["input"] == "both"
+    assert row["fusion of"] == "poster_effnet, minilm_tuned, tfidf_logreg" and row["input"] == "both"
     assert 0 <= row["test macro_f1"] <= 1
