@@ -235,3 +235,31 @@ def test_the_details_say_whether_the_models_learned_from_the_film(app_env, split
     assert notes, [element.value for element in (*app.warning, *app.info)]
     # Beside the answers: the note comes right before them.
     assert answers(app)
+
+
+# --- Similar films -----------------------------------------------------------------------------------------------
+
+def test_the_film_details_offer_similar_films_with_their_genres_the_film_left_out(app_env):
+    film_id = str(app_env.ids[40])
+    app = open_browser(film_id)
+    toggle = app.toggle(key="browser-similar-overview")
+    assert toggle.value is False and app.toggle(key="browser-similar-poster").value is False
+    assert not [c for c in app.caption if "similarity " in str(c.value)]
+    toggle.set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    found = [str(c.value) for c in app.caption if "similarity " in str(c.value)]
+    assert len(found) == 5
+    links = [str(m.value) for m in app.markdown if str(m.value).startswith("**[") and str(m.value).endswith(")**")]
+    assert len(links) == 5 and not any(f"/title/{film_id}/" in link for link in links)
+    genres = set(app_env.genres)
+    assert all(any(genre.replace("-", "\\-") in line for genre in genres) for line in found)
+
+
+def test_similar_films_of_a_hostile_film_are_shown_as_text(hostile_env):
+    from app_testing import assert_no_markdown_injection
+
+    app = open_browser(hostile_env["evil_id"])
+    app.toggle(key="browser-similar-overview").set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert len([c for c in app.caption if "similarity " in str(c.value)]) == 5
+    assert_no_markdown_injection(app)
