@@ -71,6 +71,9 @@ def find(kind: str, dataset, query, key: str, film_id: str | None = None) -> Non
         index = similarity_index(kind, dataset)
         if film_id is not None and film_id in set(index.ids):
             found = index.find_similar_to_film(film_id, count=DEFAULT_COUNT)
+        elif query is None:  # a dataset film the index holds no embedding of (its poster does not decode)
+            st.caption(f"No similar films: this film's {kind} could not be read, so it has no place to compare from.")
+            return
         else:
             found = index.find_similar_to_input(query, count=DEFAULT_COUNT)
     except ValueError as error:  # an encoder's package missing (EncoderUnavailableError) or an unusable input

@@ -263,3 +263,21 @@ def test_similar_films_of_a_hostile_film_are_shown_as_text(hostile_env):
     assert not app.exception, [e.value for e in app.exception]
     assert len([c for c in app.caption if "similarity " in str(c.value)]) == 5
     assert_no_markdown_injection(app)
+
+
+def test_a_film_missing_from_the_index_is_a_one_line_note(app_env, monkeypatch):
+    from genre_app import similar_view
+
+    class IndexWithoutTheFilm:  # as for a film whose poster does not decode: the poster index leaves it out
+        ids = ["tt0000001"]
+
+    similar_view.get_similarity_index.clear()
+    monkeypatch.setattr(similar_view, "load_similarity_index", lambda kind, location: IndexWithoutTheFilm())
+    try:
+        app = open_browser(str(app_env.ids[3]))
+        app.toggle(key="browser-similar-poster").set_value(True).run()
+        assert not app.exception, [e.value for e in app.exception]
+        notes = [str(c.value) for c in app.caption if str(c.value).startswith("No similar films")]
+        assert len(notes) == 1 and "poster could not be read" in notes[0]
+    finally:
+        similar_view.get_similarity_index.clear()
