@@ -7,6 +7,8 @@ poster (minutes), and nothing slow should run unless a user asks. Ids and genres
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from genre_app import posters
@@ -25,18 +27,53 @@ BUILD_NOTES = {
                     "(about a minute); later it takes seconds.",
 }
 POSTER_WIDTH = 80
+# Seconds between two updates of a build's progress bar.
+PROGRESS_INTERVAL = 0.5
+
+
+class IndexBuild:
+    """One index being built on a thread of its own, so a rerun (another widget, a closed dialog) neither stops
+    nor repeats it; the page reads how far it is and, once done, the index or why there is none."""
+
+    def __init__(self, kind: str, location: str):
+        self.done = threading.Event()
+        self.index, self.problem, self.step = None, None, None
+        threading.Thread(target=self.build, args=(kind, location), daemon=True, name=f"similar-{kind}").start()
+
+    def note(self, done: int, total: int, message: str) -> None:
+        self.step = (done, total, message)
+
+    def build(self, kind: str, location: str) -> None:
+        try:
+            self.index = load_similarity_index(kind, location, progress=self.note)
+        except Exception as error:  # noqa: BLE001 - any failure is said in one line, never left to hang the page
+            self.problem = str(error) or type(error).__name__
+        finally:
+            self.done.set()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def get_similarity_index(kind: str, location: str, fingerprint: str):
-    """Build (once per kind, dataset folder and data fingerprint) the index of every film of the dataset."""
-    return load_similarity_index(kind, location)
+def get_index_build(kind: str, location: str, fingerprint: str) -> IndexBuild:
+    """Start (once per kind, dataset folder and data fingerprint) the build of every film's index."""
+    return IndexBuild(kind, location)
 
 
 def similarity_index(kind: str, dataset):
-    """Return the kind's index of the dataset, building it under a spinner that says what it costs."""
-    with st.spinner(BUILD_NOTES[kind], show_time=True):
-        return get_similarity_index(kind, str(data_location()), dataset.fingerprint)
+    """Return the kind's index of the dataset, showing how far its build is while it runs; raise ValueError
+    saying why there is none."""
+    build = get_index_build(kind, str(data_location()), dataset.fingerprint)
+    if not build.done.is_set():
+        bar = st.progress(0.0, text=BUILD_NOTES[kind])
+        while not build.done.wait(PROGRESS_INTERVAL):
+            if build.step and build.step[1]:
+                done, total, message = build.step
+                bar.progress(min(done / total, 1.0), text=f"{BUILD_NOTES[kind]} {escape_markdown(message)}")
+        bar.empty()
+    if build.problem is not None:
+        # Not kept: once the cause is fixed (a package installed), the next ask builds again.
+        get_index_build.clear()
+        raise ValueError(build.problem)
+    return build.index
 
 
 def describe_neighbour(neighbour) -> str:

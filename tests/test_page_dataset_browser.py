@@ -271,8 +271,8 @@ def test_a_film_missing_from_the_index_is_a_one_line_note(app_env, monkeypatch):
     class IndexWithoutTheFilm:  # as for a film whose poster does not decode: the poster index leaves it out
         ids = ["tt0000001"]
 
-    similar_view.get_similarity_index.clear()
-    monkeypatch.setattr(similar_view, "load_similarity_index", lambda kind, location: IndexWithoutTheFilm())
+    similar_view.get_index_build.clear()
+    monkeypatch.setattr(similar_view, "load_similarity_index", lambda kind, location, progress=None: IndexWithoutTheFilm())
     try:
         app = open_browser(str(app_env.ids[3]))
         app.toggle(key="browser-similar-poster").set_value(True).run()
@@ -280,4 +280,43 @@ def test_a_film_missing_from_the_index_is_a_one_line_note(app_env, monkeypatch):
         notes = [str(c.value) for c in app.caption if str(c.value).startswith("No similar films")]
         assert len(notes) == 1 and "poster could not be read" in notes[0]
     finally:
-        similar_view.get_similarity_index.clear()
+        similar_view.get_index_build.clear()
+
+
+def test_a_slow_index_build_shows_its_progress_then_the_films(app_env, monkeypatch):
+    import threading
+
+    from genre_app import similar_view
+    from genre_models.similar import SimilarFilm
+
+    started = threading.Event()
+
+    class SlowIndex:
+        ids = [str(app_env.ids[3])]
+
+        def find_similar_to_film(self, film_id, count):
+            return [SimilarFilm(str(app_env.ids[4]), 0.75, ("Drama",))]
+
+    def load(kind, location, progress=None):
+        progress(1, 2, "Encoding posters")
+        started.wait()  # released by the page's progress being drawn (below): the page waits for the build
+        return SlowIndex()
+
+    drawn = similar_view.st.progress
+
+    def progress_then_release(*arguments, **options):
+        started.set()
+        return drawn(*arguments, **options)
+
+    similar_view.get_index_build.clear()
+    monkeypatch.setattr(similar_view, "load_similarity_index", load)
+    monkeypatch.setattr(similar_view.st, "progress", progress_then_release)
+    try:
+        app = open_browser(str(app_env.ids[3]))
+        app.toggle(key="browser-similar-poster").set_value(True).run()
+        assert not app.exception, [e.value for e in app.exception]
+        assert started.is_set()  # the page drew the build's progress while it ran
+        assert [str(c.value) for c in app.caption if "similarity " in str(c.value)] == ["Drama  \nsimilarity 0.75"]
+        assert not app.get("progress")  # gone once the films are in
+    finally:
+        similar_view.get_index_build.clear()

