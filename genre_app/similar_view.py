@@ -47,7 +47,7 @@ class IndexBuild:
         try:
             self.index = load_similarity_index(kind, location, progress=self.note)
         except Exception as error:  # noqa: BLE001 - any failure is said in one line, never left to hang the page
-            self.problem = str(error) or type(error).__name__
+            self.problem = (str(error).strip().splitlines() or [type(error).__name__])[0]
         finally:
             self.done.set()
 
