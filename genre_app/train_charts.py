@@ -58,6 +58,11 @@ def add_tuned_marker(figure: go.Figure, tuned: dict | None, metric: str, name: s
                                      "(epoch %{x}): %{y:.3f}<extra></extra>")
 
 
+def whole_number_axis(count: int, title: str) -> dict:
+    """An x axis of epochs or steps: ticks on whole numbers only (about eight at most), never "1.2"."""
+    return {"title": title, "tick0": 1, "dtick": max(1, -(-count // 8))}
+
+
 def plot_epoch_curves(epochs: list[dict], metric: str, title: str | None = None,
                       tuned: dict | None = None) -> go.Figure:
     """Train and validation curves of one metric per epoch (a waiting note before the first epoch ends);
@@ -70,7 +75,7 @@ def plot_epoch_curves(epochs: list[dict], metric: str, title: str | None = None,
         if epochs and key in epochs[0]:
             figure.add_scatter(x=xs, y=[record.get(key) for record in epochs], mode="lines+markers", name=name)
     add_tuned_marker(figure, tuned, metric)
-    figure.update_layout(**title_layout(title or metric), xaxis_title="epoch", height=300)
+    figure.update_layout(**title_layout(title or metric), xaxis=whole_number_axis(len(xs), "epoch"), height=300)
     return figure
 
 
@@ -83,8 +88,8 @@ def plot_batch_curve(batches: list[dict], metric: str = "loss", weight: float = 
     figure = go.Figure()
     figure.add_scatter(x=steps, y=values, mode="lines", name="per batch", opacity=0.35)
     figure.add_scatter(x=steps, y=smooth(values, weight), mode="lines", name="smoothed")
-    figure.update_layout(**title_layout(f"{metric} per batch (running mean within the epoch)"), xaxis_title="step",
-                         height=300)
+    figure.update_layout(**title_layout(f"{metric} per batch (running mean within the epoch)"),
+                         xaxis=whole_number_axis(len(steps), "step"), height=300)
     return figure
 
 
@@ -94,7 +99,7 @@ def plot_learning_rate(epochs: list[dict]) -> go.Figure:
         return waiting_figure("learning rate")
     return go.Figure(go.Scatter(x=[r["epoch"] for r in epochs], y=[r.get("learning_rate") for r in epochs],
                                 mode="lines+markers", hovertemplate="epoch %{x}: %{y:.2e}<extra></extra>"),
-                     layout={**title_layout("learning rate (log scale)"), "xaxis": {"title": "epoch"},
+                     layout={**title_layout("learning rate (log scale)"), "xaxis": whole_number_axis(len(epochs), "epoch"),
                              "yaxis": {"type": "log", "exponentformat": "power"}, "height": 300})
 
 
@@ -110,5 +115,7 @@ def plot_runs_overlay(curves: dict[str, list[dict]], metric: str,
                            name=run_id)
         if metric.startswith("val_"):
             add_tuned_marker(figure, (tuned or {}).get(run_id), metric, name=f"{run_id}: tuned thresholds")
-    figure.update_layout(xaxis_title="epoch", yaxis_title=metric, height=350, margin={"t": 20, "b": 0})
+    longest = max(len(epochs) for epochs in curves.values())
+    figure.update_layout(xaxis=whole_number_axis(longest, "epoch"), yaxis_title=metric, height=350,
+                         margin={"t": 20, "b": 0})
     return figure

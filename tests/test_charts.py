@@ -155,3 +155,14 @@ def test_evaluation_captions_say_what_the_charts_show_with_the_reports_figures()
     comparison = charts.describe_f1_comparison({"first": report, "second": other})
     assert f"over the {len(present)} genres with films in this split, first is ahead on {ahead}, second on " \
            f"{behind}" in comparison
+
+
+def test_epoch_and_step_axes_tick_on_whole_numbers_only():
+    epochs = [{"epoch": epoch, "loss": 1 / epoch, "val_loss": 1.1 / epoch, "learning_rate": 1e-3}
+              for epoch in (1, 2)]
+    for figure in (train_charts.plot_epoch_curves(epochs, "loss"), train_charts.plot_learning_rate(epochs),
+                   train_charts.plot_batch_curve([{"loss": 0.5}, {"loss": 0.4}]),
+                   train_charts.plot_runs_overlay({"run": epochs}, "val_loss")):
+        assert figure.layout.xaxis.tick0 == 1 and figure.layout.xaxis.dtick == 1
+    forty = [{"epoch": epoch, "loss": 1.0} for epoch in range(1, 41)]
+    assert train_charts.plot_epoch_curves(forty, "loss").layout.xaxis.dtick == 5  # about eight ticks, whole
