@@ -79,7 +79,7 @@ def describe_scores(loaded: LoadedModel, probabilities: np.ndarray) -> ModelPred
 
 def make_shared_encoder_calls(networks: list[LoadedModel]) -> list[tuple[list[str], Callable]]:
     """Return [(model names, call(texts) -> {name: probabilities})], one per pretrained encoder read
-    by two or more of the networks (see encoders.make_shared_encoder_call)."""
+    by two or more of the networks (see scoring.make_shared_encoder_call)."""
     groups = {}
     for loaded in networks:
         encoder = loaded.metadata.get("encoder")
@@ -87,7 +87,7 @@ def make_shared_encoder_calls(networks: list[LoadedModel]) -> list[tuple[list[st
             groups.setdefault(encoder["name"], {})[loaded.name] = (loaded.model, encoder)
     if not any(len(wrapped) > 1 for wrapped in groups.values()):
         return []
-    from genre_models.encoders import make_shared_encoder_call
+    from genre_models.scoring import make_shared_encoder_call
 
     calls = []
     for name, wrapped in groups.items():

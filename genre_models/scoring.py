@@ -1,7 +1,8 @@
 """Scoring: the one place a network is called for genre probabilities.
 
 - ``make_network_call``: the call a single film goes through, traced by inference.GenrePredictor and
-  by the Explainer, and the call the export's serving function wraps (course_lstm steps only to the
+  by the Explainer, and the call the export's serving function wraps; ``make_shared_encoder_call`` the
+  same for several models on one sentence encoder, whose shared frozen layers run once (course_lstm steps only to the
   batch's last real token, bit for bit the whole network's answer).
 - ``score_inputs``: a batch of any size in chunks, with progress (splits, the CLI's ``predict``,
   fusion fitting, training's evaluation).
@@ -104,6 +105,54 @@ def make_network_call(model) -> Callable:
         positions = tf.range(1, tf.shape(tokens)[1] + 1, dtype=tf.int32)[None, :]
         last = tf.reduce_max(tf.where(tf.not_equal(tokens, 0), positions, 0))
         return rest(tokens[:, : tf.maximum(last, 1)], training=False)
+
+    return call
+
+
+def make_shared_encoder_call(name: str, wrapped: dict):
+    """Return ``call(texts) -> {model name: probabilities}`` for several models built by
+    encoders.wrap_with_encoder on the same encoder ({model name: (model, its encoder metadata)}), or None
+    when fewer than two are given or one is not built that way.
+
+    The tokens and every layer that all of them keep frozen run once instead of once per model;
+    each model's head then reads what its own encoder layer would give it (minilm_mlp: the last
+    layer's pooled states; minilm_tuned: the states entering its first tuned layer, the mask and
+    the frozen layers' pooled states). The same layers compute the same values, so only float
+    round-off can differ from calling each model whole.
+    """
+    import tensorflow as tf
+
+    from genre_models.encoders import (
+        FROZEN_POOLED_INPUT,
+        MASK_INPUT,
+        STATES_INPUT,
+        load_encoder,
+        run_frozen_layers,
+    )
+
+    _, backbone = load_encoder(name)
+    heads = {}
+    for model_name, (model, encoder) in wrapped.items():
+        tuned_layers = int(encoder.get("tuned_layers") or 0)
+        expected = f"{name}_frozen_bottom" if tuned_layers else f"{name}_encoder"
+        if encoder.get("name") != name or len(model.layers) != 3 or model.layers[1].name != expected:
+            return None
+        heads[model_name] = (model.layers[2], int(backbone.num_layers) - tuned_layers)
+    if len(heads) < 2:
+        return None
+    depth = max(frozen for _, frozen in heads.values())
+
+    def call(texts):
+        mask, states, pooled = run_frozen_layers(name, texts, depth)
+        outputs = {}
+        for model_name, (head, frozen) in heads.items():
+            if frozen == backbone.num_layers:
+                features = pooled[frozen - 1]
+            else:
+                features = {STATES_INPUT: states[frozen - 1], MASK_INPUT: tf.cast(mask, tf.int32),
+                            FROZEN_POOLED_INPUT: tf.concat(pooled[:frozen], axis=-1)}
+            outputs[model_name] = head(features, training=False)
+        return outputs
 
     return call
 
