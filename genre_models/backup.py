@@ -10,7 +10,7 @@ whether fit() had ended, the resumes so far).
 It is made when a network starts training from its first epoch (start_backup; a fusion, or a worker of a
 multi-worker cluster, has none) and removed when the run completes, or when it stopped before its first
 epoch ended (remove_backup); a stopped or crashed run keeps it. Resuming (training.train_model(...,
-resume=True), started by runs.resume_run or ``train --resume``) is refused unless check_backup finds it
+resume=True), started by supervisor.resume_run or ``train --resume``) is refused unless check_backup finds it
 whole and made with the same settings; prepare_resume then brings the run folder back to its last
 backed-up epoch: the history and metric lines up to it, the best checkpoint of those epochs and early
 stopping's state replayed from their val_loss. Keras restores the weights, optimizer state and learning
@@ -171,7 +171,7 @@ def describe_config_change(before: dict, after: dict) -> str:
 def check_backup(run_dir: Path, config: dict | None) -> dict:
     """Return the run's backup state (backup/state.json with "epoch": the last finished epoch it holds),
     or raise ValueError naming the run when it has none, when it is damaged, or when ``config`` (the
-    TrainConfig dict to resume with; runs.resume_run passes the one in the run's config.json, None when
+    TrainConfig dict to resume with; supervisor.resume_run passes the one in the run's config.json, None when
     that is unreadable) is not the one the backup was made with."""
     run_dir = Path(run_dir)
     folder = backup_dir(run_dir)

@@ -768,6 +768,15 @@ def test_similar_films_of_a_dataset_film_leave_the_film_out(with_dataset):
     assert not any(f"/title/{film}/" in link for link in links)
 
 
+def ask_for_similar_plots() -> AppTest:
+    """Predict a summary, then turn on "Films whose plots read like this one"."""
+    app = run_page()
+    app.text_area(key="summary").input("Two friends open a bakery in Paris and fall in love.")
+    app.button(key="predict-submit").click().run()
+    app.toggle(key="predict-similar-overview").set_value(True).run()
+    return app
+
+
 def test_similar_films_show_dataset_text_as_text(with_dataset, monkeypatch):
     from genre_app import similar_view
     from genre_models.similar import SimilarFilm
@@ -781,10 +790,7 @@ def test_similar_films_show_dataset_text_as_text(with_dataset, monkeypatch):
     similar_view.get_index_build.clear()
     monkeypatch.setattr(similar_view, "load_similarity_index", lambda kind, location, progress=None: FakeIndex())
     try:
-        app = run_page()
-        app.text_area(key="summary").input("Two friends open a bakery in Paris and fall in love.")
-        app.button(key="predict-submit").click().run()
-        app.toggle(key="predict-similar-overview").set_value(True).run()
+        app = ask_for_similar_plots()
         assert not app.exception
         caption = similar_captions(app)[0]
         assert "\\*\\*Bold\\*\\*" in caption and "\\!\\[\\]\\(https" in caption
@@ -804,10 +810,7 @@ def test_an_unavailable_encoder_is_a_one_line_note(with_dataset, monkeypatch):
     similar_view.get_index_build.clear()
     monkeypatch.setattr(similar_view, "load_similarity_index", refuse)
     try:
-        app = run_page()
-        app.text_area(key="summary").input("Two friends open a bakery in Paris and fall in love.")
-        app.button(key="predict-submit").click().run()
-        app.toggle(key="predict-similar-overview").set_value(True).run()
+        app = ask_for_similar_plots()
         assert not app.exception
         notes = [str(c.value) for c in app.caption if str(c.value).startswith("No similar films")]
         assert len(notes) == 1 and "not installed" in notes[0] and "\n" not in notes[0]

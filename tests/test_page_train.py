@@ -22,14 +22,11 @@ TIMEOUT = 120
 
 
 @pytest.fixture
-def runs_root(small_real_dataset, tmp_path, monkeypatch):
-    """The small real dataset, the shipped artifacts and an empty runs folder of the app's own."""
+def runs_root(runs_root, small_real_dataset, monkeypatch):
+    """The shared empty runs folder (conftest), with the small real dataset and the shipped artifacts."""
     monkeypatch.setenv("GENRE_DATA_DIR", str(small_real_dataset))
     monkeypatch.setenv("GENRE_ARTIFACTS_DIR", str(PROJECT_ROOT / "artifacts"))
-    root = tmp_path / "runs"
-    root.mkdir()
-    monkeypatch.setenv("GENRE_RUNS_DIR", str(root))
-    return root
+    return runs_root
 
 
 @pytest.fixture
