@@ -96,13 +96,11 @@ def test_dataset_browser_journey(page, served, small_real_dataset):
     expect(page.get_by_role("button", name="Open details")).to_have_count(12)
     settle(page)
     assert_no_exception(page)
-    # Cards line up: in each row the buttons are level and the cards equally tall.
+    # Cards line up: in each row the buttons are level (a card grows with its text, never clipped; see
+    # test_browser_pages.py).
     buttons = page.get_by_role("button", name="Open details")
     first_row = [buttons.nth(i).bounding_box() for i in range(4)]
     assert max(box["y"] for box in first_row) - min(box["y"] for box in first_row) < 2
-    cards = page.locator("[class*='st-key-card-']")
-    heights = {round(cards.nth(i).bounding_box()["height"]) for i in range(4)}
-    assert len(heights) == 1, heights
     snapshot(page, "30-dataset-browser-cards")
 
     # Paging.

@@ -109,7 +109,9 @@ def test_train_finish_and_stop(page, served):
 
     # A long run, stopped once it trains: it ends before its next step, and the page shows the stopped run.
     stopped = start_run(page, url, epochs=500, share=0.3)
-    page.get_by_text(re.compile(r"epoch 2/500")).first.wait_for(timeout=300_000)
+    # Wait until it trains past its first epoch (any later epoch: on an idle machine an epoch of this tiny run
+    # takes well under the page's 2 s refresh, so one given epoch may never be on screen).
+    page.get_by_text(re.compile(r"epoch ([2-9]|[1-9]\d+)/500")).first.wait_for(timeout=300_000)
     page.get_by_role("button", name="Stop training").click()
     page.get_by_text("Stop requested").first.wait_for()
     clicked = time.monotonic()
