@@ -16,7 +16,6 @@ the stored split scores and the export give the same numbers by construction.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,8 +35,9 @@ from genre_models.split_scores import (
 # Poster pixels a network reads per chunk at most (at the size it resizes to): 256 posters at 128x64, but 16
 # at the pretrained encoder's 512x256.
 PIXELS_PER_CHUNK = 256 * 128 * 64
-# Each network's traced batch call, kept as long as the network (a weak key: a dropped model frees it).
-BATCH_CALLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Attribute holding a network's traced batch call on the network itself, so the two live and die together
+# (a mapping keyed by the network would keep it alive through the call's closure).
+BATCH_CALL_ATTRIBUTE = "_genre_models_batch_call"
 
 
 def trace_batch_call(model) -> Callable:
@@ -49,9 +49,11 @@ def trace_batch_call(model) -> Callable:
     size varies between chunks, so reduce_retracing keeps it to one or two traces."""
     import tensorflow as tf
 
-    call = BATCH_CALLS.get(model)
+    call = getattr(model, BATCH_CALL_ATTRIBUTE, None)
     if call is None:
-        call = BATCH_CALLS[model] = tf.function(make_network_call(model), reduce_retracing=True)
+        call = tf.function(make_network_call(model), reduce_retracing=True)
+        # Past Keras's attribute tracking: the call is a cache, not part of the model's state or weights.
+        object.__setattr__(model, BATCH_CALL_ATTRIBUTE, call)
     return call
 
 
