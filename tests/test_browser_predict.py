@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 from test_browser import (  # noqa: F401
     SCREENSHOTS,
@@ -179,8 +180,17 @@ def test_why_in_plain_words_and_each_models_explanation(page, app_url, tmp_path)
     detail.scroll_into_view_if_needed()
     view(page, "56-explain-poster-heatmap")
 
-    detail.get_by_role("combobox").first.click()
-    page.get_by_role("option", name="tfidf_logreg", exact=True).click()
+    # A rerun in flight can close the list as it opens: open it again until the option is there.
+    option = page.get_by_role("option", name="tfidf_logreg", exact=True)
+    for _ in range(5):
+        wait_until_script_done(page)
+        detail.get_by_role("combobox").first.click()
+        try:
+            option.wait_for(timeout=30_000)
+            break
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+    option.click()
     wait_until_script_done(page)
     page.locator(".st-key-explain-tfidf_logreg").get_by_text("Explain").click()
     words = page.locator(".st-key-explain-tfidf_logreg-panel .explained-word")
